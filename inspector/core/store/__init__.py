@@ -1,0 +1,16 @@
+"""Durable SQLite storage for capture sessions, raw requests and events."""
+
+from inspector.core.store.database import EventStore, SessionInfo
+from inspector.core.store.query import EventQuery, QueryResult
+from inspector.core.store.writer import CommittedEvent, GroupCommitWriter, PendingEvent, PendingRequest
+
+__all__ = [
+    "CommittedEvent",
+    "EventQuery",
+    "EventStore",
+    "GroupCommitWriter",
+    "PendingEvent",
+    "PendingRequest",
+    "QueryResult",
+    "SessionInfo",
+]

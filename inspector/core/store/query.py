@@ -1,0 +1,87 @@
+"""Event queries: the filters shared by the REST API, the CLI and the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from inspector.core.model import EventRecord
+
+__all__ = ["EventQuery", "QueryResult"]
+
+
+class EventQuery(BaseModel):
+    """A filter over stored events; every field narrows the result, ``None`` means any.
+
+    ``q`` is free text matched (case-insensitively) anywhere in the payload. ``since`` is an epoch
+    timestamp in seconds or an event id, whichever suits the caller (``since_id`` for polling).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    session_id: int | None = None
+    type: str | None = None
+    event: str | None = None
+    status: list[str] | None = None
+    violation_kind: str | None = None
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    any_id: str | None = None
+    write_key: str | None = None
+    q: str | None = None
+    since: float | None = None
+    since_id: int | None = None
+    limit: int = Field(default=100, ge=0, le=100_000)
+    offset: int = Field(default=0, ge=0)
+    order: Literal["asc", "desc"] = "asc"
+
+    def where_clause(self) -> tuple[str, list[Any]]:
+        """SQL ``WHERE`` text and parameters for this filter (always parameterised)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+
+        def equal(column: str, value: object) -> None:
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+
+        equal("e.session_id", self.session_id)
+        equal("e.type", self.type)
+        equal("e.name", self.event)
+        equal("e.user_id", self.user_id)
+        equal("e.anonymous_id", self.anonymous_id)
+        equal("e.write_key", self.write_key)
+        if self.any_id is not None:
+            clauses.append("(e.user_id = ? OR e.anonymous_id = ?)")
+            params.extend([self.any_id, self.any_id])
+        if self.status:
+            clauses.append(f"e.status IN ({','.join('?' * len(self.status))})")
+            params.extend(self.status)
+        if self.violation_kind is not None:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(e.violations) WHERE "
+                "json_extract(json_each.value, '$.kind') = ?)"
+            )
+            params.append(self.violation_kind)
+        if self.q:
+            # instr() on lower() is a plain substring test: no LIKE wildcards to escape.
+            clauses.append("instr(lower(e.payload), ?) > 0")
+            params.append(self.q.lower())
+        if self.since is not None:
+            clauses.append("e.received_at >= ?")
+            params.append(self.since)
+        if self.since_id is not None:
+            clauses.append("e.id > ?")
+            params.append(self.since_id)
+        where = " AND ".join(clauses) if clauses else "1"
+        return where, params
+
+
+@dataclass(slots=True)
+class QueryResult:
+    """One page of events and the total number matching the filter."""
+
+    total: int
+    events: list[EventRecord]

@@ -1,0 +1,93 @@
+"""The SQLite schema and its migrations.
+
+The schema version lives in ``PRAGMA user_version``; each entry in ``MIGRATIONS`` moves the file
+one version forward, so a database written by an older inspector opens in a newer one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["SCHEMA_VERSION", "migrate"]
+
+_V1 = """
+CREATE TABLE sessions (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  REAL NOT NULL,
+    plan_path   TEXT
+);
+
+CREATE TABLE write_keys (
+    write_key   TEXT PRIMARY KEY,
+    name        TEXT NOT NULL
+);
+
+-- One row per HTTP request, kept exactly as received (body still compressed if it came so),
+-- so that a malformed request is never lost and every event can show where it came from.
+CREATE TABLE requests (
+    id                  INTEGER PRIMARY KEY,
+    session_id          INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    received_at         REAL NOT NULL,
+    method              TEXT NOT NULL,
+    path                TEXT NOT NULL,
+    query               TEXT,
+    remote_addr         TEXT,
+    headers             TEXT NOT NULL,
+    body                BLOB,
+    body_size           INTEGER NOT NULL,
+    http_status         INTEGER NOT NULL,
+    error_code          TEXT,
+    error_message       TEXT,
+    write_key           TEXT,
+    write_key_source    TEXT,
+    forward_status      INTEGER,
+    forward_error       TEXT
+);
+CREATE INDEX requests_session ON requests(session_id, id);
+
+CREATE TABLE events (
+    id              INTEGER PRIMARY KEY,
+    session_id      INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    request_id      INTEGER REFERENCES requests(id) ON DELETE SET NULL,
+    received_at     REAL NOT NULL,
+    write_key       TEXT,
+    type            TEXT,
+    name            TEXT,
+    user_id         TEXT,
+    anonymous_id    TEXT,
+    message_id      TEXT,
+    library         TEXT,
+    status          TEXT NOT NULL,
+    violation_count INTEGER NOT NULL DEFAULT 0,
+    violations      TEXT NOT NULL DEFAULT '[]',
+    payload         TEXT
+);
+CREATE INDEX events_session_id ON events(session_id, id);
+CREATE INDEX events_received ON events(session_id, received_at);
+CREATE INDEX events_type ON events(session_id, type);
+CREATE INDEX events_name ON events(session_id, name);
+CREATE INDEX events_user ON events(session_id, user_id);
+CREATE INDEX events_anon ON events(session_id, anonymous_id);
+CREATE INDEX events_message ON events(session_id, message_id);
+CREATE INDEX events_write_key ON events(session_id, write_key);
+CREATE INDEX events_status ON events(session_id, status);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    """Bring ``connection``'s database up to :data:`SCHEMA_VERSION`."""
+    current = connection.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"this database was written by a newer inspector (schema {current}, "
+            f"this version reads up to {SCHEMA_VERSION})"
+        )
+    for version in range(current, SCHEMA_VERSION):
+        # One script, one transaction: a migration either lands whole or not at all.
+        connection.executescript(
+            f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+        )
