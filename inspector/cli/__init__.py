@@ -1,0 +1,68 @@
+"""The ``inspector`` command line.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``, which adds a parser
+whose ``handler`` default is a function ``(argparse.Namespace) -> int`` returning the exit code.
+``inspector`` with no subcommand opens the window (when PySide6 is available).
+
+Exit codes: 0 success, 1 the command ran and found problems (invalid events), 2 usage or
+environment errors (bad arguments, unreadable files, a port already in use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from inspector import __version__
+
+__all__ = ["build_parser", "main"]
+
+#: Subcommand modules, in the order ``--help`` lists them.
+_SUBCOMMANDS = ("serve", "export", "import_", "validate", "plan", "replay", "gui")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every subcommand that can be imported."""
+    parser = argparse.ArgumentParser(
+        prog="inspector",
+        description="Capture, validate and replay Segment events on your own machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"inspector {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"inspector.cli.{name}")
+        except ModuleNotFoundError as error:
+            # A subcommand whose module is not there yet, or whose optional dependency is not
+            # installed, is left out of the parser rather than breaking every other command.
+            if error.name is not None and error.name.startswith("inspector.cli"):
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        # No subcommand: open the window if there is one, else explain.
+        gui = parser.parse_args(["gui", *(argv or [])]) if _has_gui(parser) else None
+        if gui is None:
+            parser.print_help(sys.stderr)
+            return 2
+        args = gui
+        handler = args.handler
+    result: int = handler(args)
+    return result
+
+
+def _has_gui(parser: argparse.ArgumentParser) -> bool:
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        if isinstance(action, argparse._SubParsersAction) and "gui" in action.choices:
+            return True
+    return False
