@@ -1,0 +1,93 @@
+"""Keyset paging for table views: pages without a count, and counts without a page.
+
+:meth:`EventStore.query_events` counts the whole match on every call, which is what an API page
+needs but not what a scrolling view needs: a view fetching the next 500 rows of a million-event
+session would re-count the million each time. Here the two are separate, pages are fetched by id
+(``since_id``), never by ``OFFSET``, and rows carry only the columns a table shows.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import orjson
+
+from inspector.core.store.database import EventStore
+from inspector.core.store.query import EventQuery
+from inspector.core.store.writer import CommittedEvent
+
+__all__ = ["EventRow", "count_events", "matches", "page_events"]
+
+
+class EventRow(NamedTuple):
+    """The columns the live-tail table shows, straight from SQL."""
+
+    id: int
+    received_at: float
+    type: str | None
+    name: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    write_key: str | None
+    source_name: str | None
+    status: str
+    violation_count: int
+
+
+_ROW_SQL = (
+    "SELECT e.id, e.received_at, e.type, e.name, e.user_id, e.anonymous_id, e.write_key, "
+    "k.name, e.status, e.violation_count FROM events e "
+    "LEFT JOIN write_keys k ON k.write_key = e.write_key"
+)
+
+
+def page_events(store: EventStore, query: EventQuery) -> list[EventRow]:
+    """Up to ``query.limit`` rows after ``query.since_id`` in ``query.order``; no count."""
+    where, params = query.where_clause()
+    direction = "DESC" if query.order == "desc" else "ASC"
+    rows = store._reader().execute(
+        f"{_ROW_SQL} WHERE {where} ORDER BY e.id {direction} LIMIT ? OFFSET ?",
+        [*params, query.limit, query.offset],
+    )
+    return [EventRow(*row) for row in rows]
+
+
+def count_events(store: EventStore, query: EventQuery) -> int:
+    """How many events match ``query`` (ignoring its limit and offset)."""
+    where, params = query.where_clause()
+    row = store._reader().execute(f"SELECT count(*) FROM events e WHERE {where}", params)
+    count: int = row.fetchone()[0]
+    return count
+
+
+def matches(query: EventQuery, event: CommittedEvent) -> bool:
+    """Whether a just-committed event passes ``query``'s filters, decided without SQL.
+
+    Mirrors :meth:`EventQuery.where_clause` so that live events join a filtered view exactly when
+    a fresh query would have returned them.
+    """
+    pending = event.event
+    if query.session_id is not None and event.session_id != query.session_id:
+        return False
+    for wanted, actual in (
+        (query.type, pending.type),
+        (query.event, pending.name),
+        (query.user_id, pending.user_id),
+        (query.anonymous_id, pending.anonymous_id),
+        (query.write_key, pending.write_key),
+    ):
+        if wanted is not None and wanted != actual:
+            return False
+    if query.any_id is not None and query.any_id not in (pending.user_id, pending.anonymous_id):
+        return False
+    if query.status and pending.status not in query.status:
+        return False
+    if query.violation_kind is not None:
+        kinds = {item.get("kind") for item in orjson.loads(pending.violations_json)}
+        if query.violation_kind not in kinds:
+            return False
+    if query.q and query.q.lower() not in (pending.payload_json or "").lower():
+        return False
+    if query.since is not None and pending.received_at < query.since:
+        return False
+    return query.since_id is None or event.id > query.since_id

@@ -1,0 +1,3 @@
+"""The PySide6 window: a thin layer over the Qt-free :mod:`inspector.core`."""
+
+__all__: list[str] = []

@@ -1,0 +1,286 @@
+"""The live-tail table model: ids and preformatted cells, filtered and paged by the store.
+
+The model never filters or sorts in Python over what it holds. A filter change becomes a new
+:class:`EventQuery` that the store answers; rows arrive either as lazily fetched pages
+(``canFetchMore``/``fetchMore``, keyset-paged by id, so a million-event session opens at once) or
+as live batches from the :class:`~inspector.gui.bridge.CaptureBridge`, one ``beginInsertRows``
+per batch. Live rows are only appended once every stored row before them has been fetched;
+until then they are simply part of the store's next page. A ring-buffer cap drops the oldest
+rows from the top so a capture left running for hours keeps a bounded footprint (the full history
+stays in SQLite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from inspector.core.model import Status
+from inspector.core.store import CommittedEvent, EventQuery, EventStore
+from inspector.core.store.paging import EventRow, matches, page_events
+from inspector.gui.theme import STATUS_LABELS, status_brush, status_icon
+
+__all__ = ["COLUMNS", "Column", "EventTableModel", "TableRow"]
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class Column:
+    """Column numbers of the table."""
+
+    TIME = 0
+    TYPE = 1
+    NAME = 2
+    USER_ID = 3
+    ANONYMOUS_ID = 4
+    SOURCE = 5
+    STATUS = 6
+
+
+COLUMNS = ("Time", "Type", "Event / page", "userId", "anonymousId", "Source", "Status")
+
+#: Role carrying the event id of a row.
+EVENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: Role carrying the raw status string of a row.
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class TableRow(NamedTuple):
+    """One row with every cell already formatted: ``data()`` only indexes."""
+
+    id: int
+    cells: tuple[str, str, str, str, str, str, str]
+    status: str
+
+
+def _status_text(status: str, violations: int) -> str:
+    try:
+        label = STATUS_LABELS[Status(status)]
+    except ValueError:
+        label = status
+    return f"{label} · {violations}" if violations else label
+
+
+def _format_row(
+    event_id: int,
+    received_at: float,
+    type_: str | None,
+    name: str | None,
+    user_id: str | None,
+    anonymous_id: str | None,
+    source: str | None,
+    status: str,
+    violations: int,
+) -> TableRow:
+    moment = datetime.fromtimestamp(received_at)
+    time_text = moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+    return TableRow(
+        event_id,
+        (
+            time_text,
+            type_ or "",
+            name or "",
+            user_id or "",
+            anonymous_id or "",
+            source or "",
+            _status_text(status, violations),
+        ),
+        status,
+    )
+
+
+def row_from_store(row: EventRow) -> TableRow:
+    """Format a row fetched from the store."""
+    return _format_row(
+        row.id, row.received_at, row.type, row.name, row.user_id, row.anonymous_id,
+        row.source_name or row.write_key, row.status, row.violation_count,
+    )
+
+
+def row_from_committed(event: CommittedEvent, key_names: dict[str, str]) -> TableRow:
+    """Format a row from a just-committed event."""
+    pending = event.event
+    source = key_names.get(pending.write_key, pending.write_key) if pending.write_key else None
+    return _format_row(
+        event.id, pending.received_at, pending.type, pending.name, pending.user_id,
+        pending.anonymous_id, source, pending.status, pending.violation_count,
+    )
+
+
+class EventTableModel(QAbstractTableModel):
+    """Rows of one filtered view of the store, fetched lazily and extended live."""
+
+    #: Emitted after rows were appended live (not fetched), with how many.
+    sig_rows_appended = Signal(int)
+    #: Emitted after the oldest rows were dropped by the ring-buffer cap, with how many.
+    sig_rows_trimmed = Signal(int)
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        chunk: int = 500,
+        capacity: int = 200_000,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._chunk = chunk
+        self._capacity = capacity
+        self._rows: list[TableRow] = []
+        self._query = EventQuery(limit=chunk)
+        self._last_id = 0
+        self._exhausted = True
+        self._key_names: dict[str, str] = {}
+        self.trimmed = 0
+
+    # ---- public API
+
+    @property
+    def query(self) -> EventQuery:
+        """The filter this model shows."""
+        return self._query
+
+    @property
+    def store(self) -> EventStore:
+        """The store rows come from."""
+        return self._store
+
+    def set_store(self, store: EventStore) -> None:
+        """Show rows from another store (the capture service's, once it started)."""
+        self._store = store
+        self.set_query(self._query)
+
+    def set_query(self, query: EventQuery) -> None:
+        """Show the events matching ``query`` (its limit, offset and order are ignored)."""
+        self.beginResetModel()
+        self._query = query.model_copy(
+            update={"limit": self._chunk, "offset": 0, "order": "asc", "since_id": None}
+        )
+        self._rows = []
+        self._last_id = 0
+        self._exhausted = False
+        self.trimmed = 0
+        self._key_names = self._store.write_key_names()
+        self._fetch_page()
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Re-read the current filter (after re-validation or a key rename)."""
+        self.set_query(self._query)
+
+    def event_id(self, row: int) -> int:
+        """The event id shown in ``row``."""
+        return self._rows[row].id
+
+    def row_of(self, event_id: int) -> int | None:
+        """The row showing ``event_id``, if loaded (binary search: ids ascend)."""
+        lo, hi = 0, len(self._rows)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._rows[mid].id < event_id:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(self._rows) and self._rows[lo].id == event_id:
+            return lo
+        return None
+
+    def append_committed(self, events: Sequence[CommittedEvent]) -> int:
+        """Append the events of a live batch that pass the filter; returns how many."""
+        if not self._exhausted:
+            # Older rows are still to be fetched; these will come with them, in order.
+            return 0
+        new = [
+            row_from_committed(event, self._key_names)
+            for event in events
+            if event.id > self._last_id and matches(self._query, event)
+        ]
+        if not new:
+            return 0
+        self._append(new)
+        self.sig_rows_appended.emit(len(new))
+        return len(new)
+
+    # ---- Qt model interface
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.cells[column]
+        if column == Column.STATUS:
+            if role == Qt.ItemDataRole.DecorationRole:
+                return status_icon(row.status)
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return status_brush(row.status)
+        if role == EVENT_ID_ROLE:
+            return row.id
+        if role == STATUS_ROLE:
+            return row.status
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(COLUMNS)
+        ):
+            return COLUMNS[section]
+        return None
+
+    def canFetchMore(self, parent: _Index) -> bool:
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: _Index) -> None:
+        if parent.isValid() or self._exhausted:
+            return
+        self._fetch_page(notify=True)
+
+    # ---- internals
+
+    def _fetch_page(self, *, notify: bool = False) -> None:
+        page = page_events(self._store, self._query.model_copy(update={"since_id": self._last_id}))
+        if len(page) < self._chunk:
+            self._exhausted = True
+        if not page:
+            return
+        rows = [row_from_store(row) for row in page]
+        if notify:
+            self._append(rows)
+        else:
+            self._rows.extend(rows)
+            self._last_id = rows[-1].id
+
+    def _append(self, rows: list[TableRow]) -> None:
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self._rows.extend(rows)
+        self._last_id = rows[-1].id
+        self.endInsertRows()
+        excess = len(self._rows) - self._capacity
+        if excess > 0:
+            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
+            del self._rows[:excess]
+            self.endRemoveRows()
+            self.trimmed += excess
+            self.sig_rows_trimmed.emit(excess)

@@ -1,0 +1,97 @@
+"""Fixtures for the window's tests: offscreen Qt, an isolated QSettings, a store and a writer."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
+from inspector.core.model import Status, Violation
+from inspector.core.store import EventStore, GroupCommitWriter, PendingEvent, PendingRequest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, qapp: Any) -> Iterator[None]:
+    """Never read or write the developer's own QSettings."""
+    QCoreApplication.setOrganizationName("inspector-tests")
+    QCoreApplication.setApplicationName("inspector-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qs"))
+    yield
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[EventStore]:
+    db = EventStore(tmp_path / "inspector.sqlite3")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def writer(store: EventStore) -> Iterator[GroupCommitWriter]:
+    w = GroupCommitWriter(store.path)
+    w.start()
+    yield w
+    w.stop()
+
+
+def make_event(
+    name: str = "Order Completed",
+    *,
+    type_: str = "track",
+    status: Status = Status.VALID,
+    violations: list[Violation] | None = None,
+    user_id: str | None = "u1",
+    anonymous_id: str | None = "a1",
+    write_key: str = "wk",
+    properties: dict[str, Any] | None = None,
+) -> PendingEvent:
+    violations = violations or []
+    payload: dict[str, Any] = {"type": type_, "userId": user_id, "anonymousId": anonymous_id,
+                               "properties": properties or {}}
+    if type_ == "track":
+        payload["event"] = name
+    else:
+        payload["name"] = name
+    return PendingEvent(
+        received_at=time.time(),
+        write_key=write_key,
+        type=type_,
+        name=name,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        message_id=None,
+        library="test",
+        status=str(status),
+        violation_count=len(violations),
+        violations_json=orjson.dumps([v.to_dict() for v in violations]).decode(),
+        payload_json=orjson.dumps(payload).decode(),
+    )
+
+
+def make_request(session_id: int, events: list[PendingEvent]) -> PendingRequest:
+    body = orjson.dumps({"batch": [orjson.loads(e.payload_json or "{}") for e in events]})
+    return PendingRequest(
+        session_id=session_id,
+        received_at=time.time(),
+        method="POST",
+        path="/v1/batch",
+        query=None,
+        remote_addr="127.0.0.1",
+        headers_json=orjson.dumps({"Content-Type": "application/json"}).decode(),
+        body=body,
+        body_size=len(body),
+        http_status=200,
+        write_key="wk",
+        write_key_source="basic-auth",
+        events=events,
+    )

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt
+
+from inspector.core.model import Status, Violation
+from inspector.core.store import EventQuery, EventStore, GroupCommitWriter
+from inspector.gui.bridge import CaptureBridge
+from inspector.gui.models.event_table import Column, EventTableModel
+from inspector.gui.theme import status_color
+from tests.gui.conftest import make_event, make_request
+
+
+def _fill(store: EventStore, writer: GroupCommitWriter, session_id: int, count: int) -> None:
+    events = [make_event(f"Event {i % 7}", status=Status.VALID if i % 3 else Status.INVALID)
+              for i in range(count)]
+    writer.write(make_request(session_id, events))
+
+
+def test_lazy_fetch_pages_through_a_big_session(
+    store: EventStore, writer: GroupCommitWriter, qtmodeltester: Any
+) -> None:
+    session = store.create_session("big")
+    _fill(store, writer, session.id, 1234)
+    model = EventTableModel(store, chunk=500)
+    model.set_query(EventQuery(session_id=session.id))
+    assert model.rowCount() == 500
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 1000
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 1234
+    assert not model.canFetchMore(QModelIndex())
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_filter_is_answered_by_the_store(store: EventStore, writer: GroupCommitWriter) -> None:
+    session = store.create_session("s")
+    _fill(store, writer, session.id, 30)
+    model = EventTableModel(store)
+    model.set_query(EventQuery(session_id=session.id, status=["invalid"]))
+    assert model.rowCount() == 10
+    statuses = {model.index(r, Column.STATUS).data() for r in range(model.rowCount())}
+    assert statuses == {"invalid"}
+    model.set_query(EventQuery(session_id=session.id, event="Event 3"))
+    assert {model.index(r, Column.NAME).data() for r in range(model.rowCount())} == {"Event 3"}
+
+
+def test_live_batches_append_once_and_respect_the_filter(
+    store: EventStore, writer: GroupCommitWriter, qtbot: Any, qtmodeltester: Any
+) -> None:
+    session = store.create_session("live")
+    model = EventTableModel(store)
+    model.set_query(EventQuery(session_id=session.id, status=["invalid", "valid"]))
+    qtmodeltester.check(model, force_py=True)
+    bridge = CaptureBridge(interval_ms=10)
+    writer.add_listener(bridge.on_committed)
+    bridge.sig_events_committed.connect(model.append_committed)
+    bad = Violation("Invalid Type", "properties.price", "price must be a number")
+    with qtbot.waitSignal(model.sig_rows_appended, timeout=3000):
+        writer.write(make_request(session.id, [
+            make_event("Order Completed", status=Status.INVALID, violations=[bad]),
+            make_event("Ignored", status=Status.UNPLANNED),
+            make_event("Product Viewed"),
+        ]))
+    assert model.rowCount() == 2
+    index = model.index(0, Column.STATUS)
+    assert index.data() == "invalid · 1"
+    assert index.data(Qt.ItemDataRole.ForegroundRole).color() == status_color("invalid")
+    # Re-querying sees the same two rows, and a late duplicate delivery is ignored.
+    model.refresh()
+    assert model.rowCount() == 2
+    bridge.stop()
+
+
+def test_ring_buffer_drops_the_oldest_rows(
+    store: EventStore, writer: GroupCommitWriter, qtbot: Any
+) -> None:
+    session = store.create_session("ring")
+    model = EventTableModel(store, capacity=50)
+    model.set_query(EventQuery(session_id=session.id))
+    bridge = CaptureBridge(interval_ms=10)
+    writer.add_listener(bridge.on_committed)
+    bridge.sig_events_committed.connect(model.append_committed)
+    for _ in range(3):
+        writer.write(make_request(session.id, [make_event() for _ in range(30)]))
+    qtbot.waitUntil(lambda: bridge.delivered == 90, timeout=3000)
+    assert model.rowCount() == 50
+    assert model.trimmed == 40
+    assert model.event_id(0) < model.event_id(49)
+    bridge.stop()
+
+
+def test_markup_in_payload_is_plain_text(store: EventStore, writer: GroupCommitWriter) -> None:
+    session = store.create_session("xss")
+    writer.write(make_request(session.id, [make_event('<b>bold</b><img src="x">')]))
+    model = EventTableModel(store)
+    model.set_query(EventQuery(session_id=session.id))
+    assert model.index(0, Column.NAME).data() == '<b>bold</b><img src="x">'
