@@ -16,7 +16,7 @@ from inspector.core.store.database import EventStore
 from inspector.core.store.query import EventQuery
 from inspector.core.store.writer import CommittedEvent
 
-__all__ = ["EventRow", "count_events", "matches", "page_events"]
+__all__ = ["EventRow", "count_events", "distinct_values", "event_stats", "matches", "page_events"]
 
 
 class EventRow(NamedTuple):
@@ -91,3 +91,27 @@ def matches(query: EventQuery, event: CommittedEvent) -> bool:
     if query.since is not None and pending.received_at < query.since:
         return False
     return query.since_id is None or event.id > query.since_id
+
+
+def event_stats(store: EventStore, session_id: int | None) -> dict[str, tuple[int, int]]:
+    """Per event name: how many were seen and how many were invalid or malformed."""
+    where, params = EventQuery(session_id=session_id).where_clause()
+    rows = store._reader().execute(
+        "SELECT e.name, count(*), sum(e.status IN ('invalid', 'malformed')) "
+        f"FROM events e WHERE {where} AND e.name IS NOT NULL GROUP BY e.name",
+        params,
+    )
+    return {name: (seen, violated or 0) for name, seen, violated in rows}
+
+
+def distinct_values(store: EventStore, column: str, session_id: int | None) -> list[str]:
+    """Distinct non-empty values of an indexed column (``name`` or ``write_key``), sorted."""
+    if column not in ("name", "write_key", "type"):
+        raise ValueError(f"not a distinct-able column: {column}")
+    where, params = EventQuery(session_id=session_id).where_clause()
+    rows = store._reader().execute(
+        f"SELECT DISTINCT e.{column} FROM events e WHERE {where} AND e.{column} IS NOT NULL "
+        f"ORDER BY 1",
+        params,
+    )
+    return [row[0] for row in rows]

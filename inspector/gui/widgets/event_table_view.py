@@ -1,0 +1,62 @@
+"""The live-tail table view: fixed row heights, and autoscroll only while pinned to the bottom."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from inspector.gui.models.event_table import Column, EventTableModel
+
+__all__ = ["EventTableView"]
+
+
+class EventTableView(QTableView):
+    """A table that follows new rows only while the user keeps it scrolled to the bottom."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("eventTable")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setWordWrap(False)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # Per-row heights (ResizeToContents) cost a text layout per row on every change; a fixed
+        # height keeps scrolling through 100k rows O(visible rows).
+        vertical = self.verticalHeader()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        vertical.setVisible(False)
+        horizontal = self.horizontalHeader()
+        horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        horizontal.setStretchLastSection(True)
+        horizontal.setHighlightSections(False)
+        self._pinned = True
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the view is at the bottom and follows new rows."""
+        return self._pinned
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        if isinstance(model, EventTableModel):
+            model.sig_rows_appended.connect(self._on_rows_appended)
+            model.modelReset.connect(self._on_reset)
+            widths = {Column.TIME: 96, Column.TYPE: 70, Column.NAME: 180, Column.USER_ID: 110,
+                      Column.ANONYMOUS_ID: 130, Column.SOURCE: 90}
+            for column, width in widths.items():
+                self.setColumnWidth(column, width)
+
+    def _on_scrolled(self, value: int) -> None:
+        self._pinned = value >= self.verticalScrollBar().maximum() - 2
+
+    def _on_rows_appended(self, _count: int) -> None:
+        if self._pinned:
+            self.scrollToBottom()
+
+    def _on_reset(self) -> None:
+        self._pinned = True

@@ -1,0 +1,197 @@
+"""The status bar: endpoint URL with copy and client snippets, live counters, a rate chart."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QStatusBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.model import Status
+from inspector.gui.theme import STATUS_GLYPHS
+from inspector.gui.widgets._util import named
+
+__all__ = ["RateChart", "StatusBar", "client_snippets"]
+
+
+def client_snippets(base_url: str, write_key: str = "YOUR_WRITE_KEY") -> dict[str, str]:
+    """How to point each Segment client library at ``base_url``."""
+    host = base_url.split("://", 1)[-1]
+    return {
+        "analytics-python": (
+            "import segment.analytics as analytics\n\n"
+            f'analytics.write_key = "{write_key}"\n'
+            f'analytics.host = "{base_url}"\n'
+            'analytics.track("user-1", "Order Completed", {"order_id": "o-1", "total": 42})\n'
+            "analytics.flush()\n"
+        ),
+        "analytics-node": (
+            "import { Analytics } from '@segment/analytics-node'\n\n"
+            f"const analytics = new Analytics({{ writeKey: '{write_key}', host: '{base_url}' }})\n"
+            "analytics.track({ userId: 'user-1', event: 'Order Completed' })\n"
+        ),
+        "analytics-next": (
+            "import { AnalyticsBrowser } from '@segment/analytics-next'\n\n"
+            "export const analytics = AnalyticsBrowser.load(\n"
+            f"  {{ writeKey: '{write_key}', cdnURL: '{base_url}' }},\n"
+            f"  {{ integrations: {{ 'Segment.io': {{ apiHost: '{host}/v1', protocol: "
+            f"'{base_url.split('://', 1)[0]}' }} }} }}\n"
+            ")\n"
+        ),
+    }
+
+
+class RateChart(QWidget):
+    """Events per second over the last minute, as a small filled line."""
+
+    def __init__(self, seconds: int = 60, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.samples: deque[int] = deque([0] * seconds, maxlen=seconds)
+        self.setFixedSize(120, 18)
+        self.setToolTip("Events per second, last minute")
+
+    def push(self, value: int) -> None:
+        """Add one second's count."""
+        self.samples.append(value)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        peak = max(max(self.samples), 1)
+        step = rect.width() / max(len(self.samples) - 1, 1)
+        points = [
+            QPointF(rect.left() + i * step, rect.bottom() - rect.height() * value / peak)
+            for i, value in enumerate(self.samples)
+        ]
+        color = self.palette().highlight().color()
+        fill = QColor(color)
+        fill.setAlpha(60)
+        area = QPolygonF([QPointF(rect.left(), rect.bottom()), *points,
+                          QPointF(rect.right(), rect.bottom())])
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawPolygon(area)
+        painter.setPen(QPen(color, 1.2))
+        painter.drawPolyline(QPolygonF(points))
+        painter.end()
+
+
+class StatusBar(QStatusBar):
+    """Endpoint, counters and the rate chart."""
+
+    sig_copy_url = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.base_url = ""
+        self.url_label = named(QLabel("Capture stopped"), "endpointLabel")
+        self.url_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = named(QToolButton(), "copyUrlButton")
+        self.copy_button.setText("Copy")
+        self.copy_button.setToolTip("Copy the endpoint URL")
+        self.copy_button.clicked.connect(self.copy_url)
+        self.snippet_button = named(QToolButton(), "snippetButton")
+        self.snippet_button.setText("Point your client here ▾")
+        self.snippet_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.snippet_button)
+        for name in ("analytics-python", "analytics-node", "analytics-next"):
+            menu.addAction(name, lambda n=name: self.show_snippet(n))
+        self.snippet_button.setMenu(menu)
+        self.counters = named(QLabel(""), "countersLabel")
+        self.counters.setTextFormat(Qt.TextFormat.PlainText)
+        self.chart = RateChart()
+        self.addWidget(self.url_label)
+        self.addWidget(self.copy_button)
+        self.addWidget(self.snippet_button)
+        self.addPermanentWidget(self.counters)
+        self.addPermanentWidget(self.chart)
+        self._counts: dict[str, int] = {str(s): 0 for s in Status}
+        self._this_second = 0
+        self._rate = 0
+        self._last_tick = time.monotonic()
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._on_tick)
+        self._tick.start()
+        self._render_counters()
+
+    def set_endpoint(self, base_url: str | None, note: str = "") -> None:
+        """Show where clients should send events (``None``: capture is stopped)."""
+        self.base_url = base_url or ""
+        if base_url:
+            self.url_label.setText(f"Listening on {base_url}{note}")
+        else:
+            self.url_label.setText(f"Capture stopped{note}")
+        self.copy_button.setEnabled(bool(base_url))
+        self.snippet_button.setEnabled(bool(base_url))
+
+    def copy_url(self) -> None:
+        """Copy the endpoint URL to the clipboard."""
+        if self.base_url:
+            QGuiApplication.clipboard().setText(self.base_url)
+            self.showMessage("Endpoint URL copied", 2000)
+
+    def show_snippet(self, name: str) -> QDialog:
+        """A dialog with the snippet for ``name`` and a copy button."""
+        text = client_snippets(self.base_url or "http://127.0.0.1:8787")[name]
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Point {name} at inspector")
+        edit = named(QPlainTextEdit(), "snippetText")
+        edit.setPlainText(text)
+        edit.setReadOnly(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(edit)
+        layout.addWidget(buttons)
+        dialog.resize(560, 220)
+        dialog.show()
+        return dialog
+
+    def reset_counts(self, counts: dict[str, int]) -> None:
+        """Start the per-status counters from a session's stored counts."""
+        self._counts = {str(s): counts.get(str(s), 0) for s in Status}
+        self._render_counters()
+
+    def count(self, statuses: list[str]) -> None:
+        """Add live events to the counters."""
+        for status in statuses:
+            self._counts[status] = self._counts.get(status, 0) + 1
+        self._this_second += len(statuses)
+        self._render_counters()
+
+    def counts(self) -> dict[str, int]:
+        """Per-status counters."""
+        return dict(self._counts)
+
+    def _on_tick(self) -> None:
+        self._rate = self._this_second
+        self._this_second = 0
+        self.chart.push(self._rate)
+        self._render_counters()
+
+    def _render_counters(self) -> None:
+        parts = [f"{self._rate} ev/s"]
+        for status in Status:
+            parts.append(f"{STATUS_GLYPHS[status]} {self._counts.get(str(status), 0)}")
+        self.counters.setText("   ".join(parts))
+        self.counters.setToolTip(
+            "events/s, then ✓ valid, ✕ invalid, ? unplanned, ! malformed, – not validated"
+        )
