@@ -77,6 +77,7 @@ MALFORMED_KINDS: frozenset[ViolationKind] = frozenset(
         ViolationKind.MISSING_FIELD,
         ViolationKind.INVALID_FIELD_TYPE,
         ViolationKind.MESSAGE_ID_TOO_LONG,
+        ViolationKind.DUPLICATE_MESSAGE_ID,
         ViolationKind.UNKNOWN_TYPE,
     }
 )

@@ -90,7 +90,6 @@ class EventStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._admin_lock = threading.Lock()
-        # migrate() runs its own BEGIN/COMMIT per step, so not inside _admin()'s transaction.
         with self._admin_lock:
             migrate(self._reader())
 
