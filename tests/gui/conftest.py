@@ -26,7 +26,7 @@ def _isolated_settings(tmp_path: Path, qapp: Any) -> Iterator[None]:
     QCoreApplication.setApplicationName("inspector-tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qs"))
-    yield
+    return
 
 
 @pytest.fixture

@@ -1,0 +1,124 @@
+"""Demo traffic: a realistic storefront checkout sent through the real capture endpoint.
+
+It speaks HTTP exactly as analytics.js does: one request per call to ``/v1/p``, ``/v1/t`` and
+``/v1/i``, the write key in the body, ``messageId``, ``anonymousId`` and browser ``context``
+on every call. Three mistakes are planted so a newcomer sees violations at once:
+
+* ``Product Viewed`` with ``price`` sent as the string ``"12.5"``;
+* an ``Order Completed`` missing ``order_id``;
+* an event named ``Completed Order`` (not in the plan: the name is the wrong way round).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from inspector.core.timeutil import format_iso
+
+__all__ = ["demo_calls", "send_demo_traffic", "send_demo_traffic_async"]
+
+_PATHS = {"page": "/v1/p", "track": "/v1/t", "identify": "/v1/i"}
+_USER_AGENT = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+)
+_SITE = "https://shop.example.com"
+
+
+def demo_calls(write_key: str = "demo-web") -> list[tuple[str, dict[str, Any]]]:
+    """The checkout as ``(path, body)`` pairs, in order, with fresh ids."""
+    anonymous_id = str(uuid.uuid4())
+    user_id = "user_8412"
+    cart_id = f"cart_{uuid.uuid4().hex[:8]}"
+    mug = {"sku": "MUG-11-BLK", "name": "Logo Mug", "variant": "black", "price": 12.5,
+           "quantity": 2}
+    tee = {"sku": "TEE-M-NVY", "name": "Organic Tee", "variant": "navy / M", "price": 24.0,
+           "quantity": 1}
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def call(type_: str, path: str, user: bool, **fields: Any) -> None:
+        now = format_iso(datetime.now(UTC))
+        page_path = fields.pop("_page", "/")
+        body: dict[str, Any] = {
+            "type": type_,
+            "anonymousId": anonymous_id,
+            "messageId": f"ajs-next-{uuid.uuid4().hex}",
+            "timestamp": now,
+            "sentAt": now,
+            "writeKey": write_key,
+            "context": {
+                "library": {"name": "analytics.js", "version": "next-1.70.0"},
+                "page": {"path": page_path, "url": f"{_SITE}{page_path}",
+                         "title": "Example Shop", "referrer": "", "search": ""},
+                "userAgent": _USER_AGENT,
+                "locale": "en-GB",
+            },
+            "integrations": {},
+            **fields,
+        }
+        if user:
+            body["userId"] = user_id
+        calls.append((_PATHS[type_] if path == "" else path, body))
+
+    # Anonymous browsing.
+    call("page", "", False, name="Home", properties={"path": "/", "url": _SITE},
+         _page="/")
+    call("page", "", False, name="Product", properties={"path": "/p/logo-mug"},
+         _page="/p/logo-mug")
+    call("track", "", False, event="Product Viewed", _page="/p/logo-mug",
+         properties={"product_id": "MUG-11-BLK", "sku": "MUG-11-BLK", "name": "Logo Mug",
+                     "variant": "black", "price": "12.5", "currency": "GBP"})  # mistake 1
+    call("track", "", False, event="Product Added", _page="/p/logo-mug",
+         properties={"cart_id": cart_id, **mug})
+    call("track", "", False, event="Product Viewed", _page="/p/organic-tee",
+         properties={"product_id": "TEE-M-NVY", "sku": "TEE-M-NVY", "name": "Organic Tee",
+                     "variant": "navy / M", "price": 24.0, "currency": "GBP"})
+    call("track", "", False, event="Product Added", _page="/p/organic-tee",
+         properties={"cart_id": cart_id, **tee})
+    # Sign in.
+    call("identify", "", True, _page="/login",
+         traits={"email": "ada@example.com", "first_name": "Ada", "vip_tier": "gold",
+                 "subscription_status": "active", "marketing_opt_in": True})
+    call("track", "", True, event="Checkout Started", _page="/checkout",
+         properties={"cart_id": cart_id, "total": 49.0, "currency": "GBP",
+                     "items": [mug, tee]})
+    call("track", "", True, event="Order Completed", _page="/checkout/done",
+         properties={"order_id": "ord_1001", "cart_id": cart_id, "total": 49.0,
+                     "currency": "GBP", "items": [mug, tee]})
+    # A second order, sent by a buggy code path.
+    call("track", "", True, event="Order Completed", _page="/checkout/done",
+         properties={"cart_id": cart_id, "total": 12.5, "currency": "GBP",
+                     "items": [{**mug, "quantity": 1}]})  # mistake 2: no order_id
+    call("track", "", True, event="Completed Order", _page="/checkout/done",
+         properties={"order_id": "ord_1002", "total": 12.5, "currency": "GBP"})  # mistake 3
+    call("page", "", True, name="Account", properties={"path": "/account"}, _page="/account")
+    call("track", "", True, event="Subscription Canceled", _page="/account",
+         properties={"plan": "monthly-box", "reason": "too expensive"})
+    return calls
+
+
+def send_demo_traffic(base_url: str, write_key: str = "demo-web") -> int:
+    """Send the demo checkout to ``base_url``; returns how many calls were accepted."""
+    accepted = 0
+    with httpx.Client(base_url=base_url, timeout=10.0,
+                      headers={"User-Agent": _USER_AGENT}) as client:
+        for path, body in demo_calls(write_key):
+            response = client.post(path, json=body, headers={"Content-Type": "text/plain"})
+            accepted += response.status_code == 200
+    return accepted
+
+
+async def send_demo_traffic_async(base_url: str, write_key: str = "demo-web") -> int:
+    """:func:`send_demo_traffic` for asyncio callers."""
+    accepted = 0
+    async with httpx.AsyncClient(base_url=base_url, timeout=10.0,
+                                 headers={"User-Agent": _USER_AGENT}) as client:
+        for path, body in demo_calls(write_key):
+            response = await client.post(path, json=body,
+                                         headers={"Content-Type": "text/plain"})
+            accepted += response.status_code == 200
+    return accepted
