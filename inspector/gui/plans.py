@@ -6,6 +6,7 @@ a clear message) without it.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any, Protocol
 

@@ -16,7 +16,8 @@ from inspector.core.store.database import EventStore
 from inspector.core.store.query import EventQuery
 from inspector.core.store.writer import CommittedEvent
 
-__all__ = ["EventRow", "count_events", "distinct_values", "event_stats", "matches", "page_events"]
+__all__ = ["EventRow", "count_events", "distinct_values", "event_stats", "matches", "page_events",
+           "status_counts"]
 
 
 class EventRow(NamedTuple):
@@ -115,3 +116,12 @@ def distinct_values(store: EventStore, column: str, session_id: int | None) -> l
         params,
     )
     return [row[0] for row in rows]
+
+
+def status_counts(store: EventStore, session_id: int | None) -> dict[str, int]:
+    """Events per status (answered from the ``(session_id, status)`` index alone)."""
+    where, params = EventQuery(session_id=session_id).where_clause()
+    rows = store._reader().execute(
+        f"SELECT e.status, count(*) FROM events e WHERE {where} GROUP BY e.status", params
+    )
+    return {status: count for status, count in rows}

@@ -92,6 +92,8 @@ class FilterBar(QWidget):
 
         for box in (self.type_box, self.status_box, self.kind_box, self.source_box):
             box.currentIndexChanged.connect(self._changed)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(9)
         for edit in (self.event_edit, self.id_edit, self.text_edit):
             edit.textChanged.connect(self._changed)
         self.saved_box.activated.connect(self._on_saved_chosen)

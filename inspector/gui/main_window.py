@@ -1,0 +1,650 @@
+"""The main window: live tail, filters, detail, plan and sessions panels, status bar."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.demo import send_demo_traffic
+from inspector.core.store import CommittedEvent, EventStore
+from inspector.core.store.paging import distinct_values, event_stats, status_counts
+from inspector.gui.bridge import CaptureBridge
+from inspector.gui.capture import CaptureController, CaptureError
+from inspector.gui.exporting import FORMATS, curl_command, event_json, export_events
+from inspector.gui.models.event_table import EventTableModel
+from inspector.gui.plans import LoadedPlan, PlanLoadError, load_plan, revalidate
+from inspector.gui.state import UiState
+from inspector.gui.widgets._util import named
+from inspector.gui.widgets.event_detail import EventDetail
+from inspector.gui.widgets.event_table_view import EventTableView
+from inspector.gui.widgets.filter_bar import FilterBar, FilterState
+from inspector.gui.widgets.panels import PlanPanel, SessionsPanel
+from inspector.gui.widgets.status_bar import StatusBar
+
+__all__ = ["MainWindow"]
+
+PlanLoader = Callable[[Path], LoadedPlan]
+
+
+class ErrorBanner(QWidget):
+    """A dismissable one-line message at the top of the window (never a modal surprise)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.label = named(QLabel(), "errorText")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setWordWrap(True)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.setStyleSheet(
+            "#errorBanner { background: #D55E00; } #errorBanner QLabel, "
+            "#errorBanner QToolButton { color: white; font-weight: bold; }"
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        """Show ``text`` (plain)."""
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        """The message shown, or ``""`` when hidden."""
+        return self.label.text() if not self.isHidden() else ""
+
+
+class MainWindow(QMainWindow):
+    """The inspector window over one database, with an optional capture endpoint."""
+
+    #: Demo traffic finished: how many calls the endpoint accepted.
+    sig_demo_finished = Signal(int)
+    #: A plan was loaded (its path) or failed to (empty string).
+    sig_plan_loaded = Signal(str)
+    #: The table now shows this session.
+    sig_session_changed = Signal(int)
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        capture: CaptureController | None = None,
+        bridge: CaptureBridge | None = None,
+        state: UiState | None = None,
+        plan_loader: PlanLoader = load_plan,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("inspectorMainWindow")
+        self.store = store
+        self.capture = capture
+        self.bridge = bridge or (capture.bridge if capture else CaptureBridge(parent=self))
+        self.state = state or UiState()
+        self._plan_loader = plan_loader
+        self.plan: LoadedPlan | None = None
+        self.session_id: int | None = None
+        self._names: set[str] = set()
+        self._sources: set[str] = set()
+        self._plan_dirty = False
+
+        self.model = EventTableModel(store, parent=self)
+        self.table = EventTableView()
+        self.table.setModel(self.model)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.detail = EventDetail()
+        self.filter_bar = FilterBar()
+        self.filter_bar.set_saved_filters(self.state.saved_filters())
+        self.filter_bar.sig_filter_changed.connect(self._on_filter_changed)
+        self.filter_bar.sig_saved_filters_changed.connect(self.state.set_saved_filters)
+        self.banner = ErrorBanner()
+
+        split = named(QSplitter(Qt.Orientation.Horizontal), "mainSplitter")
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([640, 460])
+        self.splitter = split
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(split, 1)
+        self.setCentralWidget(central)
+
+        self.plan_panel = PlanPanel()
+        self.plan_panel.sig_load_requested.connect(self.choose_plan)
+        self.plan_panel.sig_revalidate_requested.connect(self.revalidate)
+        self.plan_panel.sig_event_chosen.connect(
+            lambda name: self.filter_bar.set_state({**self.filter_bar.state(), "event": name})
+        )
+        self.sessions_panel = SessionsPanel()
+        self.sessions_panel.sig_open_requested.connect(self.open_session)
+        self.sessions_panel.sig_rename_requested.connect(self.rename_session)
+        self.sessions_panel.sig_delete_requested.connect(self.delete_session)
+        self.sessions_panel.sig_export_requested.connect(
+            lambda session_id: self.export_view(session_id=session_id)
+        )
+        self.plan_dock = self._dock("Tracking plan", "planDock", self.plan_panel,
+                                    Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.sessions_dock = self._dock("Sessions", "sessionsDock", self.sessions_panel,
+                                        Qt.DockWidgetArea.LeftDockWidgetArea)
+
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self._build_actions()
+        self.setAcceptDrops(True)
+        self.bridge.sig_events_committed.connect(self._on_events_committed)
+
+        self._slow_timer = QTimer(self)  # plan-panel counts: at most every 2 s
+        self._slow_timer.setInterval(2000)
+        self._slow_timer.timeout.connect(self._refresh_plan_panel_if_dirty)
+        self._slow_timer.start()
+        self.resize(1400, 860)
+        self._restore_state()
+        self._update_capture_ui()
+
+    # ---- construction helpers
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = named(QDockWidget(title, self), name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(
+        self, text: str, slot: Callable[[], Any],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        name: str | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        if name:
+            action.setObjectName(name)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        std = QKeySequence.StandardKey
+        self.act_start = self._action("Start capture", self.start_capture, "Ctrl+R", "actStart")
+        self.act_stop = self._action("Stop capture", self.stop_capture, "Ctrl+Shift+R", "actStop")
+        self.act_port = self._action("Port…", self.choose_port, None, "actPort")
+        self.act_new_session = self._action("New session", self.new_session, std.New,
+                                            "actNewSession")
+        self.act_load_plan = self._action("Load plan…", self.choose_plan, std.Open, "actLoadPlan")
+        self.act_revalidate = self._action("Re-validate", self.revalidate, "F5", "actRevalidate")
+        self.act_export = self._action("Export…", self.export_view, "Ctrl+E", "actExport")
+        self.act_copy_json = self._action("Copy event as JSON", self.copy_json, std.Copy,
+                                          "actCopyJson")
+        self.act_copy_curl = self._action("Copy event as cURL", self.copy_curl, "Ctrl+Shift+C",
+                                          "actCopyCurl")
+        self.act_filter = self._action("Filter…", self.filter_bar.focus_text, std.Find,
+                                       "actFilter")
+        self.act_clear_filter = self._action("Clear filters", self.filter_bar.clear,
+                                             "Ctrl+Shift+F", "actClearFilter")
+        self.act_demo = self._action("Send demo traffic", self.send_demo, "Ctrl+D", "actDemo")
+        self.act_quit = self._action("Quit", self.close, std.Quit, "actQuit")
+
+        menubar = self.menuBar()
+        file_menu = menubar.addMenu("&File")
+        file_menu.addAction(self.act_new_session)
+        file_menu.addAction(self.act_load_plan)
+        self.recent_menu = QMenu("Recent plans", self)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_export)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit_menu = menubar.addMenu("&Edit")
+        edit_menu.addAction(self.act_copy_json)
+        edit_menu.addAction(self.act_copy_curl)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.act_filter)
+        edit_menu.addAction(self.act_clear_filter)
+        capture_menu = menubar.addMenu("&Capture")
+        for action in (self.act_start, self.act_stop, self.act_port, self.act_demo,
+                       self.act_revalidate):
+            capture_menu.addAction(action)
+        view_menu = menubar.addMenu("&View")
+        view_menu.addAction(self.plan_dock.toggleViewAction())
+        view_menu.addAction(self.sessions_dock.toggleViewAction())
+
+        toolbar = named(QToolBar("Main"), "mainToolbar")
+        toolbar.setMovable(False)
+        groups = (
+            (self.act_start, self.act_stop, self.act_port, self.act_new_session),
+            (self.act_load_plan, self.act_revalidate),
+            (self.act_export, self.act_copy_json, self.act_copy_curl),
+            (self.act_demo,),
+        )
+        for position, group in enumerate(groups):
+            if position:
+                toolbar.addSeparator()
+            for tool_action in group:
+                toolbar.addAction(tool_action)
+        self.addToolBar(toolbar)
+        self._fill_recent_menu(self.state.recent_plans())
+
+    # ---- capture
+
+    def start_capture(self) -> bool:
+        """Start the endpoint; a failure is shown in the window."""
+        if self.capture is None:
+            self.show_error("This window has no capture endpoint (opened read-only).")
+            return False
+        name = None
+        if self.session_id is not None:
+            session = self.store.session_by_id(self.session_id)
+            name = session.name if session else None
+        try:
+            self.capture.start(name)
+        except CaptureError as error:
+            self.show_error(f"Capture could not start: {error.message}")
+            self._update_capture_ui()
+            return False
+        self.banner.hide()
+        session = self.capture.session
+        if session is not None and session.id != self.session_id:
+            self.open_session(session.id)
+        self._update_capture_ui()
+        return True
+
+    def stop_capture(self) -> None:
+        """Stop listening."""
+        if self.capture is not None:
+            self.capture.stop()
+        self._update_capture_ui()
+
+    def choose_port(self) -> None:
+        """Ask for a port and restart capture on it."""
+        if self.capture is None:
+            return
+        port, ok = QInputDialog.getInt(self, "Capture port", "Listen on port (0 = any free):",
+                                       self.capture.config.port, 0, 65535)
+        if ok:
+            self.set_port(port)
+
+    def set_port(self, port: int) -> None:
+        """Listen on ``port`` from now on (restarting capture if it runs)."""
+        if self.capture is None:
+            return
+        was_running = self.capture.running
+        self.capture.stop()
+        self.capture.set_port(port)
+        if was_running:
+            self.start_capture()
+        self._update_capture_ui()
+
+    def _update_capture_ui(self) -> None:
+        running = self.capture is not None and self.capture.running
+        self.act_start.setEnabled(self.capture is not None and not running)
+        self.act_stop.setEnabled(running)
+        self.act_demo.setEnabled(running)
+        self.status.set_endpoint(self.capture.base_url if self.capture and running else None)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        session = self.store.session_by_id(self.session_id) if self.session_id else None
+        capture_session = self.capture.session if self.capture and self.capture.running else None
+        title = "inspector"
+        if session is not None:
+            title += f" — {session.name}"
+            if capture_session is not None and capture_session.id != session.id:
+                title += f" (capturing into {capture_session.name})"
+        self.setWindowTitle(title)
+
+    # ---- demo
+
+    def send_demo(self) -> None:
+        """Drive the demo checkout through the real endpoint (off the GUI thread)."""
+        url = self.capture.base_url if self.capture else None
+        if not url:
+            self.show_error("Start capture first: demo traffic goes through the real endpoint.")
+            return
+        self.status.showMessage("Sending demo traffic…", 3000)
+
+        def run() -> None:
+            try:
+                sent = send_demo_traffic(url)
+            except Exception as error:  # network trouble: report, never crash
+                message = f"Demo traffic failed: {error}"
+                self.bridge.call_on_main(lambda: self._demo_failed(message))
+                return
+            self.bridge.call_on_main(lambda: self._demo_done(sent))
+
+        threading.Thread(target=run, name="inspector-demo", daemon=True).start()
+
+    def _demo_done(self, sent: int) -> None:
+        self.status.showMessage(f"Sent {sent} demo calls", 5000)
+        self.sig_demo_finished.emit(sent)
+
+    def _demo_failed(self, message: str) -> None:
+        self.show_error(message)
+        self.sig_demo_finished.emit(0)
+
+    # ---- sessions
+
+    def open_session(self, session_id: int) -> None:
+        """Show ``session_id`` in the table (capture keeps filing into its own session)."""
+        self.session_id = session_id
+        self._names, self._sources = set(), set()
+        self.model.set_query(FilterBar.to_query(self.filter_bar.state(), session_id))
+        self.detail.clear()
+        self.status.reset_counts(status_counts(self.store, session_id))
+        self.refresh_sessions()
+        self._update_title()
+        # Completion lists and plan counts can take a moment on a huge session: after the
+        # table has painted.
+        QTimer.singleShot(0, self._refresh_choices)
+        QTimer.singleShot(0, self.refresh_plan_panel)
+        self.sig_session_changed.emit(session_id)
+
+    def new_session(self) -> None:
+        """Start a new session and show it."""
+        session = self.capture.new_session() if self.capture else None
+        if session is None:
+            session = self.store.create_session()
+        self.open_session(session.id)
+
+    def rename_session(self, session_id: int, name: str | None = None) -> None:
+        """Rename a session (asks for the name when not given)."""
+        session = self.store.session_by_id(session_id)
+        if session is None:
+            return
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Rename session", "New name:", text=session.name)
+            if not ok or not name.strip():
+                return
+        try:
+            self.store.rename_session(session_id, name.strip())
+        except ValueError as error:
+            self.show_error(str(error))
+        self.refresh_sessions()
+        self._update_title()
+
+    def delete_session(self, session_id: int, confirm: bool = True) -> None:
+        """Delete a session (not the one capture is writing to)."""
+        capture_session = self.capture.session if self.capture and self.capture.running else None
+        if capture_session is not None and capture_session.id == session_id:
+            self.show_error("That session is receiving captures; start a new session first.")
+            return
+        if confirm:
+            answer = QMessageBox.question(self, "Delete session",
+                                          "Delete this session and all its events?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.store.delete_session(session_id)
+        if session_id == self.session_id:
+            latest = self.store.latest_session()
+            if latest is not None:
+                self.open_session(latest.id)
+            else:
+                self.session_id = None
+                self.model.set_query(FilterBar.to_query({}, -1))
+        self.refresh_sessions()
+
+    def refresh_sessions(self) -> None:
+        """Re-read the sessions list."""
+        self.sessions_panel.model.set_sessions(self.store.list_sessions(), self.session_id)
+
+    # ---- plans
+
+    def choose_plan(self) -> None:
+        """Ask for a plan file."""
+        path, _ = QFileDialog.getOpenFileName(self, "Load tracking plan", "",
+                                              "Tracking plans (*.json);;All files (*)")
+        if path:
+            self.load_plan_file(Path(path))
+
+    def load_plan_file(self, path: Path, *, revalidate_now: bool = True) -> bool:
+        """Load a plan, validate new captures with it and re-validate this session."""
+        try:
+            plan = self._plan_loader(path)
+        except PlanLoadError as error:
+            self.show_error(f"Plan not loaded: {error.message}")
+            self.sig_plan_loaded.emit("")
+            return False
+        self.plan = plan
+        if self.capture is not None:
+            self.capture.set_validator(plan.validator, path)
+        self._fill_recent_menu(self.state.add_recent_plan(str(path)))
+        self.plan_panel.set_plan_title(f"{path.name}: {len(plan.events)} planned events")
+        self.banner.hide()
+        if revalidate_now:
+            self.revalidate()
+        else:
+            self.refresh_plan_panel()
+        self.sig_plan_loaded.emit(str(path))
+        return True
+
+    def revalidate(self) -> None:
+        """Re-validate the shown session against the loaded plan."""
+        if self.plan is None:
+            self.show_error("Load a tracking plan first (File ▸ Load plan…).")
+            return
+        if self.session_id is None:
+            return
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            changed = revalidate(self.store, self.session_id, self.plan.validator)
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.model.refresh()
+        self.status.reset_counts(status_counts(self.store, self.session_id))
+        self.refresh_plan_panel()
+        self.status.showMessage(f"Re-validated {changed} events", 4000)
+
+    def refresh_plan_panel(self) -> None:
+        """Recount the plan's events in this session."""
+        self._plan_dirty = False
+        if self.plan is None or self.session_id is None:
+            self.plan_panel.model.set_rows([], {})
+            return
+        self.plan_panel.model.set_rows(self.plan.events, event_stats(self.store, self.session_id))
+
+    def _refresh_plan_panel_if_dirty(self) -> None:
+        if self._plan_dirty:
+            self.refresh_plan_panel()
+
+    def _fill_recent_menu(self, recent: list[str]) -> None:
+        self.recent_menu.clear()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(
+                lambda _checked=False, p=path: self.load_plan_file(Path(p))
+            )
+        self.recent_menu.setEnabled(bool(recent))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            self.load_plan_file(Path(urls[0].toLocalFile()))
+            event.acceptProposedAction()
+
+    # ---- export and copy
+
+    def export_view(self, path: Path | None = None, fmt: str | None = None,
+                    session_id: int | None = None) -> int:
+        """Export the filtered view (or a whole session) to a file; returns the count."""
+        if path is None:
+            filters = ";;".join(label for label, _ in FORMATS.values())
+            chosen, selected = QFileDialog.getSaveFileName(self, "Export events", "", filters)
+            if not chosen:
+                return 0
+            path = Path(chosen)
+            fmt = next((name for name, (label, _) in FORMATS.items() if label == selected), None)
+        if fmt is None:
+            fmt = next((name for name, (_, ext) in FORMATS.items() if path.suffix == ext),
+                       "ndjson")
+        if path.suffix == "":
+            path = path.with_suffix(FORMATS[fmt][1])
+        query = (
+            FilterBar.to_query({}, session_id)
+            if session_id is not None and session_id != self.session_id
+            else self.model.query
+        )
+        try:
+            count = export_events(self.store, query.model_copy(update={"limit": 100_000}),
+                                  path, fmt)
+        except (OSError, ValueError) as error:
+            self.show_error(f"Export failed: {error}")
+            return 0
+        self.status.showMessage(f"Exported {count} events to {path}", 5000)
+        return count
+
+    def _selected_record(self) -> Any:
+        record = self.detail.record
+        if record is None:
+            self.status.showMessage("Select an event first", 3000)
+        return record
+
+    def copy_json(self) -> None:
+        """Copy the selected event's payload as JSON."""
+        record = self._selected_record()
+        if record is not None:
+            QGuiApplication.clipboard().setText(event_json(record))
+
+    def copy_curl(self) -> None:
+        """Copy a cURL command that re-sends the selected event here."""
+        record = self._selected_record()
+        if record is not None:
+            base = (self.capture.base_url if self.capture else None) or "http://127.0.0.1:8787"
+            QGuiApplication.clipboard().setText(curl_command(record, base))
+
+    # ---- errors
+
+    def show_error(self, text: str) -> None:
+        """Show a clear one-line problem at the top of the window."""
+        self.banner.show_message(text)
+
+    # ---- live events, filters, selection
+
+    def _on_events_committed(self, batch: list[CommittedEvent]) -> None:
+        self.model.append_committed(batch)
+        mine = [event for event in batch if event.session_id == self.session_id]
+        if not mine:
+            return
+        self.status.count([event.event.status for event in mine])
+        names = {event.event.name for event in mine if event.event.name} - self._names
+        keys = {event.event.write_key for event in mine if event.event.write_key} - self._sources
+        if names or keys:
+            self._names |= {name for name in names if name}
+            self._sources |= {key for key in keys if key}
+            self.filter_bar.set_event_names(sorted(self._names))
+            self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
+        self._plan_dirty = self.plan is not None
+
+    def _refresh_choices(self) -> None:
+        if self.session_id is None:
+            return
+        self._names |= set(distinct_values(self.store, "name", self.session_id))
+        self._sources |= set(distinct_values(self.store, "write_key", self.session_id))
+        self.filter_bar.set_event_names(sorted(self._names))
+        self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
+
+    def _on_filter_changed(self, state: FilterState) -> None:
+        selected = self.detail.record.id if self.detail.record else None
+        self.model.set_query(FilterBar.to_query(state, self.session_id))
+        if selected is not None:
+            row = self.model.row_of(selected)
+            if row is not None:
+                self.table.selectRow(row)
+        self.status.showMessage(f"{self.model.rowCount()} events shown"
+                                + ("+" if self.model.canFetchMore(self.table.rootIndex()) else ""),
+                                3000)
+
+    def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        self.show_event(self.model.event_id(rows[0].row()))
+
+    def show_event(self, event_id: int) -> None:
+        """Show one event in the detail pane."""
+        record = self.store.get_event(event_id)
+        if record is None:
+            self.detail.clear()
+            return
+        request = self.store.get_request(record.request_id) if record.request_id else None
+        self.detail.show_event(record, request)
+
+    # ---- state
+
+    def _restore_state(self) -> None:
+        geometry = self.state.blob("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+            self._ensure_on_screen()
+        window_state = self.state.blob("window/state")
+        if window_state is not None:
+            self.restoreState(window_state)
+        header = self.state.blob("table/header")
+        if header is not None:
+            self.table.horizontalHeader().restoreState(header)
+        splitter = self.state.blob("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def _ensure_on_screen(self) -> None:
+        screen = QGuiApplication.screenAt(self.frameGeometry().center())
+        if screen is None:
+            primary = QGuiApplication.primaryScreen()
+            if primary is not None:
+                self.move(primary.availableGeometry().topLeft())
+
+    def save_state(self) -> None:
+        """Persist geometry, docks, columns and splitter."""
+        self.state.set_blob("window/geometry", self.saveGeometry())
+        self.state.set_blob("window/state", self.saveState())
+        self.state.set_blob("table/header", self.table.horizontalHeader().saveState())
+        self.state.set_blob("window/splitter", self.splitter.saveState())
+        self.state.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self._slow_timer.stop()
+        if self.capture is not None:
+            self.capture.stop()
+        self.bridge.stop()
+        super().closeEvent(event)
