@@ -421,7 +421,10 @@ class MainWindow(QMainWindow):
 
     def refresh_sessions(self) -> None:
         """Re-read the sessions list."""
+        selected = self.sessions_panel.selected_session_id() or self.session_id
         self.sessions_panel.model.set_sessions(self.store.list_sessions(), self.session_id)
+        if selected is not None:  # a reset drops the selection: put it back
+            self.sessions_panel.select_session(selected)
 
     # ---- plans
 

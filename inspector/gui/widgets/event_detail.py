@@ -138,7 +138,7 @@ class EventDetail(QWidget):
             label = _plain_label()
             label.setObjectName(f"context:{key}")
             self._context_labels[key] = label
-            self.context_form.addRow(key, label)
+            self.context_form.addRow(_plain_label(key), label)
 
         self.tabs = named(QTabWidget(), "detailTabs")
         self.tabs.addTab(payload_split, "Payload")

@@ -1,0 +1,313 @@
+"""The window end to end: real HTTP into the running endpoint, through the bridge, to the UI."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
+
+from inspector.core.capture.service import CaptureConfig
+from inspector.core.demo import send_demo_traffic
+from inspector.core.store import EventStore
+from inspector.gui.bridge import CaptureBridge
+from inspector.gui.capture import CaptureController
+from inspector.gui.main_window import MainWindow
+from inspector.gui.models.event_table import Column
+from inspector.gui.state import UiState
+from inspector.gui.theme import status_color
+from tests.gui.fakes import fake_loader, write_plan
+
+
+def _make_window(qtbot: Any, tmp_path: Path, port: int = 0) -> MainWindow:
+    db = tmp_path / "captures.sqlite3"
+    bridge = CaptureBridge(interval_ms=20)
+    capture = CaptureController(CaptureConfig(port=port, db_path=db, session_name="QA"), bridge)
+    window = MainWindow(EventStore(db), capture=capture, bridge=bridge, state=UiState(),
+                        plan_loader=fake_loader)
+    qtbot.addWidget(window)
+    return window
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
+    win = _make_window(qtbot, tmp_path)
+    assert win.start_capture(), win.banner.text()
+    yield win
+    win.close()
+
+
+def _row_named(window: MainWindow, name: str, nth: int = 0) -> int:
+    rows = [r for r in range(window.model.rowCount())
+            if window.model.index(r, Column.NAME).data() == name]
+    return rows[nth]
+
+
+def _demo(window: MainWindow, qtbot: Any) -> None:
+    assert window.capture is not None
+    url = window.capture.base_url
+    assert url is not None
+    assert send_demo_traffic(url) == 13
+    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+
+
+def test_http_events_appear_coloured_and_violations_highlight_the_field(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    assert window.load_plan_file(write_plan(tmp_path / "plan.json"))
+    _demo(window, qtbot)
+    model = window.model
+    viewed = _row_named(window, "Product Viewed")
+    status = model.index(viewed, Column.STATUS)
+    assert status.data() == "invalid · 1"
+    assert status.data(Qt.ItemDataRole.ForegroundRole).color() == status_color("invalid")
+    unplanned = model.index(_row_named(window, "Completed Order"), Column.STATUS)
+    assert unplanned.data(Qt.ItemDataRole.ForegroundRole).color() == status_color("unplanned")
+    ok = model.index(_row_named(window, "Checkout Started"), Column.STATUS)
+    assert ok.data(Qt.ItemDataRole.ForegroundRole).color() == status_color("valid")
+
+    window.table.selectRow(viewed)
+    detail = window.detail
+    assert detail.record is not None
+    assert detail.record.name == "Product Viewed"
+    assert detail.violations.rowCount() == 1
+    assert detail.violations.index(0, 1).data() == "properties.price"
+    assert detail.violations.index(0, 3).data() == 'send 12.5, not "12.5"'
+    price_line = detail.text.toPlainText().splitlines().index('    "price": "12.5",')
+    highlighted = detail.highlighted_lines()
+    assert set(highlighted) == {price_line}
+    assert highlighted[price_line].rgb() == status_color("invalid").rgb()
+
+    # Clicking the violation jumps to the field in the tree and in the text.
+    view = detail.violations_view
+    rect = view.visualRect(detail.violations.index(0, 1))
+    with qtbot.waitSignal(detail.sig_field_focused, timeout=2000) as blocker:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args == ["properties.price"]
+    assert detail.tree.currentItem() is detail.tree_item("properties.price")
+    assert detail.text.textCursor().blockNumber() == price_line
+
+    # The raw request came over real HTTP, with the key in the body (analytics.js style).
+    assert "POST /v1/t" in detail.raw.toPlainText()
+    assert "came from: body" in detail.raw.toPlainText()
+
+
+def test_filters_narrow_the_table(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    window.load_plan_file(write_plan(tmp_path / "plan.json"))
+    _demo(window, qtbot)
+    bar = window.filter_bar
+    qtbot.keyClicks(bar.event_edit, "Order Completed")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=3000)
+    bar.status_box.setCurrentIndex(bar.status_box.findData("invalid"))
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=3000)
+    assert window.model.index(0, Column.STATUS).data() == "invalid · 1"
+    bar.clear()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=3000)
+    bar.type_box.setCurrentIndex(bar.type_box.findData("page"))
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=3000)
+    bar.clear()
+    qtbot.keyClicks(bar.text_edit, "too expensive")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=3000)
+    assert window.model.index(0, Column.NAME).data() == "Subscription Canceled"
+    # The event-name completer offers what was seen.
+    assert "Completed Order" in bar._names.stringList()
+    # A filtered view keeps following live events that match it.
+    assert window.capture is not None and window.capture.base_url
+    send_demo_traffic(window.capture.base_url)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=5000)
+
+
+def test_saved_filters_persist(window: MainWindow, qtbot: Any) -> None:
+    bar = window.filter_bar
+    bar.status_box.setCurrentIndex(bar.status_box.findData("problems"))
+    bar.save_current("Problems")
+    assert UiState().saved_filters() == {"Problems": {"status": "problems"}}
+    bar.clear()
+    with qtbot.waitSignal(bar.sig_filter_changed, timeout=2000):
+        bar.apply_saved("Problems")
+    assert window.model.query.status == ["invalid", "unplanned", "malformed"]
+
+
+def test_plan_loading_through_the_ui(
+    window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _demo(window, qtbot)  # captured before any plan: not validated
+    assert window.model.index(0, Column.STATUS).data() == "not validated"
+    plan = write_plan(tmp_path / "plan.json")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(plan), "")))
+    from PySide6.QtWidgets import QPushButton
+
+    button = window.plan_panel.findChild(QPushButton, "loadPlanButton")
+    with qtbot.waitSignal(window.sig_plan_loaded, timeout=3000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    # Loading re-validated the session already captured.
+    row = _row_named(window, "Product Viewed")
+    assert window.model.index(row, Column.STATUS).data() == "invalid · 1"
+    panel = window.plan_panel.model
+    names = [panel.index(r, 0).data() for r in range(panel.rowCount())]
+    assert "Cart Viewed  (never seen)" in names
+    assert "Completed Order  (not in plan)" in names
+    order = next(r for r in range(panel.rowCount()) if panel.row_data(r).name == "Order Completed")
+    assert (panel.index(order, 1).data(), panel.index(order, 2).data()) == ("2", "1")
+    assert UiState().recent_plans() == [str(plan)]
+    assert [a.text() for a in window.recent_menu.actions()] == [str(plan)]
+
+
+def test_plan_drop_and_unreadable_plan_message(window: MainWindow, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(broken))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert "Plan not loaded" in window.banner.text()
+    assert window.plan is None
+    mime.setUrls([QUrl.fromLocalFile(str(write_plan(tmp_path / "ok.json")))])
+    window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    assert window.plan is not None
+    assert window.banner.text() == ""
+
+
+def test_real_plan_loader_reports_problems_clearly(tmp_path: Path) -> None:
+    from inspector.gui.plans import PlanLoadError, load_plan
+
+    with pytest.raises(PlanLoadError, match="cannot read"):
+        load_plan(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("[1,")
+    with pytest.raises(PlanLoadError, match="not valid JSON"):
+        load_plan(tmp_path / "bad.json")
+
+
+def test_session_switching_and_export_through_the_ui(
+    window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _demo(window, qtbot)
+    first = window.session_id
+    window.act_new_session.trigger()
+    assert window.session_id != first
+    assert window.model.rowCount() == 0
+    assert window.capture is not None and window.capture.session is not None
+    assert window.capture.session.id == window.session_id  # capture follows the new session
+    panel = window.sessions_panel
+    assert panel.model.rowCount() == 2
+    assert first is not None
+    panel.select_session(first)
+    from PySide6.QtWidgets import QPushButton
+
+    with qtbot.waitSignal(window.sig_session_changed, timeout=2000):
+        qtbot.mouseClick(panel.findChild(QPushButton, "openSessionButton"),
+                         Qt.MouseButton.LeftButton)
+    assert window.session_id == first
+    assert window.model.rowCount() == 13
+    # Export the selected session as NDJSON via the panel's button and the file dialog.
+    target = tmp_path / "out"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "NDJSON (*.ndjson)")))
+    qtbot.mouseClick(panel.findChild(QPushButton, "exportSessionButton"),
+                     Qt.MouseButton.LeftButton)
+    lines = (tmp_path / "out.ndjson").read_bytes().splitlines()
+    assert len(lines) == 13
+    assert orjson.loads(lines[0])["type"] == "page"
+    # Rename and delete.
+    window.rename_session(first, "Checkout run 1")
+    assert window.store.session_by_id(first).name == "Checkout run 1"  # type: ignore[union-attr]
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
+    qtbot.mouseClick(panel.findChild(QPushButton, "deleteSessionButton"),
+                     Qt.MouseButton.LeftButton)
+    assert window.store.session_by_id(first) is None
+    assert panel.model.rowCount() == 1
+
+
+def test_port_in_use_is_a_message_not_a_crash(qtbot: Any, tmp_path: Path) -> None:
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    try:
+        win = _make_window(qtbot, tmp_path, port=blocker.getsockname()[1])
+        assert not win.start_capture()
+        assert "already in use" in win.banner.text()
+        assert win.act_start.isEnabled()
+        # Choosing another port recovers.
+        win.set_port(0)
+        assert win.start_capture()
+        assert win.banner.text() == ""
+        win.close()
+    finally:
+        blocker.close()
+
+
+def test_markup_in_events_is_shown_as_text(window: MainWindow, qtbot: Any) -> None:
+    import httpx
+
+    assert window.capture is not None and window.capture.base_url
+    httpx.post(f"{window.capture.base_url}/v1/track",
+               json={"userId": "<b>u</b>", "event": "<img src=x onerror=alert(1)>",
+                     "properties": {"html": "<b>bold</b>"}},
+               auth=("wk", ""))
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
+    assert window.model.index(0, Column.NAME).data() == "<img src=x onerror=alert(1)>"
+    window.table.selectRow(0)
+    assert "<img src=x onerror=alert(1)>" in window.detail.title.text()
+    for label in window.detail.findChildren(QLabel):
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName()
+    assert '"<b>bold</b>"' in window.detail.text.toPlainText()
+
+
+def test_copy_json_and_curl(window: MainWindow, qtbot: Any) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    _demo(window, qtbot)
+    window.table.selectRow(_row_named(window, "Order Completed"))
+    window.act_copy_json.trigger()
+    assert orjson.loads(QGuiApplication.clipboard().text())["event"] == "Order Completed"
+    window.act_copy_curl.trigger()
+    curl = QGuiApplication.clipboard().text()
+    assert curl.startswith("curl -X POST")
+    assert window.capture is not None and window.capture.base_url
+    assert f"{window.capture.base_url}/v1/track" in curl
+
+
+def test_demo_action_and_window_state_persist(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    with qtbot.waitSignal(window.sig_demo_finished, timeout=10000) as blocker:
+        window.act_demo.trigger()
+    assert blocker.args == [13]
+    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+    window.table.setColumnWidth(Column.NAME, 311)
+    window.save_state()
+    again = MainWindow(window.store, state=UiState())
+    qtbot.addWidget(again)
+    assert again.table.columnWidth(Column.NAME) == 311
+
+
+def test_autoscroll_only_when_pinned(window: MainWindow, qtbot: Any) -> None:
+    window.resize(900, 400)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.capture is not None and window.capture.base_url
+    for _ in range(4):
+        send_demo_traffic(window.capture.base_url)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 52, timeout=5000)
+    bar = window.table.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=3000)
+    bar.setValue(0)
+    assert not window.table.pinned
+    send_demo_traffic(window.capture.base_url)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 65, timeout=5000)
+    assert bar.value() == 0
+    bar.setValue(bar.maximum())
+    assert window.table.pinned
+    send_demo_traffic(window.capture.base_url)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 78, timeout=5000)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=3000)
