@@ -123,6 +123,8 @@ class MainWindow(QMainWindow):
         self.table = EventTableView()
         self.table.setModel(self.model)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.model.sig_query_applied.connect(self._on_query_applied)
+        self._selected_before_filter: int | None = None
         self.detail = EventDetail()
         self.filter_bar = FilterBar()
         self.filter_bar.set_saved_filters(self.state.saved_filters())
@@ -587,15 +589,23 @@ class MainWindow(QMainWindow):
         self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
 
     def _on_filter_changed(self, state: FilterState) -> None:
-        selected = self.detail.record.id if self.detail.record else None
-        self.model.set_query(FilterBar.to_query(state, self.session_id))
+        # Answered on a worker thread: a free-text search over a huge session must not freeze
+        # the window. _on_query_applied restores the selection and reports the count.
+        self._selected_before_filter = self.detail.record.id if self.detail.record else None
+        self.model.set_query_async(FilterBar.to_query(state, self.session_id))
+        self.status.showMessage("Filtering…")
+
+    def _on_query_applied(self) -> None:
+        if self.model.last_error is not None:
+            self.show_error(f"The filter could not be applied: {self.model.last_error}")
+            return
+        selected = self._selected_before_filter
         if selected is not None:
             row = self.model.row_of(selected)
             if row is not None:
                 self.table.selectRow(row)
-        self.status.showMessage(f"{self.model.rowCount()} events shown"
-                                + ("+" if self.model.canFetchMore(self.table.rootIndex()) else ""),
-                                3000)
+        more = "+" if self.model.canFetchMore(self.table.rootIndex()) else ""
+        self.status.showMessage(f"{self.model.rowCount()}{more} events match", 3000)
 
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
 from inspector.core.model import Status, Violation
 from inspector.core.store import EventQuery, EventStore, GroupCommitWriter
 from inspector.gui.bridge import CaptureBridge
+from inspector.gui.models import event_table
 from inspector.gui.models.event_table import Column, EventTableModel
 from inspector.gui.theme import status_color
 from tests.gui.conftest import make_event, make_request
@@ -98,3 +101,38 @@ def test_markup_in_payload_is_plain_text(store: EventStore, writer: GroupCommitW
     model = EventTableModel(store)
     model.set_query(EventQuery(session_id=session.id))
     assert model.index(0, Column.NAME).data() == '<b>bold</b><img src="x">'
+
+
+def test_async_query_holds_live_events_and_drops_superseded_results(
+    store: EventStore, writer: GroupCommitWriter, qtbot: Any, qtmodeltester: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = store.create_session("async")
+    writer.write(make_request(session.id, [make_event("A"), make_event("B")]))
+    model = EventTableModel(store)
+    model.set_query(EventQuery(session_id=session.id))
+    # The worker reads its snapshot, then waits for the gate before handing the page back.
+    original = event_table.page_events
+    snapshots, gate = threading.Semaphore(0), threading.Event()
+
+    def slow_page(*args: Any) -> Any:
+        page = original(*args)
+        snapshots.release()
+        gate.wait(5)
+        return page
+
+    monkeypatch.setattr(event_table, "page_events", slow_page)
+    model.set_query_async(EventQuery(session_id=session.id, event="B"))  # superseded
+    model.set_query_async(EventQuery(session_id=session.id, event="A"))
+    assert model.querying
+    assert snapshots.acquire(timeout=5)
+    assert snapshots.acquire(timeout=5)
+    # A live event committed after the snapshot arrives while the query runs: it is held, then
+    # replayed against the new filter.
+    committed = writer.write(make_request(session.id, [make_event("A")]))[1]
+    model.append_committed(committed)
+    with qtbot.waitSignal(model.sig_query_applied, timeout=3000):
+        gate.set()
+    assert not model.querying
+    assert [model.index(r, 2).data() for r in range(model.rowCount())] == ["A", "A"]
+    qtmodeltester.check(model, force_py=True)

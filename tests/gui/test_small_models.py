@@ -37,7 +37,7 @@ def test_sessions_model(qtmodeltester: Any, store: EventStore) -> None:
 def test_pretty_json_spans() -> None:
     pretty = pretty_json({"properties": {"items": [{"price": "1"}]}})
     lines = pretty.text.splitlines()
-    first, last = pretty.span_for("properties.items.0.price")  # type: ignore[misc]
+    first, _last = pretty.span_for("properties.items.0.price")  # type: ignore[misc]
     assert lines[first].strip() == '"price": "1"'
     assert pretty.span_for("properties.order_id") == pretty.span_for("properties")[:1] * 2  # type: ignore[index]
     assert field_path("items[1].price") == ("items", "1", "price")

@@ -118,7 +118,8 @@ def test_filters_narrow_the_table(window: MainWindow, qtbot: Any, tmp_path: Path
     # The event-name completer offers what was seen.
     assert "Completed Order" in bar._names.stringList()
     # A filtered view keeps following live events that match it.
-    assert window.capture is not None and window.capture.base_url
+    assert window.capture is not None
+    assert window.capture.base_url
     send_demo_traffic(window.capture.base_url)
     qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=5000)
 
@@ -129,7 +130,7 @@ def test_saved_filters_persist(window: MainWindow, qtbot: Any) -> None:
     bar.save_current("Problems")
     assert UiState().saved_filters() == {"Problems": {"status": "problems"}}
     bar.clear()
-    with qtbot.waitSignal(bar.sig_filter_changed, timeout=2000):
+    with qtbot.waitSignal(window.model.sig_query_applied, timeout=2000):
         bar.apply_saved("Problems")
     assert window.model.query.status == ["invalid", "unplanned", "malformed"]
 
@@ -195,7 +196,8 @@ def test_session_switching_and_export_through_the_ui(
     window.act_new_session.trigger()
     assert window.session_id != first
     assert window.model.rowCount() == 0
-    assert window.capture is not None and window.capture.session is not None
+    assert window.capture is not None
+    assert window.capture.session is not None
     assert window.capture.session.id == window.session_id  # capture follows the new session
     panel = window.sessions_panel
     assert panel.model.rowCount() == 2
@@ -249,7 +251,8 @@ def test_port_in_use_is_a_message_not_a_crash(qtbot: Any, tmp_path: Path) -> Non
 def test_markup_in_events_is_shown_as_text(window: MainWindow, qtbot: Any) -> None:
     import httpx
 
-    assert window.capture is not None and window.capture.base_url
+    assert window.capture is not None
+    assert window.capture.base_url
     httpx.post(f"{window.capture.base_url}/v1/track",
                json={"userId": "<b>u</b>", "event": "<img src=x onerror=alert(1)>",
                      "properties": {"html": "<b>bold</b>"}},
@@ -273,7 +276,8 @@ def test_copy_json_and_curl(window: MainWindow, qtbot: Any) -> None:
     window.act_copy_curl.trigger()
     curl = QGuiApplication.clipboard().text()
     assert curl.startswith("curl -X POST")
-    assert window.capture is not None and window.capture.base_url
+    assert window.capture is not None
+    assert window.capture.base_url
     assert f"{window.capture.base_url}/v1/track" in curl
 
 
@@ -295,7 +299,8 @@ def test_autoscroll_only_when_pinned(window: MainWindow, qtbot: Any) -> None:
     window.resize(900, 400)
     window.show()
     qtbot.waitExposed(window)
-    assert window.capture is not None and window.capture.base_url
+    assert window.capture is not None
+    assert window.capture.base_url
     for _ in range(4):
         send_demo_traffic(window.capture.base_url)
     qtbot.waitUntil(lambda: window.model.rowCount() == 52, timeout=5000)

@@ -12,8 +12,9 @@ stays in SQLite).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
@@ -48,10 +49,13 @@ class Column:
 
 COLUMNS = ("Time", "Type", "Event / page", "userId", "anonymousId", "Source", "Status")
 
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_DECORATION = Qt.ItemDataRole.DecorationRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
 #: Role carrying the event id of a row.
-EVENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+EVENT_ID_ROLE = Qt.ItemDataRole.UserRole.value + 1
 #: Role carrying the raw status string of a row.
-STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
+STATUS_ROLE = Qt.ItemDataRole.UserRole.value + 2
 
 
 class TableRow(NamedTuple):
@@ -70,6 +74,19 @@ def _status_text(status: str, violations: int) -> str:
     return f"{label} · {violations}" if violations else label
 
 
+_clock_cache: list[Any] = [None, ""]
+
+
+def _time_text(received_at: float) -> str:
+    """``HH:MM:SS.mmm`` local time; strftime runs once per distinct second, not per row."""
+    second = int(received_at)
+    if _clock_cache[0] != second:
+        _clock_cache[0] = second
+        _clock_cache[1] = time.strftime("%H:%M:%S", time.localtime(second))
+    millis = min(int((received_at - second) * 1000), 999)
+    return f"{_clock_cache[1]}.{millis:03d}"
+
+
 def _format_row(
     event_id: int,
     received_at: float,
@@ -81,12 +98,10 @@ def _format_row(
     status: str,
     violations: int,
 ) -> TableRow:
-    moment = datetime.fromtimestamp(received_at)
-    time_text = moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
     return TableRow(
         event_id,
         (
-            time_text,
+            _time_text(received_at),
             type_ or "",
             name or "",
             user_id or "",
@@ -123,6 +138,10 @@ class EventTableModel(QAbstractTableModel):
     sig_rows_appended = Signal(int)
     #: Emitted after the oldest rows were dropped by the ring-buffer cap, with how many.
     sig_rows_trimmed = Signal(int)
+    #: Emitted when a query started with :meth:`set_query_async` has been applied.
+    sig_query_applied = Signal()
+    # Worker thread → GUI thread: (generation, query, page or exception).
+    _sig_page_ready = Signal(int, object, object)
 
     def __init__(
         self,
@@ -142,6 +161,11 @@ class EventTableModel(QAbstractTableModel):
         self._exhausted = True
         self._key_names: dict[str, str] = {}
         self.trimmed = 0
+        self._generation = 0
+        self._pending_query: EventQuery | None = None
+        self._held_live: list[CommittedEvent] = []
+        self.last_error: Exception | None = None
+        self._sig_page_ready.connect(self._on_page_ready)
 
     # ---- public API
 
@@ -160,12 +184,18 @@ class EventTableModel(QAbstractTableModel):
         self._store = store
         self.set_query(self._query)
 
-    def set_query(self, query: EventQuery) -> None:
-        """Show the events matching ``query`` (its limit, offset and order are ignored)."""
-        self.beginResetModel()
-        self._query = query.model_copy(
+    def _normalise(self, query: EventQuery) -> EventQuery:
+        return query.model_copy(
             update={"limit": self._chunk, "offset": 0, "order": "asc", "since_id": None}
         )
+
+    def set_query(self, query: EventQuery) -> None:
+        """Show the events matching ``query`` (its limit, offset and order are ignored)."""
+        self._generation += 1
+        self._pending_query = None
+        self._held_live = []
+        self.beginResetModel()
+        self._query = self._normalise(query)
         self._rows = []
         self._last_id = 0
         self._exhausted = False
@@ -173,6 +203,59 @@ class EventTableModel(QAbstractTableModel):
         self._key_names = self._store.write_key_names()
         self._fetch_page()
         self.endResetModel()
+
+    def set_query_async(self, query: EventQuery) -> None:
+        """Like :meth:`set_query`, but the first page is read on a worker thread.
+
+        Free-text search over a million payloads can take a second or two in SQLite; the
+        window keeps repainting meanwhile and shows the old rows until the new ones are ready.
+        A newer call supersedes an older one still running. Live events arriving meanwhile are
+        held and replayed against the new filter, so none is lost in the switch.
+        """
+        self._generation += 1
+        generation = self._generation
+        normalised = self._normalise(query)
+        self._pending_query = normalised
+        self._held_live = []
+        store = self._store
+
+        def work() -> None:
+            try:
+                result: list[EventRow] | Exception = page_events(store, normalised)
+            except Exception as error:  # shown by the window, never raised on a thread
+                result = error
+            self._sig_page_ready.emit(generation, normalised, result)
+
+        threading.Thread(target=work, name="inspector-query", daemon=True).start()
+
+    @property
+    def querying(self) -> bool:
+        """Whether an asynchronous query is still running."""
+        return self._pending_query is not None
+
+    def _on_page_ready(
+        self, generation: int, query: EventQuery, result: list[EventRow] | Exception
+    ) -> None:
+        if generation != self._generation:
+            return  # superseded
+        held, self._held_live = self._held_live, []
+        self._pending_query = None
+        if isinstance(result, Exception):
+            self.last_error = result
+            self.sig_query_applied.emit()
+            return
+        self.last_error = None
+        self.beginResetModel()
+        self._query = query
+        self._rows = [row_from_store(row) for row in result]
+        self._last_id = self._rows[-1].id if self._rows else 0
+        self._exhausted = len(result) < self._chunk
+        self.trimmed = 0
+        self._key_names = self._store.write_key_names()
+        self.endResetModel()
+        if held:
+            self.append_committed(held)
+        self.sig_query_applied.emit()
 
     def refresh(self) -> None:
         """Re-read the current filter (after re-validation or a key rename)."""
@@ -197,6 +280,9 @@ class EventTableModel(QAbstractTableModel):
 
     def append_committed(self, events: Sequence[CommittedEvent]) -> int:
         """Append the events of a live batch that pass the filter; returns how many."""
+        if self._pending_query is not None:
+            self._held_live.extend(events)
+            return 0
         if not self._exhausted:
             # Older rows are still to be fetched; these will come with them, in order.
             return 0
@@ -219,22 +305,26 @@ class EventTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+        # Called ~1,300 times per repaint: plain int comparisons (enum members compare slowly)
+        # and no work beyond indexing.
+        row = index.row()
+        if row < 0:
             return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return row.cells[column]
-        if column == Column.STATUS:
-            if role == Qt.ItemDataRole.DecorationRole:
-                return status_icon(row.status)
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return status_brush(row.status)
+        if role == _DISPLAY:
+            return self._rows[row].cells[index.column()]
+        if role == _FOREGROUND:
+            if index.column() == Column.STATUS:
+                return status_brush(self._rows[row].status)
+            return None
+        if role == _DECORATION:
+            if index.column() == Column.STATUS:
+                return status_icon(self._rows[row].status)
+            return None
         if role == EVENT_ID_ROLE:
-            return row.id
+            return self._rows[row].id
         if role == STATUS_ROLE:
-            return row.status
+            return self._rows[row].status
         return None
 
     def headerData(
