@@ -261,6 +261,11 @@ class EventTableModel(QAbstractTableModel):
         """Re-read the current filter (after re-validation or a key rename)."""
         self.set_query(self._query)
 
+    def row_at(self, row: int) -> TableRow | None:
+        """The formatted row ``row`` (for the delegate), or ``None`` out of range."""
+        rows = self._rows
+        return rows[row] if 0 <= row < len(rows) else None
+
     def event_id(self, row: int) -> int:
         """The event id shown in ``row``."""
         return self._rows[row].id

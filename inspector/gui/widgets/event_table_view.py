@@ -6,6 +6,7 @@ from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from inspector.gui.models.event_table import Column, EventTableModel
+from inspector.gui.widgets.row_delegate import EventRowDelegate
 
 __all__ = ["EventTableView"]
 
@@ -44,6 +45,8 @@ class EventTableView(QTableView):
     def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)
         if isinstance(model, EventTableModel):
+            self._delegate = EventRowDelegate(model, self)
+            self.setItemDelegate(self._delegate)
             model.sig_rows_appended.connect(self._on_rows_appended)
             model.modelReset.connect(self._on_reset)
             widths = {Column.TIME: 96, Column.TYPE: 70, Column.NAME: 180, Column.USER_ID: 110,

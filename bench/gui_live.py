@@ -1,0 +1,190 @@
+"""1,000 events/s into the real endpoint for a minute, with the window open and live-tailing.
+
+    QT_QPA_PLATFORM=offscreen python bench/gui_live.py [--seconds 60] [--rate 1000] [--batch 1]
+
+A separate process sends analytics.js-style requests (``--batch 1``: one event per request to
+``/v1/t``; ``--batch N``: ``/v1/batch`` with N events) at ``--rate`` events/s. The window runs
+the capture endpoint on its own thread, as ``inspector`` does. Reported: the longest event-loop
+stall (a 5 ms QTimer measures the gaps), viewport repaints per second, drain batch sizes, and
+whether every accepted event reached the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+async def _send(base_url: str, seconds: float, rate: int, batch: int) -> dict[str, int]:
+    import aiohttp
+
+    sent = accepted = failed = 0
+    interval = batch / rate
+    start = time.perf_counter()
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(base_url, connector=connector) as session:
+        pending: set[asyncio.Task[None]] = set()
+
+        async def post(number: int) -> None:
+            nonlocal accepted, failed
+            now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+            def event(i: int) -> dict[str, object]:
+                return {"type": "track", "event": "Product Viewed", "anonymousId": f"a-{i % 97}",
+                        "messageId": f"bench-{number}-{i}", "timestamp": now, "sentAt": now,
+                        "properties": {"sku": f"SKU-{i % 500}", "price": 12.5, "currency": "EUR"},
+                        "context": {"library": {"name": "analytics.js", "version": "next-1.70"}}}
+            if batch == 1:
+                path, body = "/v1/t", {**event(number), "writeKey": "bench"}
+            else:
+                path = "/v1/batch"
+                body = {"writeKey": "bench", "batch": [event(number * batch + i)
+                                                        for i in range(batch)]}
+            try:
+                async with session.post(path, data=json.dumps(body),
+                                        headers={"Content-Type": "text/plain"}) as response:
+                    await response.read()
+                    if response.status == 200:
+                        accepted += batch
+                    else:
+                        failed += batch
+            except aiohttp.ClientError:
+                failed += batch
+
+        number = 0
+        while (elapsed := time.perf_counter() - start) < seconds:
+            due = int(elapsed / interval) + 1
+            while number < due:
+                task = asyncio.create_task(post(number))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                number += 1
+                sent += batch
+            await asyncio.sleep(interval / 2)
+        await asyncio.gather(*pending)
+    return {"sent": sent, "accepted": accepted, "failed": failed,
+            "elapsed_ms": int((time.perf_counter() - start) * 1000)}
+
+
+def sender_main() -> int:
+    base_url, seconds, rate, batch = sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(
+        sys.argv[5])
+    print(json.dumps(asyncio.run(_send(base_url, seconds, rate, batch))))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--hidden", action="store_true",
+                        help="do not show the window (isolates painting from the rest)")
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="override sys.setswitchinterval (seconds) to compare")
+    args = parser.parse_args()
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
+
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setOrganizationName("inspector-bench")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = QApplication(sys.argv[:1])
+    from inspector.core.capture.service import CaptureConfig
+    from inspector.core.store import EventStore
+    from inspector.gui.bridge import CaptureBridge
+    from inspector.gui.capture import CaptureController
+    from inspector.gui.main_window import MainWindow
+
+    db = Path(tempfile.mkdtemp()) / "live.sqlite3"
+    bridge = CaptureBridge()
+    capture = CaptureController(CaptureConfig(port=0, db_path=db, session_name="live"), bridge)
+    window = MainWindow(EventStore(db), capture=capture, bridge=bridge)
+    window.resize(1400, 850)
+    if not args.hidden:
+        window.show()
+    assert window.start_capture(), window.banner.text()
+    assert capture.base_url is not None
+
+    batches: list[int] = []
+    bridge.sig_events_committed.connect(lambda batch: batches.append(len(batch)))
+
+    class PaintCounter(QObject):
+        paints = 0
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.paints += 1
+            return False
+
+    counter = PaintCounter()
+    window.table.viewport().installEventFilter(counter)
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    probe = QTimer()
+    probe.setInterval(5)
+    probe.timeout.connect(tick)
+    probe.start()
+
+    sender = subprocess.Popen(
+        [sys.executable, __file__, "--sender", capture.base_url, str(args.seconds),
+         str(args.rate), str(args.batch)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    started = time.perf_counter()
+    while sender.poll() is None:
+        app.processEvents()
+        time.sleep(0.001)
+    result = json.loads(sender.stdout.read() if sender.stdout else "{}")
+    # Let the last drains land.
+    deadline = time.perf_counter() + 10
+    while window.model.rowCount() < result["accepted"] and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    duration = time.perf_counter() - started
+    probe.stop()
+    gaps_ms = sorted(gap * 1000 for gap in gaps)
+    p99 = gaps_ms[int(len(gaps_ms) * 0.99)] if gaps_ms else 0.0
+    print(f"sender: {result['sent']:,} sent, {result['accepted']:,} accepted, "
+          f"{result['failed']:,} failed in {result['elapsed_ms'] / 1000:.1f} s "
+          f"({result['accepted'] / (result['elapsed_ms'] / 1000):.0f} ev/s, batch={args.batch})")
+    print(f"table rows: {window.model.rowCount():,} "
+          f"({'every accepted event reached the table' if window.model.rowCount() == result['accepted'] else 'MISSING EVENTS'})")
+    print(f"event loop: longest stall {gaps_ms[-1]:.1f} ms (5 ms timer; p99 gap {p99:.1f} ms, "
+          f"median {gaps_ms[len(gaps_ms) // 2]:.1f} ms)")
+    print(f"repaints: {counter.paints / duration:.1f} viewport paints/s; drains: {len(batches)}, "
+          f"median batch {sorted(batches)[len(batches) // 2] if batches else 0} events, "
+          f"largest {max(batches) if batches else 0}")
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"CPU: window+endpoint process {(me.ru_utime + me.ru_stime) / duration:.0%} of a core, "
+          f"sender process {(kids.ru_utime + kids.ru_stime) / duration:.0%} "
+          f"({os.cpu_count()} cores)")
+    print(f"peak RSS: {me.ru_maxrss / 1024:.0f} MiB")
+    window.close()
+    return 0 if window.model.rowCount() == result["accepted"] else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--sender":
+        raise SystemExit(sender_main())
+    raise SystemExit(main())
