@@ -12,7 +12,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from inspector import __version__
-from inspector.core.capture.routes import json_response
+from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.model import EventRecord
 from inspector.core.store import EventQuery
 
@@ -45,17 +45,15 @@ def event_to_api(record: EventRecord) -> dict[str, Any]:
         "user_id": record.user_id,
         "anonymous_id": record.anonymous_id,
         "message_id": record.message_id,
+        "library": record.library,
         "status": str(record.status),
         "violations": [violation.to_dict() for violation in record.violations],
         "payload": record.payload,
     }
 
 
-def _bad_request(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(
-        body=orjson.dumps({"code": "invalid_query", "message": message}),
-        content_type="application/json",
-    )
+def _bad_request(message: str) -> ApiError:
+    return ApiError(400, "invalid_query", message)
 
 
 def _parse_since(value: str) -> float:
@@ -90,10 +88,7 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         if session is None and value.isdigit():
             session = service.store.session_by_id(int(value))
         if session is None:
-            raise web.HTTPNotFound(
-                body=orjson.dumps({"code": "unknown_session", "message": f"No session {value!r}"}),
-                content_type="application/json",
-            )
+            raise ApiError(404, "unknown_session", f"No session {value!r}")
         return session.id
 
     async def list_events(request: web.Request) -> web.Response:
