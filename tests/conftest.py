@@ -20,7 +20,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.delenv("INSPECTOR_DB", raising=False)
-    yield
+    return
 
 
 @pytest.fixture

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             stream.close()
     note = f" ({summary.skipped} malformed requests without a payload left out)" \
         if summary.skipped else ""
-    print(f"inspector: exported {summary.written} {'requests' if args.format == 'har' else 'events'}"
-          f" from {session.name!r}{note}", file=sys.stderr)
+    unit = "requests" if args.format == "har" else "events"
+    print(f"inspector: exported {summary.written} {unit} from {session.name!r}{note}",
+          file=sys.stderr)
     return 0

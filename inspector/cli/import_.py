@@ -8,7 +8,7 @@ from pathlib import Path
 
 from inspector.cli._common import add_db_option, fail
 from inspector.core.exchange import import_file
-from inspector.core.exchange.importer import ImportError_
+from inspector.core.exchange.importer import ImportFileError
 from inspector.core.paths import default_db_path
 from inspector.core.store import EventStore
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     session = store.open_session(args.session or f"Import of {args.file.name}")
     try:
         summary = import_file(args.file, store, session.id, validator=validator)
-    except ImportError_ as error:
+    except ImportFileError as error:
         return fail(str(error))
     for problem in summary.skipped:
         print(f"inspector: skipped {problem}", file=sys.stderr)

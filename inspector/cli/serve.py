@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 = any free)")
     add_db_option(parser)
     parser.add_argument("--session", metavar="NAME", help="capture session name (created if new)")
-    parser.add_argument("--plan", type=Path, metavar="FILE", help="tracking plan to validate against")
+    parser.add_argument("--plan", type=Path, metavar="FILE",
+                        help="tracking plan to validate against")
     parser.add_argument("--forward", metavar="URL",
                         help="also send each request upstream, e.g. https://api.segment.io")
     parser.add_argument("--name-key", action="append", default=[], metavar="KEY=NAME",

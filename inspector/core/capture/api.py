@@ -65,7 +65,9 @@ def _parse_since(value: str) -> float:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
-        raise _bad_request(f"since must be epoch seconds or an ISO timestamp, got {value!r}") from error
+        raise _bad_request(
+            f"since must be epoch seconds or an ISO timestamp, got {value!r}"
+        ) from error
     if moment.tzinfo is None:
         moment = moment.astimezone()
     return moment.timestamp()

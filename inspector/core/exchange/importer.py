@@ -20,10 +20,10 @@ from inspector.core.capture.normalize import ROUTE_TYPES
 from inspector.core.store import EventStore, GroupCommitWriter
 from inspector.core.timeutil import parse_timestamp
 
-__all__ = ["ImportError_", "ImportSummary", "import_file"]
+__all__ = ["ImportFileError", "ImportSummary", "import_file"]
 
 
-class ImportError_(Exception):  # noqa: N801 - not shadowing the builtin ImportError
+class ImportFileError(Exception):
     """The file cannot be imported at all (not NDJSON, not HAR)."""
 
 
@@ -48,7 +48,7 @@ def import_file(
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise ImportError_(f"cannot read {path}: {error.strerror}") from error
+        raise ImportFileError(f"cannot read {path}: {error.strerror}") from error
     ingestor = Ingestor(session_id, validator=validator,
                         seen_message_ids=store.message_ids(session_id))
     writer = GroupCommitWriter(store.path, durable=store.durable)
@@ -104,6 +104,10 @@ def _ndjson_requests(data: bytes) -> list[IncomingRequest | str]:
             if "originalTimestamp" in item:
                 item = dict(item)
                 item["timestamp"] = item.pop("originalTimestamp")
+            elif "receivedAt" in item:
+                # Exported without a client timestamp: its "timestamp" was receivedAt.
+                item = dict(item)
+                item.pop("timestamp", None)
             received = parse_timestamp(item.pop("receivedAt", None)) or now
         results.append(
             IncomingRequest(
@@ -121,7 +125,7 @@ def _har_requests(data: bytes) -> list[IncomingRequest | str]:
         har = orjson.loads(data)
         entries = har["log"]["entries"]
     except (orjson.JSONDecodeError, KeyError, TypeError) as error:
-        raise ImportError_(f"not a HAR file: {error}") from error
+        raise ImportFileError(f"not a HAR file: {error}") from error
     results: list[IncomingRequest | str] = []
     for number, entry in enumerate(entries, start=1):
         request: dict[str, Any] = entry.get("request", {})

@@ -54,7 +54,8 @@ def test_unknown_types(call_type: str | None) -> None:
 def test_wrong_container_types() -> None:
     found = kinds({"type": "track", "event": "X", "userId": "u", "properties": [1],
                    "context": "web"})
-    assert ("Invalid Field Type", "properties", "properties must be an object, given: array") in found
+    assert ("Invalid Field Type", "properties",
+            "properties must be an object, given: array") in found
     assert ("Invalid Field Type", "context", "context must be an object, given: string") in found
 
 

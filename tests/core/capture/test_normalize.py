@@ -55,7 +55,9 @@ def test_envelope_context_merges_under_the_items_own() -> None:
 def test_null_ids_count_as_absent() -> None:
     item = {"type": "page", "userId": None, "anonymousId": "a", "name": None, "category": None}
     payload = normalise_call(item, {}, RECEIVED, RECEIVED_ISO).payload
-    assert "userId" not in payload and "name" not in payload and "category" not in payload
+    assert "userId" not in payload
+    assert "name" not in payload
+    assert "category" not in payload
     assert payload["anonymousId"] == "a"
 
 
@@ -91,4 +93,5 @@ def test_unreadable_timestamp_is_a_warning_and_falls_back() -> None:
 def test_write_key_fields_do_not_leak_into_the_event() -> None:
     payload = normalise_call({"type": "track", "writeKey": "k", "secret": "s"}, {},
                              RECEIVED, RECEIVED_ISO).payload
-    assert "writeKey" not in payload and "secret" not in payload
+    assert "writeKey" not in payload
+    assert "secret" not in payload

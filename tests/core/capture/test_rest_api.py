@@ -54,7 +54,8 @@ async def test_events_filters(api: httpx.AsyncClient) -> None:
 
 async def test_total_counts_beyond_the_page(api: httpx.AsyncClient) -> None:
     body = (await api.get("/inspector/api/events", params={"limit": "2"})).json()
-    assert body["total"] == 5 and len(body["events"]) == 2
+    assert body["total"] == 5
+    assert len(body["events"]) == 2
 
 
 async def test_event_shape_and_detail(api: httpx.AsyncClient, capture: CaptureService) -> None:
@@ -73,7 +74,8 @@ async def test_event_shape_and_detail(api: httpx.AsyncClient, capture: CaptureSe
     assert detail["request"]["write_key_source"] == "body"
     assert '"web-key"' in detail["request"]["body_text"]
     missing = await api.get("/inspector/api/events/999999")
-    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
 
 
 async def test_bad_query_parameters_are_400_with_a_reason(api: httpx.AsyncClient) -> None:
@@ -84,7 +86,8 @@ async def test_bad_query_parameters_are_400_with_a_reason(api: httpx.AsyncClient
         assert response.json()["code"] == "invalid_query"
         assert expected in response.json()["message"]
     unknown = await api.get("/inspector/api/events", params={"session": "nope"})
-    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_session"
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "unknown_session"
 
 
 async def test_summary(api: httpx.AsyncClient) -> None:

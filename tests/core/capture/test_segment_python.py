@@ -51,11 +51,14 @@ async def test_analytics_python_calls_arrive_with_the_right_fields(
     assert all(e.message_id for e in events)
     identify, track, page, screen, group, alias = (e.payload or {} for e in events)
     assert identify["traits"] == {"email": "ada@example.com", "vip_tier": "gold"}
-    assert track["event"] == "Order Completed" and track["properties"]["total"] == 12.5
+    assert track["event"] == "Order Completed"
+    assert track["properties"]["total"] == 12.5
     assert (page["name"], page["category"]) == ("Checkout", "Shop")
-    assert events[2].name == "Checkout" and events[3].name == "Cart"
+    assert events[2].name == "Checkout"
+    assert events[3].name == "Cart"
     assert screen["properties"] == {"items": 2}
-    assert group["groupId"] == "acme" and group["traits"] == {"plan": "enterprise"}
+    assert group["groupId"] == "acme"
+    assert group["traits"] == {"plan": "enterprise"}
     assert (alias["previousId"], alias["userId"]) == ("anon-7", "user-42")
     for payload in (identify, track, page, screen, group, alias):
         # analytics-python sends "anonymousId": null; Segment treats it as absent.
