@@ -167,8 +167,12 @@ class Ingestor:
 
         call = normalise_call(item, envelope, incoming.received, received_iso)
         payload = call.payload
+        payload_json = orjson.dumps(payload).decode()
         violations = ingestion_violations(payload)
-        if not single:
+        # Segment's 32 KB limit applies to the event as sent. Normalising changes the size by at
+        # most a few hundred bytes (timestamps added, nulls and write keys dropped), so the
+        # exact (second) serialisation is only needed for events near the limit.
+        if not single and len(payload_json) > MAX_EVENT_BYTES - _SIZE_MARGIN - _key_bytes(item):
             size = len(orjson.dumps(item))
             if size > MAX_EVENT_BYTES:
                 violations.append(oversized_violation(size, MAX_EVENT_BYTES))
@@ -197,8 +201,7 @@ class Ingestor:
             v.kind in MALFORMED_KINDS and v.severity is Severity.ERROR for v in violations
         )
         status = Status.MALFORMED if malformed else plan_status
-        return _row(received_at, write_key, payload, violations, status,
-                    orjson.dumps(payload).decode())
+        return _row(received_at, write_key, payload, violations, status, payload_json)
 
     def _malformed_request_row(
         self, incoming: IncomingRequest, error: RequestError, write_key: str | None
@@ -222,6 +225,15 @@ class Ingestor:
             violations_json=orjson.dumps([violation.to_dict()]).decode(),
             payload_json=None,
         )
+
+
+#: Upper bound on the bytes normalisation adds to or removes from an event (besides write keys).
+_SIZE_MARGIN = 512
+
+
+def _key_bytes(item: dict[str, Any]) -> int:
+    """Bytes of write-key fields, which normalisation removes from the stored event."""
+    return sum(len(str(item[key])) for key in ("writeKey", "secret") if key in item)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -269,6 +281,8 @@ def _row(
         library=library or None,
         status=str(status),
         violation_count=len(violations),
-        violations_json=orjson.dumps([v.to_dict() for v in violations]).decode(),
+        violations_json=(
+            orjson.dumps([v.to_dict() for v in violations]).decode() if violations else "[]"
+        ),
         payload_json=payload_json,
     )

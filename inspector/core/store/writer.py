@@ -277,15 +277,13 @@ def _insert(
     )
     request_id = cursor.lastrowid
     assert request_id is not None
-    committed: list[CommittedEvent] = []
-    insert_event = (
+    if not request.events:
+        return request_id, []
+    connection.executemany(
         "INSERT INTO events(session_id, request_id, received_at, write_key, type, name, user_id, "
         "anonymous_id, message_id, library, status, violation_count, violations, payload) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    )
-    for event in request.events:
-        cursor = connection.execute(
-            insert_event,
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
             (
                 request.session_id,
                 request_id,
@@ -301,8 +299,15 @@ def _insert(
                 event.violation_count,
                 event.violations_json,
                 event.payload_json,
-            ),
-        )
-        assert cursor.lastrowid is not None
-        committed.append(CommittedEvent(cursor.lastrowid, request_id, request.session_id, event))
-    return request_id, committed
+            )
+            for event in request.events
+        ],
+    )
+    # Rowids of an INTEGER PRIMARY KEY table without AUTOINCREMENT are max(rowid) + 1, and this
+    # thread is the only writer inside this transaction, so the batch got consecutive ids.
+    last_id = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
+    first_id = last_id - len(request.events) + 1
+    return request_id, [
+        CommittedEvent(first_id + offset, request_id, request.session_id, event)
+        for offset, event in enumerate(request.events)
+    ]
