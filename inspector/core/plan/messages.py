@@ -100,7 +100,8 @@ def to_violations(error: Any, *, common: bool) -> list[Violation]:
         message = f"Does not match pattern '{details.get('pattern')}'"
     elif name == "enum":
         allowed = ", ".join(_json(option) for option in details.get("options") or [])
-        kind, message = ViolationKind.NOT_IN_ENUM, f"{shown} must be one of the following: {allowed}"
+        kind = ViolationKind.NOT_IN_ENUM
+        message = f"{shown} must be one of the following: {allowed}"
     elif name == "constant":
         kind = ViolationKind.NOT_IN_ENUM
         message = f"{shown} does not match: {_json(details.get('expected_value'))}"

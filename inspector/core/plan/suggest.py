@@ -4,7 +4,7 @@ Segment matches names exactly ("casing, spacing and spelling matter"), so a near
 unplanned event or property. To point at the intended name, candidates are tried in order of
 confidence, and the first step that finds exactly one candidate wins:
 
-1. the same name once case, spacing, ``_``/``-`` and camelCase are ignored (``orderId``/``order_id``);
+1. the same name ignoring case, spacing, ``_``/``-`` and camelCase (``orderId``/``order_id``);
 2. the same words in another order (``Completed Order`` / ``Order Completed``);
 3. a close spelling of the whole name (difflib ratio >= 0.8, ``Oder Completed``);
 4. one name's words contained in the other's (``cart_total`` / ``total``).

@@ -184,7 +184,8 @@ class PlanValidator:
         if tree is compiled.keys:
             suggester = self._members.get(id(compiled))
             if suggester is not None:
-                suggestion = suggester.suggest(name, exclude=value.keys() & (tree.planned or frozenset()))
+                present = value.keys() & (tree.planned or frozenset())
+                suggestion = suggester.suggest(name, exclude=present)
         elif tree.planned:
             suggestion = Suggester(tree.planned).suggest(name, exclude=value.keys())
         noun = "trait" if is_trait else "property"
