@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     plan = TrackingPlan.load(args.plan)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (rule_type, key), versions in sorted(
         plan.rules.items(), key=lambda item: (str(item[0][0]), item[0][1] or "")
     ):
@@ -78,11 +78,11 @@ def _show(args: argparse.Namespace) -> int:
     width = max([len(row["key"] or "") for row in rows] + [3])
     print(f"{'TYPE':<9} {'KEY':<{width}} {'VERSIONS':<12} REQUIRED")
     for row in rows:
-        versions = ",".join(
+        listed = ",".join(
             f"{v}{' (deprecated)' if v in row['deprecated_versions'] else ''}"
             for v in row["versions"]
         )
-        print(f"{row['type']:<9} {row['key'] or '-':<{width}} {versions:<12} "
+        print(f"{row['type']:<9} {row['key'] or '-':<{width}} {listed:<12} "
               f"{', '.join(row['required']) or '-'}")
     return 0
 
