@@ -105,7 +105,9 @@ class PlanValidator:
             elif rule_type is RuleType.TRACK and isinstance(payload.get("event"), str):
                 status = Status.UNPLANNED
                 violations.insert(0, self._unplanned_event(payload["event"]))
-        if status is Status.VALID and any(v.severity is Severity.ERROR for v in violations):
+        if violations and status is Status.VALID and any(
+            v.severity is Severity.ERROR for v in violations
+        ):
             status = Status.INVALID
         return status, violations
 
@@ -146,10 +148,12 @@ class PlanValidator:
         if not validator.is_valid(payload):
             for error in validator.iter_errors(payload):
                 out.extend(to_violations(error, common=common))
-        if compiled.keys is not None:
+        keys = compiled.keys
+        if keys is not None:
             value = payload.get(compiled.member)
-            if isinstance(value, dict) and value:
-                self._unplanned(compiled, compiled.keys, value, [compiled.member], out)
+            # Cheap structural pass first; the path-building walk only runs on a hit.
+            if type(value) is dict and value and not _all_planned(keys, value):
+                self._unplanned(compiled, keys, value, [compiled.member], out)
 
     def _unplanned(
         self,
@@ -212,3 +216,26 @@ class PlanValidator:
             severity=self._event_severity,
             suggestion=suggestion,
         )
+
+
+def _all_planned(tree: KeyTree, value: Any) -> bool:
+    """Whether ``value`` has no key the plan does not declare (the allocation-free fast path)."""
+    if type(value) is dict:
+        planned = tree.planned
+        if planned is not None and not value.keys() <= planned:
+            return False
+        for name, child in tree.children.items():
+            sub = value.get(name)
+            if sub is not None and not _all_planned(child, sub):
+                return False
+        return True
+    items = tree.items
+    if items is not None and type(value) is list:
+        if items.children or items.items is not None:
+            return all(_all_planned(items, item) for item in value)
+        planned_items = items.planned
+        if planned_items is not None:
+            for item in value:
+                if type(item) is dict and not item.keys() <= planned_items:
+                    return False
+    return True
