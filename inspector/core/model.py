@@ -77,6 +77,7 @@ MALFORMED_KINDS: frozenset[ViolationKind] = frozenset(
         ViolationKind.MISSING_FIELD,
         ViolationKind.INVALID_FIELD_TYPE,
         ViolationKind.MESSAGE_ID_TOO_LONG,
+        ViolationKind.DUPLICATE_MESSAGE_ID,
         ViolationKind.UNKNOWN_TYPE,
     }
 )
@@ -139,3 +140,5 @@ class EventRecord:
     request_id: int | None = None
     session_name: str | None = None
     source_name: str | None = None
+    #: ``context.library`` as "name version", e.g. "analytics-python 2.3.4".
+    library: str | None = None

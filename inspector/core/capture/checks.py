@@ -1,0 +1,158 @@
+"""Ingestion checks: what Segment's Tracking API itself would reject or drop.
+
+These run on every event before (and independently of) any tracking plan, and they use the
+Tracking API's own wording ("Missing userId or anonymousId", "Missing event key for track
+call"). A violation of any of them makes an event *malformed*.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspector.core.model import Severity, Violation, ViolationKind
+
+__all__ = ["CALL_TYPES", "MAX_MESSAGE_ID_LENGTH", "ingestion_violations"]
+
+#: The six Segment call types.
+CALL_TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+#: Segment deduplicates on messageId, which must be "fewer than 100 characters".
+MAX_MESSAGE_ID_LENGTH = 100
+
+_NEEDS_IDENTITY = frozenset({"identify", "track", "page", "screen", "group"})
+_OBJECT_FIELDS = {
+    "track": ("properties", "context", "integrations"),
+    "page": ("properties", "context", "integrations"),
+    "screen": ("properties", "context", "integrations"),
+    "identify": ("traits", "context", "integrations"),
+    "group": ("traits", "context", "integrations"),
+    "alias": ("context", "integrations"),
+}
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != ""
+
+
+def ingestion_violations(payload: dict[str, Any]) -> list[Violation]:
+    """Every Tracking-API-level problem with one (normalised) Segment call."""
+    violations: list[Violation] = []
+    call_type = payload.get("type")
+    if not isinstance(call_type, str) or call_type not in CALL_TYPES:
+        given = "no type" if call_type is None else f"type {call_type!r}"
+        violations.append(
+            Violation(
+                ViolationKind.UNKNOWN_TYPE,
+                "type",
+                f"Unknown call type: {given} is not one of identify, track, page, screen, "
+                "group, alias",
+            )
+        )
+        return violations
+
+    if (
+        call_type in _NEEDS_IDENTITY
+        and not _present(payload.get("userId"))
+        and not _present(payload.get("anonymousId"))
+    ):
+        violations.append(
+            Violation(ViolationKind.MISSING_IDENTIFIER, "userId", "Missing userId or anonymousId")
+        )
+    if call_type == "track":
+        event = payload.get("event")
+        if not _present(event):
+            violations.append(
+                Violation(ViolationKind.MISSING_EVENT, "event", "Missing event key for track call")
+            )
+        elif not isinstance(event, str):
+            violations.append(
+                Violation(ViolationKind.INVALID_FIELD_TYPE, "event", "Event must be a string")
+            )
+    elif call_type == "group" and not _present(payload.get("groupId")):
+        violations.append(
+            Violation(ViolationKind.MISSING_FIELD, "groupId", "groupId is required for group calls")
+        )
+    elif call_type == "alias":
+        for field in ("previousId", "userId"):
+            if not _present(payload.get(field)):
+                violations.append(
+                    Violation(
+                        ViolationKind.MISSING_FIELD, field, f"{field} is required for alias calls"
+                    )
+                )
+
+    for field in _OBJECT_FIELDS[call_type]:
+        value = payload.get(field)
+        if value is not None and not isinstance(value, dict):
+            violations.append(
+                Violation(
+                    ViolationKind.INVALID_FIELD_TYPE,
+                    field,
+                    f"{field} must be an object, given: {_json_type(value)}",
+                )
+            )
+
+    message_id = payload.get("messageId")
+    if message_id is not None:
+        if not isinstance(message_id, str):
+            violations.append(
+                Violation(
+                    ViolationKind.INVALID_FIELD_TYPE,
+                    "messageId",
+                    f"messageId must be a string, given: {_json_type(message_id)}",
+                )
+            )
+        elif len(message_id) > MAX_MESSAGE_ID_LENGTH:
+            violations.append(
+                Violation(
+                    ViolationKind.MESSAGE_ID_TOO_LONG,
+                    "messageId",
+                    f"messageId is {len(message_id)} characters; Segment requires fewer than "
+                    f"{MAX_MESSAGE_ID_LENGTH}",
+                )
+            )
+    return violations
+
+
+def duplicate_violation(message_id: str) -> Violation:
+    """A messageId already seen in this session: Segment keeps the first and drops this one."""
+    return Violation(
+        ViolationKind.DUPLICATE_MESSAGE_ID,
+        "messageId",
+        f"Duplicate messageId {message_id!r}: Segment deduplicates on messageId and drops this "
+        "copy",
+    )
+
+
+def oversized_violation(size: int, limit: int) -> Violation:
+    """An event over Segment's 32 KB per-event limit."""
+    return Violation(
+        ViolationKind.PAYLOAD_TOO_LARGE,
+        "",
+        f"Payload is too large: the event is {size:,} bytes, Segment drops events over "
+        f"{limit:,} bytes",
+    )
+
+
+def timestamp_warning(field: str, value: Any) -> Violation:
+    """A timestamp Segment cannot read: it falls back to its own clock."""
+    return Violation(
+        ViolationKind.INVALID_FORMAT,
+        field,
+        f"Does not match format 'date-time': {value!r} is not an ISO-8601 timestamp; "
+        "Segment uses receivedAt instead",
+        severity=Severity.WARNING,
+    )
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number" if isinstance(value, float) else "integer"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"

@@ -1,0 +1,274 @@
+"""The ingest pipeline: one HTTP request in, one durable-ready :class:`PendingRequest` out.
+
+decode → parse → split the batch → normalise each call → ingestion checks → plan validation →
+rows for the store. Nothing here does I/O, so the whole pipeline runs (and is tested) without a
+server; the aiohttp handlers in :mod:`inspector.core.capture.routes` only move bytes in and out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+
+from inspector.core.capture.checks import (
+    duplicate_violation,
+    ingestion_violations,
+    oversized_violation,
+)
+from inspector.core.capture.decode import (
+    MAX_BATCH_EVENTS,
+    MAX_EVENT_BYTES,
+    MAX_REQUEST_BYTES,
+    RequestError,
+    decode_body,
+    parse_json,
+    write_key_from,
+)
+from inspector.core.capture.normalize import normalise_call, split_request
+from inspector.core.model import MALFORMED_KINDS, Severity, Status, Violation, ViolationKind
+from inspector.core.store.writer import PendingEvent, PendingRequest
+from inspector.core.timeutil import format_iso
+
+__all__ = ["EventValidator", "IncomingRequest", "Ingestor"]
+
+
+class EventValidator(Protocol):
+    """What the ingest pipeline needs from a tracking plan."""
+
+    def validate(self, payload: dict[str, Any]) -> tuple[Status, list[Violation]]:
+        """The plan status of one normalised call and every violation found."""
+        ...
+
+
+@dataclass(slots=True)
+class IncomingRequest:
+    """An HTTP request as the server library handed it over."""
+
+    method: str
+    path: str
+    query: str | None
+    headers: Mapping[str, str]
+    body: bytes
+    remote_addr: str | None
+    received: datetime
+    #: The call type the path implies; ``None`` for a batch route.
+    route_type: str | None
+    #: For single-call routes Segment's limit is per event; for batches, per request.
+    single_call: bool
+    #: The server stopped reading at its hard cap: the body is only a prefix.
+    truncated: bool = False
+
+
+class Ingestor:
+    """Turns requests into rows, remembering messageIds to flag duplicates within a session.
+
+    Not thread-safe: one ingestor belongs to one event loop, as the server's handlers do.
+    """
+
+    def __init__(
+        self,
+        session_id: int,
+        *,
+        validator: EventValidator | None = None,
+        seen_message_ids: set[str] | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.validator = validator
+        self._seen = seen_message_ids if seen_message_ids is not None else set()
+
+    def switch_session(self, session_id: int, seen_message_ids: set[str]) -> None:
+        """Start filing requests under another session."""
+        self.session_id = session_id
+        self._seen = seen_message_ids
+
+    def forget(self, request: PendingRequest) -> None:
+        """Undo duplicate tracking for a request that could not be stored (its client retries)."""
+        for event in request.events:
+            if event.message_id is not None:
+                self._seen.discard(event.message_id)
+
+    def process(self, incoming: IncomingRequest) -> tuple[PendingRequest, RequestError | None]:
+        """Build the rows for one request; the error, if any, is what to answer with."""
+        received_at = incoming.received.timestamp()
+        # Header names arrive as aiohttp's case-insensitive ``istr``; store plain strings.
+        headers = {str(name): value for name, value in incoming.headers.items()}
+        pending = PendingRequest(
+            session_id=self.session_id,
+            received_at=received_at,
+            method=incoming.method,
+            path=incoming.path,
+            query=incoming.query,
+            remote_addr=incoming.remote_addr,
+            headers_json=orjson.dumps(headers).decode(),
+            body=incoming.body,
+            body_size=len(incoming.body),
+            http_status=200,
+        )
+        limit = MAX_EVENT_BYTES if incoming.single_call else MAX_REQUEST_BYTES
+        body: Any = None
+        try:
+            if incoming.truncated:
+                raise RequestError(
+                    "payload_too_large",
+                    f"Payload is too large: over {len(incoming.body):,} bytes, the limit is "
+                    f"{limit:,} bytes",
+                )
+            decoded = decode_body(
+                incoming.body, _header(incoming.headers, "Content-Encoding"), limit=limit,
+            )
+            body = parse_json(decoded)
+            items, envelope = split_request(incoming.route_type, body)
+        except RequestError as error:
+            write_key, source = write_key_from(
+                _header(incoming.headers, "Authorization"), body if isinstance(body, dict) else None
+            )
+            pending.write_key, pending.write_key_source = write_key, source
+            pending.http_status = error.http_status
+            pending.error_code, pending.error_message = error.code, error.message
+            pending.events.append(self._malformed_request_row(incoming, error, write_key))
+            return pending, error
+
+        write_key, source = write_key_from(_header(incoming.headers, "Authorization"), body)
+        pending.write_key, pending.write_key_source = write_key, source
+        received_iso = format_iso(incoming.received)
+        batch_too_large = len(items) > MAX_BATCH_EVENTS
+        for item in items:
+            pending.events.append(
+                self._event_row(item, envelope, incoming, received_iso, write_key,
+                                single=incoming.single_call, batch_too_large=batch_too_large,
+                                batch_size=len(items))
+            )
+        return pending, None
+
+    def _event_row(
+        self,
+        item: Any,
+        envelope: dict[str, Any],
+        incoming: IncomingRequest,
+        received_iso: str,
+        write_key: str | None,
+        *,
+        single: bool,
+        batch_too_large: bool,
+        batch_size: int,
+    ) -> PendingEvent:
+        received_at = incoming.received.timestamp()
+        if not isinstance(item, dict):
+            violation = Violation(
+                ViolationKind.INVALID_FIELD_TYPE, "",
+                f"Each batch item must be an object, given: {type(item).__name__}",
+            )
+            return _row(received_at, write_key, None, [violation], Status.MALFORMED,
+                        orjson.dumps(item).decode())
+
+        call = normalise_call(item, envelope, incoming.received, received_iso)
+        payload = call.payload
+        violations = ingestion_violations(payload)
+        if not single:
+            size = len(orjson.dumps(item))
+            if size > MAX_EVENT_BYTES:
+                violations.append(oversized_violation(size, MAX_EVENT_BYTES))
+        if batch_too_large:
+            violations.append(
+                Violation(
+                    ViolationKind.BATCH_TOO_LARGE, "",
+                    f"The batch holds {batch_size:,} events; Segment answers 200 but rejects "
+                    f"batches over {MAX_BATCH_EVENTS:,} events",
+                )
+            )
+        message_id = payload.get("messageId")
+        if isinstance(message_id, str):
+            if message_id in self._seen:
+                violations.append(duplicate_violation(message_id))
+            else:
+                self._seen.add(message_id)
+        violations.extend(call.warnings)
+
+        if self.validator is not None and isinstance(payload.get("type"), str):
+            plan_status, plan_violations = self.validator.validate(payload)
+            violations.extend(plan_violations)
+        else:
+            plan_status = Status.NOT_VALIDATED
+        malformed = any(
+            v.kind in MALFORMED_KINDS and v.severity is Severity.ERROR for v in violations
+        )
+        status = Status.MALFORMED if malformed else plan_status
+        return _row(received_at, write_key, payload, violations, status,
+                    orjson.dumps(payload).decode())
+
+    def _malformed_request_row(
+        self, incoming: IncomingRequest, error: RequestError, write_key: str | None
+    ) -> PendingEvent:
+        kind = {
+            "invalid_json": ViolationKind.INVALID_JSON,
+            "payload_too_large": ViolationKind.PAYLOAD_TOO_LARGE,
+        }.get(error.code, ViolationKind.INVALID_JSON)
+        violation = Violation(kind, "", error.message)
+        return PendingEvent(
+            received_at=incoming.received.timestamp(),
+            write_key=write_key,
+            type=incoming.route_type,
+            name=None,
+            user_id=None,
+            anonymous_id=None,
+            message_id=None,
+            library=None,
+            status=str(Status.MALFORMED),
+            violation_count=1,
+            violations_json=orjson.dumps([violation.to_dict()]).decode(),
+            payload_json=None,
+        )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    # aiohttp's headers are case-insensitive already; plain dicts (tests, importers) may not be.
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return value
+
+
+def _text(value: Any) -> str | None:
+    """An id column value: Segment accepts numeric ids and stores them as strings."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _row(
+    received_at: float,
+    write_key: str | None,
+    payload: dict[str, Any] | None,
+    violations: list[Violation],
+    status: Status,
+    payload_json: str,
+) -> PendingEvent:
+    payload = payload or {}
+    call_type = payload.get("type")
+    name = payload.get("event") if call_type == "track" else payload.get("name")
+    library = None
+    context = payload.get("context")
+    if isinstance(context, dict) and isinstance(context.get("library"), dict):
+        lib = context["library"]
+        library = " ".join(str(lib[key]) for key in ("name", "version") if lib.get(key))
+    return PendingEvent(
+        received_at=received_at,
+        write_key=write_key,
+        type=call_type if isinstance(call_type, str) else None,
+        name=_text(name),
+        user_id=_text(payload.get("userId")),
+        anonymous_id=_text(payload.get("anonymousId")),
+        message_id=_text(payload.get("messageId")),
+        library=library or None,
+        status=str(status),
+        violation_count=len(violations),
+        violations_json=orjson.dumps([v.to_dict() for v in violations]).decode(),
+        payload_json=payload_json,
+    )

@@ -1,0 +1,231 @@
+"""aiohttp handlers for Segment's Tracking API routes.
+
+Handlers only move bytes: they read the body (bounded), hand it to the
+:class:`~inspector.core.capture.ingest.Ingestor`, wait for the group-commit writer to make it
+durable, then answer. A ``200`` therefore always means "on disk".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import web
+
+from inspector.core.capture.ingest import IncomingRequest
+from inspector.core.capture.normalize import ROUTE_TYPES
+
+if TYPE_CHECKING:
+    from inspector.core.capture.service import CaptureService
+
+__all__ = ["ApiError", "add_tracking_routes", "cors_middleware", "json_errors_middleware"]
+
+log = logging.getLogger(__name__)
+
+#: Read at most this much of a request body, so an oversized body is still stored for the
+#: user to inspect without letting a client exhaust memory.
+HARD_BODY_CAP = 8 * 1024 * 1024
+
+_SUCCESS = b'{"success":true}'
+#: The 1x1 transparent GIF the pixel API answers with.
+_PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+_ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, X-Retry-Count, X-Requested-With"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_response(data: Any, *, status: int = 200) -> web.Response:
+    """A JSON response serialised with orjson."""
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer preflights and add CORS headers, so analytics-next in a browser can post here."""
+    origin = request.headers.get("Origin")
+    if request.method == "OPTIONS":
+        response: web.StreamResponse = web.Response(status=204)
+        requested = request.headers.get("Access-Control-Request-Headers")
+        response.headers["Access-Control-Allow-Headers"] = (
+            f"{_ALLOWED_HEADERS}, {requested}" if requested else _ALLOWED_HEADERS
+        )
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
+        response.headers["Access-Control-Max-Age"] = "600"
+    else:
+        response = await handler(request)
+    if origin:
+        # Echoing the origin (not "*") is what lets pages that send credentials through.
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers["Vary"] = "Origin"
+    else:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+class ApiError(Exception):
+    """An error answered as JSON ``{code, message}`` with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@web.middleware
+async def json_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error as a JSON ``{code, message}`` body, never aiohttp's plain text."""
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return json_response({"code": error.code, "message": error.message}, status=error.status)
+    except web.HTTPNotFound:
+        return json_response(
+            {"code": "not_found", "message": f"No route for {request.method} {request.path}"},
+            status=404,
+        )
+    except web.HTTPMethodNotAllowed as error:
+        allowed = ", ".join(sorted(error.allowed_methods))
+        response = json_response(
+            {
+                "code": "method_not_allowed",
+                "message": f"{request.method} is not allowed on {request.path} (use {allowed})",
+            },
+            status=405,
+        )
+        response.headers["Allow"] = allowed
+        return response
+    except web.HTTPException as error:
+        return json_response(
+            {"code": error.reason.lower().replace(" ", "_"), "message": error.text or error.reason},
+            status=error.status,
+        )
+    except Exception as error:
+        log.exception("unexpected error handling %s %s", request.method, request.path)
+        return json_response(
+            {"code": "internal_error", "message": f"{type(error).__name__}: {error}"}, status=500
+        )
+
+
+async def _read_bounded(request: web.Request) -> bytes:
+    # Stop at the cap rather than buffering whatever a client sends; the ingestor reports the
+    # truncated body as too large.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > HARD_BODY_CAP:
+            chunks.append(chunk[: len(chunk) - (size - HARD_BODY_CAP)])
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
+    """Register every Tracking API route on ``app``."""
+
+    async def capture(request: web.Request, route_type: str | None, single: bool,
+                      body: bytes | None = None) -> web.Response:
+        received = datetime.now(UTC)
+        if body is None:
+            body = await _read_bounded(request)
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        incoming = IncomingRequest(
+            method=request.method,
+            path=request.path,
+            query=request.query_string or None,
+            headers=request.headers,
+            body=body,
+            remote_addr=peer[0] if isinstance(peer, tuple) else request.remote,
+            received=received,
+            route_type=route_type,
+            single_call=single,
+            truncated=len(body) >= HARD_BODY_CAP,
+        )
+        pending, error = service.ingestor.process(incoming)
+        try:
+            request_id, _ = await service.writer.submit_async(pending)
+        except Exception as store_error:
+            service.ingestor.forget(pending)
+            log.error("capture not stored: %s", store_error)
+            # 5xx makes every official client keep the events and retry: nothing is lost.
+            return json_response(
+                {"code": "storage_error", "message": f"Could not store the request: {store_error}"},
+                status=503,
+            )
+        service.after_capture(request_id, request, body)
+        if error is not None:
+            return json_response(error.to_body(), status=error.http_status)
+        if route_type == "pixel":
+            return web.Response(body=_PIXEL_GIF, content_type="image/gif")
+        return web.Response(body=_SUCCESS, content_type="application/json")
+
+    async def tracking(request: web.Request) -> web.Response:
+        kind = request.match_info["kind"]
+        if kind not in ROUTE_TYPES:
+            raise web.HTTPNotFound()
+        route_type = ROUTE_TYPES[kind]
+        return await capture(request, route_type, single=route_type is not None)
+
+    async def metrics(request: web.Request) -> web.Response:
+        # analytics.js telemetry ({"series": [...]}): not an event. Drain and acknowledge.
+        await _read_bounded(request)
+        return web.Response(body=_SUCCESS, content_type="application/json")
+
+    async def pixel(request: web.Request) -> web.Response:
+        call_type = request.match_info["kind"]
+        if call_type not in ("identify", "group", "alias", "page", "screen", "track"):
+            raise web.HTTPNotFound()
+        data = request.query.get("data", "")
+        try:
+            # The pixel API takes base64 JSON; tolerate URL-safe alphabets and lost padding.
+            body = base64.b64decode(
+                data.replace("-", "+").replace("_", "/") + "=" * (-len(data) % 4), validate=True
+            )
+        except (binascii.Error, ValueError):
+            body = data.encode()
+        response = await capture(request, call_type, single=True, body=body)
+        if response.status == 200:
+            return web.Response(body=_PIXEL_GIF, content_type="image/gif")
+        return response
+
+    async def project_settings(request: web.Request) -> web.Response:
+        write_key = request.match_info["write_key"]
+        host = request.host or f"127.0.0.1:{service.port}"
+        return json_response(
+            {
+                "integrations": {
+                    "Segment.io": {
+                        "apiKey": write_key,
+                        "apiHost": f"{host}/v1",
+                        "protocol": request.scheme,
+                        "unbundledIntegrations": [],
+                        "addBundledMetadata": True,
+                    }
+                },
+                "plan": {"track": {"__default": {"enabled": True, "integrations": {}}},
+                         "identify": {"__default": {"enabled": True}},
+                         "group": {"__default": {"enabled": True}}},
+                "edgeFunction": {},
+                "analyticsNextEnabled": True,
+                "middlewareSettings": {},
+                "enabledMiddleware": {},
+                "metrics": {"sampleRate": 0},
+                "legacyVideoPluginsEnabled": False,
+                "remotePlugins": [],
+            }
+        )
+
+    router = app.router
+    for suffix in ("", "/"):
+        router.add_post("/v1/m" + suffix, metrics)
+        router.add_post("/v1/{kind}" + suffix, tracking)
+        router.add_get("/v1/pixel/{kind}" + suffix, pixel)
+        router.add_get("/v1/projects/{write_key}/settings" + suffix, project_settings)
+        router.add_get("/projects/{write_key}/settings" + suffix, project_settings)

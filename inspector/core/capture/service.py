@@ -1,0 +1,214 @@
+"""The capture service: store, writer, ingestor and HTTP server, started and stopped as one.
+
+``inspector serve`` runs a :class:`CaptureService` on the main asyncio loop; the window runs it
+inside a :class:`CaptureThread`, on a loop of its own, so neither a busy GUI nor a burst of
+traffic can stall the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+
+from inspector.core.capture.api import add_api_routes
+from inspector.core.capture.forward import Forwarder
+from inspector.core.capture.ingest import EventValidator, Ingestor
+from inspector.core.capture.routes import (
+    add_tracking_routes,
+    cors_middleware,
+    json_errors_middleware,
+)
+from inspector.core.paths import default_db_path
+from inspector.core.store import CommittedEvent, EventStore, GroupCommitWriter, SessionInfo
+
+__all__ = ["CaptureConfig", "CaptureError", "CaptureService", "CaptureThread", "PortInUseError"]
+
+log = logging.getLogger(__name__)
+
+
+class CaptureError(Exception):
+    """The capture endpoint could not start; ``message`` is one line for a human."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PortInUseError(CaptureError):
+    """Another program is already listening on the requested port."""
+
+
+class CaptureConfig(BaseModel):
+    """How to run the capture endpoint."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    #: 0 picks any free port (tests, benchmarks).
+    port: int = 8787
+    db_path: Path | None = None
+    session_name: str | None = None
+    forward_url: str | None = None
+    plan_path: Path | None = None
+    #: fsync every commit (survives power loss, not just a crash of the process).
+    durable: bool = False
+
+
+class CaptureService:
+    """Everything behind the capture endpoint, with one lifecycle."""
+
+    def __init__(self, config: CaptureConfig) -> None:
+        self.config = config
+        db_path = config.db_path or default_db_path()
+        self.store = EventStore(db_path, durable=config.durable)
+        self.writer = GroupCommitWriter(db_path, durable=config.durable)
+        self.session: SessionInfo = self.store.open_session(config.session_name)
+        self.ingestor = Ingestor(
+            self.session.id, seen_message_ids=self.store.message_ids(self.session.id)
+        )
+        self.plan_description: dict[str, Any] | None = None
+        self.port = config.port
+        self.base_url = f"http://{config.host}:{config.port}"
+        self._runner: web.AppRunner | None = None
+        self._forwarder = Forwarder(config.forward_url, self.store) if config.forward_url else None
+        self._session_lock = threading.Lock()
+
+    # ---- lifecycle
+
+    def build_app(self) -> web.Application:
+        """The aiohttp application with every route (also used by tests and benchmarks)."""
+        app = web.Application(middlewares=[cors_middleware, json_errors_middleware])
+        add_tracking_routes(app, self)
+        add_api_routes(app, self)
+        return app
+
+    async def start(self) -> None:
+        """Start the writer and listen; raises :class:`CaptureError` if that is impossible."""
+        self.writer.start()
+        # auto_decompress=False: the ingestor inflates bodies itself, with a size bound.
+        runner = web.AppRunner(self.build_app(), auto_decompress=False, access_log=None,
+                               handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port, backlog=1024)
+        try:
+            await site.start()
+        except OSError as error:
+            await runner.cleanup()
+            self.writer.stop()
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f"port {self.config.port} on {self.config.host} is already in use; "
+                    "stop the other program or choose another port with --port"
+                ) from error
+            raise CaptureError(
+                f"cannot listen on {self.config.host}:{self.config.port}: {error.strerror}"
+            ) from error
+        self._runner = runner
+        server = site._server  # aiohttp has no public accessor for the bound socket
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        host = self.config.host if self.config.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        self.base_url = f"http://{host}:{self.port}"
+        if self.config.plan_path is not None:
+            self.load_plan(self.config.plan_path)
+
+    async def stop(self) -> None:
+        """Stop listening, finish forwarding, and write everything still queued."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._forwarder is not None:
+            await self._forwarder.close()
+        self.writer.stop()
+        self.store.close()
+
+    # ---- hooks
+
+    def add_listener(self, listener: Callable[[list[CommittedEvent]], None]) -> None:
+        """Call ``listener`` (on the writer thread) with every committed group of events."""
+        self.writer.add_listener(listener)
+
+    def after_capture(self, request_id: int, request: web.Request, body: bytes) -> None:
+        """Called by the handlers once a request is durable: start forwarding it upstream."""
+        if self._forwarder is not None:
+            self._forwarder.forward(request_id, request.method, request.path_qs,
+                                    request.headers, body)
+
+    # ---- sessions and plans
+
+    def new_session(self, name: str | None = None) -> SessionInfo:
+        """Start filing captures under a new session (thread-safe)."""
+        with self._session_lock:
+            session = self.store.create_session(name)
+            self.session = session
+            self.ingestor.switch_session(session.id, set())
+            return session
+
+    def set_validator(
+        self, validator: EventValidator | None, description: dict[str, Any] | None = None
+    ) -> None:
+        """Validate new captures with ``validator`` (``None``: stop validating)."""
+        self.ingestor.validator = validator
+        self.plan_description = description if validator is not None else None
+
+    def load_plan(self, path: Path) -> None:
+        """Load a tracking plan file and validate new captures against it."""
+        try:
+            from inspector.core.plan import PlanValidator, TrackingPlan
+        except ImportError as error:  # the plan package is optional at this layer
+            raise CaptureError(f"tracking plans are not available: {error}") from error
+        plan = TrackingPlan.load(path)
+        self.set_validator(PlanValidator(plan), {"path": str(path)})
+
+
+class CaptureThread:
+    """Runs a :class:`CaptureService` on its own thread and asyncio loop (for the GUI)."""
+
+    def __init__(self, service: CaptureService) -> None:
+        self.service = service
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        """Start the loop and the service; blocks until listening, raises :class:`CaptureError`."""
+        self._thread = threading.Thread(target=self._run, name="inspector-capture", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self.service.start())
+        except BaseException as error:
+            self._error = error
+            self._started.set()
+            loop.close()
+            return
+        self._started.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self.service.stop())
+            loop.close()
+
+    def stop(self) -> None:
+        """Stop the service and the loop, writing everything queued first."""
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+        self._loop = None
