@@ -22,11 +22,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import jsonschema  # noqa: E402
-import orjson  # noqa: E402
+import jsonschema
+import orjson
 
-from inspector.core.model import Status  # noqa: E402
-from inspector.core.plan import PlanValidator, TrackingPlan  # noqa: E402
+from inspector.core.model import Status
+from inspector.core.plan import PlanValidator, TrackingPlan
 
 D7 = "http://json-schema.org/draft-07/schema#"
 CURRENCIES = ["USD", "EUR", "GBP", "JPY"]

@@ -155,10 +155,9 @@ class PlanValidator:
             for error in compiled.validator.iter_errors(payload):
                 out.extend(to_violations(error, common=common))
         keys = compiled.keys
-        if keys is not None:
-            # Cheap structural pass first; the path-building walk only runs on a hit.
-            if type(value) is dict and value and not _all_planned(keys, value):
-                self._unplanned(compiled, keys, value, [compiled.member], out)
+        # Cheap structural pass first; the path-building walk only runs on a hit.
+        if keys is not None and type(value) is dict and value and not _all_planned(keys, value):
+            self._unplanned(compiled, keys, value, [compiled.member], out)
 
     def _unplanned(
         self,

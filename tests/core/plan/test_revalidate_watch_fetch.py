@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import orjson
@@ -104,13 +104,19 @@ def test_watcher_reloads_and_keeps_old_plan_on_error(tmp_path: Path) -> None:
     data["rules"] = data["rules"][:3]
     path.write_text(json.dumps(data))
     new = watcher.check()
-    assert new is not None and len(new) == 3 and seen == [new]
+    assert new is not None
+    assert len(new) == 3
+    assert seen == [new]
     path.write_text('{"rules": [')  # a half-written save
     assert watcher.check() is None
-    assert watcher.plan is new and errors and errors[0].line == 1
-    assert watcher.check() is None and len(errors) == 1  # reported once
+    assert watcher.plan is new
+    assert errors
+    assert errors[0].line == 1
+    assert watcher.check() is None
+    assert len(errors) == 1
     path.write_text(json.dumps(data) + " ")  # same rules, new bytes: reloads
-    assert watcher.check() is not None and watcher.error is None
+    assert watcher.check() is not None
+    assert watcher.error is None
 
 
 async def test_watcher_task_starts_and_stops(tmp_path: Path) -> None:
@@ -140,8 +146,8 @@ def test_suggestions() -> None:
 
 
 class _Api(BaseHTTPRequestHandler):
-    rules: list[dict[str, Any]] = []
-    requests: list[str] = []
+    rules: ClassVar[list[dict[str, Any]]] = []
+    requests: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         url = urlparse(self.path)

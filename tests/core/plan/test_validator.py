@@ -93,7 +93,7 @@ def test_enum(validator: PlanValidator) -> None:
 
 
 def test_format_date_time_and_email(validator: PlanValidator) -> None:
-    status, violations = validator.validate(_order(placed_at="yesterday"))
+    _status, violations = validator.validate(_order(placed_at="yesterday"))
     assert _kinds(violations) == [
         ("Invalid Format", "properties.placed_at", "Does not match format 'date-time'")]
     payload = {"type": "identify", "userId": "u", "traits": {"email": "not-an-email"}}
