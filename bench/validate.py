@@ -142,7 +142,7 @@ def bench_validation(count: int) -> None:
 
 
 def bench_load() -> None:
-    rules = make_rules(500, padding=270, seed=3)
+    rules = make_rules(500, padding=60, seed=3)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "plan.json"
         path.write_text(json.dumps({"rules": rules}, indent=2))
