@@ -129,6 +129,14 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
     printer = EventPrinter(sys.stdout, names)
     if not args.quiet:
         service.add_listener(printer.on_commit)
+
+    def on_plan(description: dict[str, object], report: object) -> None:
+        changed = getattr(report, "changed", 0)
+        total = getattr(report, "total", 0)
+        print(f"inspector: plan {description.get('path')} reloaded ({description.get('rules')} "
+              f"rules); re-validated {total} events, {changed} changed", flush=True)
+
+    service.plan_listeners.append(on_plan)
     try:
         await service.start()
     except Exception as error:

@@ -74,3 +74,16 @@ def test_bad_name_key_is_a_usage_error(db_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "--name-key expects KEY=NAME" in result.stderr
+
+
+def test_unreadable_plan_is_one_line_and_exit_code_2(db_path: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "plan.json"
+    broken.write_text('{"rules": [\n  {"type": "TRACK",, }\n]}')
+    result = subprocess.run(
+        [sys.executable, "-m", "inspector", "serve", "--port", "0", "--db", str(db_path),
+         "--plan", str(broken)],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"inspector: {broken}:2:")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -179,6 +180,23 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
             }
         )
 
+    async def revalidate(request: web.Request) -> web.Response:
+        if request.can_read_body:
+            try:
+                body = orjson.loads(await request.read() or b"{}")
+            except orjson.JSONDecodeError as error:
+                raise _bad_request(f"Invalid JSON: {error.msg}") from error
+            plan = body.get("plan") if isinstance(body, dict) else None
+            if plan is not None:
+                from inspector.core.plan import PlanError
+
+                try:
+                    await in_thread(lambda: service.load_plan(Path(str(plan))))
+                except PlanError as error:
+                    raise ApiError(400, "invalid_plan", str(error)) from error
+        report = await in_thread(service.revalidate)
+        return json_response({"plan": service.plan_description, **report.to_dict()})
+
     async def write_keys(request: web.Request) -> web.Response:
         return json_response(await in_thread(service.store.write_key_names))
 
@@ -202,5 +220,6 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         router.add_post(f"{API_PREFIX}/reset{suffix}", reset)
         router.add_get(f"{API_PREFIX}/health{suffix}", health)
         router.add_get(f"{API_PREFIX}/write-keys{suffix}", write_keys)
+        router.add_post(f"{API_PREFIX}/revalidate{suffix}", revalidate)
     router.add_get(API_PREFIX + "/events/{event_id}", get_event)
     router.add_put(API_PREFIX + "/write-keys/{write_key}", name_write_key)
