@@ -7,6 +7,7 @@ server; the aiohttp handlers in :mod:`inspector.core.capture.routes` only move b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -254,6 +255,12 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+@functools.lru_cache(maxsize=256)
+def _library_label(name: object, version: object) -> str | None:
+    """``context.library`` as one label; few distinct values, so cached."""
+    return " ".join(str(part) for part in (name, version) if part) or None
+
+
 def _row(
     received_at: float,
     write_key: str | None,
@@ -267,18 +274,27 @@ def _row(
     name = payload.get("event") if call_type == "track" else payload.get("name")
     library = None
     context = payload.get("context")
-    if isinstance(context, dict) and isinstance(context.get("library"), dict):
-        lib = context["library"]
-        library = " ".join(str(lib[key]) for key in ("name", "version") if lib.get(key))
+    if type(context) is dict:
+        lib = context.get("library")
+        if type(lib) is dict:
+            lib_name, lib_version = lib.get("name"), lib.get("version")
+            if isinstance(lib_name, str | int | float | None) and isinstance(
+                lib_version, str | int | float | None
+            ):  # hashable, so the cache can take them
+                library = _library_label(lib_name, lib_version)
+    user_id = payload.get("userId")
+    anonymous_id = payload.get("anonymousId")
+    message_id = payload.get("messageId")
     return PendingEvent(
         received_at=received_at,
         write_key=write_key,
         type=call_type if isinstance(call_type, str) else None,
-        name=_text(name),
-        user_id=_text(payload.get("userId")),
-        anonymous_id=_text(payload.get("anonymousId")),
-        message_id=_text(payload.get("messageId")),
-        library=library or None,
+        # Ids are almost always strings already; _text() handles the rest.
+        name=name if type(name) is str else _text(name),
+        user_id=user_id if type(user_id) is str else _text(user_id),
+        anonymous_id=anonymous_id if type(anonymous_id) is str else _text(anonymous_id),
+        message_id=message_id if type(message_id) is str else _text(message_id),
+        library=library,
         status=str(status),
         violation_count=len(violations),
         violations_json=(

@@ -260,3 +260,14 @@ async def test_batch_over_2500_events_is_accepted_but_flagged(
     assert response.status_code == 200
     summary = capture.store.summary(capture.session.id)
     assert summary["by_violation_kind"] == {"Batch Too Large": 2501}
+
+
+async def test_odd_values_in_ids_and_library_do_not_break_ingest(
+    client: httpx.AsyncClient, capture: CaptureService
+) -> None:
+    odd = {"type": "track", "event": ["a"], "userId": 42, "anonymousId": {"x": 1},
+           "messageId": True, "context": {"library": {"name": {"n": 1}, "version": [1]}}}
+    assert (await client.post("/v1/batch", json={"batch": [odd]})).status_code == 200
+    [event] = stored(capture)
+    assert (event.user_id, event.anonymous_id, event.library) == ("42", None, None)
+    assert event.status is Status.MALFORMED  # event must be a string; messageId too
