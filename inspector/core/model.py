@@ -140,3 +140,5 @@ class EventRecord:
     request_id: int | None = None
     session_name: str | None = None
     source_name: str | None = None
+    #: ``context.library`` as "name version", e.g. "analytics-python 2.3.4".
+    library: str | None = None

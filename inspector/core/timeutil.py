@@ -30,5 +30,5 @@ def parse_timestamp(value: object) -> datetime | None:
 
 def format_iso(moment: datetime) -> str:
     """Format as Segment does: UTC, millisecond precision, ``Z`` suffix."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat() is several times faster than strftime(), and this runs once per event.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -12,7 +13,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from inspector import __version__
-from inspector.core.capture.routes import json_response
+from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.model import EventRecord
 from inspector.core.store import EventQuery
 
@@ -45,17 +46,15 @@ def event_to_api(record: EventRecord) -> dict[str, Any]:
         "user_id": record.user_id,
         "anonymous_id": record.anonymous_id,
         "message_id": record.message_id,
+        "library": record.library,
         "status": str(record.status),
         "violations": [violation.to_dict() for violation in record.violations],
         "payload": record.payload,
     }
 
 
-def _bad_request(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(
-        body=orjson.dumps({"code": "invalid_query", "message": message}),
-        content_type="application/json",
-    )
+def _bad_request(message: str) -> ApiError:
+    return ApiError(400, "invalid_query", message)
 
 
 def _parse_since(value: str) -> float:
@@ -67,7 +66,9 @@ def _parse_since(value: str) -> float:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
-        raise _bad_request(f"since must be epoch seconds or an ISO timestamp, got {value!r}") from error
+        raise _bad_request(
+            f"since must be epoch seconds or an ISO timestamp, got {value!r}"
+        ) from error
     if moment.tzinfo is None:
         moment = moment.astimezone()
     return moment.timestamp()
@@ -90,10 +91,7 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         if session is None and value.isdigit():
             session = service.store.session_by_id(int(value))
         if session is None:
-            raise web.HTTPNotFound(
-                body=orjson.dumps({"code": "unknown_session", "message": f"No session {value!r}"}),
-                content_type="application/json",
-            )
+            raise ApiError(404, "unknown_session", f"No session {value!r}")
         return session.id
 
     async def list_events(request: web.Request) -> web.Response:
@@ -182,6 +180,23 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
             }
         )
 
+    async def revalidate(request: web.Request) -> web.Response:
+        if request.can_read_body:
+            try:
+                body = orjson.loads(await request.read() or b"{}")
+            except orjson.JSONDecodeError as error:
+                raise _bad_request(f"Invalid JSON: {error.msg}") from error
+            plan = body.get("plan") if isinstance(body, dict) else None
+            if plan is not None:
+                from inspector.core.plan import PlanError
+
+                try:
+                    await in_thread(lambda: service.load_plan(Path(str(plan))))
+                except PlanError as error:
+                    raise ApiError(400, "invalid_plan", str(error)) from error
+        report = await in_thread(service.revalidate)
+        return json_response({"plan": service.plan_description, **report.to_dict()})
+
     async def write_keys(request: web.Request) -> web.Response:
         return json_response(await in_thread(service.store.write_key_names))
 
@@ -205,5 +220,6 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         router.add_post(f"{API_PREFIX}/reset{suffix}", reset)
         router.add_get(f"{API_PREFIX}/health{suffix}", health)
         router.add_get(f"{API_PREFIX}/write-keys{suffix}", write_keys)
+        router.add_post(f"{API_PREFIX}/revalidate{suffix}", revalidate)
     router.add_get(API_PREFIX + "/events/{event_id}", get_event)
     router.add_put(API_PREFIX + "/write-keys/{write_key}", name_write_key)

@@ -106,7 +106,7 @@ def parse_json(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
         reason = error.msg
-        if "recursion" in reason.lower():
+        if "recursion" in reason.lower() or "depth limit" in reason.lower():
             reason = "nested too deeply (more than 1024 levels)"
         raise RequestError(
             "invalid_json",

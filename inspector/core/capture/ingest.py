@@ -7,6 +7,7 @@ server; the aiohttp handlers in :mod:`inspector.core.capture.routes` only move b
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -167,8 +168,12 @@ class Ingestor:
 
         call = normalise_call(item, envelope, incoming.received, received_iso)
         payload = call.payload
+        payload_json = orjson.dumps(payload).decode()
         violations = ingestion_violations(payload)
-        if not single:
+        # Segment's 32 KB limit applies to the event as sent. Normalising changes the size by at
+        # most a few hundred bytes (timestamps added, nulls and write keys dropped), so the
+        # exact (second) serialisation is only needed for events near the limit.
+        if not single and len(payload_json) > MAX_EVENT_BYTES - _SIZE_MARGIN - _key_bytes(item):
             size = len(orjson.dumps(item))
             if size > MAX_EVENT_BYTES:
                 violations.append(oversized_violation(size, MAX_EVENT_BYTES))
@@ -197,8 +202,7 @@ class Ingestor:
             v.kind in MALFORMED_KINDS and v.severity is Severity.ERROR for v in violations
         )
         status = Status.MALFORMED if malformed else plan_status
-        return _row(received_at, write_key, payload, violations, status,
-                    orjson.dumps(payload).decode())
+        return _row(received_at, write_key, payload, violations, status, payload_json)
 
     def _malformed_request_row(
         self, incoming: IncomingRequest, error: RequestError, write_key: str | None
@@ -224,6 +228,15 @@ class Ingestor:
         )
 
 
+#: Upper bound on the bytes normalisation adds to or removes from an event (besides write keys).
+_SIZE_MARGIN = 512
+
+
+def _key_bytes(item: dict[str, Any]) -> int:
+    """Bytes of write-key fields, which normalisation removes from the stored event."""
+    return sum(len(str(item[key])) for key in ("writeKey", "secret") if key in item)
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     # aiohttp's headers are case-insensitive already; plain dicts (tests, importers) may not be.
     value = headers.get(name)
@@ -242,6 +255,12 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+@functools.lru_cache(maxsize=256)
+def _library_label(name: object, version: object) -> str | None:
+    """``context.library`` as one label; few distinct values, so cached."""
+    return " ".join(str(part) for part in (name, version) if part) or None
+
+
 def _row(
     received_at: float,
     write_key: str | None,
@@ -255,20 +274,31 @@ def _row(
     name = payload.get("event") if call_type == "track" else payload.get("name")
     library = None
     context = payload.get("context")
-    if isinstance(context, dict) and isinstance(context.get("library"), dict):
-        lib = context["library"]
-        library = " ".join(str(lib[key]) for key in ("name", "version") if lib.get(key))
+    if type(context) is dict:
+        lib = context.get("library")
+        if type(lib) is dict:
+            lib_name, lib_version = lib.get("name"), lib.get("version")
+            if isinstance(lib_name, str | int | float | None) and isinstance(
+                lib_version, str | int | float | None
+            ):  # hashable, so the cache can take them
+                library = _library_label(lib_name, lib_version)
+    user_id = payload.get("userId")
+    anonymous_id = payload.get("anonymousId")
+    message_id = payload.get("messageId")
     return PendingEvent(
         received_at=received_at,
         write_key=write_key,
         type=call_type if isinstance(call_type, str) else None,
-        name=_text(name),
-        user_id=_text(payload.get("userId")),
-        anonymous_id=_text(payload.get("anonymousId")),
-        message_id=_text(payload.get("messageId")),
-        library=library or None,
+        # Ids are almost always strings already; _text() handles the rest.
+        name=name if type(name) is str else _text(name),
+        user_id=user_id if type(user_id) is str else _text(user_id),
+        anonymous_id=anonymous_id if type(anonymous_id) is str else _text(anonymous_id),
+        message_id=message_id if type(message_id) is str else _text(message_id),
+        library=library,
         status=str(status),
         violation_count=len(violations),
-        violations_json=orjson.dumps([v.to_dict() for v in violations]).decode(),
+        violations_json=(
+            orjson.dumps([v.to_dict() for v in violations]).decode() if violations else "[]"
+        ),
         payload_json=payload_json,
     )

@@ -23,7 +23,7 @@ from inspector.core.capture.normalize import ROUTE_TYPES
 if TYPE_CHECKING:
     from inspector.core.capture.service import CaptureService
 
-__all__ = ["add_tracking_routes", "cors_middleware", "json_errors_middleware"]
+__all__ = ["ApiError", "add_tracking_routes", "cors_middleware", "json_errors_middleware"]
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,7 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
         response.headers["Access-Control-Max-Age"] = "600"
     else:
-        try:
-            response = await handler(request)
-        except web.HTTPException as error:
-            response = error
+        response = await handler(request)
     if origin:
         # Echoing the origin (not "*") is what lets pages that send credentials through.
         response.headers["Access-Control-Allow-Origin"] = origin
@@ -71,11 +68,23 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
+class ApiError(Exception):
+    """An error answered as JSON ``{code, message}`` with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
 @web.middleware
 async def json_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn aiohttp's plain-text 404/405 answers into JSON ``{code, message}`` bodies."""
+    """Every error as a JSON ``{code, message}`` body, never aiohttp's plain text."""
     try:
         return await handler(request)
+    except ApiError as error:
+        return json_response({"code": error.code, "message": error.message}, status=error.status)
     except web.HTTPNotFound:
         return json_response(
             {"code": "not_found", "message": f"No route for {request.method} {request.path}"},
@@ -92,6 +101,16 @@ async def json_errors_middleware(request: web.Request, handler: Handler) -> web.
         )
         response.headers["Allow"] = allowed
         return response
+    except web.HTTPException as error:
+        return json_response(
+            {"code": error.reason.lower().replace(" ", "_"), "message": error.text or error.reason},
+            status=error.status,
+        )
+    except Exception as error:
+        log.exception("unexpected error handling %s %s", request.method, request.path)
+        return json_response(
+            {"code": "internal_error", "message": f"{type(error).__name__}: {error}"}, status=500
+        )
 
 
 async def _read_bounded(request: web.Request) -> bytes:

@@ -11,9 +11,10 @@ import asyncio
 import errno
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +29,10 @@ from inspector.core.capture.routes import (
 )
 from inspector.core.paths import default_db_path
 from inspector.core.store import CommittedEvent, EventStore, GroupCommitWriter, SessionInfo
+
+if TYPE_CHECKING:
+    from inspector.core.plan import PlanError, RevalidationReport, TrackingPlan
+    from inspector.core.plan.watch import PlanWatcher
 
 __all__ = ["CaptureConfig", "CaptureError", "CaptureService", "CaptureThread", "PortInUseError"]
 
@@ -80,6 +85,10 @@ class CaptureService:
         self._runner: web.AppRunner | None = None
         self._forwarder = Forwarder(config.forward_url, self.store) if config.forward_url else None
         self._session_lock = threading.Lock()
+        self._watcher: PlanWatcher | None = None
+        #: Called on the capture loop after a plan (re)load, with the report of re-validating
+        #: the current session (``None`` for the first load).
+        self.plan_listeners: list[Callable[[dict[str, Any], RevalidationReport | None], None]] = []
 
     # ---- lifecycle
 
@@ -119,10 +128,18 @@ class CaptureService:
         host = self.config.host if self.config.host not in ("0.0.0.0", "::") else "127.0.0.1"
         self.base_url = f"http://{host}:{self.port}"
         if self.config.plan_path is not None:
-            self.load_plan(self.config.plan_path)
+            try:
+                plan = self.load_plan(self.config.plan_path)
+            except Exception:
+                await self.stop()
+                raise
+            self.watch_plan(self.config.plan_path, plan)
 
     async def stop(self) -> None:
         """Stop listening, finish forwarding, and write everything still queued."""
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -160,14 +177,68 @@ class CaptureService:
         self.ingestor.validator = validator
         self.plan_description = description if validator is not None else None
 
-    def load_plan(self, path: Path) -> None:
-        """Load a tracking plan file and validate new captures against it."""
-        try:
-            from inspector.core.plan import PlanValidator, TrackingPlan
-        except ImportError as error:  # the plan package is optional at this layer
-            raise CaptureError(f"tracking plans are not available: {error}") from error
+    def load_plan(self, path: Path) -> TrackingPlan:
+        """Load a tracking plan file and validate new captures against it.
+
+        Raises :class:`~inspector.core.plan.PlanError` naming the file, line and column (or the
+        rule) that is wrong; the previous plan stays in force.
+        """
+        from inspector.core.plan import PlanValidator, TrackingPlan
+
         plan = TrackingPlan.load(path)
-        self.set_validator(PlanValidator(plan), {"path": str(path)})
+        self.set_validator(PlanValidator(plan), self._describe(plan, path))
+        return plan
+
+    def watch_plan(self, path: Path, plan: TrackingPlan) -> None:
+        """Reload ``path`` when it changes on disk and re-validate the current session."""
+        from inspector.core.plan.watch import PlanWatcher
+
+        self._watcher = PlanWatcher(path, lambda new: self._on_plan_changed(path, new),
+                                    on_error=self._on_plan_error, plan=plan)
+        self._watcher.start()
+
+    def revalidate(self) -> RevalidationReport:
+        """Validate the current session again against the loaded plan (blocking: call it in a
+        worker thread); without a plan, events go back to "not validated"."""
+        from inspector.core.plan import PlanValidator, revalidate_session
+
+        validator = self.ingestor.validator
+        return revalidate_session(
+            self.store, self.session.id,
+            validator if isinstance(validator, PlanValidator) else None,
+        )
+
+    def _on_plan_changed(self, path: Path, plan: TrackingPlan) -> None:
+        from inspector.core.plan import PlanValidator
+
+        self.set_validator(PlanValidator(plan), self._describe(plan, path))
+        log.info("plan %s reloaded (%d rules)", path, len(plan))
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(self.revalidate))
+        task.add_done_callback(self._after_revalidation)
+
+    def _after_revalidation(self, task: asyncio.Task[RevalidationReport]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            log.error("re-validation after a plan change failed: %s",
+                      None if task.cancelled() else task.exception())
+            return
+        for listener in list(self.plan_listeners):
+            listener(self.plan_description or {}, task.result())
+
+    def _on_plan_error(self, error: PlanError) -> None:
+        log.error("plan not reloaded, keeping the previous one: %s", error)
+        if self.plan_description is not None:
+            self.plan_description = {**self.plan_description, "error": str(error)}
+
+    @staticmethod
+    def _describe(plan: TrackingPlan, path: Path) -> dict[str, Any]:
+        return {
+            "path": str(path),
+            "name": plan.name,
+            "format": plan.format,
+            "rules": len(plan),
+            "loaded_at": time.time(),
+            "error": None,
+        }
 
 
 class CaptureThread:

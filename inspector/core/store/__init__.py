@@ -2,7 +2,12 @@
 
 from inspector.core.store.database import EventStore, SessionInfo
 from inspector.core.store.query import EventQuery, QueryResult
-from inspector.core.store.writer import CommittedEvent, GroupCommitWriter, PendingEvent, PendingRequest
+from inspector.core.store.writer import (
+    CommittedEvent,
+    GroupCommitWriter,
+    PendingEvent,
+    PendingRequest,
+)
 
 __all__ = [
     "CommittedEvent",

@@ -28,7 +28,7 @@ __all__ = ["EventStore", "SessionInfo", "open_connection"]
 
 _EVENT_COLUMNS = (
     "e.id, e.session_id, e.received_at, e.write_key, e.type, e.name, e.user_id, e.anonymous_id, "
-    "e.message_id, e.status, e.violations, e.request_id, s.name, k.name"
+    "e.message_id, e.status, e.violations, e.request_id, s.name, k.name, e.library"
 )
 _EVENT_JOINS = (
     "FROM events e JOIN sessions s ON s.id = e.session_id "
@@ -51,6 +51,8 @@ def open_connection(path: Path, *, durable: bool = False) -> sqlite3.Connection:
     connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     connection.execute("PRAGMA foreign_keys=ON")
     connection.execute("PRAGMA busy_timeout=30000")
+    # 32 MB of page cache: the nine event indexes stay in memory under sustained capture.
+    connection.execute("PRAGMA cache_size=-32000")
     return connection
 
 
@@ -343,5 +345,6 @@ def _record(row: tuple[Any, ...], with_payload: bool) -> EventRecord:
         request_id=row[11],
         session_name=row[12],
         source_name=row[13],
-        payload=orjson.loads(row[14]) if with_payload and row[14] is not None else None,
+        library=row[14],
+        payload=orjson.loads(row[15]) if with_payload and row[15] is not None else None,
     )

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -27,6 +29,10 @@ log = logging.getLogger(__name__)
 
 #: Upper bound on requests per transaction, so one commit never holds the lock for long.
 _MAX_GROUP = 2000
+
+#: Fault injection for durability tests: pretend every commit takes this long (a slow disk),
+#: which widens the window in which an early acknowledgement would lose data.
+_SLOW_COMMIT_SECONDS = float(os.environ.get("INSPECTOR_SLOW_COMMIT_SECONDS", "0") or 0)
 
 
 @dataclass(slots=True)
@@ -79,16 +85,15 @@ class CommittedEvent:
 
 
 CommitListener = Callable[[list[CommittedEvent]], None]
-_Result = list[CommittedEvent] | BaseException
+_Outcome = tuple[int, list[CommittedEvent]]
+_Result = _Outcome | BaseException
 
 
 @dataclass(slots=True)
 class _Job:
     request: PendingRequest
     loop: asyncio.AbstractEventLoop | None
-    future: asyncio.Future[tuple[int, list[CommittedEvent]]] | concurrent.futures.Future[
-        tuple[int, list[CommittedEvent]]
-    ]
+    future: asyncio.Future[_Outcome] | concurrent.futures.Future[_Outcome]
 
 
 _STOP = object()
@@ -190,17 +195,19 @@ class GroupCommitWriter:
         connection.close()
 
     def _commit(self, connection: sqlite3.Connection, jobs: list[_Job]) -> None:
-        results: list[tuple[int, list[CommittedEvent]]] = []
+        results: list[_Outcome] = []
         try:
             connection.execute("BEGIN")
             for job in jobs:
                 results.append(_insert(connection, job.request))
+            if _SLOW_COMMIT_SECONDS:
+                threading.Event().wait(_SLOW_COMMIT_SECONDS)
             connection.execute("COMMIT")
         except BaseException as error:
             log.exception("could not commit %d captured requests", len(jobs))
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            self._settle(jobs, [error] * len(jobs))
+            self._settle(jobs, [error for _ in jobs])
             return
         self.commits += 1
         self.requests_written += len(jobs)
@@ -210,14 +217,14 @@ class GroupCommitWriter:
                 listener(committed)
             except Exception:
                 log.exception("commit listener %r failed", listener)
-        self._settle(jobs, results)
+        self._settle(jobs, list(results))
 
     @staticmethod
-    def _settle(
-        jobs: list[_Job], results: list[tuple[int, list[CommittedEvent]]] | list[BaseException]
-    ) -> None:
+    def _settle(jobs: list[_Job], results: list[_Result]) -> None:
         # One wake-up per event loop for the whole group, not one per request.
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[object], object]]] = {}
+        by_loop: dict[
+            asyncio.AbstractEventLoop, list[tuple[asyncio.Future[_Outcome], _Result]]
+        ] = {}
         for job, result in zip(jobs, results, strict=True):
             if job.loop is None:
                 assert isinstance(job.future, concurrent.futures.Future)
@@ -226,15 +233,15 @@ class GroupCommitWriter:
                 else:
                     job.future.set_result(result)
             else:
-                by_loop.setdefault(job.loop, []).append((job.future, result))  # type: ignore[arg-type]
+                assert isinstance(job.future, asyncio.Future)
+                by_loop.setdefault(job.loop, []).append((job.future, result))
         for loop, pairs in by_loop.items():
-            try:
+            # A closed loop raises RuntimeError: nobody is waiting there any more.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle_on_loop, pairs)
-            except RuntimeError:
-                pass  # that loop is closed: nobody is waiting any more
 
 
-def _settle_on_loop(pairs: list[tuple[asyncio.Future[object], object]]) -> None:
+def _settle_on_loop(pairs: list[tuple[asyncio.Future[_Outcome], _Result]]) -> None:
     for future, result in pairs:
         if future.cancelled():
             continue
@@ -270,15 +277,13 @@ def _insert(
     )
     request_id = cursor.lastrowid
     assert request_id is not None
-    committed: list[CommittedEvent] = []
-    insert_event = (
+    if not request.events:
+        return request_id, []
+    connection.executemany(
         "INSERT INTO events(session_id, request_id, received_at, write_key, type, name, user_id, "
         "anonymous_id, message_id, library, status, violation_count, violations, payload) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    )
-    for event in request.events:
-        cursor = connection.execute(
-            insert_event,
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
             (
                 request.session_id,
                 request_id,
@@ -294,8 +299,15 @@ def _insert(
                 event.violation_count,
                 event.violations_json,
                 event.payload_json,
-            ),
-        )
-        assert cursor.lastrowid is not None
-        committed.append(CommittedEvent(cursor.lastrowid, request_id, request.session_id, event))
-    return request_id, committed
+            )
+            for event in request.events
+        ],
+    )
+    # Rowids of an INTEGER PRIMARY KEY table without AUTOINCREMENT are max(rowid) + 1, and this
+    # thread is the only writer inside this transaction, so the batch got consecutive ids.
+    last_id = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
+    first_id = last_id - len(request.events) + 1
+    return request_id, [
+        CommittedEvent(first_id + offset, request_id, request.session_id, event)
+        for offset, event in enumerate(request.events)
+    ]

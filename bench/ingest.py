@@ -1,0 +1,221 @@
+"""Capture throughput: inspector's endpoint against a bare aiohttp handler, in the same run.
+
+Usage:  python bench/ingest.py [--duration 10] [--connections 32] [--plan FILE]
+
+Each server runs in its own process (one core); wrk (Debian package ``wrk``) drives the load
+from another process, so the client is not the bottleneck. Two workloads, as real clients send:
+
+* ``/v1/batch`` with 100 events of ~1 KB each (analytics-python, analytics-node, mobile);
+* ``/v1/t`` with one ~1 KB event per request (analytics.js standard mode).
+
+The baseline is an aiohttp handler that reads the body and answers ``{"success": true}``
+without parsing or storing anything. inspector runs with parsing, normalisation, checks and
+persistence on, and every event committed to SQLite before its 200. The ratio
+inspector / bare is what to compare across machines; absolute numbers vary with the host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def realistic_event(index: int) -> dict[str, object]:
+    """An Order Completed call of about 1 KB, as analytics.js builds it."""
+    return {
+        "type": "track",
+        "event": "Order Completed",
+        "userId": f"user-{index % 500}",
+        "anonymousId": str(uuid.UUID(int=index)),
+        "messageId": f"ajs-next-1732870000000-{uuid.UUID(int=index)}-MSG",
+        "timestamp": "2026-11-29T10:00:00.000Z",
+        "properties": {
+            "order_id": f"o-{index}", "total": 42.5, "currency": "USD", "cart_id": "c-77",
+            "items": [
+                {"sku": f"SKU-{n}", "name": "Everyday Tee", "variant": "M / Navy",
+                 "price": 12.5, "quantity": 1 + n} for n in range(3)
+            ],
+        },
+        "context": {
+            "library": {"name": "analytics.js", "version": "npm:next-1.84.1"},
+            "page": {"path": "/checkout/thanks", "url": "https://shop.test/checkout/thanks",
+                     "referrer": "https://shop.test/checkout", "title": "Thank you"},
+            "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
+                         "Gecko) Chrome/131.0.0.0 Safari/537.36",
+            "locale": "en-GB", "timezone": "Europe/London",
+        },
+        "integrations": {},
+        "sentAt": "2026-11-29T10:00:00.050Z",
+        "writeKey": "bench-web",
+    }
+
+
+# wrk script: POST a body in which every "MSG" is replaced by a per-request counter, so each
+# request carries fresh messageIds (as real traffic does; duplicates would be flagged).
+_LUA = """
+local template = io.open("%(body)s"):read("*a")
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = template:gsub("MSG", "%(tag)s" .. counter)
+  return wrk.format("POST", "%(path)s", {["Content-Type"] = "%(ctype)s"}, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_bare(port: int) -> None:
+    """The baseline: the same server library, accept and discard."""
+    from aiohttp import web
+
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=b'{"success":true}', content_type="application/json")
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/v1/{kind}", accept)
+        runner = web.AppRunner(app, access_log=None, auto_decompress=False)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def serve_inspector(port: int, db: Path, plan: Path | None) -> None:
+    """inspector's real capture service, persistence and all."""
+    from inspector.core.capture import CaptureConfig, CaptureService
+
+    async def main() -> None:
+        service = CaptureService(CaptureConfig(port=port, db_path=db, plan_path=plan))
+        await service.start()
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def start_server(kind: str, port: int, db: Path, plan: Path | None) -> subprocess.Popen[str]:
+    args = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", str(db)]
+    if plan is not None:
+        args += ["--plan", str(plan)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    if process.stdout.readline().strip() != "ready":
+        raise SystemExit(f"{kind} server did not start")
+    return process
+
+
+def run_wrk(port: int, path: str, body: bytes, ctype: str, duration: int, connections: int,
+            workdir: Path, tag: str) -> tuple[float, int]:
+    """Requests per second and non-2xx count reported by wrk."""
+    body_file = workdir / f"body-{tag}.json"
+    body_file.write_bytes(body)
+    script = workdir / f"script-{tag}.lua"
+    script.write_text(_LUA % {"body": body_file, "path": path, "ctype": ctype, "tag": tag})
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "-s", str(script),
+         f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return rate, int(errors.group(1)) if errors else 0
+
+
+def measure(kind: str, plan: Path | None, workload: str, duration: int, connections: int,
+            workdir: Path) -> dict[str, float]:
+    port = free_port()
+    db = workdir / f"{kind}-{workload}-{time.monotonic_ns()}.sqlite3"
+    server = start_server(kind, port, db, plan)
+    try:
+        if workload == "batch":
+            body = json.dumps({"batch": [realistic_event(n) for n in range(100)],
+                               "writeKey": "bench-server"}).encode()
+            rate, errors = run_wrk(port, "/v1/batch", body, "application/json", duration,
+                                   connections, workdir, f"{kind}b")
+            events = rate * 100
+        else:
+            body = json.dumps(realistic_event(1)).encode()
+            rate, errors = run_wrk(port, "/v1/t", body, "text/plain", duration, connections,
+                                   workdir, f"{kind}s")
+            events = rate
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+    stored = 0
+    if kind == "inspector":
+        import sqlite3
+
+        stored = sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()[0]
+    return {"requests_per_s": rate, "events_per_s": events, "errors": errors, "stored": stored}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--plan", type=Path, help="also measure with validation against PLAN")
+    parser.add_argument("--serve", choices=["bare", "inspector"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve == "bare":
+        serve_bare(args.port)
+        return 0
+    if args.serve == "inspector":
+        serve_inspector(args.port, args.db, args.plan)
+        return 0
+    if shutil.which("wrk") is None:
+        print("bench/ingest.py needs wrk (apt-get install wrk)", file=sys.stderr)
+        return 2
+
+    configs: list[tuple[str, str, Path | None]] = [("bare", "bare aiohttp handler", None),
+                                                   ("inspector", "inspector (parse+store)", None)]
+    if args.plan:
+        configs.append(("inspector", "inspector (+validation)", args.plan))
+    print(f"cores: {os.cpu_count()}, {args.duration}s per run, {args.connections} connections")
+    with tempfile.TemporaryDirectory() as tmp:
+        for workload, label in (("batch", "/v1/batch, 100 x 1 KB events"),
+                                ("single", "/v1/t, one 1 KB event per request")):
+            print(f"\n{label}")
+            results: dict[str, dict[str, float]] = {}
+            for kind, name, plan in configs:
+                result = measure(kind, plan, workload, args.duration, args.connections,
+                                 Path(tmp))
+                results[name] = result
+                stored = f", {int(result['stored']):,} events on disk" if result["stored"] else ""
+                print(f"  {name:<26} {result['events_per_s']:>10,.0f} events/s "
+                      f"({result['requests_per_s']:,.0f} req/s, {int(result['errors'])} errors"
+                      f"{stored})")
+            bare = results["bare aiohttp handler"]["events_per_s"]
+            for name, result in results.items():
+                if name != "bare aiohttp handler":
+                    print(f"  ratio {name} / bare: {result['events_per_s'] / bare:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

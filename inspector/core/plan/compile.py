@@ -1,0 +1,221 @@
+"""Turning a rule's JSON Schema into a compiled validator, once, at load time.
+
+Three things happen per rule:
+
+1. Annotations Segment adds but JSON Schema does not define (``labels``, ``eventMetadata`` and
+   the draft-04 ``id`` paths such as ``/properties/properties/properties/total``) are removed:
+   a draft-04 ``id`` would otherwise rebase ``$ref`` resolution on a meaningless URI.
+2. Every ``pattern`` (and ``patternProperties`` key) is checked for look-around, which Segment
+   rejects; accepting it here would pass events Segment flags.
+3. The schema is compiled by ``jsonschema_rs`` for its declared draft (04, 06, 07, 2019-09,
+   2020-12; draft-07 when none is declared, as every Segment export uses), with ``format``
+   assertions on and remote ``$ref`` retrieval off.
+
+It also precomputes :class:`KeyTree`, the declared property names used to report unplanned
+properties and traits. Decision: the top level of ``properties``/``traits`` is always checked (a
+planned event with no planned properties makes every sent property unplanned, as in Segment);
+nested objects are checked only where the schema lists their ``properties``. Wherever a schema
+sets ``additionalProperties`` or ``patternProperties`` the schema itself decides, and a
+``false`` there is reported as an unplanned property by the validator.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema_rs
+
+from inspector.core.plan.errors import PlanError
+from inspector.core.plan.rules import Rule, RuleType, TrackingPlan
+
+__all__ = ["CompiledRule", "KeyTree", "compile_plan", "compile_rule", "find_lookaround"]
+
+_LOOKAROUND = re.compile(r"\(\?<?[=!]")
+
+_DRAFTS: tuple[tuple[str, Any], ...] = (
+    ("draft-04", jsonschema_rs.Draft4Validator),
+    ("draft-06", jsonschema_rs.Draft6Validator),
+    ("draft-07", jsonschema_rs.Draft7Validator),
+    ("2019-09", jsonschema_rs.Draft201909Validator),
+    ("2020-12", jsonschema_rs.Draft202012Validator),
+)
+
+# Keywords whose value is a subschema, a map of subschemas, or a list of subschemas.
+_SUBSCHEMA = ("additionalProperties", "additionalItems", "not", "if", "then", "else", "contains",
+              "propertyNames", "unevaluatedProperties", "unevaluatedItems", "items")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas",
+                   "dependencies")
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+_ANNOTATIONS = ("labels", "eventMetadata")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTree:
+    """Declared keys of one object level (``planned``), and where to look further down."""
+
+    planned: frozenset[str] | None
+    children: dict[str, KeyTree] = field(default_factory=dict)
+    items: KeyTree | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule with its compiled validator and unplanned-key tree."""
+
+    rule: Rule
+    validator: Any
+    member: str
+    keys: KeyTree | None
+    #: Set when the rule constrains nothing but ``properties``/``traits`` (the usual case):
+    #: validating that sub-object alone is a third cheaper than walking the whole event.
+    member_validator: Any = None
+
+
+def compile_plan(plan: TrackingPlan) -> None:
+    """Compile every rule of ``plan`` in place; raises PlanError naming the first bad rule."""
+    plan.compiled = {
+        key: [compile_rule(rule, source=plan.source) for rule in versions]
+        for key, versions in plan.rules.items()
+    }
+
+
+def compile_rule(rule: Rule, *, source: str = "<memory>") -> CompiledRule:
+    """Clean, check and compile one rule's schema."""
+    cleaned = _clean(rule.schema, rule, source, "#")
+    validator_cls = _validator_class(cleaned)
+    try:
+        validator = validator_cls(cleaned, validate_formats=True, offline=True)
+    except ValueError as error:
+        raise PlanError(
+            f"invalid JSON Schema: {_describe(error)}", file=source, rule=rule.label
+        ) from None
+    except Exception as error:  # jsonschema_rs raises a few non-ValueError kinds on odd input
+        raise PlanError(f"invalid JSON Schema: {error}", file=source, rule=rule.label) from None
+    member = "" if rule.type is RuleType.COMMON else (
+        "traits" if rule.type in (RuleType.IDENTIFY, RuleType.GROUP) else "properties"
+    )
+    keys = None
+    member_validator = None
+    if member:
+        member_schema = rule.member_schema()
+        if member_schema is not None:
+            keys = _key_tree(_clean(member_schema, rule, source, "#"), top=True)
+        if _member_only(cleaned, member):
+            member_validator = validator_cls(
+                cleaned["properties"][member], validate_formats=True, offline=True
+            )
+    return CompiledRule(rule=rule, validator=validator, member=member, keys=keys,
+                        member_validator=member_validator)
+
+
+_ROOT_ONLY = frozenset({"$schema", "type", "properties", "required", "description", "title",
+                        "$comment"})
+_EMPTY = frozenset({"description", "title", "$comment"})
+
+
+def _member_only(schema: dict[str, Any], member: str) -> bool:
+    """Whether the whole-event schema checks only ``member`` (and its presence)."""
+    if not schema.keys() <= _ROOT_ONLY or schema.get("type", "object") != "object":
+        return False
+    required = schema.get("required", [])
+    properties = schema.get("properties")
+    if not isinstance(required, list) or not set(required) <= {member}:
+        return False
+    if not isinstance(properties, dict) or not isinstance(properties.get(member), dict):
+        return False
+    others_empty = all(
+        isinstance(sub, dict) and sub.keys() <= _EMPTY
+        for name, sub in properties.items()
+        if name != member
+    )
+    # A $ref inside the member would resolve against a different root once split off.
+    return others_empty and '"$ref"' not in json.dumps(properties[member])
+
+
+def find_lookaround(pattern: str) -> bool:
+    """Whether a regex uses look-ahead or look-behind, which Segment does not support."""
+    return _LOOKAROUND.search(pattern) is not None
+
+
+def _validator_class(schema: dict[str, Any]) -> Any:
+    declared = schema.get("$schema")
+    if isinstance(declared, str):
+        for marker, cls in _DRAFTS:
+            if marker in declared:
+                return cls
+    return jsonschema_rs.Draft7Validator
+
+
+def _clean(schema: Any, rule: Rule, source: str, path: str) -> Any:
+    """A copy of ``schema`` without Segment's annotations, checking every pattern on the way."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for keyword, value in schema.items():
+        if keyword in _ANNOTATIONS or (keyword == "id" and isinstance(value, str)):
+            continue
+        if keyword == "pattern" and isinstance(value, str):
+            _check_pattern(value, rule, source, f"{path}/pattern")
+        if keyword in _SUBSCHEMA_MAPS and isinstance(value, dict):
+            if keyword == "patternProperties":
+                for regex in value:
+                    _check_pattern(regex, rule, source, f"{path}/patternProperties")
+            out[keyword] = {
+                name: _clean(sub, rule, source, f"{path}/{keyword}/{name}")
+                for name, sub in value.items()
+            }
+        elif keyword in _SUBSCHEMA_LISTS and isinstance(value, list):
+            out[keyword] = [
+                _clean(sub, rule, source, f"{path}/{keyword}/{i}") for i, sub in enumerate(value)
+            ]
+        elif keyword in _SUBSCHEMA:
+            out[keyword] = _clean(value, rule, source, f"{path}/{keyword}")
+        else:
+            out[keyword] = value
+    return out
+
+
+def _check_pattern(pattern: str, rule: Rule, source: str, path: str) -> None:
+    if find_lookaround(pattern):
+        raise PlanError(
+            f"unsupported regex {pattern!r} at {path}: Segment does not support look-ahead or "
+            "look-behind",
+            file=source,
+            rule=rule.label,
+        )
+
+
+def _key_tree(schema: Any, *, top: bool) -> KeyTree | None:
+    if not isinstance(schema, dict):
+        return None
+    if "$ref" in schema or "additionalProperties" in schema or "patternProperties" in schema:
+        return None  # the schema decides on extra keys itself (or we cannot see its keys)
+    props: dict[str, Any] = {}
+    declared = isinstance(schema.get("properties"), dict)
+    if declared:
+        props.update(schema["properties"])
+    for combinator in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(combinator) or []:
+            if isinstance(sub, dict) and isinstance(sub.get("properties"), dict):
+                declared = True
+                props.update(sub["properties"])
+    items = _key_tree(schema["items"], top=False) if isinstance(schema.get("items"), dict) else None
+    if not declared and not top:
+        return KeyTree(planned=None, items=items) if items is not None else None
+    children: dict[str, KeyTree] = {}
+    for name, sub in props.items():
+        tree = _key_tree(sub, top=False)
+        if tree is not None:
+            children[name] = tree
+    return KeyTree(planned=frozenset(props), children=children, items=items)
+
+
+def _describe(error: ValueError) -> str:
+    message = str(getattr(error, "message", "") or str(error).splitlines()[0])
+    location = getattr(error, "instance_path", None)
+    if location:
+        message += " (at " + "/".join(str(part) for part in location) + ")"
+    return message

@@ -1,0 +1,245 @@
+"""Validating one Segment call against a loaded tracking plan.
+
+This runs on the ingest path for every captured event, so the common case is kept short: one
+``is_valid`` call per applicable rule (COMMON and the event's own rule) plus a set lookup per
+property for unplanned keys. Only an event that fails walks ``iter_errors`` to collect every
+violation. A validator holds no mutable state apart from lock-protected caches, so one instance
+can serve every thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from inspector.core.model import Severity, Status, Violation, ViolationKind
+from inspector.core.plan.compile import CompiledRule, KeyTree
+from inspector.core.plan.messages import field_path, json_type, to_violations
+from inspector.core.plan.rules import CALL_TYPES, RuleType, TrackingPlan
+from inspector.core.plan.suggest import Suggester
+
+__all__ = ["PlanValidator"]
+
+_log = logging.getLogger(__name__)
+
+_Versions = tuple[dict[int, CompiledRule], CompiledRule]
+
+
+class PlanValidator:
+    """Checks Segment calls against one tracking plan and names every violation.
+
+    ``validate`` returns VALID, INVALID or UNPLANNED (never MALFORMED: Segment's own drop rules
+    belong to the ingest layer, which overrides the status). Warnings (allowed unplanned
+    properties and traits) are reported without changing the status.
+    """
+
+    def __init__(self, plan: TrackingPlan) -> None:
+        self.plan = plan
+        self._rules: dict[tuple[RuleType, str | None], _Versions] = {
+            key: ({c.rule.version: c for c in versions}, versions[0])
+            for key, versions in plan.compiled.items()
+            if versions
+        }
+        self._common = self._rules.get((RuleType.COMMON, None))
+        self._events = Suggester(plan.track_keys())
+        self._members: dict[int, Suggester] = {}
+        settings = plan.settings
+        self._event_severity = (
+            Severity.WARNING if settings.allow_unplanned_track_events else Severity.ERROR
+        )
+        self._member_severity = {
+            RuleType.TRACK: settings.allow_unplanned_track_event_properties,
+            RuleType.PAGE: settings.allow_unplanned_track_event_properties,
+            RuleType.SCREEN: settings.allow_unplanned_track_event_properties,
+            RuleType.IDENTIFY: settings.allow_unplanned_identify_traits,
+            RuleType.GROUP: settings.allow_unplanned_group_traits,
+        }
+        for versions in plan.compiled.values():
+            for compiled in versions:
+                if compiled.keys is not None and compiled.keys.planned is not None:
+                    self._members[id(compiled)] = Suggester(compiled.keys.planned)
+
+    def validate(self, payload: dict[str, Any]) -> tuple[Status, list[Violation]]:
+        """The status of one call and all its violations; never raises."""
+        try:
+            return self._validate(payload)
+        except Exception:  # a validator bug must not take the ingest path down
+            _log.exception("tracking-plan validation failed")
+            return Status.INVALID, [
+                Violation(
+                    kind=ViolationKind.JSON_SCHEMA,
+                    field="",
+                    message="The event could not be validated (internal error, see the log)",
+                )
+            ]
+
+    def rule_for(self, payload: dict[str, Any]) -> CompiledRule | None:
+        """The rule version that applies to ``payload`` (None: unplanned or no rule)."""
+        call = payload.get("type")
+        rule_type = CALL_TYPES.get(call) if isinstance(call, str) else None
+        if rule_type is None:
+            return None
+        return self._select(self._lookup(rule_type, payload), payload)
+
+    # ---- internals
+
+    def _validate(self, payload: Any) -> tuple[Status, list[Violation]]:
+        if not isinstance(payload, dict):
+            return Status.INVALID, [
+                Violation(
+                    kind=ViolationKind.JSON_SCHEMA,
+                    field="",
+                    message=f"Invalid type. Expected: object, given: {json_type(payload)}",
+                )
+            ]
+        violations: list[Violation] = []
+        status = Status.VALID
+        if self._common is not None:
+            self._check(self._select(self._common, payload), payload, violations, common=True)
+        call = payload.get("type")
+        rule_type = CALL_TYPES.get(call) if isinstance(call, str) else None
+        if rule_type is not None:
+            versions = self._lookup(rule_type, payload)
+            if versions is not None:
+                self._check(self._select(versions, payload), payload, violations, common=False)
+            elif rule_type is RuleType.TRACK and isinstance(payload.get("event"), str):
+                status = Status.UNPLANNED
+                violations.insert(0, self._unplanned_event(payload["event"]))
+        if violations and status is Status.VALID and any(
+            v.severity is Severity.ERROR for v in violations
+        ):
+            status = Status.INVALID
+        return status, violations
+
+    def _lookup(self, rule_type: RuleType, payload: dict[str, Any]) -> _Versions | None:
+        if rule_type is RuleType.TRACK:
+            event = payload.get("event")
+            return self._rules.get((rule_type, event)) if isinstance(event, str) else None
+        if rule_type in (RuleType.PAGE, RuleType.SCREEN):
+            name = payload.get("name")
+            if isinstance(name, str) and (rule_type, name) in self._rules:
+                return self._rules[(rule_type, name)]
+        return self._rules.get((rule_type, None))
+
+    @staticmethod
+    def _select(versions: _Versions | None, payload: dict[str, Any]) -> CompiledRule | None:
+        if versions is None:
+            return None
+        by_version, oldest = versions
+        context = payload.get("context")
+        protocols = context.get("protocols") if isinstance(context, dict) else None
+        wanted = protocols.get("event_version") if isinstance(protocols, dict) else None
+        if isinstance(wanted, int) and not isinstance(wanted, bool):
+            # An unknown version falls back to the oldest, as Segment does.
+            return by_version.get(wanted, oldest)
+        return oldest
+
+    def _check(
+        self,
+        compiled: CompiledRule | None,
+        payload: dict[str, Any],
+        out: list[Violation],
+        *,
+        common: bool,
+    ) -> None:
+        if compiled is None:
+            return
+        value = payload.get(compiled.member) if compiled.member else None
+        member_validator = compiled.member_validator
+        if member_validator is not None and type(value) is dict:
+            if not member_validator.is_valid(value):
+                prefix = (compiled.member,)
+                for error in member_validator.iter_errors(value):
+                    out.extend(to_violations(error, common=common, prefix=prefix))
+        elif not compiled.validator.is_valid(payload):
+            for error in compiled.validator.iter_errors(payload):
+                out.extend(to_violations(error, common=common))
+        keys = compiled.keys
+        # Cheap structural pass first; the path-building walk only runs on a hit.
+        if keys is not None and type(value) is dict and value and not _all_planned(keys, value):
+            self._unplanned(compiled, keys, value, [compiled.member], out)
+
+    def _unplanned(
+        self,
+        compiled: CompiledRule,
+        tree: KeyTree,
+        value: Any,
+        path: list[str | int],
+        out: list[Violation],
+    ) -> None:
+        if isinstance(value, dict):
+            planned = tree.planned
+            if planned is not None:
+                for key in value:
+                    if key not in planned:
+                        out.append(self._unplanned_member(compiled, tree, value, [*path, key]))
+            for name, child in tree.children.items():
+                if name in value:
+                    self._unplanned(compiled, child, value[name], [*path, name], out)
+        elif isinstance(value, list) and tree.items is not None:
+            for index, item in enumerate(value):
+                self._unplanned(compiled, tree.items, item, [*path, index], out)
+
+    def _unplanned_member(
+        self, compiled: CompiledRule, tree: KeyTree, value: dict[str, Any], path: list[str | int]
+    ) -> Violation:
+        rule_type = compiled.rule.type
+        is_trait = compiled.member == "traits"
+        allowed = self._member_severity.get(rule_type, True)
+        field = field_path(path)
+        name = str(path[-1])
+        suggestion: str | None = None
+        if tree is compiled.keys:
+            suggester = self._members.get(id(compiled))
+            if suggester is not None:
+                present = value.keys() & (tree.planned or frozenset())
+                suggestion = suggester.suggest(name, exclude=present)
+        elif tree.planned:
+            suggestion = Suggester(tree.planned).suggest(name, exclude=value.keys())
+        noun = "trait" if is_trait else "property"
+        message = f"{field} is not in the tracking plan (unplanned {noun})"
+        if suggestion is not None:
+            message += f"; did you mean {suggestion!r}?"
+        return Violation(
+            kind=ViolationKind.UNPLANNED_TRAIT if is_trait else ViolationKind.UNPLANNED_PROPERTY,
+            field=field,
+            message=message,
+            severity=Severity.WARNING if allowed else Severity.ERROR,
+            suggestion=suggestion,
+        )
+
+    def _unplanned_event(self, event: str) -> Violation:
+        suggestion = self._events.suggest(event)
+        message = f"Event {event!r} is not in the tracking plan"
+        if suggestion is not None:
+            message += f"; did you mean {suggestion!r}?"
+        return Violation(
+            kind=ViolationKind.UNPLANNED_EVENT,
+            field="event",
+            message=message,
+            severity=self._event_severity,
+            suggestion=suggestion,
+        )
+
+
+def _all_planned(tree: KeyTree, value: Any) -> bool:
+    """Whether ``value`` has no key the plan does not declare (the allocation-free fast path)."""
+    if type(value) is dict:
+        planned = tree.planned
+        if planned is not None and not value.keys() <= planned:
+            return False
+        for name, child in tree.children.items():
+            sub = value.get(name)
+            if sub is not None and not _all_planned(child, sub):
+                return False
+        return True
+    items = tree.items
+    if items is not None and type(value) is list:
+        if items.children or items.items is not None:
+            return all(_all_planned(items, item) for item in value)
+        planned_items = items.planned
+        if planned_items is not None:
+            for item in value:
+                if type(item) is dict and not item.keys() <= planned_items:
+                    return False
+    return True
