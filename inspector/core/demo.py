@@ -38,6 +38,10 @@ def demo_calls(write_key: str = "demo-web") -> list[tuple[str, dict[str, Any]]]:
            "quantity": 2}
     tee = {"sku": "TEE-M-NVY", "name": "Organic Tee", "variant": "navy / M", "price": 24.0,
            "quantity": 1}
+
+    def viewed(item: dict[str, Any], price: Any) -> dict[str, Any]:
+        return {"product_id": item["sku"], "sku": item["sku"], "name": item["name"],
+                "price": price, "currency": "GBP"}
     calls: list[tuple[str, dict[str, Any]]] = []
 
     def call(type_: str, path: str, user: bool, **fields: Any) -> None:
@@ -70,15 +74,13 @@ def demo_calls(write_key: str = "demo-web") -> list[tuple[str, dict[str, Any]]]:
     call("page", "", False, name="Product", properties={"path": "/p/logo-mug"},
          _page="/p/logo-mug")
     call("track", "", False, event="Product Viewed", _page="/p/logo-mug",
-         properties={"product_id": "MUG-11-BLK", "sku": "MUG-11-BLK", "name": "Logo Mug",
-                     "variant": "black", "price": "12.5", "currency": "GBP"})  # mistake 1
-    call("track", "", False, event="Product Added", _page="/p/logo-mug",
-         properties={"cart_id": cart_id, **mug})
+         properties=viewed(mug, "12.5"))  # mistake 1: the price as a string
+    call("track", "", False, event="Added to Cart", _page="/p/logo-mug",
+         properties={"cart_id": cart_id, "product_id": mug["sku"], **mug})
     call("track", "", False, event="Product Viewed", _page="/p/organic-tee",
-         properties={"product_id": "TEE-M-NVY", "sku": "TEE-M-NVY", "name": "Organic Tee",
-                     "variant": "navy / M", "price": 24.0, "currency": "GBP"})
-    call("track", "", False, event="Product Added", _page="/p/organic-tee",
-         properties={"cart_id": cart_id, **tee})
+         properties=viewed(tee, 24.0))
+    call("track", "", False, event="Added to Cart", _page="/p/organic-tee",
+         properties={"cart_id": cart_id, "product_id": tee["sku"], **tee})
     # Sign in.
     call("identify", "", True, _page="/login",
          traits={"email": "ada@example.com", "first_name": "Ada", "vip_tier": "gold",
@@ -97,7 +99,7 @@ def demo_calls(write_key: str = "demo-web") -> list[tuple[str, dict[str, Any]]]:
          properties={"order_id": "ord_1002", "total": 12.5, "currency": "GBP"})  # mistake 3
     call("page", "", True, name="Account", properties={"path": "/account"}, _page="/account")
     call("track", "", True, event="Subscription Canceled", _page="/account",
-         properties={"plan": "monthly-box", "reason": "too expensive"})
+         properties={"subscription_id": "sub_2291", "reason": "too_expensive"})
     return calls
 
 

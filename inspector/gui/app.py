@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QApplication
 from inspector import __version__
 from inspector.core.capture.service import CaptureConfig
 from inspector.core.paths import default_db_path
+from inspector.core.resources import example_plan_path
 from inspector.core.store import EventStore
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController
 from inspector.gui.main_window import MainWindow
-from inspector.gui.resources import example_plan_path
 from inspector.gui.state import UiState
 
 __all__ = ["build_window", "run"]
@@ -40,7 +40,8 @@ def build_window(args: argparse.Namespace) -> MainWindow:
     plan = Path(args.plan) if args.plan else None
     first_run = not state.flag("firstRunDone")
     if plan is None and (first_run or args.demo):
-        plan = example_plan_path()
+        example = example_plan_path()
+        plan = example if example.is_file() else None
     if plan is not None:
         window.load_plan_file(plan)
     state.set_flag("firstRunDone", True)

@@ -1,19 +1,13 @@
-"""Tracking plans as the window needs them, whether or not :mod:`inspector.core.plan` exists.
-
-The plan package is written in parallel; importing it is guarded so the window runs (and shows
-a clear message) without it.
-"""
+"""Tracking plans as the window needs them: a validator plus the planned event names."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Protocol
 
-import orjson
-
 from inspector.core.model import Status, Violation
-from inspector.core.store import EventQuery, EventStore
+from inspector.core.plan import PlanError, PlanValidator, RuleType, TrackingPlan, revalidate_session
+from inspector.core.store import EventStore
 
 __all__ = ["LoadedPlan", "PlanLoadError", "Validator", "load_plan", "planned_events",
            "revalidate"]
@@ -42,74 +36,35 @@ class LoadedPlan:
         self.events = events
 
 
-def planned_events(data: Any) -> list[str]:
-    """Track-event names of a plan in the Segment Public API format (``{"rules": [...]}``)."""
-    rules: Any = None
-    if isinstance(data, dict):
-        rules = data.get("rules")
-        for wrapper in ("tracking_plan", "trackingPlan", "data"):
-            if rules is None and isinstance(data.get(wrapper), dict):
-                rules = data[wrapper].get("rules")
-    if isinstance(rules, dict):  # the v1 shape: {"rules": {"events": [...]}}
-        events = rules.get("events", [])
-        return [str(e["name"]) for e in events if isinstance(e, dict) and e.get("name")]
-    names: list[str] = []
-    for rule in rules if isinstance(rules, list) else []:
-        if not isinstance(rule, dict):
-            continue
-        key = str(rule.get("key") or "")
-        if str(rule.get("type", "")).upper() == "TRACK" and key and key not in names:
-            names.append(key)
-    return names
+def planned_events(plan: TrackingPlan) -> list[str]:
+    """Names of the plan's track events, in plan order."""
+    return [key for (type_, key) in plan.rules if type_ is RuleType.TRACK and key]
 
 
 def load_plan(path: Path) -> LoadedPlan:
     """Load and compile ``path``; raises :class:`PlanLoadError` with a readable message."""
     try:
-        data = orjson.loads(Path(path).read_bytes())
+        plan = TrackingPlan.load(path)
+        validator = PlanValidator(plan)
+    except PlanError as error:
+        raise PlanLoadError(f"{Path(path).name}: {error}") from error
     except OSError as error:
         raise PlanLoadError(f"cannot read {path}: {error.strerror or error}") from error
-    except orjson.JSONDecodeError as error:
-        raise PlanLoadError(f"{path} is not valid JSON: {error}") from error
-    try:
-        plan_module: Any = importlib.import_module("inspector.core.plan")
-    except ImportError as error:
-        raise PlanLoadError(
-            f"tracking plans are not available in this build ({error})"
-        ) from error
-    try:
-        plan = plan_module.TrackingPlan.load(path)
-        validator = plan_module.PlanValidator(plan)
-    except Exception as error:  # PlanError, or anything a broken file provokes
-        message = getattr(error, "message", None) or str(error)
-        raise PlanLoadError(f"cannot load plan {path.name}: {message}") from error
-    return LoadedPlan(path, validator, planned_events(data))
+    return LoadedPlan(Path(path), validator, planned_events(plan))
 
 
 def revalidate(store: EventStore, session_id: int, validator: Validator) -> int:
-    """Re-validate every event of a session; returns how many were updated."""
-    try:
-        plan_module: Any = importlib.import_module("inspector.core.plan")
-        function = plan_module.revalidate_session
-    except (ImportError, AttributeError):
-        function = None
-    if function is not None:
-        result = function(store, session_id, validator)
-        return int(result) if isinstance(result, int) else 0
-    return _revalidate(store, session_id, validator)
+    """Re-validate every event of a session; returns how many changed."""
+    if isinstance(validator, PlanValidator):
+        return revalidate_session(store, session_id, validator).changed
+    # A validator that is not a compiled plan (tests, future plugins): same loop, simpler.
+    from inspector.core.store import EventQuery
 
-
-def _revalidate(store: EventStore, session_id: int, validator: Validator) -> int:
     updates: list[tuple[int, Status, list[Violation]]] = []
-    changed = 0
     for record in store.iter_events(EventQuery(session_id=session_id)):
         if record.payload is None or record.status is Status.MALFORMED:
             continue
         status, violations = validator.validate(record.payload)
-        updates.append((record.id, status, violations))
-        if len(updates) >= 2000:
-            changed += store.update_validation(updates)
-            updates = []
-    return changed + (store.update_validation(updates) if updates else 0)
-
-
+        if status != record.status or violations != record.violations:
+            updates.append((record.id, status, violations))
+    return store.update_validation(updates) if updates else 0

@@ -112,7 +112,7 @@ def test_filters_narrow_the_table(window: MainWindow, qtbot: Any, tmp_path: Path
     bar.type_box.setCurrentIndex(bar.type_box.findData("page"))
     qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=3000)
     bar.clear()
-    qtbot.keyClicks(bar.text_edit, "too expensive")
+    qtbot.keyClicks(bar.text_edit, "too_expensive")
     qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=3000)
     assert window.model.index(0, Column.NAME).data() == "Subscription Canceled"
     # The event-name completer offers what was seen.
@@ -181,10 +181,10 @@ def test_plan_drop_and_unreadable_plan_message(window: MainWindow, tmp_path: Pat
 def test_real_plan_loader_reports_problems_clearly(tmp_path: Path) -> None:
     from inspector.gui.plans import PlanLoadError, load_plan
 
-    with pytest.raises(PlanLoadError, match="cannot read"):
+    with pytest.raises(PlanLoadError, match="No such file"):
         load_plan(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("[1,")
-    with pytest.raises(PlanLoadError, match="not valid JSON"):
+    with pytest.raises(PlanLoadError, match="invalid JSON"):
         load_plan(tmp_path / "bad.json")
 
 
@@ -316,3 +316,37 @@ def test_autoscroll_only_when_pinned(window: MainWindow, qtbot: Any) -> None:
     send_demo_traffic(window.capture.base_url)
     qtbot.waitUntil(lambda: window.model.rowCount() == 78, timeout=5000)
     qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=3000)
+
+
+def test_bundled_plan_flags_exactly_the_planted_mistakes(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """The real plan package and the bundled example plan, end to end over HTTP."""
+    from inspector.core.resources import example_plan_path
+    from inspector.gui.plans import load_plan
+
+    win = _make_window(qtbot, tmp_path)
+    win._plan_loader = load_plan
+    assert win.start_capture()
+    assert win.load_plan_file(example_plan_path())
+    _demo(win, qtbot)
+    problems = {
+        (win.model.index(r, Column.NAME).data(), win.model.index(r, Column.STATUS).data())
+        for r in range(win.model.rowCount())
+        if not win.model.index(r, Column.STATUS).data().startswith("valid")
+    }
+    assert problems == {("Product Viewed", "invalid · 1"), ("Order Completed", "invalid · 1"),
+                        ("Completed Order", "unplanned · 1")}
+    win.table.selectRow(_row_named(win, "Completed Order"))
+    assert win.detail.violations.index(0, 3).data() == "Order Completed"  # the suggestion
+    panel = win.plan_panel.model
+
+    def planned() -> list[tuple[str, int, int]]:
+        rows = [panel.row_data(r) for r in range(panel.rowCount())]
+        return [(n.name, n.seen, n.violated) for n in rows if n.planned]
+
+    # The plan panel recounts live traffic at most every 2 s.
+    qtbot.waitUntil(lambda: planned() == [
+        ("Product Viewed", 2, 1), ("Added to Cart", 2, 0), ("Checkout Started", 1, 0),
+        ("Order Completed", 2, 1), ("Subscription Canceled", 1, 0)], timeout=5000)
+    win.close()

@@ -38,15 +38,15 @@ class EventRowDelegate(QStyledItemDelegate):
             super().initStyleOption(option, index)
             return
         column = index.column()
-        option.text = row.cells[column]  # type: ignore[attr-defined]
-        option.displayAlignment = _ALIGN  # type: ignore[attr-defined]
-        option.textElideMode = Qt.TextElideMode.ElideRight  # type: ignore[attr-defined]
-        option.font = option.widget.font() if option.widget else option.font  # type: ignore[attr-defined]
-        features = option.features | _FEATURE.HasDisplay  # type: ignore[attr-defined]
+        option.text = row.cells[column]
+        option.displayAlignment = _ALIGN
+        option.textElideMode = Qt.TextElideMode.ElideRight
+        option.font = option.widget.font() if option.widget else option.font
+        features = option.features | _FEATURE.HasDisplay
         if column == Column.STATUS:
-            option.icon = status_icon(row.status)  # type: ignore[attr-defined]
-            option.decorationSize = self._icon_size  # type: ignore[attr-defined]
-            option.decorationAlignment = Qt.AlignmentFlag.AlignCenter  # type: ignore[attr-defined]
+            option.icon = status_icon(row.status)
+            option.decorationSize = self._icon_size
+            option.decorationAlignment = Qt.AlignmentFlag.AlignCenter
             features |= _FEATURE.HasDecoration
             option.palette.setColor(QPalette.ColorRole.Text, status_color(row.status))
-        option.features = features  # type: ignore[attr-defined]
+        option.features = features
