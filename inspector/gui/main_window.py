@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([640, 460])
+        split.setSizes([660, 560])
         self.splitter = split
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
         self._slow_timer.timeout.connect(self._refresh_plan_panel_if_dirty)
         self._slow_timer.start()
         self.resize(1400, 860)
+        self.resizeDocks([self.plan_dock], [250], Qt.Orientation.Horizontal)
         self._restore_state()
         self._update_capture_ui()
 
@@ -354,6 +355,9 @@ class MainWindow(QMainWindow):
 
     def _demo_done(self, sent: int) -> None:
         self.status.showMessage(f"Sent {sent} demo calls", 5000)
+        self.bridge.drain()  # the last demo events are committed: show them and their counts
+        self.refresh_plan_panel()
+        self.refresh_sessions()
         self.sig_demo_finished.emit(sent)
 
     def _demo_failed(self, message: str) -> None:
@@ -478,7 +482,7 @@ class MainWindow(QMainWindow):
     def refresh_plan_panel(self) -> None:
         """Recount the plan's events in this session."""
         self._plan_dirty = False
-        if self.plan is None or self.session_id is None:
+        if self.plan is None or self.session_id is None or self.plan_dock.isHidden():
             self.plan_panel.model.set_rows([], {})
             return
         self.plan_panel.model.set_rows(self.plan.events, event_stats(self.store, self.session_id))
@@ -486,6 +490,7 @@ class MainWindow(QMainWindow):
     def _refresh_plan_panel_if_dirty(self) -> None:
         if self._plan_dirty:
             self.refresh_plan_panel()
+            self.refresh_sessions()
 
     def _fill_recent_menu(self, recent: list[str]) -> None:
         self.recent_menu.clear()
@@ -578,7 +583,7 @@ class MainWindow(QMainWindow):
             self._sources |= {key for key in keys if key}
             self.filter_bar.set_event_names(sorted(self._names))
             self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
-        self._plan_dirty = self.plan is not None
+        self._plan_dirty = True
 
     def _refresh_choices(self) -> None:
         if self.session_id is None:

@@ -134,5 +134,5 @@ def test_async_query_holds_live_events_and_drops_superseded_results(
     with qtbot.waitSignal(model.sig_query_applied, timeout=3000):
         gate.set()
     assert not model.querying
-    assert [model.index(r, 2).data() for r in range(model.rowCount())] == ["A", "A"]
+    assert [model.index(r, Column.NAME).data() for r in range(model.rowCount())] == ["A", "A"]
     qtmodeltester.check(model, force_py=True)

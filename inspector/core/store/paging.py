@@ -95,8 +95,8 @@ def matches(query: EventQuery, event: CommittedEvent) -> bool:
 
 
 def event_stats(store: EventStore, session_id: int | None) -> dict[str, tuple[int, int]]:
-    """Per event name: how many were seen and how many were invalid or malformed."""
-    where, params = EventQuery(session_id=session_id).where_clause()
+    """Per track-event name: how many were seen and how many were invalid or malformed."""
+    where, params = EventQuery(session_id=session_id, type="track").where_clause()
     rows = store._reader().execute(
         "SELECT e.name, count(*), sum(e.status IN ('invalid', 'malformed')) "
         f"FROM events e WHERE {where} AND e.name IS NOT NULL GROUP BY e.name",

@@ -39,15 +39,15 @@ class Column:
     """Column numbers of the table."""
 
     TIME = 0
-    TYPE = 1
-    NAME = 2
-    USER_ID = 3
-    ANONYMOUS_ID = 4
-    SOURCE = 5
-    STATUS = 6
+    STATUS = 1
+    TYPE = 2
+    NAME = 3
+    USER_ID = 4
+    ANONYMOUS_ID = 5
+    SOURCE = 6
 
 
-COLUMNS = ("Time", "Type", "Event / page", "userId", "anonymousId", "Source", "Status")
+COLUMNS = ("Time", "Status", "Type", "Event / page", "userId", "anonymousId", "Source")
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole.value
 _DECORATION = Qt.ItemDataRole.DecorationRole.value
@@ -102,12 +102,12 @@ def _format_row(
         event_id,
         (
             _time_text(received_at),
+            _status_text(status, violations),
             type_ or "",
             name or "",
             user_id or "",
             anonymous_id or "",
             source or "",
-            _status_text(status, violations),
         ),
         status,
     )

@@ -106,18 +106,20 @@ class EventDetail(QWidget):
         self.violations_view.verticalHeader().setVisible(False)
         self.violations_view.setWordWrap(False)
         header = self.violations_view.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.violations_view.setColumnWidth(0, 150)
-        self.violations_view.setColumnWidth(1, 160)
-        self.violations_view.setColumnWidth(2, 260)
+        header.setStretchLastSection(False)
+        # A handful of rows: sizing to contents is cheap here (never on the event table).
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.violations_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.violations_view.clicked.connect(self._on_violation_clicked)
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.tree = named(QTreeWidget(), "payloadTree")
         self.tree.setHeaderLabels(["Field", "Value"])
         self.tree.setUniformRowHeights(True)
-        self.tree.setColumnWidth(0, 200)
+        self.tree.setColumnWidth(0, 150)
         self.text = named(QPlainTextEdit(), "payloadText")
         self.text.setReadOnly(True)
         self.text.setFont(mono)
@@ -125,6 +127,7 @@ class EventDetail(QWidget):
         payload_split = QSplitter(Qt.Orientation.Horizontal)
         payload_split.addWidget(self.tree)
         payload_split.addWidget(self.text)
+        payload_split.setSizes([260, 320])
 
         self.raw = named(QPlainTextEdit(), "rawRequest")
         self.raw.setReadOnly(True)
@@ -243,7 +246,8 @@ class EventDetail(QWidget):
             elif isinstance(value, list):
                 shown = f"[{len(value)}]"
             else:
-                shown = orjson.dumps(value).decode() if not isinstance(value, str) else value
+                # JSON spelling, so a string "12.5" and a number 12.5 look different.
+                shown = orjson.dumps(value).decode()
             item = QTreeWidgetItem([key, shown])
             if parent is None:
                 self.tree.addTopLevelItem(item)

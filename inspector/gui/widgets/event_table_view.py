@@ -49,8 +49,8 @@ class EventTableView(QTableView):
             self.setItemDelegate(self._delegate)
             model.sig_rows_appended.connect(self._on_rows_appended)
             model.modelReset.connect(self._on_reset)
-            widths = {Column.TIME: 96, Column.TYPE: 70, Column.NAME: 180, Column.USER_ID: 110,
-                      Column.ANONYMOUS_ID: 130, Column.SOURCE: 90}
+            widths = {Column.TIME: 92, Column.STATUS: 118, Column.TYPE: 64, Column.NAME: 170,
+                      Column.USER_ID: 100, Column.ANONYMOUS_ID: 120, Column.SOURCE: 80}
             for column, width in widths.items():
                 self.setColumnWidth(column, width)
 

@@ -29,8 +29,9 @@ def _table(name: str) -> QTableView:
     view.setWordWrap(False)
     view.setShowGrid(False)
     header = view.horizontalHeader()
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     header.setStretchLastSection(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     return view
 
 

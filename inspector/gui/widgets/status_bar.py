@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.model import Status
-from inspector.gui.theme import STATUS_GLYPHS
+from inspector.gui.theme import STATUS_COLORS, STATUS_GLYPHS, STATUS_LABELS
 from inspector.gui.widgets._util import named
 
 __all__ = ["RateChart", "StatusBar", "client_snippets"]
@@ -114,11 +114,20 @@ class StatusBar(QStatusBar):
         self.snippet_button.setMenu(menu)
         self.counters = named(QLabel(""), "countersLabel")
         self.counters.setTextFormat(Qt.TextFormat.PlainText)
-        self.chart = RateChart()
-        self.addWidget(self.url_label)
-        self.addWidget(self.copy_button)
-        self.addWidget(self.snippet_button)
+        self.status_labels: dict[str, QLabel] = {}
+        # Permanent widgets stay visible while temporary messages show on the left.
+        self.addPermanentWidget(self.url_label)
+        self.addPermanentWidget(self.copy_button)
+        self.addPermanentWidget(self.snippet_button)
         self.addPermanentWidget(self.counters)
+        for status in Status:
+            label = named(QLabel(), f"count:{status}")
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setStyleSheet(f"color: {STATUS_COLORS[status]}; font-weight: bold;")
+            label.setToolTip(STATUS_LABELS[status])
+            self.status_labels[str(status)] = label
+            self.addPermanentWidget(label)
+        self.chart = RateChart()
         self.addPermanentWidget(self.chart)
         self._counts: dict[str, int] = {str(s): 0 for s in Status}
         self._this_second = 0
@@ -188,10 +197,7 @@ class StatusBar(QStatusBar):
         self._render_counters()
 
     def _render_counters(self) -> None:
-        parts = [f"{self._rate} ev/s"]
+        self.counters.setText(f"{self._rate} ev/s")
         for status in Status:
-            parts.append(f"{STATUS_GLYPHS[status]} {self._counts.get(str(status), 0)}")
-        self.counters.setText("   ".join(parts))
-        self.counters.setToolTip(
-            "events/s, then ✓ valid, ✕ invalid, ? unplanned, ! malformed, – not validated"
-        )
+            count = self._counts.get(str(status), 0)
+            self.status_labels[str(status)].setText(f"{STATUS_GLYPHS[status]} {count}")
