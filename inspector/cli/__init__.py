@@ -47,18 +47,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if _defaults_to_gui(parser, arguments):
+        # No subcommand: open the window, so `inspector --demo` means `inspector gui --demo`.
+        arguments = ["gui", *arguments]
+    args = parser.parse_args(arguments)
     handler = getattr(args, "handler", None)
     if handler is None:
-        # No subcommand: open the window if there is one, else explain.
-        gui = parser.parse_args(["gui", *(argv or [])]) if _has_gui(parser) else None
-        if gui is None:
-            parser.print_help(sys.stderr)
-            return 2
-        args = gui
-        handler = args.handler
+        parser.print_help(sys.stderr)
+        return 2
     result: int = handler(args)
     return result
+
+
+def _defaults_to_gui(parser: argparse.ArgumentParser, arguments: list[str]) -> bool:
+    if not _has_gui(parser) or any(a in ("-h", "--help", "--version") for a in arguments):
+        return False
+    choices = _subcommands(parser)
+    return not any(argument in choices for argument in arguments)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
 
 
 def _has_gui(parser: argparse.ArgumentParser) -> bool:
