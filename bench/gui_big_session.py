@@ -146,13 +146,24 @@ def main() -> int:
         ("free text 'no-such-text' (no match)", {"q": "no-such-text"}),
     ]
     for label, state in cases:
+        # The filter bar's path minus its 250 ms debounce: the query runs on a worker thread;
+        # measure until the new rows are painted, and the longest GUI stall meanwhile.
         f0 = time.perf_counter()
         window._on_filter_changed(state)
+        longest = 0.0
+        while window.model.querying:
+            t = time.perf_counter()
+            app.processEvents()
+            time.sleep(0.001)
+            longest = max(longest, time.perf_counter() - t)
         window.table.viewport().repaint()
         took = time.perf_counter() - f0
-        print(f"filter {label}: {took:.3f} s, first page {window.model.rowCount()} rows"
-              + ("" if took < 0.5 else "  (over 0.5 s)"))
+        print(f"filter {label}: {took:.3f} s to painted rows, first page "
+              f"{window.model.rowCount()} rows, longest GUI stall meanwhile "
+              f"{longest * 1000:.0f} ms" + ("" if took < 0.5 else "  (over 0.5 s)"))
     window._on_filter_changed({})
+    while window.model.querying:
+        app.processEvents()
     _ = bar_widget, Column, QModelIndex
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"peak RSS: {peak / 1024:.0f} MiB (Qt + Python baseline before opening "

@@ -322,13 +322,24 @@ class MainWindow(QMainWindow):
         self.status.set_endpoint(self.capture.base_url if self.capture and running else None)
         self._update_title()
 
+    def _session_name(self, session_id: int | None) -> str | None:
+        if session_id is None:
+            return None
+        row = self.sessions_panel.model.row_of(session_id)
+        if row is not None:
+            return self.sessions_panel.model.session(row).name
+        name = self.store._reader().execute(  # no event count: that is slow on big sessions
+            "SELECT name FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        return str(name[0]) if name else None
+
     def _update_title(self) -> None:
-        session = self.store.session_by_id(self.session_id) if self.session_id else None
+        name = self._session_name(self.session_id)
         capture_session = self.capture.session if self.capture and self.capture.running else None
         title = "inspector"
-        if session is not None:
-            title += f" — {session.name}"
-            if capture_session is not None and capture_session.id != session.id:
+        if name is not None:
+            title += f" — {name}"
+            if capture_session is not None and capture_session.id != self.session_id:
                 title += f" (capturing into {capture_session.name})"
         self.setWindowTitle(title)
 
@@ -372,14 +383,19 @@ class MainWindow(QMainWindow):
         self._names, self._sources = set(), set()
         self.model.set_query(FilterBar.to_query(self.filter_bar.state(), session_id))
         self.detail.clear()
-        self.status.reset_counts(status_counts(self.store, session_id))
-        self.refresh_sessions()
         self._update_title()
-        # Completion lists and plan counts can take a moment on a huge session: after the
-        # table has painted.
-        QTimer.singleShot(0, self._refresh_choices)
-        QTimer.singleShot(0, self.refresh_plan_panel)
+        # Counting a million-event session takes a few hundred ms: do it after the first
+        # rows have painted.
+        QTimer.singleShot(0, self._after_session_opened)
         self.sig_session_changed.emit(session_id)
+
+    def _after_session_opened(self) -> None:
+        if self.session_id is None:
+            return
+        self.status.reset_counts(status_counts(self.store, self.session_id))
+        self.refresh_sessions()
+        self._refresh_choices()
+        self.refresh_plan_panel()
 
     def new_session(self) -> None:
         """Start a new session and show it."""

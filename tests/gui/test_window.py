@@ -200,7 +200,7 @@ def test_session_switching_and_export_through_the_ui(
     assert window.capture.session is not None
     assert window.capture.session.id == window.session_id  # capture follows the new session
     panel = window.sessions_panel
-    assert panel.model.rowCount() == 2
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=2000)  # refreshed after paint
     assert first is not None
     panel.select_session(first)
     from PySide6.QtWidgets import QPushButton
@@ -227,7 +227,7 @@ def test_session_switching_and_export_through_the_ui(
     qtbot.mouseClick(panel.findChild(QPushButton, "deleteSessionButton"),
                      Qt.MouseButton.LeftButton)
     assert window.store.session_by_id(first) is None
-    assert panel.model.rowCount() == 1
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=2000)
 
 
 def test_port_in_use_is_a_message_not_a_crash(qtbot: Any, tmp_path: Path) -> None:
