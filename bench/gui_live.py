@@ -125,7 +125,7 @@ def main() -> int:
     class PaintCounter(QObject):
         paints = 0
 
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
             if event.type() == QEvent.Type.Paint:
                 self.paints += 1
             return False
@@ -167,8 +167,9 @@ def main() -> int:
     print(f"sender: {result['sent']:,} sent, {result['accepted']:,} accepted, "
           f"{result['failed']:,} failed in {result['elapsed_ms'] / 1000:.1f} s "
           f"({result['accepted'] / (result['elapsed_ms'] / 1000):.0f} ev/s, batch={args.batch})")
+    complete = window.model.rowCount() == result["accepted"]
     print(f"table rows: {window.model.rowCount():,} "
-          f"({'every accepted event reached the table' if window.model.rowCount() == result['accepted'] else 'MISSING EVENTS'})")
+          f"({'every accepted event reached the table' if complete else 'MISSING EVENTS'})")
     print(f"event loop: longest stall {gaps_ms[-1]:.1f} ms (5 ms timer; p99 gap {p99:.1f} ms, "
           f"median {gaps_ms[len(gaps_ms) // 2]:.1f} ms)")
     print(f"repaints: {counter.paints / duration:.1f} viewport paints/s; drains: {len(batches)}, "

@@ -177,7 +177,6 @@ class MainWindow(QMainWindow):
         self._slow_timer.timeout.connect(self._refresh_plan_panel_if_dirty)
         self._slow_timer.start()
         self.resize(1400, 860)
-        self.resizeDocks([self.plan_dock], [250], Qt.Orientation.Horizontal)
         self._restore_state()
         self._update_capture_ui()
 
@@ -319,7 +318,13 @@ class MainWindow(QMainWindow):
         self.act_start.setEnabled(self.capture is not None and not running)
         self.act_stop.setEnabled(running)
         self.act_demo.setEnabled(running)
-        self.status.set_endpoint(self.capture.base_url if self.capture and running else None)
+        url = self.capture.base_url if self.capture and running else None
+        self.status.set_endpoint(url)
+        self.table.set_placeholder(
+            f"No events yet.\n\nPoint your app's Segment client at {url}\n"
+            "(see “Point your client here” below), or choose Capture ▸ Send demo traffic."
+            if url else "No events in this view."
+        )
         self._update_title()
 
     def _session_name(self, session_id: int | None) -> str | None:
@@ -653,6 +658,9 @@ class MainWindow(QMainWindow):
         window_state = self.state.blob("window/state")
         if window_state is not None:
             self.restoreState(window_state)
+        else:  # first run: a narrow side bar, sized once the window has its real geometry
+            QTimer.singleShot(0, lambda: self.resizeDocks(
+                [self.plan_dock], [260], Qt.Orientation.Horizontal))
         header = self.state.blob("table/header")
         if header is not None:
             self.table.horizontalHeader().restoreState(header)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from inspector.gui.models.event_table import Column, EventTableModel
@@ -36,6 +37,7 @@ class EventTableView(QTableView):
         horizontal.setHighlightSections(False)
         self._pinned = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.placeholder = ""
 
     @property
     def pinned(self) -> bool:
@@ -53,6 +55,22 @@ class EventTableView(QTableView):
                       Column.USER_ID: 100, Column.ANONYMOUS_ID: 120, Column.SOURCE: 80}
             for column, width in widths.items():
                 self.setColumnWidth(column, width)
+
+    def set_placeholder(self, text: str) -> None:
+        """What the empty table says (how to get events into it)."""
+        self.placeholder = text
+        self.viewport().update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if self.placeholder and model is not None and model.rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self.placeholder)
+            painter.end()
 
     def _on_scrolled(self, value: int) -> None:
         self._pinned = value >= self.verticalScrollBar().maximum() - 2
