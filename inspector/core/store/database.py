@@ -90,8 +90,8 @@ class EventStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._admin_lock = threading.Lock()
-        with self._admin() as connection:
-            migrate(connection)
+        with self._admin_lock:
+            migrate(self._reader())
 
     # ---- connections
 
