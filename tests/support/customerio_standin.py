@@ -59,7 +59,7 @@ class Received:
 
 @dataclass(slots=True)
 class _Fault:
-    status: int
+    status: int | None
     retry_after: str | None
 
 
@@ -94,9 +94,17 @@ class CustomerIOStandIn:
 
     # ---- control
 
-    def inject(self, *statuses: int, retry_after: str | None = None) -> None:
-        """Answer the next ``len(statuses)`` requests with these statuses, in order."""
+    def inject(self, *statuses: int | None, retry_after: str | None = None) -> None:
+        """Answer the next ``len(statuses)`` requests with these statuses, in order.
+
+        ``None`` lets that request through to the normal rules.
+        """
         self._queued.extend(_Fault(status, retry_after) for status in statuses)
+
+    def set_fault_rate(self, rate: float, *, seed: int = 0) -> None:
+        """Answer ``rate`` of the requests with a random one of ``fault_statuses`` (seeded)."""
+        self.fault_rate = rate
+        self._random = random.Random(seed)
 
     async def start(self, ssl_context: ssl.SSLContext | None = None) -> str:
         """Serve on 127.0.0.1 on a free port; returns the base URL (http or https)."""
@@ -141,7 +149,7 @@ class CustomerIOStandIn:
         if request.headers.get("Authorization") != f"Basic {expected}":
             return web.Response(status=401, text="Unauthorized request")
         fault = self._fault(path)
-        if fault is not None:
+        if fault is not None and fault.status is not None:
             self.faults_sent += 1
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             return web.json_response({"meta": {"error": "injected fault"}},

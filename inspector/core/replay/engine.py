@@ -316,15 +316,14 @@ class ReplayEngine:
                 for seq in planned.seqs
             ])
             return
-        async with semaphore:
-            results, gave_up = await self._send_with_retries(planned)
+        results, gave_up = await self._send_with_retries(planned, semaphore)
         if gave_up:
             blocked.update(planned.persons)
         if results:
             self._record(results)
 
     async def _send_with_retries(
-        self, planned: PlannedRequest
+        self, planned: PlannedRequest, semaphore: asyncio.Semaphore
     ) -> tuple[list[ItemResult], bool]:
         """Final results for the request's events (empty if cancelled) and whether it gave up."""
         attempt = 0
@@ -332,10 +331,18 @@ class ReplayEngine:
             await self.control.wait_runnable()
             if self.control.cancelled:
                 return self._still_pending(planned, attempt), False
-            await self.limiter.acquire()
-            attempt += 1
-            self._requests += 1
-            result = await self.client.send(planned.request)
+            # The slot is held per attempt, not during backoff: a request waiting out a
+            # Retry-After must not stop other people's requests from going.
+            async with semaphore:
+                # Paused or cancelled while queued for a slot: go back and wait.
+                if self.control.paused or self.control.cancelled:
+                    continue
+                await self.limiter.acquire()
+                if self.control.paused or self.control.cancelled:
+                    continue
+                attempt += 1
+                self._requests += 1
+                result = await self.client.send(planned.request)
             if result.ok:
                 return self._successes(planned, result, attempt), False
             if not result.retryable or attempt >= self.options.max_attempts:
