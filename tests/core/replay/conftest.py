@@ -16,7 +16,7 @@ from tests.support.customerio_standin import CustomerIOStandIn
 
 
 @pytest.fixture(autouse=True)
-def _isolated_keyring(tmp_path: Path) -> Iterator[KeyringBackend]:
+def isolated_keyring(tmp_path: Path) -> Iterator[KeyringBackend]:
     """Never touch the developer's real keyring: a plaintext file keyring in tmp_path."""
     previous = keyring.get_keyring()
     backend = PlaintextKeyring()
