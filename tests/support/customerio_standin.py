@@ -394,3 +394,30 @@ def _v1_errors(errors: list[str]) -> web.Response:
 
 def _v2_errors(errors: list[dict[str, str]]) -> web.Response:
     return web.json_response({"errors": errors}, status=400)
+
+
+class StandInThread:
+    """The stand-in on its own event loop thread, for synchronous callers (CLI tests)."""
+
+    def __init__(self, standin: CustomerIOStandIn) -> None:
+        import asyncio
+        import threading
+
+        self.standin = standin
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> CustomerIOStandIn:
+        import asyncio
+
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.standin.start(), self._loop).result()
+        return self.standin
+
+    def __exit__(self, *exc_info: object) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.standin.stop(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
