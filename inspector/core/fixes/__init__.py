@@ -2,6 +2,7 @@
 
 from inspector.core.fixes.corrections import ApplyResult, Correction, CorrectionStore, FixSet
 from inspector.core.fixes.diff import DiffEntry, DiffOp, json_diff
+from inspector.core.fixes.editing import EditCheck, check_edit
 from inspector.core.fixes.operations import (
     CoerceType,
     DeleteKey,
@@ -25,6 +26,7 @@ __all__ = [
     "DeleteKey",
     "DiffEntry",
     "DiffOp",
+    "EditCheck",
     "Fix",
     "FixPreview",
     "FixSet",
@@ -33,6 +35,7 @@ __all__ = [
     "RenameKey",
     "SetValue",
     "apply_fixes",
+    "check_edit",
     "coerce_value",
     "fix_list_adapter",
     "json_diff",

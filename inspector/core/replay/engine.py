@@ -245,6 +245,8 @@ class ReplayEngine:
             statuses += [ItemStatus.FAILED, ItemStatus.HELD]
         items = self.runs.items(run_id, statuses)
         self._run_id = run_id
+        self._requests = self._retries = 0
+        self._backoffs = []
         self._started = time.monotonic()
         self._counts = self.runs.counts(run_id)
         self._total = sum(self._counts.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from inspector.core.fixes import (
     RenameKey,
     SetValue,
     apply_fixes,
+    check_edit,
     coerce_value,
     json_diff,
 )
@@ -183,3 +185,14 @@ def test_fix_sets_round_trip_and_apply_to_a_new_session(tmp_path: Path) -> None:
     assert result.changed == 1
     assert corrections.corrected_ids(session_two) == set(ids_two)
     assert corrections.delete_fix_set("signup fixes")
+
+
+def test_check_edit_reports_position_or_diff() -> None:
+    original = make_event(event="A")
+    broken = check_edit(original, '{\n  "type": "track",\n  "event": }')
+    assert not broken.ok
+    assert (broken.line, broken.column) == (3, 12)
+    edited = check_edit(original, json.dumps(dict(original, event="B")))
+    assert edited.ok
+    assert [(d.path, d.new) for d in edited.diff] == [("event", "B")]
+    assert not check_edit(original, "[1]").ok
