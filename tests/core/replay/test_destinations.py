@@ -152,3 +152,19 @@ async def test_standin_rules(standin: CustomerIOStandIn) -> None:
     throttled = await _post(standin, "/api/v1/customers/u/events", event)
     assert throttled.status_code == 429
     assert throttled.headers["Retry-After"] == "3"
+
+
+def test_retry_after_parsing() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from inspector.core.replay.client import parse_retry_after
+
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("0.5") == 0.5
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    seconds = parse_retry_after(later)
+    assert seconds is not None
+    assert 25 < seconds <= 30
