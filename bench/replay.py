@@ -36,7 +36,7 @@ from inspector.core.replay import (
     stable_event_id,
 )
 from inspector.core.store import EventQuery
-from inspector.core.store.sidecar import SidecarDb
+from inspector.core.store.connection import Database
 from tests.support.customerio_standin import CustomerIOStandIn
 from tests.support.events import add_events, make_event
 
@@ -65,7 +65,7 @@ async def _bench_mode(
         corrections = CorrectionStore(store)
         destination = Destination(name=f"bench {mode}", mode=mode, track_host=standin.base_url,
                                   batch_size=args.batch_size)
-        runs = ReplayRunStore(SidecarDb(db_path))
+        runs = ReplayRunStore(Database(db_path))
         run = runs.create_run(destination,
                               collect_items(corrections, EventQuery(session_id=session_id)))
         options = ReplayOptions(rate=args.rate, concurrency=args.concurrency, max_attempts=20,

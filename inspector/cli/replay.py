@@ -51,7 +51,7 @@ from inspector.core.replay import (
     to_items,
 )
 from inspector.core.store import EventQuery, EventStore
-from inspector.core.store.sidecar import SidecarDb
+from inspector.core.store.connection import Database
 
 __all__ = ["register", "run"]
 
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the subcommand."""
     path = args.db or default_db_path()
     try:
-        db = SidecarDb(path)
+        db = Database(path)
         destinations = DestinationStore(db)
         if args.list_destinations:
             for destination in destinations.list():
@@ -209,7 +209,7 @@ async def _test_connection(destination: Destination, credentials: Credentials | 
 
 
 async def _replay(
-    args: argparse.Namespace, db: SidecarDb, destination: Destination,
+    args: argparse.Namespace, db: Database, destination: Destination,
     credentials: Credentials | None, run_id: int, *, retry_failed: bool = False,
 ) -> int:
     if credentials is None:

@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from inspector.core.fixes.diff import DiffEntry, json_diff
 from inspector.core.fixes.operations import Fix, FixPreview, apply_fixes, fix_list_adapter, preview
 from inspector.core.model import EventRecord
+from inspector.core.store.connection import Database
 from inspector.core.store.database import EventStore
 from inspector.core.store.query import EventQuery
-from inspector.core.store.sidecar import SidecarDb
 
 __all__ = ["ApplyResult", "Correction", "CorrectionStore", "FixSet"]
 
@@ -74,7 +74,7 @@ class CorrectionStore:
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self._db = SidecarDb(store.path)
+        self._db = Database(store.path)
 
     @classmethod
     def open(cls, path: Path | str) -> CorrectionStore:

@@ -18,7 +18,7 @@ import keyring.errors
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from inspector.core.store.sidecar import SidecarDb
+from inspector.core.store.connection import Database
 
 __all__ = [
     "CredentialStore",
@@ -153,7 +153,7 @@ class CredentialStore:
 class DestinationStore:
     """Destination metadata in the inspector database; credentials go to the keyring."""
 
-    def __init__(self, db: SidecarDb, credentials: CredentialStore | None = None) -> None:
+    def __init__(self, db: Database, credentials: CredentialStore | None = None) -> None:
         self._db = db
         self.credentials = credentials or CredentialStore()
 

@@ -18,7 +18,7 @@ import orjson
 
 from inspector.core.replay.destinations import Destination
 from inspector.core.replay.mapping.base import ReplayItem
-from inspector.core.store.sidecar import SidecarDb
+from inspector.core.store.connection import Database
 
 __all__ = ["ItemResult", "ItemStatus", "ReplayRun", "ReplayRunStore", "ResultRow", "RunState"]
 
@@ -84,7 +84,7 @@ class ResultRow:
 class ReplayRunStore:
     """Runs and results in the inspector database."""
 
-    def __init__(self, db: SidecarDb) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     def create_run(

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inspector.core.store.database import open_connection
+from inspector.core.store.connection import open_connection
 
 __all__ = ["CommittedEvent", "GroupCommitWriter", "PendingEvent", "PendingRequest"]
 

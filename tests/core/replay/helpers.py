@@ -22,7 +22,7 @@ from inspector.core.replay import (
     collect_items,
 )
 from inspector.core.store import EventQuery
-from inspector.core.store.sidecar import SidecarDb
+from inspector.core.store.connection import Database
 from tests.support.customerio_standin import CustomerIOStandIn
 from tests.support.events import add_events
 
@@ -65,7 +65,7 @@ def plan(
     corrections = CorrectionStore(store)
     destination = Destination(name="staging", mode=mode, track_host=standin.base_url,
                               **destination_fields)
-    runs = ReplayRunStore(SidecarDb(db_path))
+    runs = ReplayRunStore(Database(db_path))
     items = collect_items(corrections, EventQuery(session_id=session_id))
     run = runs.create_run(destination, items, session_id=session_id)
     return Setup(runs, run, destination, credentials_for(standin, mode), ids, corrections)

@@ -19,7 +19,7 @@ from inspector.core.replay import (
     Region,
     ReplayClient,
 )
-from inspector.core.store.sidecar import SidecarDb
+from inspector.core.store.connection import Database
 from tests.support.customerio_standin import CustomerIOStandIn
 
 SECRET = "super-secret-api-key-0123"
@@ -29,7 +29,7 @@ def test_credentials_go_to_the_keyring_and_never_to_the_database(
     tmp_path: Path, isolated_keyring: KeyringBackend
 ) -> None:
     db_path = tmp_path / "db.sqlite"
-    store = DestinationStore(SidecarDb(db_path))
+    store = DestinationStore(Database(db_path))
     destination = Destination(name="Staging EU", region=Region.EU, marking=Marking.STAGING)
     credentials = Credentials(site_id="site-1", api_key=SecretStr(SECRET))
     store.save(destination, credentials)
