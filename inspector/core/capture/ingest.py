@@ -234,7 +234,12 @@ _SIZE_MARGIN = 512
 
 def _key_bytes(item: dict[str, Any]) -> int:
     """Bytes of write-key fields, which normalisation removes from the stored event."""
-    return sum(len(str(item[key])) for key in ("writeKey", "secret") if key in item)
+    size = 0
+    if "writeKey" in item:
+        size += len(str(item["writeKey"]))
+    if "secret" in item:
+        size += len(str(item["secret"]))
+    return size
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

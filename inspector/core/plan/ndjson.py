@@ -45,17 +45,7 @@ class LineResult:
     def to_dict(self) -> dict[str, Any]:
         """The ``--format json`` object."""
         payload = self.payload or {}
-        violations = []
-        for violation in self.violations:
-            item: dict[str, Any] = {
-                "kind": str(violation.kind),
-                "field": violation.field,
-                "message": violation.message,
-                "severity": str(violation.severity),
-            }
-            if violation.suggestion is not None:
-                item["suggestion"] = violation.suggestion
-            violations.append(item)
+        violations = [violation.to_dict() for violation in self.violations]
         return {
             "line": self.line,
             "messageId": payload.get("messageId"),

@@ -9,10 +9,8 @@ readers run while the writer commits.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +19,10 @@ from typing import Any
 import orjson
 
 from inspector.core.model import EventRecord, Status, Violation
+from inspector.core.store.connection import Database
 from inspector.core.store.query import EventQuery, QueryResult
-from inspector.core.store.schema import migrate
 
-__all__ = ["EventStore", "SessionInfo", "open_connection"]
+__all__ = ["EventStore", "SessionInfo"]
 
 _EVENT_COLUMNS = (
     "e.id, e.session_id, e.received_at, e.write_key, e.type, e.name, e.user_id, e.anonymous_id, "
@@ -34,26 +32,6 @@ _EVENT_JOINS = (
     "FROM events e JOIN sessions s ON s.id = e.session_id "
     "LEFT JOIN write_keys k ON k.write_key = e.write_key"
 )
-
-
-def open_connection(path: Path, *, durable: bool = False) -> sqlite3.Connection:
-    """Open a connection configured the way every part of inspector expects.
-
-    WAL with ``synchronous=NORMAL`` survives a crash of the process (``kill -9``): a committed
-    transaction is in the WAL file, which the next open replays. Only a power cut or OS crash can
-    lose the last commits; ``durable=True`` (``synchronous=FULL``) closes that gap too, at the
-    price of an fsync per commit.
-    """
-    connection = sqlite3.connect(
-        path, isolation_level=None, check_same_thread=False, timeout=30.0
-    )
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-    connection.execute("PRAGMA foreign_keys=ON")
-    connection.execute("PRAGMA busy_timeout=30000")
-    # 32 MB of page cache: the nine event indexes stay in memory under sustained capture.
-    connection.execute("PRAGMA cache_size=-32000")
-    return connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,40 +67,13 @@ class EventStore:
     def __init__(self, path: Path | str, *, durable: bool = False) -> None:
         self.path = Path(path)
         self.durable = durable
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._admin_lock = threading.Lock()
-        with self._admin_lock:
-            migrate(self._reader())
-
-    # ---- connections
-
-    def _reader(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = open_connection(self.path, durable=self.durable)
-            self._local.connection = connection
-        return connection
-
-    @contextmanager
-    def _admin(self) -> Iterator[sqlite3.Connection]:
-        """A short write transaction on this thread's connection."""
-        connection = self._reader()
-        with self._admin_lock:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        self._db = Database(self.path, durable=durable)
+        self._reader = self._db.connection
+        self._admin = self._db.transaction
 
     def close(self) -> None:
         """Close this thread's connection (other threads' connections close with them)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        self._db.close()
 
     # ---- sessions
 

@@ -74,7 +74,66 @@ CREATE INDEX events_write_key ON events(session_id, write_key);
 CREATE INDEX events_status ON events(session_id, status);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Fix and replay. Secrets never land here: destinations hold only metadata, credentials live in
+# the OS keyring under the destination's name.
+_V2 = """
+-- The corrected version of an event, beside the untouched original in events.payload.
+CREATE TABLE corrections (
+    event_id    INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    payload     TEXT NOT NULL,
+    updated_at  REAL NOT NULL,
+    source      TEXT
+);
+
+-- Saved bulk-fix sets, reusable on another session.
+CREATE TABLE fix_sets (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL,
+    fixes       TEXT NOT NULL
+);
+
+CREATE TABLE destinations (
+    name        TEXT PRIMARY KEY,
+    mode        TEXT NOT NULL,
+    region      TEXT NOT NULL,
+    marking     TEXT NOT NULL,
+    settings    TEXT NOT NULL DEFAULT '{}',
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL
+);
+
+CREATE TABLE replay_runs (
+    id              INTEGER PRIMARY KEY,
+    session_id      INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+    destination     TEXT NOT NULL,
+    destination_json TEXT NOT NULL,
+    options         TEXT NOT NULL DEFAULT '{}',
+    created_at      REAL NOT NULL,
+    updated_at      REAL NOT NULL,
+    state           TEXT NOT NULL
+);
+
+-- One row per event in a run, in send order (seq). The payload is the snapshot taken when the
+-- run was planned, so a resumed run sends exactly what the interrupted one would have.
+CREATE TABLE replay_results (
+    run_id          INTEGER NOT NULL REFERENCES replay_runs(id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,
+    event_id        INTEGER,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    http_status     INTEGER,
+    response_body   TEXT,
+    error           TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    updated_at      REAL,
+    PRIMARY KEY (run_id, seq)
+);
+CREATE INDEX replay_results_status ON replay_results(run_id, status, seq);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inspector.core.store.database import open_connection
+from inspector.core.store.connection import open_connection
 
 __all__ = ["CommittedEvent", "GroupCommitWriter", "PendingEvent", "PendingRequest"]
 
@@ -169,10 +169,16 @@ class GroupCommitWriter:
     def _run(self) -> None:
         try:
             connection = open_connection(self._path, durable=self._durable)
+            # Checkpoints (copying the WAL back into the database, with an fsync) would
+            # otherwise run inside whichever commit crosses 1,000 WAL pages, stalling every
+            # request waiting on it; the checkpointer thread does them beside the writer.
+            connection.execute("PRAGMA wal_autocheckpoint=0")
         except BaseException as error:  # reported to start()'s caller
             self._startup_error = error
             self._ready.set()
             return
+        checkpointer = _Checkpointer(self._path)
+        checkpointer.start()
         self._ready.set()
         stopping = False
         while not stopping:
@@ -192,6 +198,11 @@ class GroupCommitWriter:
                     break
             if jobs:
                 self._commit(connection, jobs)
+                checkpointer.nudge()
+        checkpointer.stop()
+        # Leave a small WAL behind: a clean stop folds everything into the database file.
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.close()
 
     def _commit(self, connection: sqlite3.Connection, jobs: list[_Job]) -> None:
@@ -239,6 +250,55 @@ class GroupCommitWriter:
             # A closed loop raises RuntimeError: nobody is waiting there any more.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle_on_loop, pairs)
+
+
+class _Checkpointer:
+    """Runs passive WAL checkpoints on its own connection and thread.
+
+    Passive checkpoints never block the writer or readers; they copy what they can. Once a
+    checkpoint has copied everything, SQLite restarts the WAL from its beginning at the next
+    write, so the file stays bounded under continuous capture.
+    """
+
+    #: Checkpoint at least this often while commits keep coming (seconds).
+    INTERVAL = 0.5
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="inspector-checkpoint",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def nudge(self) -> None:
+        """A commit happened: a checkpoint is due within INTERVAL."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        connection = open_connection(self._path)
+        try:
+            while True:
+                self._wake.wait()
+                if self._stop.is_set():
+                    break
+                self._wake.clear()
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as error:  # busy or I/O: try again at the next nudge
+                    log.warning("WAL checkpoint failed: %s", error)
+                # Pace checkpoints; a stop request cuts the pause short.
+                if self._stop.wait(self.INTERVAL):
+                    break
+        finally:
+            connection.close()
 
 
 def _settle_on_loop(pairs: list[tuple[asyncio.Future[_Outcome], _Result]]) -> None:
