@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import httpx
 
@@ -32,6 +32,8 @@ class Forwarder:
         self._store = store
         self._client = httpx.AsyncClient(timeout=timeout)
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Called on the loop once each forward's outcome is stored: (request id, status, error).
+        self.listeners: list[Callable[[int, int | None, str | None], None]] = []
 
     def forward(self, request_id: int, method: str, path_qs: str, headers: Mapping[str, str],
                 body: bytes) -> None:
@@ -59,6 +61,8 @@ class Forwarder:
             log.warning("forwarding request %d to %s failed: %s", request_id, self.upstream, error)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._store.record_forward, request_id, status, error)
+        for listener in list(self.listeners):
+            listener(request_id, status, error)
 
     async def close(self) -> None:
         """Wait for requests in flight (briefly), then close the client."""

@@ -83,7 +83,7 @@ class CaptureService:
         self.port = config.port
         self.base_url = f"http://{config.host}:{config.port}"
         self._runner: web.AppRunner | None = None
-        self._forwarder = Forwarder(config.forward_url, self.store) if config.forward_url else None
+        self.forwarder = Forwarder(config.forward_url, self.store) if config.forward_url else None
         self._session_lock = threading.Lock()
         self._watcher: PlanWatcher | None = None
         #: Called on the capture loop after a plan (re)load, with the report of re-validating
@@ -143,8 +143,8 @@ class CaptureService:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._forwarder is not None:
-            await self._forwarder.close()
+        if self.forwarder is not None:
+            await self.forwarder.close()
         self.writer.stop()
         self.store.close()
 
@@ -156,8 +156,8 @@ class CaptureService:
 
     def after_capture(self, request_id: int, request: web.Request, body: bytes) -> None:
         """Called by the handlers once a request is durable: start forwarding it upstream."""
-        if self._forwarder is not None:
-            self._forwarder.forward(request_id, request.method, request.path_qs,
+        if self.forwarder is not None:
+            self.forwarder.forward(request_id, request.method, request.path_qs,
                                     request.headers, body)
 
     # ---- sessions and plans
