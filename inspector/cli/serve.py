@@ -12,8 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from inspector.cli._common import add_db_option, fail
+from inspector.cli._common import RESET, STATUS_COLOURS, add_db_option, colour_wanted, fail
 from inspector.core.capture import CaptureConfig, CaptureError, CaptureService
+from inspector.core.model import Status
 from inspector.core.store import CommittedEvent
 
 __all__ = ["register", "run"]
@@ -51,6 +52,7 @@ class EventPrinter:
     def __init__(self, stream: TextIO, names: dict[str, str]) -> None:
         self._stream = stream
         self._names = names
+        self._colour = colour_wanted(stream)
         self._pending: deque[CommittedEvent] = deque()
         self._wake = threading.Event()
 
@@ -89,6 +91,8 @@ class EventPrinter:
         status = event.status
         if event.violation_count:
             status += f" ({event.violation_count} violation{'s' * (event.violation_count > 1)})"
+        if self._colour:
+            status = f"{STATUS_COLOURS[Status(event.status)]}{status}{RESET}"
         return (f"{moment} {event.type or '-':<8} {event.name or '-'} {ids} {status}{source}"
                 f" #{committed.id}")
 

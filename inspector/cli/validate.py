@@ -7,7 +7,6 @@ malformed, 2 on a usage error, an unreadable events file or a plan that does not
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ from xml.etree import ElementTree
 
 import orjson
 
+from inspector.cli._common import DIM, RESET, STATUS_COLOURS, colour_wanted
 from inspector.core.model import Severity, Status, Violation
 from inspector.core.plan import PlanError, PlanValidator, TrackingPlan
 from inspector.core.plan.ndjson import (
@@ -26,17 +26,6 @@ from inspector.core.plan.ndjson import (
 )
 
 __all__ = ["ingestion_checks", "register", "run"]
-
-_COLOURS = {
-    Status.VALID: "\033[32m",
-    Status.INVALID: "\033[31m",
-    Status.UNPLANNED: "\033[33m",
-    Status.MALFORMED: "\033[35m",
-    Status.NOT_VALIDATED: "\033[90m",
-}
-_RESET = "\033[0m"
-_DIM = "\033[2m"
-
 
 def register(subparsers: Any) -> None:
     """Add the ``validate`` subcommand."""
@@ -90,7 +79,7 @@ def run(args: argparse.Namespace, *, checks: ChecksFunction | None = None) -> in
         elif args.format == "junit":
             counts = _write_junit(results, sys.stdout, plan)
         else:
-            colour = args.color == "always" or (args.color == "auto" and _is_tty(sys.stdout))
+            colour = args.color == "always" or (args.color == "auto" and colour_wanted(sys.stdout))
             counts = _write_text(results, sys.stdout, colour=colour)
     finally:
         if stream is not sys.stdin.buffer:
@@ -111,17 +100,17 @@ def _write_text(results: Iterable[LineResult], out: IO[str], *, colour: bool) ->
     counts: Counter[Status] = Counter()
 
     def paint(text: str, code: str) -> str:
-        return f"{code}{text}{_RESET}" if colour else text
+        return f"{code}{text}{RESET}" if colour else text
 
     for result in results:
         counts[result.status] += 1
         call = (result.payload or {}).get("type") or "?"
         name = f" {result.event!r}" if result.event is not None else ""
-        status = paint(f"{result.status.upper():<13}", _COLOURS[result.status])
+        status = paint(f"{result.status.upper():<13}", STATUS_COLOURS[result.status])
         out.write(f"line {result.line:<5} {status} {call}{name}\n")
         for violation in result.violations:
             severity = "" if violation.severity is Severity.ERROR else " (warning)"
-            kind = paint(str(violation.kind), _DIM) if colour else str(violation.kind)
+            kind = paint(str(violation.kind), DIM) if colour else str(violation.kind)
             field = f"{violation.field}: " if violation.field else ""
             out.write(f"    {kind}{severity}  {field}{violation.message}\n")
     total = sum(counts.values())
@@ -172,7 +161,3 @@ def _write_junit(
 def _one_line(violation: Violation) -> str:
     field = f"{violation.field}: " if violation.field else ""
     return f"{violation.kind}: {field}{violation.message}"
-
-
-def _is_tty(stream: IO[str]) -> bool:
-    return stream.isatty() and os.environ.get("NO_COLOR") is None
