@@ -236,6 +236,9 @@ class MainWindow(QMainWindow):
         self.act_edit = self._action("Edit event JSON", self.edit_event, "F2", "actEdit")
         self.act_bulk_fix = self._action("Bulk fixes…", self.open_bulk_fixes, "Ctrl+Shift+B",
                                          "actBulkFix")
+        self.act_destinations = self._action("Destinations…", self.open_destinations, None,
+                                             "actDestinations")
+        self.act_replay = self._action("Replay…", self.open_replay, "Ctrl+Alt+R", "actReplay")
         self.act_quit = self._action("Quit", self.close, std.Quit, "actQuit")
 
         menubar = self.menuBar()
@@ -261,6 +264,9 @@ class MainWindow(QMainWindow):
         for action in (self.act_start, self.act_stop, self.act_port, self.act_demo,
                        self.act_revalidate):
             capture_menu.addAction(action)
+        replay_menu = menubar.addMenu("&Replay")
+        replay_menu.addAction(self.act_replay)
+        replay_menu.addAction(self.act_destinations)
         view_menu = menubar.addMenu("&View")
         view_menu.addAction(self.plan_dock.toggleViewAction())
         view_menu.addAction(self.sessions_dock.toggleViewAction())
@@ -271,7 +277,7 @@ class MainWindow(QMainWindow):
             (self.act_start, self.act_stop, self.act_port, self.act_new_session),
             (self.act_load_plan, self.act_revalidate),
             (self.act_export, self.act_copy_json, self.act_copy_curl),
-            (self.act_edit, self.act_bulk_fix),
+            (self.act_edit, self.act_bulk_fix, self.act_replay),
             (self.act_demo,),
         )
         for position, group in enumerate(groups):
@@ -717,6 +723,25 @@ class MainWindow(QMainWindow):
         if self.detail.record is not None:
             self.show_event(self.detail.record.id)
         self.status.showMessage(f"Bulk fix changed {changed} events", 5000)
+
+    def open_destinations(self) -> None:
+        """The replay destinations dialog."""
+        from inspector.gui.widgets.destinations_dialog import DestinationsDialog
+
+        dialog = DestinationsDialog(self.replay_db, parent=self)
+        self.destinations_dialog = dialog
+        dialog.open()
+
+    def open_replay(self) -> None:
+        """The replay dialog over the selection, the current filter or the session."""
+        from inspector.gui.widgets.replay_dialog import ReplayDialog
+
+        dialog = ReplayDialog(
+            self.corrections, self.replay_db, query=self.model.query,
+            selection=self.selected_event_ids(), session_id=self.session_id, parent=self,
+        )
+        self.replay_dialog = dialog
+        dialog.open()
 
     # ---- state
 

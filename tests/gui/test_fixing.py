@@ -193,3 +193,27 @@ def test_bulk_fix_preview_then_apply_over_the_current_filter(
     assert fresh.load_fix_set("prices")
     assert fresh.fix_list.count() == 2
     assert fresh.run_preview() == 0  # already fixed: stacking the same set changes nothing
+
+
+def test_fix_and_replay_actions_are_in_the_menus_with_shortcuts(window: MainWindow) -> None:
+    from inspector.gui.widgets.destinations_dialog import DestinationsDialog
+    from inspector.gui.widgets.replay_dialog import ReplayDialog
+
+    assert window.act_edit.shortcut().toString() == "F2"
+    assert window.act_replay.shortcut().toString() == "Ctrl+Alt+R"
+    assert window.act_bulk_fix.shortcut().toString() == "Ctrl+Shift+B"
+    menus = {action.text(): action.menu() for action in window.menuBar().actions()}
+    assert window.act_replay in menus["&Replay"].actions()  # type: ignore[union-attr]
+    assert window.act_edit in menus["&Edit"].actions()  # type: ignore[union-attr]
+    shortcuts = [a.shortcut().toString() for a in window.actions() if not a.shortcut().isEmpty()]
+    assert len(shortcuts) == len(set(shortcuts))  # no clashes
+    window.table.selectRow(1)
+    window.act_replay.trigger()
+    replay = window.replay_dialog
+    assert isinstance(replay, ReplayDialog)
+    assert replay.scope_selection.isChecked()
+    assert replay.selection == [window.model.event_id(1)]
+    replay.close()
+    window.act_destinations.trigger()
+    assert isinstance(window.destinations_dialog, DestinationsDialog)
+    window.destinations_dialog.close()

@@ -14,7 +14,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from inspector.core.fixes import DiffEntry, DiffOp, FixPreview
 
-__all__ = ["DIFF_COLORS", "DiffModel", "FixPreviewModel", "compact_json"]
+__all__ = ["DIFF_COLORS", "DiffModel", "FixPreviewModel", "RowsModel", "compact_json"]
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -40,10 +40,12 @@ def compact_json(value: Any, limit: int = _MAX_CELL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class _RowsModel(QAbstractTableModel):
+class RowsModel(QAbstractTableModel):
     """A read-only table over preformatted rows, replaced wholesale with a reset."""
 
     headers: tuple[str, ...] = ()
+    #: The column drawn in the row's brush (the others keep the palette's text colour).
+    brush_column = 0
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -72,7 +74,7 @@ class _RowsModel(QAbstractTableModel):
             return None
         if role in (_DISPLAY, _TOOLTIP):
             return self._cells[index.row()][index.column()]
-        if role == _FOREGROUND and index.column() == 0:
+        if role == _FOREGROUND and index.column() == self.brush_column:
             return self._brushes[index.row()]
         return None
 
@@ -86,7 +88,7 @@ class _RowsModel(QAbstractTableModel):
         return self._cells[row]
 
 
-class DiffModel(_RowsModel):
+class DiffModel(RowsModel):
     """Paths added, removed and changed between an original and its correction."""
 
     headers = ("Change", "Path", "Before", "After")
@@ -120,7 +122,7 @@ def _event_name(payload: dict[str, Any]) -> str:
     return f"{payload.get('type') or '?'} {name or ''}".strip()
 
 
-class FixPreviewModel(_RowsModel):
+class FixPreviewModel(RowsModel):
     """Events a bulk fix would change: one row per event, with a summary of its diff."""
 
     headers = ("Event id", "Event", "Changes", "Problems")
