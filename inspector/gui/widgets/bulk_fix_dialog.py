@@ -14,14 +14,12 @@ from pydantic import ValidationError
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -44,7 +42,7 @@ from inspector.core.fixes import (
 )
 from inspector.core.store import EventQuery
 from inspector.gui.models.fixes import DiffModel, FixPreviewModel
-from inspector.gui.widgets._util import named
+from inspector.gui.widgets._util import compact_table, named
 
 __all__ = ["OPERATIONS", "BulkFixDialog", "describe_fix"]
 
@@ -192,18 +190,14 @@ class BulkFixDialog(QDialog):
         self.preview_model = FixPreviewModel(self)
         self.preview_view = named(QTableView(), "fixPreviewView")
         self.preview_view.setModel(self.preview_model)
-        self.preview_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.preview_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.preview_view.verticalHeader().setVisible(False)
-        self.preview_view.horizontalHeader().setStretchLastSection(True)
-        self.preview_view.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.ResizeToContents)
+        compact_table(self.preview_view, stretch=2)
+        self.preview_view.horizontalHeader().resizeSection(1, 200)
         self.preview_view.selectionModel().selectionChanged.connect(self._on_preview_selected)
         self.diff_model = DiffModel(self)
         self.diff_view = named(QTableView(), "fixDiffView")
         self.diff_view.setModel(self.diff_model)
-        self.diff_view.verticalHeader().setVisible(False)
-        self.diff_view.horizontalHeader().setStretchLastSection(True)
+        compact_table(self.diff_view)
+        self.diff_view.horizontalHeader().resizeSection(1, 220)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.before_text = named(QPlainTextEdit(), "fixBefore")
         self.after_text = named(QPlainTextEdit(), "fixAfter")

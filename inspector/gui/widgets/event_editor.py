@@ -15,7 +15,6 @@ import orjson
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,7 +33,7 @@ from inspector.gui.models.detail import ViolationsModel
 from inspector.gui.models.fixes import DiffModel
 from inspector.gui.plans import Validator, validate_payload
 from inspector.gui.theme import STATUS_GLYPHS, STATUS_LABELS, status_color
-from inspector.gui.widgets._util import named
+from inspector.gui.widgets._util import compact_table, named
 
 __all__ = ["EventEditor", "StatusChip"]
 
@@ -43,14 +42,7 @@ DEBOUNCE_MS = 250
 
 
 def _table(name: str) -> QTableView:
-    view = named(QTableView(), name)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.verticalHeader().setVisible(False)
-    view.setWordWrap(False)
-    view.setTextElideMode(Qt.TextElideMode.ElideRight)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view
+    return compact_table(named(QTableView(), name))
 
 
 class StatusChip(QLabel):

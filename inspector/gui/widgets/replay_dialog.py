@@ -16,12 +16,10 @@ import orjson
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -59,22 +57,17 @@ from inspector.core.store import EventQuery
 from inspector.core.store.connection import Database
 from inspector.gui.models.replay import NotSentModel, RequestPreviewModel, ResultsModel
 from inspector.gui.replay_worker import ReplayWorker
-from inspector.gui.widgets._util import named
+from inspector.gui.widgets._util import compact_table, named
 
 __all__ = ["ReplayDialog"]
 
 _Pairs = list[tuple[int | None, dict[str, Any]]]
 
 
-def _table(name: str, model: Any) -> QTableView:
+def _table(name: str, model: Any, stretch: int | None = None) -> QTableView:
     view = named(QTableView(), name)
     view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.verticalHeader().setVisible(False)
-    view.setWordWrap(False)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view
+    return compact_table(view, stretch)
 
 
 class ReplayDialog(QDialog):
@@ -160,10 +153,9 @@ class ReplayDialog(QDialog):
         # ---- preview, not sent, results
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.requests_model = RequestPreviewModel(self)
-        self.requests_view = _table("requestsView", self.requests_model)
-        self.requests_view.horizontalHeader().setSectionResizeMode(
-            2, QHeaderView.ResizeMode.Stretch)
-        self.requests_view.horizontalHeader().setStretchLastSection(False)
+        self.requests_view = _table("requestsView", self.requests_model, stretch=2)
+        for column, width in ((0, 40), (1, 60), (3, 60)):
+            self.requests_view.horizontalHeader().resizeSection(column, width)
         self.requests_view.selectionModel().selectionChanged.connect(self._on_request_selected)
         self.request_text = named(QPlainTextEdit(), "requestText")
         self.request_text.setReadOnly(True)
@@ -176,6 +168,8 @@ class ReplayDialog(QDialog):
         self.not_sent_view = _table("notSentView", self.not_sent_model)
         self.results_model = ResultsModel(self)
         self.results_view = _table("resultsView", self.results_model)
+        for column, width in ((0, 50), (1, 70), (2, 90), (3, 50), (4, 70)):
+            self.results_view.horizontalHeader().resizeSection(column, width)
         self.tabs = named(QTabWidget(), "replayTabs")
         self.tabs.addTab(requests_split, "Requests")
         self.tabs.addTab(self.not_sent_view, "Not sent")
@@ -462,7 +456,7 @@ class ReplayDialog(QDialog):
                 f"sent {progress.sent} · failed {progress.failed} · dropped {progress.dropped}"
                 f" · held {progress.held} · pending {progress.pending} · "
                 f"{progress.requests} requests ({progress.retries} retries) · "
-                f"{progress.elapsed:.1f} s" + ("  ⏸ paused" if progress.paused else ""))
+                f"{progress.elapsed:.1f} s" + (" · paused" if progress.paused else ""))
 
     def _on_finished(self, summary: ReplaySummary) -> None:
         self._on_batch_ready()  # anything buffered after the last signal
@@ -529,7 +523,8 @@ class ReplayDialog(QDialog):
         self.resume_button.setEnabled(bool(counts and counts[ItemStatus.PENDING]))
         self.retry_button.setEnabled(
             bool(counts and (counts[ItemStatus.FAILED] or counts[ItemStatus.HELD])))
-        for widget in (self.destination_combo, self.preview_button, self.manage_button):
+        for widget in (self.destination_combo, self.preview_button, self.manage_button,
+                       self.rate):
             widget.setEnabled(not running)
 
     def done(self, result: int) -> None:
