@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.demo import send_demo_traffic
+from inspector.core.fixes import CorrectionStore
 from inspector.core.store import CommittedEvent, EventStore
+from inspector.core.store.connection import Database
 from inspector.core.store.paging import distinct_values, event_stats, status_counts
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController, CaptureError
@@ -43,6 +45,7 @@ from inspector.gui.plans import LoadedPlan, PlanLoadError, load_plan, revalidate
 from inspector.gui.state import UiState
 from inspector.gui.widgets._util import named
 from inspector.gui.widgets.event_detail import EventDetail
+from inspector.gui.widgets.event_editor import EventEditor
 from inspector.gui.widgets.event_table_view import EventTableView
 from inspector.gui.widgets.filter_bar import FilterBar, FilterState
 from inspector.gui.widgets.panels import PlanPanel, SessionsPanel
@@ -126,6 +129,13 @@ class MainWindow(QMainWindow):
         self.model.sig_query_applied.connect(self._on_query_applied)
         self._selected_before_filter: int | None = None
         self.detail = EventDetail()
+        self.corrections = CorrectionStore(store)
+        #: Destinations and replay runs live in the same database file.
+        self.replay_db = Database(store.path)
+        self.editor = EventEditor(self.corrections)
+        self.editor.sig_correction_changed.connect(self._on_correction_changed)
+        self.detail.tabs.addTab(self.editor, "Edit")
+        self._shown_request: dict[str, Any] | None = None
         self.filter_bar = FilterBar()
         self.filter_bar.set_saved_filters(self.state.saved_filters())
         self.filter_bar.sig_filter_changed.connect(self._on_filter_changed)
@@ -221,6 +231,14 @@ class MainWindow(QMainWindow):
         self.act_clear_filter = self._action("Clear filters", self.filter_bar.clear,
                                              "Ctrl+Shift+F", "actClearFilter")
         self.act_demo = self._action("Send demo traffic", self.send_demo, "Ctrl+D", "actDemo")
+        # Ctrl+E is Export and Ctrl+Shift+R stops capture: F2 ("edit in place" everywhere) and
+        # Ctrl+Alt+R keep both.
+        self.act_edit = self._action("Edit event JSON", self.edit_event, "F2", "actEdit")
+        self.act_bulk_fix = self._action("Bulk fixes…", self.open_bulk_fixes, "Ctrl+Shift+B",
+                                         "actBulkFix")
+        self.act_destinations = self._action("Destinations…", self.open_destinations, None,
+                                             "actDestinations")
+        self.act_replay = self._action("Replay…", self.open_replay, "Ctrl+Alt+R", "actReplay")
         self.act_quit = self._action("Quit", self.close, std.Quit, "actQuit")
 
         menubar = self.menuBar()
@@ -239,10 +257,16 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         edit_menu.addAction(self.act_filter)
         edit_menu.addAction(self.act_clear_filter)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.act_edit)
+        edit_menu.addAction(self.act_bulk_fix)
         capture_menu = menubar.addMenu("&Capture")
         for action in (self.act_start, self.act_stop, self.act_port, self.act_demo,
                        self.act_revalidate):
             capture_menu.addAction(action)
+        replay_menu = menubar.addMenu("&Replay")
+        replay_menu.addAction(self.act_replay)
+        replay_menu.addAction(self.act_destinations)
         view_menu = menubar.addMenu("&View")
         view_menu.addAction(self.plan_dock.toggleViewAction())
         view_menu.addAction(self.sessions_dock.toggleViewAction())
@@ -253,6 +277,7 @@ class MainWindow(QMainWindow):
             (self.act_start, self.act_stop, self.act_port, self.act_new_session),
             (self.act_load_plan, self.act_revalidate),
             (self.act_export, self.act_copy_json, self.act_copy_curl),
+            (self.act_edit, self.act_bulk_fix, self.act_replay),
             (self.act_demo,),
         )
         for position, group in enumerate(groups):
@@ -386,8 +411,9 @@ class MainWindow(QMainWindow):
         """Show ``session_id`` in the table (capture keeps filing into its own session)."""
         self.session_id = session_id
         self._names, self._sources = set(), set()
+        self.model.set_corrected(self.corrections.corrected_ids(session_id))
         self.model.set_query(FilterBar.to_query(self.filter_bar.state(), session_id))
-        self.detail.clear()
+        self.clear_detail()
         self._update_title()
         # Counting a million-event session takes a few hundred ms: do it after the first
         # rows have painted.
@@ -471,6 +497,7 @@ class MainWindow(QMainWindow):
             self.sig_plan_loaded.emit("")
             return False
         self.plan = plan
+        self.editor.set_validator(plan.validator)
         if self.capture is not None:
             self.capture.set_validator(plan.validator, path)
         self._fill_recent_menu(self.state.add_recent_plan(str(path)))
@@ -643,10 +670,78 @@ class MainWindow(QMainWindow):
         """Show one event in the detail pane."""
         record = self.store.get_event(event_id)
         if record is None:
-            self.detail.clear()
+            self.clear_detail()
             return
         request = self.store.get_request(record.request_id) if record.request_id else None
-        self.detail.show_event(record, request)
+        self._shown_request = request
+        self.editor.set_event(record)
+        self.detail.show_event(record, request, corrected=self.editor.corrected)
+
+    def clear_detail(self) -> None:
+        """Show no event in the detail pane and the editor."""
+        self.detail.clear()
+        self.editor.set_event(None)
+        self._shown_request = None
+
+    # ---- fix and replay
+
+    def edit_event(self) -> None:
+        """Open the selected event in the Edit tab."""
+        if self._selected_record() is None:
+            return
+        self.detail.tabs.setCurrentWidget(self.editor)
+        self.editor.text.setFocus()
+
+    def _on_correction_changed(self, event_id: int, corrected: bool) -> None:
+        self.model.mark_corrected(event_id, corrected)
+        record = self.detail.record
+        if record is not None and record.id == event_id:
+            self.detail.show_event(record, self._shown_request, corrected=corrected)
+        self.status.showMessage(
+            "Correction saved (the original is kept)" if corrected else "Reverted to the original",
+            4000,
+        )
+
+    def selected_event_ids(self) -> list[int]:
+        """Ids of the selected rows, in table order."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [self.model.event_id(row) for row in rows]
+
+    def open_bulk_fixes(self) -> None:
+        """The bulk fixes dialog over the selection or the current filter."""
+        from inspector.gui.widgets.bulk_fix_dialog import BulkFixDialog
+
+        dialog = BulkFixDialog(self.corrections, self.model.query, self.selected_event_ids(),
+                               parent=self)
+        dialog.sig_applied.connect(self._on_bulk_applied)
+        self.bulk_fix_dialog = dialog
+        dialog.open()
+
+    def _on_bulk_applied(self, changed: int) -> None:
+        if self.session_id is not None:
+            self.model.set_corrected(self.corrections.corrected_ids(self.session_id))
+        if self.detail.record is not None:
+            self.show_event(self.detail.record.id)
+        self.status.showMessage(f"Bulk fix changed {changed} events", 5000)
+
+    def open_destinations(self) -> None:
+        """The replay destinations dialog."""
+        from inspector.gui.widgets.destinations_dialog import DestinationsDialog
+
+        dialog = DestinationsDialog(self.replay_db, parent=self)
+        self.destinations_dialog = dialog
+        dialog.open()
+
+    def open_replay(self) -> None:
+        """The replay dialog over the selection, the current filter or the session."""
+        from inspector.gui.widgets.replay_dialog import ReplayDialog
+
+        dialog = ReplayDialog(
+            self.corrections, self.replay_db, query=self.model.query,
+            selection=self.selected_event_ids(), session_id=self.session_id, parent=self,
+        )
+        self.replay_dialog = dialog
+        dialog.open()
 
     # ---- state
 

@@ -10,7 +10,7 @@ from inspector.core.plan import PlanError, PlanValidator, RuleType, TrackingPlan
 from inspector.core.store import EventStore
 
 __all__ = ["LoadedPlan", "PlanLoadError", "Validator", "load_plan", "planned_events",
-           "revalidate"]
+           "revalidate", "validate_payload"]
 
 
 class Validator(Protocol):
@@ -68,3 +68,27 @@ def revalidate(store: EventStore, session_id: int, validator: Validator) -> int:
         if status != record.status or violations != record.violations:
             updates.append((record.id, status, violations))
     return store.update_validation(updates) if updates else 0
+
+
+def validate_payload(
+    payload: dict[str, Any], validator: Validator | None
+) -> tuple[Status, list[Violation]]:
+    """Status and violations of an edited payload, computed as capture computes them
+    (``Ingestor``), so the chip in the editor matches what a re-capture would show.
+
+    The Tracking-API checks run on every payload; the plan's validator, when one is loaded,
+    decides the status. Without a plan an event with no structural problem is "not validated".
+    """
+    from inspector.core.capture.checks import ingestion_violations
+    from inspector.core.model import MALFORMED_KINDS, Severity
+
+    violations = ingestion_violations(payload)
+    if validator is not None and isinstance(payload.get("type"), str):
+        plan_status, plan_violations = validator.validate(payload)
+        violations.extend(plan_violations)
+    else:
+        plan_status = Status.NOT_VALIDATED
+    malformed = any(
+        v.kind in MALFORMED_KINDS and v.severity is Severity.ERROR for v in violations
+    )
+    return (Status.MALFORMED if malformed else plan_status), violations

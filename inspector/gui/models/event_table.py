@@ -66,6 +66,19 @@ class TableRow(NamedTuple):
     status: str
 
 
+#: Put before the status of an event that has a stored correction.
+CORRECTED_MARK = "✎ "
+
+
+def _with_mark(row: TableRow, corrected: bool) -> TableRow:
+    """``row`` with its status cell marked as corrected (or not)."""
+    text = row.cells[Column.STATUS].removeprefix(CORRECTED_MARK)
+    if corrected:
+        text = CORRECTED_MARK + text
+    cells = row.cells
+    return row._replace(cells=(cells[0], text, *cells[2:]))
+
+
 def _status_text(status: str, violations: int) -> str:
     try:
         label = STATUS_LABELS[Status(status)]
@@ -165,6 +178,8 @@ class EventTableModel(QAbstractTableModel):
         self._pending_query: EventQuery | None = None
         self._held_live: list[CommittedEvent] = []
         self.last_error: Exception | None = None
+        #: Ids of events with a stored correction (marked in the status column).
+        self._corrected: set[int] = set()
         self._sig_page_ready.connect(self._on_page_ready)
 
     # ---- public API
@@ -247,7 +262,7 @@ class EventTableModel(QAbstractTableModel):
         self.last_error = None
         self.beginResetModel()
         self._query = query
-        self._rows = [row_from_store(row) for row in result]
+        self._rows = self._marked([row_from_store(row) for row in result])
         self._last_id = self._rows[-1].id if self._rows else 0
         self._exhausted = len(result) < self._chunk
         self.trimmed = 0
@@ -260,6 +275,41 @@ class EventTableModel(QAbstractTableModel):
     def refresh(self) -> None:
         """Re-read the current filter (after re-validation or a key rename)."""
         self.set_query(self._query)
+
+    def set_corrected(self, event_ids: set[int]) -> None:
+        """Mark exactly ``event_ids`` as corrected (after opening a session or a bulk fix)."""
+        changed = self._corrected ^ event_ids
+        self._corrected = set(event_ids)
+        self._remark(changed)
+
+    def mark_corrected(self, event_id: int, corrected: bool) -> None:
+        """Mark one event as corrected or not (after a save or a revert in the editor)."""
+        if corrected:
+            self._corrected.add(event_id)
+        else:
+            self._corrected.discard(event_id)
+        self._remark({event_id})
+
+    def is_corrected(self, event_id: int) -> bool:
+        """Whether ``event_id`` is marked as corrected."""
+        return event_id in self._corrected
+
+    def _marked(self, rows: list[TableRow]) -> list[TableRow]:
+        corrected = self._corrected
+        if not corrected:
+            return rows
+        return [_with_mark(row, True) if row.id in corrected else row for row in rows]
+
+    def _remark(self, event_ids: set[int]) -> None:
+        rows = sorted(
+            row for row in (self.row_of(event_id) for event_id in event_ids) if row is not None
+        )
+        for row in rows:
+            self._rows[row] = _with_mark(self._rows[row], self._rows[row].id in self._corrected)
+        if rows:
+            self.dataChanged.emit(
+                self.index(rows[0], Column.STATUS), self.index(rows[-1], Column.STATUS)
+            )
 
     def row_at(self, row: int) -> TableRow | None:
         """The formatted row ``row`` (for the delegate), or ``None`` out of range."""
@@ -359,7 +409,7 @@ class EventTableModel(QAbstractTableModel):
             self._exhausted = True
         if not page:
             return
-        rows = [row_from_store(row) for row in page]
+        rows = self._marked([row_from_store(row) for row in page])
         if notify:
             self._append(rows)
         else:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-__all__ = ["named"]
+__all__ = ["compact_table", "named"]
 
 _T = TypeVar("_T", bound=QObject)
 
@@ -18,3 +19,22 @@ def named(obj: _T, name: str, **properties: object) -> _T:
     for key, value in properties.items():
         obj.setProperty(key, value)
     return obj
+
+
+def compact_table(view: QTableView, stretch: int | None = None) -> QTableView:
+    """Single-line rows of one fixed height (no word wrap), ``stretch`` taking spare width."""
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    rows = view.verticalHeader()
+    rows.setVisible(False)
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
+    header = view.horizontalHeader()
+    if stretch is None:
+        header.setStretchLastSection(True)
+    else:
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return view

@@ -178,14 +178,18 @@ class EventDetail(QWidget):
         for label in self._context_labels.values():
             label.setText("")
 
-    def show_event(self, record: EventRecord, request: dict[str, Any] | None) -> None:
-        """Show ``record``, which came in ``request``."""
+    def show_event(
+        self, record: EventRecord, request: dict[str, Any] | None, *, corrected: bool = False
+    ) -> None:
+        """Show ``record``, which came in ``request`` (``corrected``: it has a correction,
+        shown in the Edit tab; the Payload tab always shows the original)."""
         self._record = record
         status_label = STATUS_LABELS.get(record.status, str(record.status))
         count = len(record.violations)
         suffix = f" — {count} violation{'s' if count != 1 else ''}" if count else ""
+        mark = "  ✎ corrected" if corrected else ""
         self.title.setText(
-            f"{record.type or '?'}  {record.name or ''}  [{status_label}{suffix}]"
+            f"{record.type or '?'}  {record.name or ''}  [{status_label}{suffix}]{mark}"
         )
         palette = self.title.palette()
         palette.setColor(self.title.foregroundRole(), status_color(record.status))

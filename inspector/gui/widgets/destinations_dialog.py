@@ -1,0 +1,354 @@
+"""Replay destinations: add, edit, delete, test the connection.
+
+The API key is typed into a password field and goes straight to the OS keyring with the Site
+ID (:class:`~inspector.core.replay.CredentialStore`); neither is ever put back into a field,
+logged or exported. Editing a destination without typing them keeps the stored ones. "Test
+connection" runs on a worker thread with its own event loop; its result comes back through a
+queued signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from pydantic import SecretStr, ValidationError
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.replay import (
+    ConnectionCheck,
+    Credentials,
+    Destination,
+    DestinationStore,
+    Marking,
+    Mode,
+    Region,
+    ReplayClient,
+)
+from inspector.core.store.connection import Database
+from inspector.gui.widgets._util import named
+
+__all__ = ["DestinationsDialog"]
+
+_MODES = {
+    "Classic (Track API v1)": Mode.CLASSIC,
+    "Actions (Track API v2 batch)": Mode.ACTIONS,
+    "Data Pipelines": Mode.PIPELINES,
+}
+_KEY_KEEP = "stored in the keyring: leave empty to keep"
+
+
+class DestinationsDialog(QDialog):
+    """Manage the Customer.io workspaces replay can send to."""
+
+    #: The list of destinations changed (saved or deleted).
+    sig_destinations_changed = Signal()
+    #: "Test connection" finished (``ConnectionCheck``).
+    sig_check_finished = Signal(object)
+    # Worker thread → GUI thread.
+    _sig_check_done = Signal(object)
+
+    def __init__(
+        self, db: Database, destinations: DestinationStore | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Replay destinations")
+        self.setObjectName("destinationsDialog")
+        self.destinations = destinations or DestinationStore(db)
+        self._editing: str | None = None
+        self._check_thread: threading.Thread | None = None
+        self._sig_check_done.connect(self._on_check_done)
+
+        self.list = named(QListWidget(), "destinationList")
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.new_button = named(QPushButton("New"), "newDestination")
+        self.new_button.clicked.connect(self.new_destination)
+        self.delete_button = named(QPushButton("Delete"), "deleteDestination")
+        self.delete_button.clicked.connect(lambda: self.delete_destination())
+
+        self.name = named(QLineEdit(), "destName")
+        self.mode = named(QComboBox(), "destMode")
+        self.mode.addItems(list(_MODES))
+        self.region = named(QComboBox(), "destRegion")
+        self.region.addItems(["US", "EU"])
+        self.site_id = named(QLineEdit(), "destSiteId")
+        self.api_key = named(QLineEdit(), "destApiKey")
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        # No copy, drag or context menu out of the key field.
+        self.api_key.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self.api_key.setDragEnabled(False)
+        self.key_state = named(QLabel(), "destKeyState")
+        self.key_state.setTextFormat(Qt.TextFormat.PlainText)
+        self.host = named(QLineEdit(), "destHost")
+        self.host.setPlaceholderText("default host of the region")
+        self.marking = named(QComboBox(), "destMarking")
+        self.marking.addItems(["staging", "production"])
+        self.send_anonymous = named(QCheckBox("Send anonymous track/page/screen (Classic)"),
+                                    "destAnonymous")
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Mode", self.mode)
+        form.addRow("Region", self.region)
+        form.addRow("Site ID", self.site_id)
+        form.addRow("API key", self.api_key)
+        form.addRow("", self.key_state)
+        form.addRow("Track host override", self.host)
+        form.addRow("Workspace", self.marking)
+        form.addRow("", self.send_anonymous)
+
+        self.save_button = named(QPushButton("Save"), "saveDestination")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(lambda: self.save())
+        self.test_button = named(QPushButton("Test connection"), "testConnection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.message = named(QLabel(), "destMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+
+        left = QVBoxLayout()
+        left.addWidget(self.list, 1)
+        left_buttons = QHBoxLayout()
+        left_buttons.addWidget(self.new_button)
+        left_buttons.addWidget(self.delete_button)
+        left.addLayout(left_buttons)
+        right = QVBoxLayout()
+        right.addLayout(form)
+        actions = QHBoxLayout()
+        actions.addWidget(self.test_button)
+        actions.addStretch(1)
+        actions.addWidget(self.save_button)
+        right.addLayout(actions)
+        right.addWidget(self.message)
+        right.addStretch(1)
+        body = QHBoxLayout()
+        body.addLayout(left, 1)
+        body.addLayout(right, 2)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(close)
+        self.resize(760, 420)
+        self.refresh()
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        else:
+            self.new_destination()
+
+    # ---- list
+
+    def refresh(self, select: str | None = None) -> None:
+        """Re-read the destinations."""
+        self.list.blockSignals(True)
+        self.list.clear()
+        for destination in self.destinations.list():
+            label = destination.name
+            if destination.marking is Marking.PRODUCTION:
+                label += "  (production)"
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, destination.name)
+            self.list.addItem(item)
+            if destination.name == select:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        self.delete_button.setEnabled(self.list.count() > 0)
+
+    def names(self) -> list[str]:
+        """Names in the list (for tests)."""
+        return [str(self.list.item(row).data(Qt.ItemDataRole.UserRole))
+                for row in range(self.list.count())]
+
+    def _on_current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
+        if current is not None:
+            self.edit(str(current.data(Qt.ItemDataRole.UserRole)))
+
+    # ---- form
+
+    def new_destination(self) -> None:
+        """Empty the form for a new destination."""
+        self._editing = None
+        self.list.clearSelection()
+        for field in (self.name, self.site_id, self.api_key, self.host):
+            field.clear()
+        self.mode.setCurrentIndex(0)
+        self.region.setCurrentIndex(0)
+        self.marking.setCurrentIndex(0)
+        self.send_anonymous.setChecked(False)
+        self.site_id.setPlaceholderText("")
+        self.api_key.setPlaceholderText("required")
+        self.key_state.setText("")
+        self.message.setText("")
+        self.name.setFocus()
+
+    def edit(self, name: str) -> None:
+        """Put destination ``name`` in the form (never its credentials)."""
+        destination = self.destinations.get(name)
+        if destination is None:
+            return
+        self._editing = name
+        self.name.setText(destination.name)
+        self.mode.setCurrentText(next(k for k, v in _MODES.items() if v is destination.mode))
+        self.region.setCurrentText(destination.region.name)
+        self.marking.setCurrentText(str(destination.marking))
+        self.host.setText(destination.track_host or "")
+        self.send_anonymous.setChecked(destination.send_anonymous)
+        self.site_id.clear()
+        self.api_key.clear()
+        stored = self.destinations.credentials.get(name) is not None
+        self.site_id.setPlaceholderText(_KEY_KEEP if stored else "")
+        self.api_key.setPlaceholderText(_KEY_KEEP if stored else "required")
+        self.key_state.setText("✓ credentials in the OS keyring" if stored
+                               else "⚠ no credentials stored: type the API key")
+        self.message.setText("")
+
+    def destination_from_form(self) -> Destination:
+        """The destination the form describes; raises ``ValueError`` when invalid."""
+        previous = self.destinations.get(self._editing) if self._editing else None
+        extra = previous.model_dump(include={"convert_to_unix_time", "batch_size"}) if previous \
+            else {}
+        try:
+            return Destination(
+                name=self.name.text().strip(),
+                mode=_MODES[self.mode.currentText()],
+                region=Region(self.region.currentText().lower()),
+                marking=Marking(self.marking.currentText()),
+                track_host=self.host.text().strip() or None,
+                send_anonymous=self.send_anonymous.isChecked(),
+                **extra,
+            )
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ValueError(f"{where}: {first['msg']}") from None
+
+    def _credentials_from_form(self) -> Credentials | None:
+        """Typed credentials merged with the stored ones (``None`` if there are none)."""
+        stored = self.destinations.credentials.get(self._editing) if self._editing else None
+        key = self.api_key.text()
+        site_id = self.site_id.text().strip()
+        if not key and stored is None:
+            return None
+        if not key:
+            assert stored is not None
+            return Credentials(site_id=site_id or stored.site_id, api_key=stored.api_key)
+        return Credentials(site_id=site_id or (stored.site_id if stored else ""),
+                           api_key=SecretStr(key))
+
+    def save(self) -> bool:
+        """Store the destination (credentials to the keyring); ``False`` with a message if not."""
+        try:
+            destination = self.destination_from_form()
+        except ValueError as error:
+            self._show(str(error), ok=False)
+            return False
+        credentials = self._credentials_from_form()
+        if credentials is None:
+            self._show("Type the API key: it goes to the OS keyring, never the database",
+                       ok=False)
+            return False
+        if destination.mode is not Mode.PIPELINES and not credentials.site_id:
+            self._show("Type the Site ID (Track API credentials are Site ID + API key)",
+                       ok=False)
+            return False
+        renamed_from = self._editing if self._editing != destination.name else None
+        if renamed_from is None and self._editing is None and \
+                self.destinations.get(destination.name) is not None:
+            self._show(f"There is already a destination called {destination.name!r}", ok=False)
+            return False
+        self.destinations.save(destination, credentials)
+        if renamed_from is not None:
+            self.destinations.delete(renamed_from)
+        self.api_key.clear()
+        self.site_id.clear()
+        self.refresh(select=destination.name)
+        self.edit(destination.name)
+        self._show(f"Saved {destination.name!r}; credentials are in the OS keyring", ok=True)
+        self.sig_destinations_changed.emit()
+        return True
+
+    def delete_destination(self, confirm: bool = True) -> None:
+        """Delete the destination being edited, with its keyring entry."""
+        name = self._editing
+        if name is None:
+            return
+        if confirm:
+            answer = QMessageBox.question(self, "Delete destination",
+                                          f"Delete {name!r} and its stored credentials?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.destinations.delete(name)
+        self.refresh()
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        else:
+            self.new_destination()
+        self.sig_destinations_changed.emit()
+
+    # ---- test connection
+
+    def test_connection(self) -> bool:
+        """Check the form's credentials and region on a worker thread; ``False`` if not started."""
+        try:
+            destination = self.destination_from_form()
+        except ValueError as error:
+            self._show(str(error), ok=False)
+            return False
+        credentials = self._credentials_from_form()
+        if credentials is None:
+            self._show("Type the API key to test the connection", ok=False)
+            return False
+        self.test_button.setEnabled(False)
+        self._show("Testing…", ok=True)
+
+        def work() -> None:
+            async def check() -> ConnectionCheck:
+                async with ReplayClient(destination, credentials) as client:
+                    return await client.test_connection()
+
+            try:
+                result = asyncio.run(check())
+            except Exception as error:  # shown in the dialog, never raised on a thread
+                result = ConnectionCheck(False, f"{type(error).__name__}: {error}")
+            self._sig_check_done.emit(result)
+
+        self._check_thread = threading.Thread(target=work, name="inspector-test-connection",
+                                              daemon=True)
+        self._check_thread.start()
+        return True
+
+    def _on_check_done(self, check: ConnectionCheck) -> None:
+        if self._check_thread is not None:
+            self._check_thread.join()
+            self._check_thread = None
+        self.test_button.setEnabled(True)
+        if check.region_mismatch:
+            self._show(f"⚠ {check.message}", ok=False)
+        else:
+            self._show(("✓ " if check.ok else "✕ ") + check.message, ok=check.ok)
+        self.sig_check_finished.emit(check)
+
+    def _show(self, text: str, *, ok: bool) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("" if ok else "color: #D55E00; font-weight: bold;")
+
+    def done(self, result: int) -> None:
+        if self._check_thread is not None:
+            self._check_thread.join(15)
+        super().done(result)
