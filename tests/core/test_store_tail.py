@@ -121,3 +121,14 @@ def test_idle_poll_is_cheap(store: EventStore) -> None:
     per_poll = (time.perf_counter() - started) / 200
     tail.close()
     assert per_poll < 0.005  # 20 polls/s then cost < 10% of a core even on a slow CI box
+
+
+def test_stop_delivers_everything_committed_before_it(store: EventStore) -> None:
+    session = store.open_session("s")
+    tail = StoreTail(store.path, interval=60)  # would never poll again on its own
+    got: list[str | None] = []
+    tail.add_listener(lambda events: got.extend(e.event.name for e in events))
+    tail.start()
+    _write(store, session.id, ["Last"])
+    tail.stop()
+    assert got == ["Last"]

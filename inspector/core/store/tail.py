@@ -100,7 +100,7 @@ class StoreTail:
         self._wake.set()
 
     def stop(self) -> None:
-        """Stop polling (after delivering what the current poll found)."""
+        """Stop polling, after one last poll that delivers everything committed so far."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -149,10 +149,13 @@ class StoreTail:
             self.last_id = newest
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while True:
+            stopping = self._stop.is_set()
             try:
                 self.poll()
             except sqlite3.Error as error:  # a locked or replaced file: try again next time
                 log.warning("tailing %s failed: %s", self._path, error)
+            if stopping:  # one last poll after stop(): nothing committed before it is lost
+                return
             self._wake.wait(self._interval)
             self._wake.clear()
