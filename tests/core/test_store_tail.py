@@ -132,3 +132,13 @@ def test_stop_delivers_everything_committed_before_it(store: EventStore) -> None
     _write(store, session.id, ["Last"])
     tail.stop()
     assert got == ["Last"]
+
+
+def test_opens_a_database_that_does_not_exist_yet(tmp_path: Path) -> None:
+    tail = StoreTail(tmp_path / "new" / "fresh.sqlite3")
+    tail.open()
+    try:
+        assert tail.last_id == 0
+        assert tail.poll() == 0
+    finally:
+        tail.close()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.core.store.connection import open_connection
+from inspector.core.store.schema import migrate
 from inspector.core.store.writer import CommittedEvent, PendingEvent
 
 __all__ = ["StoreTail"]
@@ -82,7 +83,9 @@ class StoreTail:
     def open(self) -> None:
         """Open the read connection and fix the starting id (:meth:`start` does this)."""
         if self._conn is None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = open_connection(self._path)
+            migrate(self._conn)  # a new database: tail it before the child creates the tables
         if self.last_id is None:
             self.last_id = self._max_id()
 
