@@ -4,9 +4,10 @@
 
 A separate process sends analytics.js-style requests (``--batch 1``: one event per request to
 ``/v1/t``; ``--batch N``: ``/v1/batch`` with N events) at ``--rate`` events/s. The window runs
-the capture endpoint on its own thread, as ``inspector`` does. Reported: the longest event-loop
-stall (a 5 ms QTimer measures the gaps), viewport repaints per second, drain batch sizes, and
-whether every accepted event reached the table.
+the capture endpoint as an ``inspector serve`` child process and tails the store, as
+``inspector`` does. Reported: the longest event-loop stall (a 5 ms QTimer measures the gaps),
+viewport repaints per second, drain batch sizes, store polls, and whether every accepted event
+reached the table.
 """
 
 from __future__ import annotations
@@ -74,6 +75,15 @@ async def _send(base_url: str, seconds: float, rate: int, batch: int) -> dict[st
         await asyncio.gather(*pending)
     return {"sent": sent, "accepted": accepted, "failed": failed,
             "elapsed_ms": int((time.perf_counter() - start) * 1000)}
+
+
+def _child_cpu(pid: int | None) -> float:
+    """CPU seconds used so far by a running child (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sender_main() -> int:
@@ -177,7 +187,12 @@ def main() -> int:
           f"largest {max(batches) if batches else 0}")
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(f"CPU: window+endpoint process {(me.ru_utime + me.ru_stime) / duration:.0%} of a core, "
+    tail = capture.tail
+    if tail is not None:
+        print(f"store tail: {tail.polls:,} polls ({tail.polls / duration:.0f}/s), "
+              f"{tail.delivered:,} events delivered")
+    print(f"CPU: window process {(me.ru_utime + me.ru_stime) / duration:.0%} of a core, "
+          f"capture child {_child_cpu(capture.pid) / duration:.0%}, "
           f"sender process {(kids.ru_utime + kids.ru_stime) / duration:.0%} "
           f"({os.cpu_count()} cores)")
     print(f"peak RSS: {me.ru_maxrss / 1024:.0f} MiB")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import signal
 import sys
 import threading
@@ -41,6 +43,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--durable", action="store_true",
                         help="fsync every commit (survives power loss, slower)")
     parser.add_argument("--quiet", action="store_true", help="do not print a line per event")
+    parser.add_argument("--ready-json", action="store_true",
+                        help="print one JSON line when listening ({\"url\": ..., \"port\": ..., "
+                        "\"session\": {...}, \"database\": ...}) instead of the banner; for "
+                        "programs that start serve with --port 0")
+    parser.add_argument("--exit-with-stdin", action="store_true",
+                        help="stop when stdin reaches end of file (the parent process that "
+                        "holds its other end exited, even if it was killed)")
     parser.add_argument("--demo", action="store_true",
                         help="load the bundled example plan and send demo checkout traffic")
     parser.set_defaults(handler=run)
@@ -153,13 +162,21 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    print(
-        f"inspector {service.base_url}  session {service.session.name!r}  "
-        f"db {service.store.path}" + (f"  plan {args.plan}" if args.plan else ""),
-        flush=True,
-    )
-    print(f"  point your Segment library's host at {service.base_url} "
-          f"(REST API: {service.base_url}/inspector/api/events)", flush=True)
+    if args.exit_with_stdin:
+        _stop_at_end_of_stdin(loop, stop)
+    if args.ready_json:
+        ready = {"url": service.base_url, "port": service.port,
+                 "session": service.session.to_dict(), "database": str(service.store.path),
+                 "pid": os.getpid()}
+        print(json.dumps(ready), flush=True)
+    else:
+        print(
+            f"inspector {service.base_url}  session {service.session.name!r}  "
+            f"db {service.store.path}" + (f"  plan {args.plan}" if args.plan else ""),
+            flush=True,
+        )
+        print(f"  point your Segment library's host at {service.base_url} "
+              f"(REST API: {service.base_url}/inspector/api/events)", flush=True)
     printing = asyncio.create_task(printer.run())
     if args.demo:
         from inspector.core.demo import send_demo_traffic_async
@@ -171,3 +188,21 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
     printer.flush()
     print("inspector: stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def _stop_at_end_of_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Set ``stop`` once stdin closes: a child of the window never outlives it.
+
+    A blocking read on a daemon thread is the portable way (a pipe cannot be added to the
+    Windows proactor loop); the OS closes the parent's end of the pipe however the parent ends.
+    """
+
+    def wait() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):  # no usable stdin: treat as closed
+            pass
+        loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=wait, name="inspector-stdin-watch", daemon=True).start()

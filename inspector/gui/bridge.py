@@ -1,8 +1,10 @@
 """The one hand-off from the core's threads to Qt.
 
-The capture service commits events on its writer thread and calls its listeners there. A
-listener must not touch Qt objects, so :meth:`CaptureBridge.on_committed` only appends to a
-lock-protected list. A :class:`QTimer` on the GUI thread drains that list every ``interval_ms``
+The capture child (``inspector serve``) commits events to SQLite; a
+:class:`~inspector.core.store.tail.StoreTail` worker thread reads them back by id and calls its
+listeners there (so does a :class:`GroupCommitWriter` in tests). A listener must not touch Qt
+objects, so :meth:`CaptureBridge.on_committed` only appends to a lock-protected list. A
+:class:`QTimer` on the GUI thread drains that list every ``interval_ms``
 and emits one :attr:`sig_events_committed` per drain, which models turn into one
 ``beginInsertRows`` per batch: at 1,000 events/s that is 20 small inserts a second instead of
 1,000 queued signals.
@@ -43,7 +45,7 @@ class CaptureBridge(QObject):
         self.last_drain = time.perf_counter()
 
     def on_committed(self, events: list[CommittedEvent]) -> None:
-        """Writer-thread listener: queue ``events`` for the next drain. No Qt calls here."""
+        """Worker-thread listener: queue ``events`` for the next drain. No Qt calls here."""
         with self._lock:
             self._pending.extend(events)
 

@@ -1,89 +1,306 @@
-"""Start and stop the capture endpoint from the window."""
+"""Run the capture endpoint as a child process and follow what it stores.
+
+The window used to run the endpoint on a thread of its own, which still shared the GIL with
+painting: at 1,000 events/s the event loop stalled for up to ~200 ms. Now the endpoint is
+exactly ``inspector serve`` in a child process (its own interpreter, its own GIL):
+
+* start: ``python -m inspector serve --port P --db DB --session NAME --quiet --ready-json
+  --exit-with-stdin``; the first stdout line is JSON with the bound URL and session. If the
+  child exits first (port in use: exit code 2 and one stderr line), that line is the error.
+* live events: a :class:`~inspector.core.store.tail.StoreTail` worker polls the SQLite store
+  by id every 50 ms and hands new events to the :class:`~inspector.gui.bridge.CaptureBridge`,
+  the one hand-off to the GUI thread.
+* control: the REST API under ``/inspector/api/`` (new session, plan, re-validate).
+* lifetime: stop sends SIGTERM, then kills after a timeout; the child also stops when its
+  stdin (a pipe held by this process) closes, so it never outlives the window, even one killed
+  with SIGKILL. An unexpected exit is reported through :attr:`sig_crashed`.
+"""
 
 from __future__ import annotations
 
+import collections
+import json
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from inspector.core.capture.service import (
-    CaptureConfig,
-    CaptureError,
-    CaptureService,
-    CaptureThread,
-)
+import httpx
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+
+from inspector.core.capture.service import CaptureConfig, CaptureError
 from inspector.core.store import SessionInfo
+from inspector.core.store.tail import StoreTail
 from inspector.gui.bridge import CaptureBridge
-from inspector.gui.plans import Validator
 
 __all__ = ["CaptureController", "CaptureError"]
 
+API = "/inspector/api"
 
-class CaptureController:
-    """Owns the :class:`CaptureService` and its thread; restartable on another port."""
 
-    def __init__(self, config: CaptureConfig, bridge: CaptureBridge) -> None:
+def _session_info(data: dict[str, Any]) -> SessionInfo:
+    created = data.get("created_at")
+    return SessionInfo(
+        id=int(data["id"]), name=str(data["name"]),
+        created_at=datetime.fromisoformat(created).timestamp() if created else 0.0,
+        event_count=int(data.get("event_count") or 0),
+    )
+
+
+class CaptureController(QObject):
+    """Owns the ``inspector serve`` child process, the store tail and the REST client."""
+
+    #: The child exited without being asked to: a one-line description for the banner.
+    sig_crashed = Signal(str)
+
+    def __init__(
+        self,
+        config: CaptureConfig,
+        bridge: CaptureBridge,
+        *,
+        python: str = sys.executable,
+        start_timeout_ms: int = 30_000,
+        stop_timeout_ms: int = 5_000,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        if config.db_path is None:
+            raise ValueError("the capture child and the window must share a database path")
         self.config = config
         self.bridge = bridge
-        self.service: CaptureService | None = None
-        self._thread: CaptureThread | None = None
-        self._validator: Validator | None = None
+        self._python = python
+        self._start_timeout_ms = start_timeout_ms
+        self._stop_timeout_ms = stop_timeout_ms
+        self._process: QProcess | None = None
+        self._tail: StoreTail | None = None
+        self._http: httpx.Client | None = None
+        self._base_url: str | None = None
+        self._session: SessionInfo | None = None
         self._plan_path: Path | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=20)
+        #: Why the last plan could not be applied to a (re)started child, if it could not.
+        self.plan_error: str | None = None
+
+    # ---- state
 
     @property
     def running(self) -> bool:
-        """Whether the endpoint is listening."""
-        return self._thread is not None
+        """Whether the child is listening."""
+        return self._process is not None
 
     @property
     def base_url(self) -> str | None:
         """Where clients should send events, while running."""
-        return self.service.base_url if self.service is not None and self.running else None
+        return self._base_url if self.running else None
 
     @property
     def session(self) -> SessionInfo | None:
         """The session new captures are filed under."""
-        return self.service.session if self.service is not None else None
+        return self._session
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, while running."""
+        return int(self._process.processId()) if self._process is not None else None
+
+    @property
+    def tail(self) -> StoreTail | None:
+        """The store tail feeding the bridge, while running (benchmarks read its counters)."""
+        return self._tail
+
+    def command(self, session_name: str | None = None) -> list[str]:
+        """The child's command line."""
+        config = self.config
+        args = [self._python, "-m", "inspector", "serve", "--host", config.host,
+                "--port", str(config.port), "--db", str(config.db_path), "--quiet",
+                "--ready-json", "--exit-with-stdin"]
+        name = session_name or config.session_name
+        if name:
+            args += ["--session", name]
+        return args
+
+    # ---- lifecycle
 
     def start(self, session_name: str | None = None) -> None:
-        """Listen; raises :class:`CaptureError` (e.g. ``PortInUseError``) if impossible."""
+        """Start the child and wait until it listens; raises :class:`CaptureError` with the
+        child's one-line reason (e.g. the port is in use) if it exits instead."""
         if self.running:
             return
-        config = self.config.model_copy(
-            update={"session_name": session_name or self.config.session_name, "plan_path": None}
-        )
-        service = CaptureService(config)
-        service.add_listener(self.bridge.on_committed)
-        if self._validator is not None:
-            service.set_validator(self._validator, {"path": str(self._plan_path)})
-        thread = CaptureThread(service)
+        assert self.config.db_path is not None
+        # Fix the tail's starting id before the child can commit anything: nothing is missed.
+        tail = StoreTail(self.config.db_path)
+        tail.add_listener(self.bridge.on_committed)
         try:
-            thread.start()
+            tail.open()
+        except Exception as error:  # an unreadable database: say so, never crash
+            tail.close()
+            raise CaptureError(f"cannot read the capture database: {error}") from error
+        process = QProcess(self)
+        command = self.command(session_name)
+        process.setProgram(command[0])
+        process.setArguments(command[1:])
+        environment = QProcessEnvironment.systemEnvironment()
+        environment.insert("PYTHONUNBUFFERED", "1")
+        process.setProcessEnvironment(environment)
+        self._stderr.clear()
+        process.start()
+        try:
+            ready = self._wait_ready(process)
         except CaptureError:
-            service.store.close()
+            tail.close()
+            process.deleteLater()
             raise
-        except OSError as error:  # e.g. the database folder is not writable
-            raise CaptureError(f"cannot start capture: {error}") from error
-        self.service, self._thread = service, thread
+        process.readyReadStandardOutput.connect(lambda: process.readAllStandardOutput())
+        process.readyReadStandardError.connect(lambda: self._keep_stderr(process))
+        process.finished.connect(self._on_finished)
+        self._process = process
+        self._base_url = str(ready["url"])
+        self._session = _session_info(ready["session"])
+        self._http = httpx.Client(base_url=self._base_url + API, timeout=30.0)
+        self._tail = tail
+        tail.start()
+        self.plan_error = None
+        if self._plan_path is not None:
+            try:
+                self._post_plan(self._plan_path)
+            except CaptureError as error:
+                self.plan_error = error.message
+
+    def _wait_ready(self, process: QProcess) -> dict[str, Any]:
+        if not process.waitForStarted(self._start_timeout_ms):
+            raise CaptureError(f"cannot run {self._python}: {process.errorString()}")
+        # Blocks the GUI thread for the child's start-up (~0.5 s), like the in-process
+        # endpoint's bind did; afterwards nothing here ever waits on the child.
+        while not process.canReadLine():
+            if process.state() == QProcess.ProcessState.NotRunning or not (
+                process.waitForReadyRead(self._start_timeout_ms)
+            ):
+                break
+        if process.canReadLine():
+            line = bytes(process.readLine().data()).decode("utf-8", "replace")
+            try:
+                ready: dict[str, Any] = json.loads(line)
+                return ready
+            except ValueError:
+                pass
+        if process.state() != QProcess.ProcessState.NotRunning:
+            process.kill()
+        process.waitForFinished(self._stop_timeout_ms)
+        self._keep_stderr(process)
+        raise CaptureError(self._last_error_line() or "the capture process exited at start-up")
+
+    def _keep_stderr(self, process: QProcess) -> None:
+        text = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
+        self._stderr.extend(line for line in text.splitlines() if line.strip())
+
+    def _last_error_line(self) -> str | None:
+        lines = [line for line in self._stderr if line.strip() != "inspector: stopped"]
+        if not lines:
+            return None
+        line = lines[-1].strip()
+        return line.removeprefix("inspector: ")
 
     def stop(self) -> None:
-        """Stop listening (everything captured is already committed)."""
-        if self._thread is not None:
-            self._thread.stop()
-        self._thread = None
+        """Stop the child (SIGTERM, then SIGKILL after a timeout) and the tail."""
+        process = self._process
+        if process is None:
+            return
+        self._process = None  # from here on, its exit is expected
+        process.finished.disconnect(self._on_finished)
+        if process.state() != QProcess.ProcessState.NotRunning:
+            process.terminate()
+            if not process.waitForFinished(self._stop_timeout_ms):
+                process.kill()
+                process.waitForFinished(self._stop_timeout_ms)
+        process.deleteLater()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._tail is not None:
+            self._tail.stop()  # after the child's exit: its last commits are delivered
+            self._tail = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def _on_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        process = self._process
+        if process is None:
+            return
+        self._keep_stderr(process)
+        self._process = None
+        process.deleteLater()
+        self._cleanup()
+        if exit_status == QProcess.ExitStatus.CrashExit:
+            message = "The capture process crashed or was killed"
+        else:
+            message = f"The capture process exited with code {exit_code}"
+        reason = self._last_error_line()
+        self.sig_crashed.emit(f"{message}: {reason}" if reason else f"{message}.")
 
     def set_port(self, port: int) -> None:
         """Use ``port`` from the next start."""
         self.config = self.config.model_copy(update={"port": port})
 
-    def set_validator(self, validator: Validator | None, plan_path: Path | None) -> None:
-        """Validate new captures with ``validator`` (kept across restarts)."""
-        self._validator, self._plan_path = validator, plan_path
-        if self.service is not None:
-            self.service.set_validator(
-                validator, {"path": str(plan_path)} if plan_path else None
-            )
+    # ---- control, through the REST API
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        if self._http is None:
+            raise CaptureError("capture is not running")
+        try:
+            response = self._http.request(method, path, json=body)
+        except httpx.HTTPError as error:
+            raise CaptureError(f"the capture process did not answer: {error}") from error
+        data = response.json() if response.content else {}
+        if response.status_code >= 400:
+            raise CaptureError(str(data.get("message") or response.reason_phrase))
+        return data
+
+    def health(self) -> dict[str, Any]:
+        """``GET /inspector/api/health``."""
+        result: dict[str, Any] = self._call("GET", "/health")
+        return result
 
     def new_session(self, name: str | None = None) -> SessionInfo | None:
         """File new captures under a new session (``None`` while stopped)."""
-        if self.service is None or not self.running:
+        if not self.running:
             return None
-        return self.service.new_session(name)
+        data = self._call("POST", "/reset", {"name": name} if name else {})
+        self._session = _session_info(data["session"])
+        return self._session
+
+    def set_plan(self, path: Path | None) -> None:
+        """Validate new captures against ``path`` (kept across restarts; ``None``: stop).
+
+        Raises :class:`CaptureError` with the child's reason when it rejects the plan.
+        """
+        self._plan_path = path
+        if self.running:
+            self._post_plan(path)
+
+    def _post_plan(self, path: Path | None) -> None:
+        self._call("POST", "/plan", {"path": str(path) if path else None})
+
+    def revalidate(self, session_id: int,
+                   on_done: Callable[[dict[str, Any] | CaptureError], None]) -> None:
+        """Re-validate a session in the child against its plan, off the GUI thread;
+        ``on_done`` gets the report (or the error) on the GUI thread."""
+        http = self._http
+        if http is None:
+            on_done(CaptureError("capture is not running"))
+            return
+
+        def work() -> None:
+            result: dict[str, Any] | CaptureError
+            try:
+                response = http.post("/revalidate", json={"session": session_id}, timeout=None)
+                data = response.json()
+                result = data if response.status_code < 400 else CaptureError(
+                    str(data.get("message")))
+            except (httpx.HTTPError, ValueError) as error:
+                result = CaptureError(f"re-validation failed: {error}")
+            self.bridge.call_on_main(lambda: on_done(result))
+
+        threading.Thread(target=work, name="inspector-revalidate", daemon=True).start()

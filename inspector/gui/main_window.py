@@ -65,6 +65,10 @@ class ErrorBanner(QWidget):
         self.label = named(QLabel(), "errorText")
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
+        self.action_button = named(QToolButton(), "errorAction")
+        self.action_button.setAutoRaise(True)
+        self.action_button.clicked.connect(self._on_action)
+        self._action: Callable[[], Any] | None = None
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
@@ -72,6 +76,7 @@ class ErrorBanner(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button)
         layout.addWidget(close)
         self.setStyleSheet(
             "#errorBanner { background: #D55E00; } #errorBanner QLabel, "
@@ -80,10 +85,19 @@ class ErrorBanner(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.hide()
 
-    def show_message(self, text: str) -> None:
-        """Show ``text`` (plain)."""
+    def show_message(self, text: str, action: tuple[str, Callable[[], Any]] | None = None) -> None:
+        """Show ``text`` (plain), with a button for ``action`` (label, callable) if given."""
         self.label.setText(text)
+        self._action = action[1] if action else None
+        self.action_button.setText(action[0] if action else "")
+        self.action_button.setVisible(action is not None)
         self.show()
+
+    def _on_action(self) -> None:
+        action, self._action = self._action, None
+        self.hide()
+        if action is not None:
+            action()
 
     def text(self) -> str:
         """The message shown, or ``""`` when hidden."""
@@ -99,6 +113,8 @@ class MainWindow(QMainWindow):
     sig_plan_loaded = Signal(str)
     #: The table now shows this session.
     sig_session_changed = Signal(int)
+    #: A re-validation finished: how many events changed (-1: it failed).
+    sig_revalidated = Signal(int)
 
     def __init__(
         self,
@@ -181,6 +197,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.setAcceptDrops(True)
         self.bridge.sig_events_committed.connect(self._on_events_committed)
+        if capture is not None:
+            capture.sig_crashed.connect(self._on_capture_crashed)
 
         self._slow_timer = QTimer(self)  # plan-panel counts: at most every 2 s
         self._slow_timer.setInterval(2000)
@@ -306,11 +324,17 @@ class MainWindow(QMainWindow):
             self._update_capture_ui()
             return False
         self.banner.hide()
+        if self.capture.plan_error:
+            self.show_error(f"Plan not loaded into capture: {self.capture.plan_error}")
         session = self.capture.session
         if session is not None and session.id != self.session_id:
             self.open_session(session.id)
         self._update_capture_ui()
         return True
+
+    def _on_capture_crashed(self, message: str) -> None:
+        self.show_error(message, action=("Restart capture", self.start_capture))
+        self._update_capture_ui()
 
     def stop_capture(self) -> None:
         """Stop listening."""
@@ -430,7 +454,11 @@ class MainWindow(QMainWindow):
 
     def new_session(self) -> None:
         """Start a new session and show it."""
-        session = self.capture.new_session() if self.capture else None
+        try:
+            session = self.capture.new_session() if self.capture else None
+        except CaptureError as error:
+            self.show_error(f"No new session: {error.message}")
+            return
         if session is None:
             session = self.store.create_session()
         self.open_session(session.id)
@@ -496,10 +524,15 @@ class MainWindow(QMainWindow):
             self.show_error(f"Plan not loaded: {error.message}")
             self.sig_plan_loaded.emit("")
             return False
-        self.plan = plan
-        self.editor.set_validator(plan.validator)
         if self.capture is not None:
-            self.capture.set_validator(plan.validator, path)
+            try:
+                self.capture.set_plan(path)  # the child validates new captures with it
+            except CaptureError as error:
+                self.show_error(f"Plan not loaded: {error.message}")
+                self.sig_plan_loaded.emit("")
+                return False
+        self.plan = plan
+        self.editor.set_validator(plan.validator)  # live re-validation while editing
         self._fill_recent_menu(self.state.add_recent_plan(str(path)))
         self.plan_panel.set_plan_title(f"{path.name}: {len(plan.events)} planned events")
         self.banner.hide()
@@ -517,15 +550,31 @@ class MainWindow(QMainWindow):
             return
         if self.session_id is None:
             return
+        if self.capture is not None and self.capture.running:
+            # The child holds the plan that validates captures: it re-validates, off this
+            # process entirely; the answer comes back on the GUI thread.
+            self.status.showMessage("Re-validating…")
+            self.capture.revalidate(self.session_id, self._on_revalidated)
+            return
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             changed = revalidate(self.store, self.session_id, self.plan.validator)
         finally:
             QGuiApplication.restoreOverrideCursor()
+        self._on_revalidated({"changed": changed})
+
+    def _on_revalidated(self, result: dict[str, Any] | CaptureError) -> None:
+        if isinstance(result, CaptureError):
+            self.show_error(f"Re-validation failed: {result.message}")
+            self.sig_revalidated.emit(-1)
+            return
+        changed = int(result.get("changed", 0))
         self.model.refresh()
-        self.status.reset_counts(status_counts(self.store, self.session_id))
+        if self.session_id is not None:
+            self.status.reset_counts(status_counts(self.store, self.session_id))
         self.refresh_plan_panel()
         self.status.showMessage(f"Re-validated {changed} events", 4000)
+        self.sig_revalidated.emit(changed)
 
     def refresh_plan_panel(self) -> None:
         """Recount the plan's events in this session."""
@@ -612,9 +661,9 @@ class MainWindow(QMainWindow):
 
     # ---- errors
 
-    def show_error(self, text: str) -> None:
-        """Show a clear one-line problem at the top of the window."""
-        self.banner.show_message(text)
+    def show_error(self, text: str, action: tuple[str, Callable[[], Any]] | None = None) -> None:
+        """Show a clear one-line problem at the top of the window (with an optional fix)."""
+        self.banner.show_message(text, action)
 
     # ---- live events, filters, selection
 

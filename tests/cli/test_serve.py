@@ -87,3 +87,48 @@ def test_unreadable_plan_is_one_line_and_exit_code_2(db_path: Path, tmp_path: Pa
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"inspector: {broken}:2:")
+
+
+def _start_machine_readable(db_path: Path) -> tuple[subprocess.Popen[str], dict[str, object]]:
+    import json
+    import os
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "serve", "--port", "0", "--db", str(db_path),
+         "--session", "child", "--quiet", "--ready-json", "--exit-with-stdin"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    return process, json.loads(process.stdout.readline())
+
+
+def test_ready_json_line_then_exits_when_stdin_closes(db_path: Path) -> None:
+    process, ready = _start_machine_readable(db_path)
+    try:
+        assert str(ready["url"]).startswith("http://127.0.0.1:")
+        assert ready["port"] == int(str(ready["url"]).rsplit(":", 1)[1])
+        assert ready["database"] == str(db_path)
+        assert ready["pid"] == process.pid
+        session = ready["session"]
+        assert isinstance(session, dict)
+        assert session["name"] == "child"
+        health = httpx.get(f"{ready['url']}/inspector/api/health").json()
+        assert health["session"]["id"] == session["id"]
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()  # what the OS does when the window exits, however it exits
+        process.wait(timeout=20)
+    assert process.returncode == 0
+    assert process.stderr is not None
+    assert "stopped" in process.stderr.read()
+
+
+def test_without_exit_with_stdin_a_closed_stdin_is_ignored(db_path: Path) -> None:
+    process, base_url = start_serve(db_path, "--quiet")  # stdin is not a pipe here
+    try:
+        assert httpx.get(f"{base_url}/inspector/api/health").status_code == 200
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)

@@ -17,17 +17,18 @@ from inspector.gui.models.event_table import CORRECTED_MARK, Column
 from inspector.gui.models.fixes import DiffModel, FixPreviewModel
 from inspector.gui.state import UiState
 from tests.gui.conftest import make_event, make_request
-from tests.gui.fakes import fake_loader, write_plan
+from tests.gui.fakes import write_plan
 
 
 def _fill(store: EventStore, writer: GroupCommitWriter) -> int:
     session = store.create_session("fixes")
-    price = Violation("Invalid Type", "properties.price", "price must be a number, got string")
+    price = Violation("Invalid Type", "properties.price",
+                      "Invalid type. Expected: number, given: string")
     events = [
         make_event("Product Viewed", status=Status.INVALID, violations=[price],
-                   properties={"price": "12.5", "sku": "A"}),
+                   properties={"product_id": "P-A", "price": "12.5", "sku": "A"}),
         make_event("Product Viewed", status=Status.INVALID, violations=[price],
-                   properties={"price": "3", "sku": "B"}),
+                   properties={"product_id": "P-B", "price": "3", "sku": "B"}),
         make_event("Checkout Started", properties={"price": 1}),
     ]
     writer.write(make_request(session.id, events))
@@ -38,7 +39,7 @@ def _fill(store: EventStore, writer: GroupCommitWriter) -> int:
 def window(qtbot: Any, store: EventStore, writer: GroupCommitWriter,
            tmp_path: Path) -> MainWindow:
     session_id = _fill(store, writer)
-    win = MainWindow(store, state=UiState(), plan_loader=fake_loader)
+    win = MainWindow(store, state=UiState())
     qtbot.addWidget(win)
     assert win.load_plan_file(write_plan(tmp_path / "plan.json"), revalidate_now=False)
     win.open_session(session_id)
@@ -59,7 +60,7 @@ def test_live_edit_turns_an_invalid_event_valid_and_save_keeps_the_original(
     assert record is not None
 
     payload = dict(record.payload or {})
-    payload["properties"] = {"price": 12.5, "sku": "A"}
+    payload["properties"] = {"product_id": "P-A", "price": 12.5, "sku": "A"}
     # Broken JSON first: the chip says so, with the line and column, and Save is off.
     editor.text.setPlainText('{"type": "track",\n  "event": ')
     qtbot.waitUntil(lambda: editor.status is None, timeout=2000)

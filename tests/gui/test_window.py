@@ -22,15 +22,14 @@ from inspector.gui.main_window import MainWindow
 from inspector.gui.models.event_table import Column
 from inspector.gui.state import UiState
 from inspector.gui.theme import status_color
-from tests.gui.fakes import fake_loader, write_plan
+from tests.gui.fakes import write_plan
 
 
 def _make_window(qtbot: Any, tmp_path: Path, port: int = 0) -> MainWindow:
     db = tmp_path / "captures.sqlite3"
     bridge = CaptureBridge(interval_ms=20)
     capture = CaptureController(CaptureConfig(port=port, db_path=db, session_name="QA"), bridge)
-    window = MainWindow(EventStore(db), capture=capture, bridge=bridge, state=UiState(),
-                        plan_loader=fake_loader)
+    window = MainWindow(EventStore(db), capture=capture, bridge=bridge, state=UiState())
     qtbot.addWidget(window)
     return window
 
@@ -49,6 +48,12 @@ def _row_named(window: MainWindow, name: str, nth: int = 0) -> int:
     return rows[nth]
 
 
+def _load_plan(window: MainWindow, qtbot: Any, path: Path) -> None:
+    """Load a plan and wait for the capture child's re-validation to come back."""
+    with qtbot.waitSignal(window.sig_revalidated, timeout=10000):
+        assert window.load_plan_file(path), window.banner.text()
+
+
 def _demo(window: MainWindow, qtbot: Any) -> None:
     assert window.capture is not None
     url = window.capture.base_url
@@ -60,7 +65,7 @@ def _demo(window: MainWindow, qtbot: Any) -> None:
 def test_http_events_appear_coloured_and_violations_highlight_the_field(
     window: MainWindow, qtbot: Any, tmp_path: Path
 ) -> None:
-    assert window.load_plan_file(write_plan(tmp_path / "plan.json"))
+    _load_plan(window, qtbot, write_plan(tmp_path / "plan.json"))
     _demo(window, qtbot)
     model = window.model
     viewed = _row_named(window, "Product Viewed")
@@ -78,7 +83,7 @@ def test_http_events_appear_coloured_and_violations_highlight_the_field(
     assert detail.record.name == "Product Viewed"
     assert detail.violations.rowCount() == 1
     assert detail.violations.index(0, 1).data() == "properties.price"
-    assert detail.violations.index(0, 3).data() == 'send 12.5, not "12.5"'
+    assert detail.violations.index(0, 2).data() == "Invalid type. Expected: number, given: string"
     price_line = detail.text.toPlainText().splitlines().index('    "price": "12.5",')
     highlighted = detail.highlighted_lines()
     assert set(highlighted) == {price_line}
@@ -99,7 +104,7 @@ def test_http_events_appear_coloured_and_violations_highlight_the_field(
 
 
 def test_filters_narrow_the_table(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
-    window.load_plan_file(write_plan(tmp_path / "plan.json"))
+    _load_plan(window, qtbot, write_plan(tmp_path / "plan.json"))
     _demo(window, qtbot)
     bar = window.filter_bar
     qtbot.keyClicks(bar.event_edit, "Order Completed")
@@ -146,9 +151,9 @@ def test_plan_loading_through_the_ui(
     from PySide6.QtWidgets import QPushButton
 
     button = window.plan_panel.findChild(QPushButton, "loadPlanButton")
-    with qtbot.waitSignal(window.sig_plan_loaded, timeout=3000):
+    with qtbot.waitSignals([window.sig_plan_loaded, window.sig_revalidated], timeout=10000):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    # Loading re-validated the session already captured.
+    # Loading re-validated (in the capture child) the session already captured.
     row = _row_named(window, "Product Viewed")
     assert window.model.index(row, Column.STATUS).data() == "invalid · 1"
     panel = window.plan_panel.model
@@ -328,7 +333,7 @@ def test_bundled_plan_flags_exactly_the_planted_mistakes(
     win = _make_window(qtbot, tmp_path)
     win._plan_loader = load_plan
     assert win.start_capture()
-    assert win.load_plan_file(example_plan_path())
+    _load_plan(win, qtbot, example_plan_path())
     _demo(win, qtbot)
     problems = {
         (win.model.index(r, Column.NAME).data(), win.model.index(r, Column.STATUS).data())

@@ -180,22 +180,56 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
             }
         )
 
-    async def revalidate(request: web.Request) -> web.Response:
-        if request.can_read_body:
-            try:
-                body = orjson.loads(await request.read() or b"{}")
-            except orjson.JSONDecodeError as error:
-                raise _bad_request(f"Invalid JSON: {error.msg}") from error
-            plan = body.get("plan") if isinstance(body, dict) else None
-            if plan is not None:
-                from inspector.core.plan import PlanError
+    async def read_json_object(request: web.Request) -> dict[str, Any]:
+        if not request.can_read_body:
+            return {}
+        try:
+            body = orjson.loads(await request.read() or b"{}")
+        except orjson.JSONDecodeError as error:
+            raise _bad_request(f"Invalid JSON: {error.msg}") from error
+        if not isinstance(body, dict):
+            raise _bad_request("the body must be a JSON object")
+        return body
 
-                try:
-                    await in_thread(lambda: service.load_plan(Path(str(plan))))
-                except PlanError as error:
-                    raise ApiError(400, "invalid_plan", str(error)) from error
-        report = await in_thread(service.revalidate)
+    async def revalidate(request: web.Request) -> web.Response:
+        body = await read_json_object(request)
+        plan = body.get("plan")
+        if plan is not None:
+            from inspector.core.plan import PlanError
+
+            try:
+                await in_thread(lambda: service.load_plan(Path(str(plan))))
+            except PlanError as error:
+                raise ApiError(400, "invalid_plan", str(error)) from error
+        session = body.get("session")
+        session_id: int | None = None
+        if session is not None:
+            if not isinstance(session, int) or isinstance(session, bool):
+                raise _bad_request("session must be a session id (an integer)")
+            if await in_thread(lambda: service.store.session_by_id(session)) is None:
+                raise ApiError(404, "unknown_session", f"No session {session!r}")
+            session_id = session
+        report = await in_thread(lambda: service.revalidate(session_id))
         return json_response({"plan": service.plan_description, **report.to_dict()})
+
+    async def set_plan(request: web.Request) -> web.Response:
+        """Load (``{"path": FILE}``) or unload (``{"path": null}``) the plan new captures are
+        validated against; ``"watch": true`` reloads it when the file changes. Nothing is
+        re-validated: POST revalidate for that."""
+        from inspector.core.plan import PlanError
+
+        body = await read_json_object(request)
+        if "path" not in body:
+            raise _bad_request('expected {"path": FILE} or {"path": null}')
+        path = body["path"]
+        if path is not None and not isinstance(path, str):
+            raise _bad_request("path must be a string or null")
+        try:
+            await service.replace_plan(Path(path) if path else None,
+                                       watch=bool(body.get("watch", False)))
+        except (PlanError, OSError) as error:
+            raise ApiError(400, "invalid_plan", str(error)) from error
+        return json_response({"plan": service.plan_description})
 
     async def write_keys(request: web.Request) -> web.Response:
         return json_response(await in_thread(service.store.write_key_names))
@@ -221,5 +255,6 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         router.add_get(f"{API_PREFIX}/health{suffix}", health)
         router.add_get(f"{API_PREFIX}/write-keys{suffix}", write_keys)
         router.add_post(f"{API_PREFIX}/revalidate{suffix}", revalidate)
+        router.add_post(f"{API_PREFIX}/plan{suffix}", set_plan)
     router.add_get(API_PREFIX + "/events/{event_id}", get_event)
     router.add_put(API_PREFIX + "/write-keys/{write_key}", name_write_key)

@@ -1,8 +1,8 @@
 """The capture service: store, writer, ingestor and HTTP server, started and stopped as one.
 
-``inspector serve`` runs a :class:`CaptureService` on the main asyncio loop; the window runs it
-inside a :class:`CaptureThread`, on a loop of its own, so neither a busy GUI nor a burst of
-traffic can stall the other.
+``inspector serve`` runs a :class:`CaptureService` on the main asyncio loop; the window runs
+``inspector serve`` as a child process (its own GIL) and tails the store. :class:`CaptureThread`
+runs the service on a thread of its own, for tests and scripts that want it in-process.
 """
 
 from __future__ import annotations
@@ -137,9 +137,7 @@ class CaptureService:
 
     async def stop(self) -> None:
         """Stop listening, finish forwarding, and write everything still queued."""
-        if self._watcher is not None:
-            await self._watcher.stop()
-            self._watcher = None
+        await self._stop_watching()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -197,14 +195,36 @@ class CaptureService:
                                     on_error=self._on_plan_error, plan=plan)
         self._watcher.start()
 
-    def revalidate(self) -> RevalidationReport:
-        """Validate the current session again against the loaded plan (blocking: call it in a
-        worker thread); without a plan, events go back to "not validated"."""
+    async def replace_plan(self, path: Path | None, *, watch: bool = False) -> None:
+        """Validate new captures against ``path`` from now on (``None``: stop validating).
+
+        Stops watching the previous plan file. Raises
+        :class:`~inspector.core.plan.PlanError` (the previous plan stays in force) or
+        :class:`OSError`. Loading runs in a worker thread: compiling a big plan takes a while.
+        """
+        if path is None:
+            await self._stop_watching()
+            self.set_validator(None)
+            return
+        plan = await asyncio.to_thread(self.load_plan, path)
+        await self._stop_watching()
+        if watch:
+            self.watch_plan(path, plan)
+
+    async def _stop_watching(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
+
+    def revalidate(self, session_id: int | None = None) -> RevalidationReport:
+        """Validate a session (default: the current one) again against the loaded plan
+        (blocking: call it in a worker thread); without a plan, events go back to "not
+        validated"."""
         from inspector.core.plan import PlanValidator, revalidate_session
 
         validator = self.ingestor.validator
         return revalidate_session(
-            self.store, self.session.id,
+            self.store, self.session.id if session_id is None else session_id,
             validator if isinstance(validator, PlanValidator) else None,
         )
 

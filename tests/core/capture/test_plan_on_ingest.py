@@ -126,3 +126,55 @@ async def test_revalidate_endpoint_against_another_plan(capture: CaptureService,
         assert bad.status_code == 400
         assert bad.json()["code"] == "invalid_plan"
         assert "/nonexistent.json" in bad.json()["message"]
+
+
+async def test_plan_endpoint_loads_and_unloads_without_revalidating(
+    capture: CaptureService, plan_file: Path
+) -> None:
+    async with httpx.AsyncClient(base_url=capture.base_url) as http:
+        await http.post("/v1/t", json=track("Order Completed", **ORDER))
+        loaded = await http.post("/inspector/api/plan", json={"path": str(plan_file)})
+        assert loaded.status_code == 200, loaded.text
+        assert loaded.json()["plan"]["path"] == str(plan_file)
+        assert (await http.get("/inspector/api/health")).json()["plan"]["path"] == str(plan_file)
+        await http.post("/v1/t", json=track("Completed Order", **ORDER))
+        # Only the call captured after loading was validated.
+        assert [e["status"] for e in await events(capture)] == ["not_validated", "unplanned"]
+        bad = await http.post("/inspector/api/plan", json={"path": "/nonexistent.json"})
+        assert (bad.status_code, bad.json()["code"]) == (400, "invalid_plan")
+        assert "/nonexistent.json" in bad.json()["message"]
+        assert capture.plan_description is not None  # the previous plan stays in force
+        assert (await http.post("/inspector/api/plan", json={"plan": "x"})).status_code == 400
+        unloaded = await http.post("/inspector/api/plan", json={"path": None})
+        assert unloaded.json() == {"plan": None}
+        await http.post("/v1/t", json=track("Completed Order", **ORDER))
+        assert [e["status"] for e in await events(capture)][-1] == "not_validated"
+
+
+async def test_plan_endpoint_replaces_a_watched_plan(
+    validating: CaptureService, plan_file: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.json"
+    shutil.copy(plan_file, other)
+    assert validating._watcher is not None
+    async with httpx.AsyncClient(base_url=validating.base_url) as http:
+        response = await http.post("/inspector/api/plan", json={"path": str(other)})
+        assert response.status_code == 200
+    assert validating._watcher is None  # edits to the old file no longer replace this plan
+    assert validating.plan_description is not None
+    assert validating.plan_description["path"] == str(other)
+
+
+async def test_revalidate_another_session(capture: CaptureService, plan_file: Path) -> None:
+    async with httpx.AsyncClient(base_url=capture.base_url) as http:
+        await http.post("/v1/t", json=track("Order Completed", **ORDER))
+        first = capture.session.id
+        await http.post("/inspector/api/reset", json={"name": "second"})
+        await http.post("/inspector/api/plan", json={"path": str(plan_file)})
+        response = await http.post("/inspector/api/revalidate", json={"session": first})
+        assert response.status_code == 200, response.text
+        assert response.json()["transitions"] == {"not_validated->valid": 1}
+        missing = await http.post("/inspector/api/revalidate", json={"session": 999})
+        assert (missing.status_code, missing.json()["code"]) == (404, "unknown_session")
+        wrong = await http.post("/inspector/api/revalidate", json={"session": "1"})
+        assert wrong.status_code == 400

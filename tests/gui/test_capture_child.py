@@ -1,0 +1,196 @@
+"""The capture endpoint as an ``inspector serve`` child: start, errors, crash, restart, exit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtWidgets import QToolButton
+
+from inspector.core.capture.service import CaptureConfig
+from inspector.core.demo import send_demo_traffic
+from inspector.core.store import EventStore
+from inspector.gui.bridge import CaptureBridge
+from inspector.gui.capture import CaptureController
+from inspector.gui.main_window import MainWindow
+from inspector.gui.models.event_table import Column
+from inspector.gui.state import UiState
+from tests.gui.fakes import write_plan
+
+pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie nobody has reaped yet counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _make_window(qtbot: Any, tmp_path: Path, port: int = 0) -> MainWindow:
+    db = tmp_path / "child.sqlite3"
+    bridge = CaptureBridge(interval_ms=20)
+    capture = CaptureController(CaptureConfig(port=port, db_path=db, session_name="QA"), bridge)
+    window = MainWindow(EventStore(db), capture=capture, bridge=bridge, state=UiState())
+    qtbot.addWidget(window)
+    return window
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
+    win = _make_window(qtbot, tmp_path)
+    assert win.start_capture(), win.banner.text()
+    yield win
+    win.close()
+
+
+def _api(window: MainWindow, path: str) -> Any:
+    assert window.capture is not None
+    return httpx.get(f"{window.capture.base_url}/inspector/api{path}").json()
+
+
+def test_child_process_serves_and_its_events_reach_the_table(
+    window: MainWindow, qtbot: Any
+) -> None:
+    capture = window.capture
+    assert capture is not None
+    pid = capture.pid
+    assert pid is not None
+    assert pid != os.getpid()
+    assert _alive(pid)
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    assert b"serve" in cmdline
+    assert b"--exit-with-stdin" in cmdline
+    health = _api(window, "/health")
+    assert health["session"]["name"] == "QA"
+    assert health["session"]["id"] == window.session_id
+    assert capture.base_url is not None
+    assert send_demo_traffic(capture.base_url) == 13
+    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+    assert window.model.index(0, Column.NAME).data() == "Home"
+    assert capture.tail is not None
+    assert capture.tail.delivered == 13
+    assert window.status.counts()["not_validated"] == 13
+
+
+def test_port_in_use_shows_the_childs_one_line_error(qtbot: Any, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        win = _make_window(qtbot, tmp_path, port=port)
+        assert not win.start_capture()
+        assert win.banner.text() == (
+            f"Capture could not start: port {port} on 127.0.0.1 is already in use; stop the "
+            "other program or choose another port with --port"
+        )
+        assert win.capture is not None
+        assert not win.capture.running
+        assert win.act_start.isEnabled()
+        assert not win.banner.action_button.isVisible()
+    win.close()
+
+
+def test_a_killed_child_is_reported_and_restart_works(window: MainWindow, qtbot: Any) -> None:
+    window.show()
+    capture = window.capture
+    assert capture is not None
+    pid = capture.pid
+    assert pid is not None
+    with qtbot.waitSignal(capture.sig_crashed, timeout=10000) as blocker:
+        os.kill(pid, signal.SIGKILL)
+    assert blocker.args == ["The capture process crashed or was killed."]
+    assert window.banner.text() == "The capture process crashed or was killed."
+    assert not capture.running
+    assert window.act_start.isEnabled()
+    assert "Listening" not in window.status.url_label.text()
+    restart = window.banner.findChild(QToolButton, "errorAction")
+    assert restart.isVisible()
+    assert restart.text() == "Restart capture"
+    restart.click()
+    assert capture.running, window.banner.text()
+    assert capture.pid != pid
+    assert window.banner.text() == ""
+    assert capture.base_url is not None
+    send_demo_traffic(capture.base_url)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+
+
+def test_closing_the_window_stops_the_child(qtbot: Any, tmp_path: Path) -> None:
+    win = _make_window(qtbot, tmp_path)
+    assert win.start_capture()
+    assert win.capture is not None
+    pid = win.capture.pid
+    assert pid is not None
+    assert _alive(pid)
+    win.close()
+    assert not _alive(pid)  # stop() waited for it: no orphan, no zombie
+    assert not win.capture.running
+
+
+def test_child_does_not_outlive_a_killed_window(tmp_path: Path) -> None:
+    """SIGKILL gives the window no chance to stop anything: the child's stdin closes."""
+    script = textwrap.dedent(f"""
+        import sys, time
+        from PySide6.QtCore import QCoreApplication
+        from inspector.core.capture.service import CaptureConfig
+        from inspector.gui.bridge import CaptureBridge
+        from inspector.gui.capture import CaptureController
+        app = QCoreApplication([])
+        capture = CaptureController(
+            CaptureConfig(port=0, db_path={str(tmp_path / "orphan.sqlite3")!r}), CaptureBridge())
+        capture.start()
+        print(capture.pid, flush=True)
+        time.sleep(60)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert _alive(child)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)  # another process: there is no Qt signal to wait on
+    assert not _alive(child)
+
+
+def test_plan_and_new_session_go_through_the_rest_api(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    plan = write_plan(tmp_path / "plan.json")
+    with qtbot.waitSignal(window.sig_revalidated, timeout=10000):
+        assert window.load_plan_file(plan)
+    assert _api(window, "/health")["plan"]["path"] == str(plan)  # the child holds the plan
+    first = window.session_id
+    window.act_new_session.trigger()
+    assert window.session_id != first
+    health = _api(window, "/health")
+    assert health["session"]["id"] == window.session_id  # the child files into it
+    assert window.capture is not None
+    assert window.capture.base_url is not None
+    send_demo_traffic(window.capture.base_url)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+    statuses = {window.model.index(r, Column.STATUS).data()
+                for r in range(window.model.rowCount())}
+    assert "unplanned · 1" in statuses  # validated by the child on capture
+    # A plan the child rejects is reported; the previous plan stays in force there.
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"rules": [{"type": "TRACK", "key": "X", "jsonSchema": {"type": 5}}]}')
+    window._plan_loader = lambda path: window.plan  # type: ignore[assignment,return-value]
+    assert not window.load_plan_file(broken)
+    assert window.banner.text().startswith("Plan not loaded: ")
+    assert _api(window, "/health")["plan"]["path"] == str(plan)
