@@ -28,10 +28,12 @@ from typing import Any
 
 import jsonschema_rs
 
+from inspector.core.plan import explain
 from inspector.core.plan.errors import PlanError
 from inspector.core.plan.rules import Rule, RuleType, TrackingPlan
 
-__all__ = ["CompiledRule", "KeyTree", "compile_plan", "compile_rule", "find_lookaround"]
+__all__ = ["CompiledRule", "KeyTree", "compile_plan", "compile_rule", "explain_tree",
+           "find_lookaround"]
 
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
@@ -109,6 +111,29 @@ def compile_rule(rule: Rule, *, source: str = "<memory>") -> CompiledRule:
             )
     return CompiledRule(rule=rule, validator=validator, member=member, keys=keys,
                         member_validator=member_validator)
+
+
+def explain_tree(compiled: CompiledRule, *, member: bool) -> explain.Node:
+    """The :mod:`~inspector.core.plan.explain` tree naming ``compiled``'s violations.
+
+    ``member``: for ``compiled.member_validator`` (the ``properties``/``traits`` object) rather
+    than the whole event. Built on demand (see the explain module): the schema is cleaned again
+    rather than kept from :func:`compile_rule`, so a loaded plan holds one copy of each schema.
+    """
+    rule = compiled.rule
+    cleaned = _clean(rule.schema, rule, "<memory>", "#")
+    cls = _validator_class(cleaned)
+    if member:
+        validator = compiled.member_validator
+        schema = cleaned["properties"][compiled.member]
+    else:
+        validator = compiled.validator
+        schema = cleaned
+    try:
+        tree = explain.build(schema, cls, validator)
+    except Exception:  # a part that will not compile alone: name errors the slow way
+        tree = None
+    return tree if tree is not None else explain.Node(validator)
 
 
 _ROOT_ONLY = frozenset({"$schema", "type", "properties", "required", "description", "title",

@@ -13,16 +13,22 @@ import logging
 from typing import Any
 
 from inspector.core.model import Severity, Status, Violation, ViolationKind
-from inspector.core.plan.compile import CompiledRule, KeyTree
-from inspector.core.plan.messages import field_path, json_type, to_violations
+from inspector.core.plan.compile import CompiledRule, KeyTree, explain_tree
+from inspector.core.plan.explain import Node
+from inspector.core.plan.messages import field_path, json_type
 from inspector.core.plan.rules import CALL_TYPES, RuleType, TrackingPlan
 from inspector.core.plan.suggest import Suggester
 
 __all__ = ["PlanValidator"]
 
+_CALLS = {rule_type: call for call, rule_type in CALL_TYPES.items()}
+
 _log = logging.getLogger(__name__)
 
-_Versions = tuple[dict[int, CompiledRule], CompiledRule]
+#: A rule's versions by number, and the oldest (the default). ``by_version`` is None when there
+#: is only one version: then the event's ``context.protocols.event_version`` cannot matter and
+#: is not even read.
+_Versions = tuple[dict[int, CompiledRule] | None, CompiledRule]
 
 
 class PlanValidator:
@@ -35,14 +41,24 @@ class PlanValidator:
 
     def __init__(self, plan: TrackingPlan) -> None:
         self.plan = plan
-        self._rules: dict[tuple[RuleType, str | None], _Versions] = {
-            key: ({c.rule.version: c for c in versions}, versions[0])
-            for key, versions in plan.compiled.items()
-            if versions
-        }
-        self._common = self._rules.get((RuleType.COMMON, None))
+        # Rules by call type ("track", the payload's own string), then by key: two lookups on
+        # plain strings. Keying one dict by (RuleType, key) tuples cost more than validating a
+        # small event, as hashing a StrEnum member runs Python code.
+        self._tables: dict[str, dict[str | None, _Versions]] = {call: {} for call in CALL_TYPES}
+        self._common: _Versions | None = None
+        for (rule_type, key), versions in plan.compiled.items():
+            if not versions:
+                continue
+            by_version = {c.rule.version: c for c in versions}
+            entry = (by_version if len(by_version) > 1 else None, versions[0])
+            if rule_type is RuleType.COMMON:
+                self._common = entry
+            else:
+                self._tables[_CALLS[rule_type]][key] = entry
         self._events = Suggester(plan.track_keys())
         self._members: dict[int, Suggester] = {}
+        #: explain trees by (id(compiled rule), member?): built on a rule's first failure.
+        self._trees: dict[tuple[int, bool], Node] = {}
         settings = plan.settings
         self._event_severity = (
             Severity.WARNING if settings.allow_unplanned_track_events else Severity.ERROR
@@ -76,10 +92,10 @@ class PlanValidator:
     def rule_for(self, payload: dict[str, Any]) -> CompiledRule | None:
         """The rule version that applies to ``payload`` (None: unplanned or no rule)."""
         call = payload.get("type")
-        rule_type = CALL_TYPES.get(call) if isinstance(call, str) else None
-        if rule_type is None:
+        table = self._tables.get(call) if isinstance(call, str) else None
+        if table is None:
             return None
-        return self._select(self._lookup(rule_type, payload), payload)
+        return self._select(self._lookup(call, table, payload), payload)
 
     # ---- internals
 
@@ -97,12 +113,12 @@ class PlanValidator:
         if self._common is not None:
             self._check(self._select(self._common, payload), payload, violations, common=True)
         call = payload.get("type")
-        rule_type = CALL_TYPES.get(call) if isinstance(call, str) else None
-        if rule_type is not None:
-            versions = self._lookup(rule_type, payload)
+        table = self._tables.get(call) if isinstance(call, str) else None
+        if table is not None:
+            versions = self._lookup(call, table, payload)
             if versions is not None:
                 self._check(self._select(versions, payload), payload, violations, common=False)
-            elif rule_type is RuleType.TRACK and isinstance(payload.get("event"), str):
+            elif call == "track" and isinstance(payload.get("event"), str):
                 status = Status.UNPLANNED
                 violations.insert(0, self._unplanned_event(payload["event"]))
         if violations and status is Status.VALID and any(
@@ -111,21 +127,28 @@ class PlanValidator:
             status = Status.INVALID
         return status, violations
 
-    def _lookup(self, rule_type: RuleType, payload: dict[str, Any]) -> _Versions | None:
-        if rule_type is RuleType.TRACK:
+    @staticmethod
+    def _lookup(
+        call: Any, table: dict[str | None, _Versions], payload: dict[str, Any]
+    ) -> _Versions | None:
+        if call == "track":
             event = payload.get("event")
-            return self._rules.get((rule_type, event)) if isinstance(event, str) else None
-        if rule_type in (RuleType.PAGE, RuleType.SCREEN):
+            return table.get(event) if isinstance(event, str) else None
+        if call == "page" or call == "screen":
             name = payload.get("name")
-            if isinstance(name, str) and (rule_type, name) in self._rules:
-                return self._rules[(rule_type, name)]
-        return self._rules.get((rule_type, None))
+            if isinstance(name, str):
+                found = table.get(name)
+                if found is not None:
+                    return found
+        return table.get(None)
 
     @staticmethod
     def _select(versions: _Versions | None, payload: dict[str, Any]) -> CompiledRule | None:
         if versions is None:
             return None
         by_version, oldest = versions
+        if by_version is None:
+            return oldest
         context = payload.get("context")
         protocols = context.get("protocols") if isinstance(context, dict) else None
         wanted = protocols.get("event_version") if isinstance(protocols, dict) else None
@@ -148,16 +171,21 @@ class PlanValidator:
         member_validator = compiled.member_validator
         if member_validator is not None and type(value) is dict:
             if not member_validator.is_valid(value):
-                prefix = (compiled.member,)
-                for error in member_validator.iter_errors(value):
-                    out.extend(to_violations(error, common=common, prefix=prefix))
+                self._tree(compiled, True).collect(value, (compiled.member,), out, common)
         elif not compiled.validator.is_valid(payload):
-            for error in compiled.validator.iter_errors(payload):
-                out.extend(to_violations(error, common=common))
+            self._tree(compiled, False).collect(payload, (), out, common)
         keys = compiled.keys
         # Cheap structural pass first; the path-building walk only runs on a hit.
         if keys is not None and type(value) is dict and value and not _all_planned(keys, value):
             self._unplanned(compiled, keys, value, [compiled.member], out)
+
+    def _tree(self, compiled: CompiledRule, member: bool) -> Node:
+        key = (id(compiled), member)
+        tree = self._trees.get(key)
+        if tree is None:
+            # Two threads may both build it; either result is the same, and the store atomic.
+            tree = self._trees[key] = explain_tree(compiled, member=member)
+        return tree
 
     def _unplanned(
         self,
