@@ -78,6 +78,12 @@ class Node:
         for error in self.validator.iter_errors(value):
             out.extend(to_violations(error, common=common, prefix=path))
 
+    def explain(self, value: Any, path: tuple[str | int, ...], out: list[Violation],
+                common: bool) -> None:
+        """Like :meth:`collect`, for a value that may be valid."""
+        if not self.validator.is_valid(value):
+            self.collect(value, path, out, common)
+
 
 class _Keyword:
     """One leaf keyword with its own validator and the ``as_dict()`` details it reports.
@@ -150,6 +156,14 @@ class _Object(Node):
         self.properties = properties
         #: "x is required" violations by (path, name, common), cached as for _Keyword.
         self.missing: dict[tuple[Any, ...], list[Violation]] = {}
+
+    def explain(self, value: Any, path: tuple[str | int, ...], out: list[Violation],
+                common: bool) -> None:
+        # For an object, collect checks every part itself: no need to validate it whole first.
+        if isinstance(value, dict):
+            self.collect(value, path, out, common)
+        else:
+            super().explain(value, path, out, common)
 
     def collect(self, value: Any, path: tuple[str | int, ...], out: list[Violation],
                 common: bool) -> None:

@@ -170,7 +170,14 @@ class PlanValidator:
         value = payload.get(compiled.member) if compiled.member else None
         member_validator = compiled.member_validator
         if member_validator is not None and type(value) is dict:
-            if not member_validator.is_valid(value):
+            strict = compiled.strict_validator
+            if strict is not None:
+                if strict.is_valid(value):
+                    return  # the common case: valid, and nothing unplanned
+                # Something failed, schema or names: the tree checks each part itself, so
+                # re-running member_validator first would only repeat work.
+                self._tree(compiled, True).explain(value, (compiled.member,), out, common)
+            elif not member_validator.is_valid(value):
                 self._tree(compiled, True).collect(value, (compiled.member,), out, common)
         elif not compiled.validator.is_valid(payload):
             self._tree(compiled, False).collect(payload, (), out, common)

@@ -158,3 +158,19 @@ def test_validator_uses_trees_and_agrees(tmp_path: Path) -> None:
     assert compiled is not None
     assert violations == _slow(compiled, payload["properties"], member=True, common=False)
     assert validator.validate(payload) == (status, violations)  # cached violations: same again
+
+
+@pytest.mark.parametrize(("label", "compiled"), _ALL, ids=[label for label, _ in _ALL])
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_strict_validator_only_accepts_valid_and_planned(
+    label: str, compiled: CompiledRule, data: st.DataObject
+) -> None:
+    from inspector.core.plan.validator import _all_planned
+
+    if compiled.strict_validator is None:
+        return
+    value = _values(compiled.rule.member_schema(), data)
+    if isinstance(value, dict) and compiled.strict_validator.is_valid(value):
+        assert compiled.member_validator.is_valid(value), label
+        assert compiled.keys is None or _all_planned(compiled.keys, value), label
