@@ -33,7 +33,7 @@ from inspector.core.plan.errors import PlanError
 from inspector.core.plan.rules import Rule, RuleType, TrackingPlan
 
 __all__ = ["CompiledRule", "KeyTree", "compile_plan", "compile_rule", "explain_tree",
-           "find_lookaround"]
+           "find_lookaround", "names_validator"]
 
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
@@ -181,6 +181,35 @@ def explain_tree(compiled: CompiledRule, *, member: bool) -> explain.Node:
     except Exception:  # a part that will not compile alone: name errors the slow way
         tree = None
     return tree if tree is not None else explain.Node(validator)
+
+
+def names_validator(compiled: CompiledRule) -> Any:
+    """A validator that passes exactly when ``compiled.keys`` finds nothing unplanned.
+
+    Used once ``strict_validator`` has failed (rare): asking jsonschema_rs whether any name is
+    unplanned is cheaper than :func:`~inspector.core.plan.validator._all_planned`'s Python walk
+    over the event. Built on demand, like the explain trees, so it costs nothing at load time.
+    None when the rule checks no names.
+    """
+    if compiled.keys is None:
+        return None
+    cls = _validator_class(compiled.rule.schema)
+    return cls(_names_schema(compiled.keys), validate_formats=False, offline=True)
+
+
+def _names_schema(tree: KeyTree) -> dict[str, Any]:
+    # additionalProperties and items only constrain objects and arrays, as _all_planned only
+    # looks into dicts and lists: scalars and nulls pass both.
+    schema: dict[str, Any] = {}
+    if tree.planned is not None:
+        schema["properties"] = {
+            name: _names_schema(tree.children[name]) if name in tree.children else {}
+            for name in tree.planned
+        }
+        schema["additionalProperties"] = False
+    if tree.items is not None:
+        schema["items"] = _names_schema(tree.items)
+    return schema
 
 
 _ROOT_ONLY = frozenset({"$schema", "type", "properties", "required", "description", "title",

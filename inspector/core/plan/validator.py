@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from inspector.core.model import Severity, Status, Violation, ViolationKind
-from inspector.core.plan.compile import CompiledRule, KeyTree, explain_tree
+from inspector.core.plan.compile import CompiledRule, KeyTree, explain_tree, names_validator
 from inspector.core.plan.explain import Node
 from inspector.core.plan.messages import field_path, json_type
 from inspector.core.plan.rules import CALL_TYPES, RuleType, TrackingPlan
@@ -22,6 +22,7 @@ from inspector.core.plan.suggest import Suggester
 __all__ = ["PlanValidator"]
 
 _CALLS = {rule_type: call for call, rule_type in CALL_TYPES.items()}
+_UNPLANNED_CACHE_SIZE = 8192
 
 _log = logging.getLogger(__name__)
 
@@ -57,8 +58,14 @@ class PlanValidator:
                 self._tables[_CALLS[rule_type]][key] = entry
         self._events = Suggester(plan.track_keys())
         self._members: dict[int, Suggester] = {}
+        #: Suggesters for nested levels' names by id(KeyTree), built on first use.
+        self._nested: dict[int, Suggester] = {}
+        #: Unplanned-property violations by (id(KeyTree), path, planned names present).
+        self._unplanned_cache: dict[tuple[Any, ...], Violation] = {}
         #: explain trees by (id(compiled rule), member?): built on a rule's first failure.
         self._trees: dict[tuple[int, bool], Node] = {}
+        #: compile.names_validator by id(compiled rule), built on a rule's first failure.
+        self._name_checks: dict[int, Any] = {}
         settings = plan.settings
         self._event_severity = (
             Severity.WARNING if settings.allow_unplanned_track_events else Severity.ERROR
@@ -169,6 +176,7 @@ class PlanValidator:
             return
         value = payload.get(compiled.member) if compiled.member else None
         member_validator = compiled.member_validator
+        keys = compiled.keys
         if member_validator is not None and type(value) is dict:
             strict = compiled.strict_validator
             if strict is not None:
@@ -177,14 +185,22 @@ class PlanValidator:
                 # Something failed, schema or names: the tree checks each part itself, so
                 # re-running member_validator first would only repeat work.
                 self._tree(compiled, True).explain(value, (compiled.member,), out, common)
-            elif not member_validator.is_valid(value):
+                if keys is not None and value and not self._names(compiled).is_valid(value):
+                    self._unplanned(compiled, keys, value, [compiled.member], out)
+                return
+            if not member_validator.is_valid(value):
                 self._tree(compiled, True).collect(value, (compiled.member,), out, common)
         elif not compiled.validator.is_valid(payload):
             self._tree(compiled, False).collect(payload, (), out, common)
-        keys = compiled.keys
         # Cheap structural pass first; the path-building walk only runs on a hit.
         if keys is not None and type(value) is dict and value and not _all_planned(keys, value):
             self._unplanned(compiled, keys, value, [compiled.member], out)
+
+    def _names(self, compiled: CompiledRule) -> Any:
+        found = self._name_checks.get(id(compiled))
+        if found is None:
+            found = self._name_checks[id(compiled)] = names_validator(compiled)
+        return found
 
     def _tree(self, compiled: CompiledRule, member: bool) -> Node:
         key = (id(compiled), member)
@@ -205,9 +221,24 @@ class PlanValidator:
         if isinstance(value, dict):
             planned = tree.planned
             if planned is not None:
+                excluded: frozenset[str] | None = None
                 for key in value:
                     if key not in planned:
-                        out.append(self._unplanned_member(compiled, tree, value, [*path, key]))
+                        if excluded is None:
+                            excluded = planned.intersection(value)
+                        # The violation depends only on the level, the path and which planned
+                        # names are present (the suggestion never offers one of those), and it
+                        # is frozen: build it once. Building it (path, message, suggestion,
+                        # dataclass) cost ~6 µs, paid again for every unplanned key of every
+                        # event of a plan that lags behind its senders.
+                        cache_key = (id(tree), (*path, key), excluded)
+                        found = self._unplanned_cache.get(cache_key)
+                        if found is None:
+                            found = self._unplanned_member(compiled, tree, value, [*path, key])
+                            if len(self._unplanned_cache) >= _UNPLANNED_CACHE_SIZE:
+                                self._unplanned_cache.clear()
+                            self._unplanned_cache[cache_key] = found
+                        out.append(found)
             for name, child in tree.children.items():
                 if name in value:
                     self._unplanned(compiled, child, value[name], [*path, name], out)
@@ -230,7 +261,7 @@ class PlanValidator:
                 present = value.keys() & (tree.planned or frozenset())
                 suggestion = suggester.suggest(name, exclude=present)
         elif tree.planned:
-            suggestion = Suggester(tree.planned).suggest(name, exclude=value.keys())
+            suggestion = self._nested_suggester(tree).suggest(name, exclude=value.keys())
         noun = "trait" if is_trait else "property"
         message = f"{field} is not in the tracking plan (unplanned {noun})"
         if suggestion is not None:
@@ -242,6 +273,14 @@ class PlanValidator:
             severity=Severity.WARNING if allowed else Severity.ERROR,
             suggestion=suggestion,
         )
+
+    def _nested_suggester(self, tree: KeyTree) -> Suggester:
+        # One per nested level, kept (with its cache): building one per unplanned key re-split
+        # every planned name into words each time.
+        found = self._nested.get(id(tree))
+        if found is None:
+            found = self._nested[id(tree)] = Suggester(tree.planned or ())
+        return found
 
     def _unplanned_event(self, event: str) -> Violation:
         suggestion = self._events.suggest(event)

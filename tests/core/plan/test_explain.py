@@ -174,3 +174,19 @@ def test_strict_validator_only_accepts_valid_and_planned(
     if isinstance(value, dict) and compiled.strict_validator.is_valid(value):
         assert compiled.member_validator.is_valid(value), label
         assert compiled.keys is None or _all_planned(compiled.keys, value), label
+
+
+@pytest.mark.parametrize(("label", "compiled"), _ALL, ids=[label for label, _ in _ALL])
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_names_validator_agrees_with_all_planned(
+    label: str, compiled: CompiledRule, data: st.DataObject
+) -> None:
+    from inspector.core.plan.compile import names_validator
+    from inspector.core.plan.validator import _all_planned
+
+    names = names_validator(compiled)
+    if names is None or compiled.keys is None:
+        return
+    value = _values(compiled.rule.member_schema(), data)
+    assert names.is_valid(value) == _all_planned(compiled.keys, value), label
