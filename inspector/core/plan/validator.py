@@ -60,8 +60,8 @@ class PlanValidator:
         self._members: dict[int, Suggester] = {}
         #: Suggesters for nested levels' names by id(KeyTree), built on first use.
         self._nested: dict[int, Suggester] = {}
-        #: Unplanned-property violations by (id(KeyTree), path, planned names present).
-        self._unplanned_cache: dict[tuple[Any, ...], Violation] = {}
+        #: A level's unplanned-name violations by (id(KeyTree), path, the level's names).
+        self._unplanned_cache: dict[tuple[Any, ...], list[Violation]] = {}
         #: explain trees by (id(compiled rule), member?): built on a rule's first failure.
         self._trees: dict[tuple[int, bool], Node] = {}
         #: compile.names_validator by id(compiled rule), built on a rule's first failure.
@@ -182,11 +182,19 @@ class PlanValidator:
             if strict is not None:
                 if strict.is_valid(value):
                     return  # the common case: valid, and nothing unplanned
-                # Something failed, schema or names: the tree checks each part itself, so
-                # re-running member_validator first would only repeat work.
-                self._tree(compiled, True).explain(value, (compiled.member,), out, common)
+                # Something failed, schema or names. Names first (one cheap is_valid): when
+                # some are unplanned (a plan lagging behind its senders: every event), one
+                # member_validator call tells whether the schema passes too, instead of the
+                # tree's is_valid per property.
+                tree = self._tree(compiled, True)
                 if keys is not None and value and not self._names(compiled).is_valid(value):
-                    self._unplanned(compiled, keys, value, [compiled.member], out)
+                    if not member_validator.is_valid(value):
+                        tree.collect(value, (compiled.member,), out, common)
+                    self._unplanned(compiled, keys, value, (compiled.member,), out)
+                else:
+                    # The schema failed: the tree checks each part itself, so running
+                    # member_validator first would only repeat work.
+                    tree.explain(value, (compiled.member,), out, common)
                 return
             if not member_validator.is_valid(value):
                 self._tree(compiled, True).collect(value, (compiled.member,), out, common)
@@ -194,7 +202,7 @@ class PlanValidator:
             self._tree(compiled, False).collect(payload, (), out, common)
         # Cheap structural pass first; the path-building walk only runs on a hit.
         if keys is not None and type(value) is dict and value and not _all_planned(keys, value):
-            self._unplanned(compiled, keys, value, [compiled.member], out)
+            self._unplanned(compiled, keys, value, (compiled.member,), out)
 
     def _names(self, compiled: CompiledRule) -> Any:
         found = self._name_checks.get(id(compiled))
@@ -215,36 +223,36 @@ class PlanValidator:
         compiled: CompiledRule,
         tree: KeyTree,
         value: Any,
-        path: list[str | int],
+        path: tuple[str | int, ...],
         out: list[Violation],
     ) -> None:
         if isinstance(value, dict):
             planned = tree.planned
-            if planned is not None:
-                excluded: frozenset[str] | None = None
-                for key in value:
-                    if key not in planned:
-                        if excluded is None:
-                            excluded = planned.intersection(value)
-                        # The violation depends only on the level, the path and which planned
-                        # names are present (the suggestion never offers one of those), and it
-                        # is frozen: build it once. Building it (path, message, suggestion,
-                        # dataclass) cost ~6 µs, paid again for every unplanned key of every
-                        # event of a plan that lags behind its senders.
-                        cache_key = (id(tree), (*path, key), excluded)
-                        found = self._unplanned_cache.get(cache_key)
-                        if found is None:
-                            found = self._unplanned_member(compiled, tree, value, [*path, key])
-                            if len(self._unplanned_cache) >= _UNPLANNED_CACHE_SIZE:
-                                self._unplanned_cache.clear()
-                            self._unplanned_cache[cache_key] = found
-                        out.append(found)
+            if planned is not None and not value.keys() <= planned:
+                # What this level reports depends only on the level, the path and the event's
+                # names there, in order (the message holds the path; the suggestion skips the
+                # planned names present), and violations are frozen: build them once. Building
+                # them (path, message, suggestion, dataclass) cost ~6 µs per unplanned key,
+                # paid for every event of a plan that lags behind its senders.
+                cache_key = (id(tree), path, tuple(value))
+                found = self._unplanned_cache.get(cache_key)
+                if found is None:
+                    found = [
+                        self._unplanned_member(compiled, tree, value, [*path, key])
+                        for key in value
+                        if key not in planned
+                    ]
+                    if len(self._unplanned_cache) >= _UNPLANNED_CACHE_SIZE:
+                        self._unplanned_cache.clear()
+                    self._unplanned_cache[cache_key] = found
+                out.extend(found)
             for name, child in tree.children.items():
                 if name in value:
-                    self._unplanned(compiled, child, value[name], [*path, name], out)
+                    self._unplanned(compiled, child, value[name], (*path, name), out)
         elif isinstance(value, list) and tree.items is not None:
+            items = tree.items
             for index, item in enumerate(value):
-                self._unplanned(compiled, tree.items, item, [*path, index], out)
+                self._unplanned(compiled, items, item, (*path, index), out)
 
     def _unplanned_member(
         self, compiled: CompiledRule, tree: KeyTree, value: dict[str, Any], path: list[str | int]
