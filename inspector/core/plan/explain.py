@@ -146,7 +146,7 @@ class _Leaf(Node):
 class _Object(Node):
     """``type: object`` (or no type) with ``required`` and ``properties``."""
 
-    __slots__ = ("missing", "properties", "required", "type")
+    __slots__ = ("gates", "missing", "properties", "required", "type")
 
     def __init__(self, validator: Any, type_: _Keyword | None, required: tuple[str, ...],
                  properties: dict[str, Node]) -> None:
@@ -154,6 +154,14 @@ class _Object(Node):
         self.type = type_
         self.required = required
         self.properties = properties
+        #: Per property: its validator's bound ``is_valid``, its node, and the one Python type
+        #: that certainly passes it (a lone ``type: string``/``boolean``/``null``), or None.
+        #: Checking every property of a failing object is most of the cost of naming its
+        #: violations, and most properties pass: these skip the call where Python can tell.
+        self.gates = {
+            name: (node.validator.is_valid, node, _certainly_valid(node))
+            for name, node in properties.items()
+        }
         #: "x is required" violations by (path, name, common), cached as for _Keyword.
         self.missing: dict[tuple[Any, ...], list[Violation]] = {}
 
@@ -184,11 +192,13 @@ class _Object(Node):
                     if len(self.missing) < _CACHE_SIZE:
                         self.missing[key] = found
                 out.extend(found)
-        properties = self.properties
+        gates = self.gates
         for key, sub in value.items():
-            node = properties.get(key)
-            if node is not None and not node.validator.is_valid(sub):
-                node.collect(sub, (*path, key), out, common)
+            gate = gates.get(key)
+            if gate is not None:
+                is_valid, node, certain = gate
+                if type(sub) is not certain and not is_valid(sub):
+                    node.collect(sub, (*path, key), out, common)
 
 
 class _Array(Node):
@@ -265,6 +275,23 @@ def _node(schema: Any, cls: Any, validator: Any = None) -> Node:
             _node(schema["items"], cls),
         )
     return Node(validator)
+
+
+_CERTAIN = {"string": str, "boolean": bool, "null": type(None)}
+
+
+def _certainly_valid(node: Node) -> type | None:
+    """The Python type whose values always pass ``node`` (``type: string`` alone: str), if any.
+
+    Only where jsonschema_rs's answer is certain: not numbers (``inf`` becomes null on the way
+    into jsonschema_rs; integers depend on the draft and on size).
+    """
+    if isinstance(node, _Leaf) and len(node.keywords) == 1:
+        keyword = node.keywords[0]
+        types = keyword.details.get("types") if keyword.name == "type" else None
+        if types is not None and len(types) == 1:
+            return _CERTAIN.get(types[0])
+    return None
 
 
 def _allows(type_: Any, name: str) -> bool:
