@@ -23,6 +23,11 @@ __all__ = ["PlanValidator"]
 
 _CALLS = {rule_type: call for call, rule_type in CALL_TYPES.items()}
 _UNPLANNED_CACHE_SIZE = 8192
+# Module globals: reading an enum member off its class runs the enum metaclass (~0.2 µs, a
+# noticeable share of a 3 µs event).
+_VALID = Status.VALID
+_INVALID = Status.INVALID
+_ERROR = Severity.ERROR
 
 _log = logging.getLogger(__name__)
 
@@ -116,7 +121,7 @@ class PlanValidator:
                 )
             ]
         violations: list[Violation] = []
-        status = Status.VALID
+        status = _VALID
         if self._common is not None:
             self._check(self._select(self._common, payload), payload, violations, common=True)
         call = payload.get("type")
@@ -142,10 +147,11 @@ class PlanValidator:
             elif call == "track" and isinstance(payload.get("event"), str):
                 status = Status.UNPLANNED
                 violations.insert(0, self._unplanned_event(payload["event"]))
-        if violations and status is Status.VALID and any(
-            v.severity is Severity.ERROR for v in violations
-        ):
-            status = Status.INVALID
+        if violations and status is _VALID:
+            for violation in violations:
+                if violation.severity is _ERROR:
+                    status = _INVALID
+                    break
         return status, violations
 
     @staticmethod
