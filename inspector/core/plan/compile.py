@@ -12,7 +12,14 @@ Three things happen per rule:
    assertions on and remote ``$ref`` retrieval off.
 
 It also precomputes :class:`KeyTree`, the declared property names used to report unplanned
-properties and traits. Decision: the top level of ``properties``/``traits`` is always checked (a
+properties and traits, and, for the usual rule (one that constrains only ``properties`` or
+``traits``), a validator of that sub-object alone plus a *strict* one that also rejects
+unplanned names, so that a valid event costs one ``is_valid`` (see the validator module).
+The per-part validators that name a failing event's violations (:func:`explain_tree`) and the
+names-only validator (:func:`names_validator`) are built on a rule's first failure instead,
+keeping plan load time down.
+
+Decision: the top level of ``properties``/``traits`` is always checked (a
 planned event with no planned properties makes every sent property unplanned, as in Segment);
 nested objects are checked only where the schema lists their ``properties``. Wherever a schema
 sets ``additionalProperties`` or ``patternProperties`` the schema itself decides, and a
