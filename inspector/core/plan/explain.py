@@ -60,8 +60,10 @@ _REFERENCES = ('"$ref"', '"$id"', '"$anchor"', '"$recursiveRef"', '"$dynamicRef"
                '"$recursiveAnchor"', '"$dynamicAnchor"')
 #: One value of each JSON type, to learn the order jsonschema_rs lists a union's types in.
 _PROBES: tuple[Any, ...] = (None, True, 1, 1.5, "s", [], {})
-#: Cached violation lists per keyword or per object node's ``required``.
-_CACHE_SIZE = 256
+#: Cached violation lists per keyword or per object node's ``required``. A keyword outside
+#: arrays has at most 7 entries (one per JSON type given); the rest of the room goes to the
+#: first array indices. Small, as a big plan has thousands of keywords.
+_CACHE_SIZE = 32
 
 
 class Node:
