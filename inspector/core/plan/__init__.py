@@ -4,6 +4,7 @@
     compile    clean and compile each rule's JSON Schema once
     validator  PlanValidator.validate(payload) -> (Status, [Violation])
     messages   jsonschema errors in Segment's kinds, fields and wording
+    explain    name a failing event's violations with small per-part validators (fast path)
     suggest    near-miss suggestions ("did you mean 'Order Completed'?")
     revalidate re-validate a stored session and report what changed
     fetch      download a plan from the Segment Public API (token in the OS keyring)

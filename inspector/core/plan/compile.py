@@ -12,7 +12,14 @@ Three things happen per rule:
    assertions on and remote ``$ref`` retrieval off.
 
 It also precomputes :class:`KeyTree`, the declared property names used to report unplanned
-properties and traits. Decision: the top level of ``properties``/``traits`` is always checked (a
+properties and traits, and, for the usual rule (one that constrains only ``properties`` or
+``traits``), a validator of that sub-object alone plus a *strict* one that also rejects
+unplanned names, so that a valid event costs one ``is_valid`` (see the validator module).
+The per-part validators that name a failing event's violations (:func:`explain_tree`) and the
+names-only validator (:func:`names_validator`) are built on a rule's first failure instead,
+keeping plan load time down.
+
+Decision: the top level of ``properties``/``traits`` is always checked (a
 planned event with no planned properties makes every sent property unplanned, as in Segment);
 nested objects are checked only where the schema lists their ``properties``. Wherever a schema
 sets ``additionalProperties`` or ``patternProperties`` the schema itself decides, and a
@@ -28,10 +35,12 @@ from typing import Any
 
 import jsonschema_rs
 
+from inspector.core.plan import explain
 from inspector.core.plan.errors import PlanError
 from inspector.core.plan.rules import Rule, RuleType, TrackingPlan
 
-__all__ = ["CompiledRule", "KeyTree", "compile_plan", "compile_rule", "find_lookaround"]
+__all__ = ["CompiledRule", "KeyTree", "compile_plan", "compile_rule", "explain_tree",
+           "find_lookaround", "names_validator"]
 
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
@@ -72,6 +81,12 @@ class CompiledRule:
     #: Set when the rule constrains nothing but ``properties``/``traits`` (the usual case):
     #: validating that sub-object alone is a third cheaper than walking the whole event.
     member_validator: Any = None
+    #: ``member_validator``'s schema plus ``additionalProperties: false`` wherever ``keys``
+    #: lists the planned names: passing it means "valid, and nothing unplanned", so the common
+    #: event costs one ``is_valid`` and no Python walk over its keys (that walk cost as much as
+    #: the validation). Failing it says nothing more: the caller then finds out what failed.
+    #: None where the two cannot be made to agree (see :func:`_strict`).
+    strict_validator: Any = None
 
 
 def compile_plan(plan: TrackingPlan) -> None:
@@ -98,17 +113,110 @@ def compile_rule(rule: Rule, *, source: str = "<memory>") -> CompiledRule:
         "traits" if rule.type in (RuleType.IDENTIFY, RuleType.GROUP) else "properties"
     )
     keys = None
-    member_validator = None
+    member_validator = strict_validator = None
     if member:
         member_schema = rule.member_schema()
         if member_schema is not None:
             keys = _key_tree(_clean(member_schema, rule, source, "#"), top=True)
         if _member_only(cleaned, member):
-            member_validator = validator_cls(
-                cleaned["properties"][member], validate_formats=True, offline=True
-            )
+            member_cleaned = cleaned["properties"][member]
+            member_validator = validator_cls(member_cleaned, validate_formats=True, offline=True)
+            if keys is None:
+                strict_validator = member_validator  # no unplanned-key check to fold in
+            else:
+                strict = _strict(member_cleaned, keys)
+                if strict is not None:
+                    strict_validator = validator_cls(strict, validate_formats=True, offline=True)
     return CompiledRule(rule=rule, validator=validator, member=member, keys=keys,
-                        member_validator=member_validator)
+                        member_validator=member_validator, strict_validator=strict_validator)
+
+
+def _strict(schema: Any, tree: KeyTree | None) -> Any:
+    """``schema`` with ``additionalProperties: false`` at every node ``tree`` checks names at.
+
+    Only adds constraints, so passing the result implies passing ``schema`` and
+    :func:`~inspector.core.plan.validator._all_planned`. None when a node's planned names do not
+    come from its own ``properties`` alone (``allOf``/``anyOf``/``oneOf`` contribute names that
+    ``additionalProperties`` does not see).
+    """
+    if tree is None or not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    properties = schema.get("properties")
+    if tree.planned is not None:
+        if any(name in schema for name in ("allOf", "anyOf", "oneOf")):
+            return None
+        if frozenset(properties if isinstance(properties, dict) else ()) != tree.planned:
+            return None
+        out["additionalProperties"] = False
+    if tree.children:
+        if not isinstance(properties, dict):
+            return None
+        strict_properties = {}
+        for name, sub in properties.items():
+            strict_sub = _strict(sub, tree.children.get(name))
+            if strict_sub is None:
+                return None
+            strict_properties[name] = strict_sub
+        out["properties"] = strict_properties
+    if tree.items is not None:
+        items = _strict(schema.get("items"), tree.items)
+        if not isinstance(items, dict):
+            return None
+        out["items"] = items
+    return out
+
+
+def explain_tree(compiled: CompiledRule, *, member: bool) -> explain.Node:
+    """The :mod:`~inspector.core.plan.explain` tree naming ``compiled``'s violations.
+
+    ``member``: for ``compiled.member_validator`` (the ``properties``/``traits`` object) rather
+    than the whole event. Built on demand (see the explain module): the schema is cleaned again
+    rather than kept from :func:`compile_rule`, so a loaded plan holds one copy of each schema.
+    """
+    rule = compiled.rule
+    cleaned = _clean(rule.schema, rule, "<memory>", "#")
+    cls = _validator_class(cleaned)
+    if member:
+        validator = compiled.member_validator
+        schema = cleaned["properties"][compiled.member]
+    else:
+        validator = compiled.validator
+        schema = cleaned
+    try:
+        tree = explain.build(schema, cls, validator)
+    except Exception:  # a part that will not compile alone: name errors the slow way
+        tree = None
+    return tree if tree is not None else explain.Node(validator)
+
+
+def names_validator(compiled: CompiledRule) -> Any:
+    """A validator that passes exactly when ``compiled.keys`` finds nothing unplanned.
+
+    Used once ``strict_validator`` has failed (rare): asking jsonschema_rs whether any name is
+    unplanned is cheaper than :func:`~inspector.core.plan.validator._all_planned`'s Python walk
+    over the event. Built on demand, like the explain trees, so it costs nothing at load time.
+    None when the rule checks no names.
+    """
+    if compiled.keys is None:
+        return None
+    cls = _validator_class(compiled.rule.schema)
+    return cls(_names_schema(compiled.keys), validate_formats=False, offline=True)
+
+
+def _names_schema(tree: KeyTree) -> dict[str, Any]:
+    # additionalProperties and items only constrain objects and arrays, as _all_planned only
+    # looks into dicts and lists: scalars and nulls pass both.
+    schema: dict[str, Any] = {}
+    if tree.planned is not None:
+        schema["properties"] = {
+            name: _names_schema(tree.children[name]) if name in tree.children else {}
+            for name in tree.planned
+        }
+        schema["additionalProperties"] = False
+    if tree.items is not None:
+        schema["items"] = _names_schema(tree.items)
+    return schema
 
 
 _ROOT_ONLY = frozenset({"$schema", "type", "properties", "required", "description", "title",

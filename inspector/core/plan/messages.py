@@ -14,7 +14,10 @@ import orjson
 
 from inspector.core.model import Severity, Violation, ViolationKind
 
-__all__ = ["field_path", "json_type", "to_violations"]
+__all__ = ["field_path", "json_type", "keyword_violations", "to_violations"]
+
+#: Marks "take the failing value from the jsonschema_rs error" in :func:`keyword_violations`.
+_FROM_ERROR: Any = object()
 
 _RANGE = {
     "minimum": "Must be greater than or equal to {limit}",
@@ -65,16 +68,35 @@ def json_type(value: Any) -> str:
 
 
 def to_violations(
-    error: Any, *, common: bool, prefix: tuple[str, ...] = ()
+    error: Any, *, common: bool, prefix: tuple[str | int, ...] = ()
 ) -> list[Violation]:
     """One jsonschema_rs ValidationError as Segment violations (usually one).
 
     ``prefix`` is prepended to the error's path when a sub-object was validated on its own.
     """
     error_kind = error.kind
-    name: str = error_kind.name
-    details: dict[str, Any] = error_kind.as_dict()
-    path = [*prefix, *error.instance_path]
+    return keyword_violations(
+        error_kind.name, error_kind.as_dict(), [*prefix, *error.instance_path],
+        common=common, error=error,
+    )
+
+
+def keyword_violations(
+    name: str,
+    details: dict[str, Any],
+    path: list[str | int],
+    *,
+    common: bool,
+    instance: Any = _FROM_ERROR,
+    error: Any = None,
+) -> list[Violation]:
+    """The violations for one failed keyword ``name`` at instance ``path``.
+
+    ``details`` has the shape of jsonschema_rs's ``ValidationErrorKind.as_dict()``. It exists
+    apart from :func:`to_violations` so that :mod:`inspector.core.plan.explain` can name a
+    failure from the schema alone, without paying for a jsonschema_rs error object; ``instance``
+    (the failing value) is then passed directly, and ``error`` is None.
+    """
     field = field_path(path)
     shown = field or "(root)"
     kind: str
@@ -99,8 +121,9 @@ def to_violations(
     elif name == "type":
         types = [str(t) for t in details.get("types") or []]
         expected = types[0] if len(types) == 1 else "[" + ",".join(types) + "]"
+        given = json_type(error.instance if instance is _FROM_ERROR else instance)
         kind = ViolationKind.INVALID_TYPE
-        message = f"Invalid type. Expected: {expected}, given: {json_type(error.instance)}"
+        message = f"Invalid type. Expected: {expected}, given: {given}"
     elif name == "pattern":
         kind = ViolationKind.DOES_NOT_MATCH_PATTERN
         message = f"Does not match pattern '{details.get('pattern')}'"
@@ -120,13 +143,17 @@ def to_violations(
         try:
             message = _RANGE[name].format(**values)
         except KeyError:
-            message = str(error.message)
+            message = _fallback(name, error)
     else:
         kind = ViolationKind.JSON_SCHEMA
-        message = _FIXED.get(name) or str(error.message)
+        message = _FIXED.get(name) or _fallback(name, error)
     if common:
         kind = ViolationKind.COMMON_JSON_SCHEMA
     return [Violation(kind=kind, field=field, message=message, severity=Severity.ERROR)]
+
+
+def _fallback(name: str, error: Any) -> str:
+    return str(error.message) if error is not None else f"Fails the {name!r} keyword"
 
 
 def _json(value: Any) -> str:
