@@ -260,6 +260,13 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+@functools.lru_cache(maxsize=4096)
+def _violation_json(violation: Violation) -> str:
+    """One violation as JSON. The validator hands out shared, immutable violations (the same
+    "Unplanned Property" for every event that carries that key), so most are cache hits."""
+    return orjson.dumps(violation.to_dict()).decode()
+
+
 @functools.lru_cache(maxsize=256)
 def _library_label(name: object, version: object) -> str | None:
     """``context.library`` as one label; few distinct values, so cached."""
@@ -303,7 +310,7 @@ def _row(
         status=str(status),
         violation_count=len(violations),
         violations_json=(
-            orjson.dumps([v.to_dict() for v in violations]).decode() if violations else "[]"
+            "[" + ",".join(_violation_json(v) for v in violations) + "]" if violations else "[]"
         ),
         payload_json=payload_json,
     )

@@ -131,7 +131,7 @@ def keyword_violations(
         allowed = ", ".join(_json(option) for option in details.get("options") or [])
         kind = ViolationKind.NOT_IN_ENUM
         message = f"{shown} must be one of the following: {allowed}"
-    elif name == "constant":
+    elif name in ("const", "constant"):  # jsonschema_rs 0.61 says "const"
         kind = ViolationKind.NOT_IN_ENUM
         message = f"{shown} does not match: {_json(details.get('expected_value'))}"
     elif name == "format":

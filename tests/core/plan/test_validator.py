@@ -277,3 +277,16 @@ def test_event_version_must_be_an_integer(validator: PlanValidator, value: Any) 
     payload["context"] = {"protocols": {"event_version": value}}
     # Not an integer: Segment falls back to the oldest version, which does not need currency.
     assert validator.validate(payload)[0] is Status.VALID
+
+
+def test_const_is_named_like_an_enum() -> None:
+    plan = TrackingPlan.from_data({"rules": [{
+        "type": "TRACK", "key": "Plan Chosen", "version": 1,
+        "jsonSchema": {"type": "object", "properties": {"properties": {
+            "type": "object", "properties": {"currency": {"const": "USD"}}}}},
+    }]})
+    status, violations = PlanValidator(plan).validate(
+        track("Plan Chosen", {"currency": "EUR"}))
+    assert status is Status.INVALID
+    assert _kinds(violations) == [
+        ("Not In Enum", "properties.currency", 'properties.currency does not match: "USD"')]
