@@ -21,6 +21,7 @@ import orjson
 from inspector.core.model import EventRecord, Status, Violation
 from inspector.core.store.connection import Database
 from inspector.core.store.query import EventQuery, QueryResult
+from inspector.core.store.search import drop_index
 
 __all__ = ["EventStore", "SessionInfo"]
 
@@ -141,9 +142,10 @@ class EventStore:
             raise ValueError(f"a session called {name!r} already exists") from error
 
     def delete_session(self, session_id: int) -> None:
-        """Delete a session with its requests and events."""
+        """Delete a session with its requests, events and search index."""
         with self._admin() as connection:
             connection.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+            drop_index(connection, session_id)
             connection.execute("DELETE FROM requests WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
@@ -169,8 +171,8 @@ class EventStore:
 
     def query_events(self, query: EventQuery, *, with_payload: bool = True) -> QueryResult:
         """One page of events matching ``query``, with the total count."""
-        where, params = query.where_clause()
         connection = self._reader()
+        where, params = query.where_clause(connection)
         total = connection.execute(
             f"SELECT count(*) FROM events e WHERE {where}", params
         ).fetchone()[0]
@@ -224,8 +226,8 @@ class EventStore:
 
     def summary(self, session_id: int | None = None) -> dict[str, Any]:
         """Counts by status, type, event name and violation kind."""
-        where, params = EventQuery(session_id=session_id).where_clause()
         connection = self._reader()
+        where, params = EventQuery(session_id=session_id).where_clause(connection)
 
         def counts(column: str) -> dict[str, int]:
             rows = connection.execute(

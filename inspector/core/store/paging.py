@@ -44,9 +44,10 @@ _ROW_SQL = (
 
 def page_events(store: EventStore, query: EventQuery) -> list[EventRow]:
     """Up to ``query.limit`` rows after ``query.since_id`` in ``query.order``; no count."""
-    where, params = query.where_clause()
+    connection = store._reader()
+    where, params = query.where_clause(connection)
     direction = "DESC" if query.order == "desc" else "ASC"
-    rows = store._reader().execute(
+    rows = connection.execute(
         f"{_ROW_SQL} WHERE {where} ORDER BY e.id {direction} LIMIT ? OFFSET ?",
         [*params, query.limit, query.offset],
     )
@@ -55,8 +56,9 @@ def page_events(store: EventStore, query: EventQuery) -> list[EventRow]:
 
 def count_events(store: EventStore, query: EventQuery) -> int:
     """How many events match ``query`` (ignoring its limit and offset)."""
-    where, params = query.where_clause()
-    row = store._reader().execute(f"SELECT count(*) FROM events e WHERE {where}", params)
+    connection = store._reader()
+    where, params = query.where_clause(connection)
+    row = connection.execute(f"SELECT count(*) FROM events e WHERE {where}", params)
     count: int = row.fetchone()[0]
     return count
 

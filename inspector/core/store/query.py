@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.core.model import EventRecord
+from inspector.core.store.search import text_clause
 
 __all__ = ["EventQuery", "QueryResult"]
 
@@ -37,8 +39,14 @@ class EventQuery(BaseModel):
     offset: int = Field(default=0, ge=0)
     order: Literal["asc", "desc"] = "asc"
 
-    def where_clause(self) -> tuple[str, list[Any]]:
-        """SQL ``WHERE`` text and parameters for this filter (always parameterised)."""
+    def where_clause(
+        self, connection: sqlite3.Connection | None = None
+    ) -> tuple[str, list[Any]]:
+        """SQL ``WHERE`` text and parameters for this filter (always parameterised).
+
+        Given the ``connection`` the statement will run on, ``q`` is answered from the search
+        index where it can be (same answers, see :mod:`inspector.core.store.search`).
+        """
         clauses: list[str] = []
         params: list[Any] = []
 
@@ -66,9 +74,9 @@ class EventQuery(BaseModel):
             )
             params.append(self.violation_kind)
         if self.q:
-            # instr() on lower() is a plain substring test: no LIKE wildcards to escape.
-            clauses.append("instr(lower(e.payload), ?) > 0")
-            params.append(self.q.lower())
+            clause, values = text_clause(connection, self.q, self.session_id)
+            clauses.append(clause)
+            params.extend(values)
         if self.since is not None:
             clauses.append("e.received_at >= ?")
             params.append(self.since)

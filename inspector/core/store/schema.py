@@ -133,7 +133,20 @@ CREATE TABLE replay_results (
 CREATE INDEX replay_results_status ON replay_results(run_id, status, seq);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Free-text search. The FTS5 tables themselves (one per session, ``events_fts_<session id>``) are
+# created by the background indexer (:mod:`inspector.core.store.search`) as it reaches each
+# session, so this step is instant even on a big database: an upgraded file starts with nothing
+# indexed, searches scan until the indexer has caught up, and their answers never change.
+_V3 = """
+-- Every event with id <= indexed_upto is in its session's FTS table; above it, searches scan.
+CREATE TABLE search_index_state (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    indexed_upto    INTEGER NOT NULL
+);
+INSERT INTO search_index_state(id, indexed_upto) VALUES (1, 0);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

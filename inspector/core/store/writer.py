@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.core.store.connection import open_connection
+from inspector.core.store.search import SearchIndexer
 
 __all__ = ["CommittedEvent", "GroupCommitWriter", "PendingEvent", "PendingRequest"]
 
@@ -33,6 +34,10 @@ _MAX_GROUP = 2000
 #: Fault injection for durability tests: pretend every commit takes this long (a slow disk),
 #: which widens the window in which an early acknowledgement would lose data.
 _SLOW_COMMIT_SECONDS = float(os.environ.get("INSPECTOR_SLOW_COMMIT_SECONDS", "0") or 0)
+
+#: ``INSPECTOR_SEARCH_INDEX=0`` runs capture without the background search indexer (searches
+#: then scan; their answers are the same).
+_SEARCH_INDEX = os.environ.get("INSPECTOR_SEARCH_INDEX", "1") != "0"
 
 
 @dataclass(slots=True)
@@ -104,9 +109,15 @@ class GroupCommitWriter:
 
     Listeners added with :meth:`add_listener` are called on the writer thread right after each
     commit, before any handler is woken: they must be cheap and thread-safe (append to a queue).
+
+    Unless ``search_index`` is off, a :class:`~inspector.core.store.search.SearchIndexer` runs
+    beside the writer (as :attr:`indexer`) and is nudged after each commit; the commit itself
+    does no indexing work.
     """
 
-    def __init__(self, path: Path | str, *, durable: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, *, durable: bool = False, search_index: bool | None = None
+    ) -> None:
         self._path = Path(path)
         self._durable = durable
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -116,6 +127,8 @@ class GroupCommitWriter:
         self._startup_error: BaseException | None = None
         self.commits = 0
         self.requests_written = 0
+        enabled = _SEARCH_INDEX if search_index is None else search_index
+        self.indexer: SearchIndexer | None = SearchIndexer(self._path) if enabled else None
 
     def start(self) -> None:
         """Open the connection on the writer thread and start taking jobs."""
@@ -179,6 +192,8 @@ class GroupCommitWriter:
             return
         checkpointer = _Checkpointer(self._path)
         checkpointer.start()
+        if self.indexer is not None:
+            self.indexer.start()
         self._ready.set()
         stopping = False
         while not stopping:
@@ -199,6 +214,10 @@ class GroupCommitWriter:
             if jobs:
                 self._commit(connection, jobs)
                 checkpointer.nudge()
+                if self.indexer is not None:
+                    self.indexer.nudge()
+        if self.indexer is not None:
+            self.indexer.stop()
         checkpointer.stop()
         # Leave a small WAL behind: a clean stop folds everything into the database file.
         with contextlib.suppress(sqlite3.Error):
