@@ -20,7 +20,7 @@ import orjson
 
 from inspector.core.model import EventRecord, Status, Violation
 from inspector.core.store.connection import Database
-from inspector.core.store.query import EventQuery, QueryResult
+from inspector.core.store.query import EventQuery, QueryResult, union_count, union_select
 from inspector.core.store.search import drop_index
 
 __all__ = ["EventStore", "SessionInfo"]
@@ -173,15 +173,15 @@ class EventStore:
         """One page of events matching ``query``, with the total count."""
         connection = self._reader()
         where, params = query.where_clause(connection)
-        total = connection.execute(
-            f"SELECT count(*) FROM events e WHERE {where}", params
-        ).fetchone()[0]
+        total = connection.execute(*union_count(where, params)).fetchone()[0]
         direction = "DESC" if query.order == "desc" else "ASC"
         payload_column = ", e.payload" if with_payload else ""
+        select, select_params = union_select(
+            f"SELECT {_EVENT_COLUMNS}{payload_column} {_EVENT_JOINS}", where, params
+        )
         rows = connection.execute(
-            f"SELECT {_EVENT_COLUMNS}{payload_column} {_EVENT_JOINS} WHERE {where} "
-            f"ORDER BY e.id {direction} LIMIT ? OFFSET ?",
-            [*params, query.limit, query.offset],
+            f"{select} ORDER BY 1 {direction} LIMIT ? OFFSET ?",
+            [*select_params, query.limit, query.offset],
         ).fetchall()
         return QueryResult(total=total, events=[_record(row, with_payload) for row in rows])
 
@@ -230,20 +230,24 @@ class EventStore:
         where, params = EventQuery(session_id=session_id).where_clause(connection)
 
         def counts(column: str) -> dict[str, int]:
+            select, select_params = union_select(f"SELECT {column} AS value FROM events e",
+                                                 where, params)
             rows = connection.execute(
-                f"SELECT {column}, count(*) FROM events e WHERE {where} GROUP BY {column} "
-                "ORDER BY count(*) DESC",
-                params,
+                f"SELECT value, count(*) FROM ({select}) GROUP BY value ORDER BY count(*) DESC",
+                select_params,
             )
             return {str(key) if key is not None else "": count for key, count in rows}
 
+        # Only events with violations (violation_count > 0) can contribute a kind.
+        select, select_params = union_select(
+            "SELECT e.violations AS violations FROM events e", f"({where}) AND "
+            "e.violation_count > 0", params)
         kinds = connection.execute(
             "SELECT json_extract(v.value, '$.kind'), count(*) "
-            f"FROM events e, json_each(e.violations) v WHERE {where} "
-            "GROUP BY 1 ORDER BY 2 DESC",
-            params,
+            f"FROM ({select}) f, json_each(f.violations) v GROUP BY 1 ORDER BY 2 DESC",
+            select_params,
         )
-        total = connection.execute(f"SELECT count(*) FROM events e WHERE {where}", params)
+        total = connection.execute(*union_count(where, params))
         return {
             "total": total.fetchone()[0],
             "by_status": counts("e.status"),

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import orjson
 
 from inspector.core.store.database import EventStore
-from inspector.core.store.query import EventQuery
+from inspector.core.store.query import EventQuery, union_count, union_select
 from inspector.core.store.writer import CommittedEvent
 
 __all__ = ["EventRow", "count_events", "distinct_values", "event_stats", "matches", "page_events",
@@ -47,9 +47,10 @@ def page_events(store: EventStore, query: EventQuery) -> list[EventRow]:
     connection = store._reader()
     where, params = query.where_clause(connection)
     direction = "DESC" if query.order == "desc" else "ASC"
+    select, select_params = union_select(_ROW_SQL, where, params)
     rows = connection.execute(
-        f"{_ROW_SQL} WHERE {where} ORDER BY e.id {direction} LIMIT ? OFFSET ?",
-        [*params, query.limit, query.offset],
+        f"{select} ORDER BY 1 {direction} LIMIT ? OFFSET ?",
+        [*select_params, query.limit, query.offset],
     )
     return [EventRow(*row) for row in rows]
 
@@ -58,7 +59,7 @@ def count_events(store: EventStore, query: EventQuery) -> int:
     """How many events match ``query`` (ignoring its limit and offset)."""
     connection = store._reader()
     where, params = query.where_clause(connection)
-    row = connection.execute(f"SELECT count(*) FROM events e WHERE {where}", params)
+    row = connection.execute(*union_count(where, params))
     count: int = row.fetchone()[0]
     return count
 
@@ -99,10 +100,11 @@ def matches(query: EventQuery, event: CommittedEvent) -> bool:
 def event_stats(store: EventStore, session_id: int | None) -> dict[str, tuple[int, int]]:
     """Per track-event name: how many were seen and how many were invalid or malformed."""
     where, params = EventQuery(session_id=session_id, type="track").where_clause()
+    select, select_params = union_select(
+        "SELECT e.name AS name, e.status IN ('invalid', 'malformed') AS bad FROM events e",
+        f"({where}) AND e.name IS NOT NULL", params)
     rows = store._reader().execute(
-        "SELECT e.name, count(*), sum(e.status IN ('invalid', 'malformed')) "
-        f"FROM events e WHERE {where} AND e.name IS NOT NULL GROUP BY e.name",
-        params,
+        f"SELECT name, count(*), sum(bad) FROM ({select}) GROUP BY name", select_params
     )
     return {name: (seen, violated or 0) for name, seen, violated in rows}
 
@@ -112,10 +114,11 @@ def distinct_values(store: EventStore, column: str, session_id: int | None) -> l
     if column not in ("name", "write_key", "type"):
         raise ValueError(f"not a distinct-able column: {column}")
     where, params = EventQuery(session_id=session_id).where_clause()
+    select, select_params = union_select(
+        f"SELECT e.{column} AS value FROM events e", f"({where}) AND e.{column} IS NOT NULL",
+        params)
     rows = store._reader().execute(
-        f"SELECT DISTINCT e.{column} FROM events e WHERE {where} AND e.{column} IS NOT NULL "
-        f"ORDER BY 1",
-        params,
+        f"SELECT DISTINCT value FROM ({select}) ORDER BY 1", select_params
     )
     return [row[0] for row in rows]
 
@@ -123,7 +126,8 @@ def distinct_values(store: EventStore, column: str, session_id: int | None) -> l
 def status_counts(store: EventStore, session_id: int | None) -> dict[str, int]:
     """Events per status (answered from the ``(session_id, status)`` index alone)."""
     where, params = EventQuery(session_id=session_id).where_clause()
+    select, select_params = union_select("SELECT e.status AS status FROM events e", where, params)
     rows = store._reader().execute(
-        f"SELECT e.status, count(*) FROM events e WHERE {where} GROUP BY e.status", params
+        f"SELECT status, count(*) FROM ({select}) GROUP BY status", select_params
     )
     return {status: count for status, count in rows}

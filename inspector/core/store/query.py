@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from inspector.core.model import EventRecord
 from inspector.core.store.search import text_clause
 
-__all__ = ["EventQuery", "QueryResult"]
+__all__ = ["EventQuery", "QueryResult", "union_count", "union_select"]
 
 
 class EventQuery(BaseModel):
@@ -85,6 +86,30 @@ class EventQuery(BaseModel):
             params.append(self.since_id)
         where = " AND ".join(clauses) if clauses else "1"
         return where, params
+
+
+def union_select(select_from: str, where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``select_from WHERE where`` over every event, written so SQLite can use the indexes.
+
+    The secondary indexes are partial (``indexed = 1``: see schema step 4), and SQLite uses a
+    partial index only when the query names its condition; so the filter runs once over the
+    indexed rows and once over the (small, separately indexed) tail, joined by ``UNION ALL``.
+    An ``ORDER BY 1`` after it is answered by merging the two ordered halves.
+    """
+    return (
+        f"{select_from} WHERE e.indexed = 1 AND ({where}) "
+        f"UNION ALL {select_from} WHERE e.indexed = 0 AND ({where})",
+        [*params, *params],
+    )
+
+
+def union_count(where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``SELECT count(*)`` of the events matching ``where``, index-friendly like union_select."""
+    return (
+        f"SELECT (SELECT count(*) FROM events e WHERE e.indexed = 1 AND ({where})) + "
+        f"(SELECT count(*) FROM events e WHERE e.indexed = 0 AND ({where}))",
+        [*params, *params],
+    )
 
 
 @dataclass(slots=True)

@@ -146,7 +146,36 @@ CREATE TABLE search_index_state (
 INSERT INTO search_index_state(id, indexed_upto) VALUES (1, 0);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Deferred secondary indexing. Maintaining eight B-trees keyed on random values (messageIds,
+# anonymousIds) inside every capture commit more than halved the writer's rate. Now the secondary
+# indexes are partial, covering only rows with ``indexed = 1``; the writer inserts rows with
+# ``indexed = 0`` (two sequential, append-only tail indexes find them), and a background builder
+# (:mod:`inspector.core.store.indexing`) flips them to 1, which is when they enter the indexes.
+# Reads take the union of both parts (:func:`inspector.core.store.query.union_select`), so
+# answers never depend on how far the builder has got. Existing rows start indexed.
+_V4 = """
+ALTER TABLE events ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1;
+DROP INDEX events_received;
+DROP INDEX events_type;
+DROP INDEX events_name;
+DROP INDEX events_user;
+DROP INDEX events_anon;
+DROP INDEX events_message;
+DROP INDEX events_write_key;
+DROP INDEX events_status;
+CREATE INDEX events_received ON events(session_id, received_at) WHERE indexed = 1;
+CREATE INDEX events_type ON events(session_id, type) WHERE indexed = 1;
+CREATE INDEX events_name ON events(session_id, name) WHERE indexed = 1;
+CREATE INDEX events_user ON events(session_id, user_id) WHERE indexed = 1;
+CREATE INDEX events_anon ON events(session_id, anonymous_id) WHERE indexed = 1;
+CREATE INDEX events_message ON events(session_id, message_id) WHERE indexed = 1;
+CREATE INDEX events_write_key ON events(session_id, write_key) WHERE indexed = 1;
+CREATE INDEX events_status ON events(session_id, status) WHERE indexed = 1;
+CREATE INDEX events_tail ON events(session_id, id) WHERE indexed = 0;
+CREATE INDEX events_tail_by_id ON events(id) WHERE indexed = 0;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -29,12 +29,9 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-import threading
-import time
-from pathlib import Path
 from typing import Any
 
-from inspector.core.store.connection import open_connection
+from inspector.core.store.background import CatchUpWorker
 
 __all__ = [
     "INDEX_TABLE_PREFIX",
@@ -192,119 +189,21 @@ def index_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
     return int(count), int(last)
 
 
-class SearchIndexer:
+class SearchIndexer(CatchUpWorker):
     """Keeps the search index caught up with the events table, on its own thread.
 
     Runs beside :class:`~inspector.core.store.writer.GroupCommitWriter` (which owns one and
     calls :meth:`nudge` after each commit) the way the WAL checkpointer does. It yields to
-    capture entirely: a batch starts only once ``QUIET_SECONDS`` have passed without a commit,
-    and holds the write lock for about ``HOLD_SECONDS``. (Measured with bench/ingest.py on two
-    cores, indexing during capture, even a quarter of the time, cost capture a third of its
-    throughput: the trigram tokenizer competes for the CPU, not just for the lock.) Searches stay
-    exact meanwhile; they scan the tail that is not indexed yet.
+    capture entirely (``BUSY_SHARE = 0``): a batch starts only once ``QUIET_SECONDS`` have passed
+    without a commit. (Measured with bench/ingest.py on two cores, indexing during capture, even
+    a quarter of the time, cost capture a third of its throughput: the trigram tokenizer competes
+    for the CPU, not just for the lock.) Searches stay exact meanwhile; they scan the tail that
+    is not indexed yet.
     """
 
-    #: Aim for write transactions about this long.
-    HOLD_SECONDS = 0.05
-    #: Index only after this long without a commit.
-    QUIET_SECONDS = 0.25
-    #: First batch size, before the indexing rate of this machine is known.
-    START_BATCH = 64
-    MAX_BATCH = 5000
+    THREAD_NAME = "inspector-search-index"
+    BUSY_SHARE = 0.0
 
-    def __init__(self, path: Path | str) -> None:
-        self._path = Path(path)
-        self._wake = threading.Event()
-        self._committed = threading.Event()
-        self._stop = threading.Event()
-        self._progress = threading.Condition()
-        self._upto = 0
-        self._failed = False
-        self._thread = threading.Thread(target=self._run, name="inspector-search-index",
-                                        daemon=True)
-        self.batch = self.START_BATCH
-        self.indexed = 0
-
-    @property
-    def running(self) -> bool:
-        """Whether the indexer thread is alive."""
-        return self._thread.is_alive()
-
-    def start(self) -> None:
-        """Start the thread; it first indexes whatever is already waiting (an upgraded file)."""
-        self._wake.set()
-        self._thread.start()
-
-    def nudge(self) -> None:
-        """New events were committed."""
-        self._committed.set()
-        self._wake.set()
-
-    def stop(self) -> None:
-        """Stop after the current batch (the rest is indexed next time)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join()
-        with self._progress:
-            self._progress.notify_all()
-
-    def wait_until_indexed(self, event_id: int, timeout: float) -> bool:
-        """Block until every event up to ``event_id`` is indexed; ``False`` on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._progress:
-            while self._upto < event_id:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._stop.is_set() or self._failed:
-                    return False
-                self._wake.set()
-                self._progress.wait(remaining)
-            return True
-
-    def _run(self) -> None:
-        connection = open_connection(self._path)
-        try:
-            while True:
-                self._wake.wait()
-                if self._stop.is_set():
-                    break
-                self._wake.clear()
-                self._catch_up(connection)
-        except sqlite3.Error:
-            # No FTS5 in this SQLite build, or a broken file: searches keep working by scanning.
-            log.exception("search indexing stopped")
-            with self._progress:
-                self._failed = True
-                self._progress.notify_all()
-        finally:
-            connection.close()
-
-    def _catch_up(self, connection: sqlite3.Connection) -> None:
-        while self._wait_for_quiet():
-            started = time.monotonic()
-            try:
-                count, upto = index_batch(connection, self.batch)
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    raise
-                log.warning("search indexing postponed: %s", error)
-                return
-            took = time.monotonic() - started
-            with self._progress:
-                self._upto = upto
-                self._progress.notify_all()
-            if not count:
-                return
-            self.indexed += count
-            if count == self.batch:
-                # Size the next batch to hold the lock for about HOLD_SECONDS on this machine.
-                rate = count / max(took, 1e-4)
-                self.batch = max(16, min(self.MAX_BATCH, int(rate * self.HOLD_SECONDS)))
-
-    def _wait_for_quiet(self) -> bool:
-        """Wait until capture has been idle for QUIET_SECONDS; ``False`` when stopping."""
-        while self._committed.is_set():
-            self._committed.clear()
-            if self._stop.wait(self.QUIET_SECONDS):
-                return False
-        return not self._stop.is_set()
+    def do_batch(self, connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
+        """Index up to ``limit`` more events."""
+        return index_batch(connection, limit)

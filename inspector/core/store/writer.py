@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.core.store.connection import open_connection
+from inspector.core.store.indexing import IndexBuilder
 from inspector.core.store.search import SearchIndexer
 
 __all__ = ["CommittedEvent", "GroupCommitWriter", "PendingEvent", "PendingRequest"]
@@ -129,6 +130,8 @@ class GroupCommitWriter:
         self.requests_written = 0
         enabled = _SEARCH_INDEX if search_index is None else search_index
         self.indexer: SearchIndexer | None = SearchIndexer(self._path) if enabled else None
+        #: Adds committed events to the secondary indexes, after the commit.
+        self.index_builder = IndexBuilder(self._path)
 
     def start(self) -> None:
         """Open the connection on the writer thread and start taking jobs."""
@@ -192,6 +195,7 @@ class GroupCommitWriter:
             return
         checkpointer = _Checkpointer(self._path)
         checkpointer.start()
+        self.index_builder.start()
         if self.indexer is not None:
             self.indexer.start()
         self._ready.set()
@@ -214,10 +218,12 @@ class GroupCommitWriter:
             if jobs:
                 self._commit(connection, jobs)
                 checkpointer.nudge()
+                self.index_builder.nudge()
                 if self.indexer is not None:
                     self.indexer.nudge()
         if self.indexer is not None:
             self.indexer.stop()
+        self.index_builder.stop()
         checkpointer.stop()
         # Leave a small WAL behind: a clean stop folds everything into the database file.
         with contextlib.suppress(sqlite3.Error):
@@ -360,8 +366,9 @@ def _insert(
         return request_id, []
     connection.executemany(
         "INSERT INTO events(session_id, request_id, received_at, write_key, type, name, user_id, "
-        "anonymous_id, message_id, library, status, violation_count, violations, payload) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "anonymous_id, message_id, library, status, violation_count, violations, payload, "
+        # indexed = 0: the secondary indexes are built after the commit (store.indexing).
+        "indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
         [
             (
                 request.session_id,

@@ -1,0 +1,152 @@
+"""Catch-up work done beside the capture writer: building indexes after the fact.
+
+The writer commits what capture needs to be durable and nothing more; derived structures (the
+secondary indexes, the search index) are brought up to date by workers like these, which take
+the write lock in short batches and stand back while capture is busy. Reads never depend on how
+far a worker has got: they also look at the part it has not reached.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from inspector.core.store.connection import open_connection
+
+__all__ = ["CatchUpWorker"]
+
+log = logging.getLogger(__name__)
+
+
+class CatchUpWorker:
+    """A thread that repeats :meth:`do_batch` until there is nothing left to do.
+
+    The owner calls :meth:`nudge` after each commit. While commits keep coming, batches take at
+    most ``BUSY_SHARE`` of the time (0: none until capture has been quiet for
+    ``QUIET_SECONDS``); when capture is quiet, they run back to back. Each batch is sized to hold
+    the write lock for about ``HOLD_SECONDS`` on this machine.
+    """
+
+    THREAD_NAME = "inspector-catch-up"
+    #: Aim for write transactions about this long.
+    HOLD_SECONDS = 0.05
+    #: Capture counts as quiet after this long without a commit.
+    QUIET_SECONDS = 0.25
+    #: Share of the time batches may take while capture is busy.
+    BUSY_SHARE = 0.0
+    #: First batch size, before the rate of this machine is known.
+    START_BATCH = 64
+    MAX_BATCH = 5000
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = Path(path)
+        self._wake = threading.Event()
+        self._committed = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._upto = 0
+        self._failed = False
+        self._thread = threading.Thread(target=self._run, name=self.THREAD_NAME, daemon=True)
+        self.batch = self.START_BATCH
+        self.indexed = 0
+
+    def do_batch(self, connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
+        """Do up to ``limit`` units of work; returns how many were done and the id reached."""
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker thread is alive."""
+        return self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread; it first catches up with whatever is already waiting."""
+        self._wake.set()
+        self._thread.start()
+
+    def nudge(self) -> None:
+        """New events were committed."""
+        self._committed.set()
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop after the current batch (the rest is done next time)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        with self._progress:
+            self._progress.notify_all()
+
+    def wait_until_indexed(self, event_id: int, timeout: float) -> bool:
+        """Block until every event up to ``event_id`` is done; ``False`` on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            while self._upto < event_id:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stop.is_set() or self._failed:
+                    return False
+                self._wake.set()
+                self._progress.wait(remaining)
+            return True
+
+    def _run(self) -> None:
+        connection = open_connection(self._path)
+        try:
+            while True:
+                self._wake.wait()
+                if self._stop.is_set():
+                    break
+                self._wake.clear()
+                self._catch_up(connection)
+        except sqlite3.Error:
+            # A SQLite build without a needed feature, or a broken file: reads keep working by
+            # looking at the part not done yet.
+            log.exception("%s stopped", self.THREAD_NAME)
+            with self._progress:
+                self._failed = True
+                self._progress.notify_all()
+        finally:
+            connection.close()
+
+    def _catch_up(self, connection: sqlite3.Connection) -> None:
+        rest = 0.0
+        while self._wait_for_turn(rest):
+            started = time.monotonic()
+            try:
+                count, upto = self.do_batch(connection, self.batch)
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                log.warning("%s postponed: %s", self.THREAD_NAME, error)
+                return
+            took = time.monotonic() - started
+            with self._progress:
+                self._upto = upto
+                self._progress.notify_all()
+            if not count:
+                return
+            self.indexed += count
+            if count == self.batch:
+                # Size the next batch to hold the lock for about HOLD_SECONDS on this machine.
+                rate = count / max(took, 1e-4)
+                self.batch = max(16, min(self.MAX_BATCH, int(rate * self.HOLD_SECONDS)))
+            if self.BUSY_SHARE > 0:
+                rest = took * (1 - self.BUSY_SHARE) / self.BUSY_SHARE
+
+    def _wait_for_turn(self, rest: float) -> bool:
+        """Wait until the next batch may run; ``False`` when stopping.
+
+        While capture is busy: after ``rest`` seconds if batches may share the time, else once it
+        has been quiet for ``QUIET_SECONDS``. When quiet: at once.
+        """
+        while self._committed.is_set():
+            self._committed.clear()
+            if self.BUSY_SHARE > 0:
+                return not self._stop.wait(rest)
+            if self._stop.wait(self.QUIET_SECONDS):
+                return False
+        return not self._stop.is_set()
