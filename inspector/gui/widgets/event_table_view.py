@@ -62,6 +62,9 @@ class EventTableView(QTableView):
         self.viewport().update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        delegate = getattr(self, "_delegate", None)
+        if delegate is not None:
+            delegate.prepare(self)
         super().paintEvent(event)
         model = self.model()
         if self.placeholder and model is not None and model.rowCount() == 0:
