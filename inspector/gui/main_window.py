@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -222,6 +223,7 @@ class MainWindow(QMainWindow):
         self._slow_timer.start()
         self.plan_dock.visibilityChanged.connect(self._on_plan_dock_visibility)
         self.resize(1400, 860)
+        self._fit_splitter_pending = False
         self._restore_state()
         self._update_capture_ui()
 
@@ -868,6 +870,24 @@ class MainWindow(QMainWindow):
         splitter = self.state.blob("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        else:  # first run: every table column visible, the detail pane gets the rest
+            self._fit_splitter_pending = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_splitter_pending:
+            self._fit_splitter_pending = False
+            # After the docks took their first-run width (queued before this).
+            QTimer.singleShot(0, self.fit_table_columns)
+
+    def fit_table_columns(self) -> None:
+        """Share the splitter so that the table shows all its columns (the detail pane keeps
+        at least 360 px and the table at least half)."""
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        table = max(min(self.table.columns_width(), total - 360), total // 2)
+        self.splitter.setSizes([table, total - table])
 
     def _ensure_on_screen(self) -> None:
         screen = QGuiApplication.screenAt(self.frameGeometry().center())

@@ -405,3 +405,18 @@ def test_live_events_keep_plan_and_session_counts_without_sql(
     qtbot.waitUntil(lambda: sessions.session(row).event_count == 39, timeout=5000)
     assert sessions.index(row, 2).data() == "39"
     assert recounts == []  # counted from the live batches alone
+
+
+def test_first_run_shows_every_table_column_beside_the_detail_pane(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    win = _make_window(qtbot, tmp_path)  # no saved state: first run, default size
+    win.show()
+    qtbot.waitExposed(win)
+    header = win.table.horizontalHeader()
+    last = win.model.columnCount() - 1
+    # The Source column (the last one) starts well inside the view.
+    qtbot.waitUntil(lambda: header.sectionPosition(last) + 60 <= win.table.viewport().width(),
+                    timeout=3000)
+    assert win.splitter.sizes()[1] >= 360
+    win.close()
