@@ -114,6 +114,8 @@ class StatusBar(QStatusBar):
         self.snippet_button.setMenu(menu)
         self.counters = named(QLabel(""), "countersLabel")
         self.counters.setTextFormat(Qt.TextFormat.PlainText)
+        # Room for any rate up front: a changing rate never relayouts the bar or gets cut off.
+        self.counters.setMinimumWidth(self.counters.fontMetrics().horizontalAdvance("00000 ev/s"))
         self.status_labels: dict[str, QLabel] = {}
         # Permanent widgets stay visible while temporary messages show on the left.
         self.addPermanentWidget(self.url_label)
