@@ -136,3 +136,51 @@ def test_async_query_holds_live_events_and_drops_superseded_results(
     assert not model.querying
     assert [model.index(r, Column.NAME).data() for r in range(model.rowCount())] == ["A", "A"]
     qtmodeltester.check(model, force_py=True)
+
+
+def test_delegate_paints_cells_from_cached_plain_text(
+    store: EventStore, writer: GroupCommitWriter, qtbot: Any
+) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QColor
+
+    from inspector.gui.widgets.event_table_view import EventTableView
+
+    session = store.create_session("paint")
+    writer.write(make_request(session.id, [
+        make_event('<b>bold</b><img src="x">' + "x" * 200, status=Status.INVALID),
+        make_event("Order Completed", status=Status.VALID),
+    ]))
+    model = EventTableModel(store)
+    model.set_query(EventQuery(session_id=session.id))
+    view = EventTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(900, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    image = view.viewport().grab().toImage()
+    delegate = view.itemDelegate()
+    # The markup stays plain text, and the long name was elided to the column's width.
+    texts = [(text, static) for (text, _), static in delegate._texts.items()
+             if text.startswith("<b>")]
+    assert texts
+    for _, static in texts:
+        assert static.textFormat() == Qt.TextFormat.PlainText
+        assert static.text().endswith("…")
+        assert static.size().width() <= view.columnWidth(Column.NAME)
+
+    def colours(row: int, column: int) -> set[str]:
+        rect = view.visualRect(model.index(row, column))
+        return {QColor(image.pixel(QPoint(x, y))).name()
+                for x in range(rect.left(), rect.right())
+                for y in range(rect.top(), rect.bottom())}
+
+    # The status chip and text carry the status colour; a selected row takes the highlight.
+    assert status_color(Status.INVALID).name() in colours(0, Column.STATUS)
+    assert status_color(Status.VALID).name() in colours(1, Column.STATUS)
+    view.selectRow(1)
+    image = view.viewport().grab().toImage()
+    highlight = view.palette().highlight().color().name()
+    assert highlight in colours(1, Column.TIME)
+    assert highlight not in colours(0, Column.TIME)

@@ -32,7 +32,8 @@ def test_copy_url_snippet_dialog_and_counters(qtbot: Any) -> None:
     bar.reset_counts({"valid": 3})
     bar.count(["invalid", "invalid", "valid"])
     assert bar.counts()["invalid"] == 2
-    assert bar.status_labels["valid"].text() == "✓ 4"
+    # Labels follow at most 4 times a second.
+    qtbot.waitUntil(lambda: bar.status_labels["valid"].text() == "✓ 4", timeout=2000)
     assert bar.status_labels["invalid"].text() == "✕ 2"
     bar._on_tick()
     assert bar.chart.samples[-1] == 3

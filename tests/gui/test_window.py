@@ -355,3 +355,68 @@ def test_bundled_plan_flags_exactly_the_planted_mistakes(
         ("Product Viewed", 2, 1), ("Added to Cart", 2, 0), ("Checkout Started", 1, 0),
         ("Order Completed", 2, 1), ("Subscription Canceled", 1, 0)], timeout=5000)
     win.close()
+
+
+def test_live_events_keep_plan_and_session_counts_without_sql(
+    window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inspector.gui.main_window as main_window
+    from inspector.core.store.paging import event_stats, status_counts
+
+    _load_plan(window, qtbot, write_plan(tmp_path / "plan.json"))
+    recounts: list[int] = []
+    real_stats, real_sessions = main_window.event_stats, window.store.list_sessions
+    monkeypatch.setattr(main_window, "event_stats",
+                        lambda *a, **k: recounts.append(1) or real_stats(*a, **k))
+    monkeypatch.setattr(window.store, "list_sessions",
+                        lambda *a, **k: recounts.append(2) or real_sessions(*a, **k))
+    _demo(window, qtbot)
+    # Events committed before an SQL recount but drained after it are not counted twice.
+    window.bridge.stop()
+    assert window.capture is not None
+    assert window.capture.base_url is not None
+    assert send_demo_traffic(window.capture.base_url) == 13
+    qtbot.waitUntil(lambda: sum(status_counts(window.store, window.session_id).values()) == 26,
+                    timeout=5000)
+    window.refresh_plan_panel()
+    window.refresh_sessions()
+    recounts.clear()
+
+    def drained(rows: int) -> bool:
+        window.bridge.drain()
+        return window.model.rowCount() == rows
+
+    qtbot.waitUntil(lambda: drained(26), timeout=5000)
+    assert send_demo_traffic(window.capture.base_url) == 13  # and live ones after it are
+    qtbot.waitUntil(lambda: drained(39), timeout=5000)
+    expected = event_stats(window.store, window.session_id)
+    panel = window.plan_panel.model
+
+    def shown() -> dict[str, tuple[int, int]]:
+        rows = (panel.row_data(r) for r in range(panel.rowCount()))
+        return {row.name: (row.seen, row.violated) for row in rows if row.seen}
+
+    qtbot.waitUntil(lambda: shown() == expected, timeout=5000)
+    assert expected["Order Completed"] == (6, 3)
+    sessions = window.sessions_panel.model
+    assert window.session_id is not None
+    row = sessions.row_of(window.session_id)
+    assert row is not None
+    qtbot.waitUntil(lambda: sessions.session(row).event_count == 39, timeout=5000)
+    assert sessions.index(row, 2).data() == "39"
+    assert recounts == []  # counted from the live batches alone
+
+
+def test_first_run_shows_every_table_column_beside_the_detail_pane(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    win = _make_window(qtbot, tmp_path)  # no saved state: first run, default size
+    win.show()
+    qtbot.waitExposed(win)
+    header = win.table.horizontalHeader()
+    last = win.model.columnCount() - 1
+    # The Source column (the last one) starts well inside the view.
+    qtbot.waitUntil(lambda: header.sectionPosition(last) + 60 <= win.table.viewport().width(),
+                    timeout=3000)
+    assert win.splitter.sizes()[1] >= 360
+    win.close()

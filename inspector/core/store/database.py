@@ -124,12 +124,15 @@ class EventStore:
         ).fetchone()
         return SessionInfo(*row) if row else None
 
-    def list_sessions(self) -> list[SessionInfo]:
-        """All sessions, newest first, with their event counts."""
+    def list_sessions(self, through_id: int | None = None) -> list[SessionInfo]:
+        """All sessions, newest first, with their event counts (of events up to ``through_id``
+        if given, so that live events after it can be added without counting any twice)."""
+        bound = "" if through_id is None else " AND e.id <= ?"
         rows = self._reader().execute(
             "SELECT s.id, s.name, s.created_at, "
-            "(SELECT count(*) FROM events e WHERE e.session_id = s.id) "
-            "FROM sessions s ORDER BY s.created_at DESC, s.id DESC"
+            f"(SELECT count(*) FROM events e WHERE e.session_id = s.id{bound}) "
+            "FROM sessions s ORDER BY s.created_at DESC, s.id DESC",
+            () if through_id is None else (through_id,),
         ).fetchall()
         return [SessionInfo(*row) for row in rows]
 

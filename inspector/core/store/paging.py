@@ -97,9 +97,23 @@ def matches(query: EventQuery, event: CommittedEvent) -> bool:
     return query.since_id is None or event.id > query.since_id
 
 
-def event_stats(store: EventStore, session_id: int | None) -> dict[str, tuple[int, int]]:
-    """Per track-event name: how many were seen and how many were invalid or malformed."""
+def max_event_id(store: EventStore) -> int:
+    """The newest event id in the store (0 when empty)."""
+    row = store._reader().execute("SELECT max(id) FROM events").fetchone()
+    return int(row[0] or 0)
+
+
+def event_stats(
+    store: EventStore, session_id: int | None, through_id: int | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per track-event name: how many were seen and how many were invalid or malformed.
+
+    ``through_id`` counts only events up to that id, so that live events after it can be added
+    to the result one batch at a time without counting any twice.
+    """
     where, params = EventQuery(session_id=session_id, type="track").where_clause()
+    if through_id is not None:
+        where, params = f"{where} AND e.id <= ?", [*params, through_id]
     select, select_params = union_select(
         "SELECT e.name AS name, e.status IN ('invalid', 'malformed') AS bad FROM events e",
         f"({where}) AND e.name IS NOT NULL", params)

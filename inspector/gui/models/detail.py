@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -114,6 +114,9 @@ class PlanEventsModel(_TableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[PlanEventRow] = []
+        self._planned: list[str] = []
+        self._stats: dict[str, tuple[int, int]] = {}
+        self._row_of: dict[str, int] = {}
         self._bold = QFont()
         self._bold.setBold(True)
         self._italic = QFont()
@@ -121,6 +124,8 @@ class PlanEventsModel(_TableModel):
 
     def set_rows(self, planned: list[str], stats: dict[str, tuple[int, int]]) -> None:
         """Planned events first (never-seen ones flagged), then events seen but not planned."""
+        self._planned = list(planned)
+        self._stats = dict(stats)
         rows = [PlanEventRow(name, True, *stats.get(name, (0, 0))) for name in planned]
         planned_set = set(planned)
         rows += [
@@ -130,7 +135,29 @@ class PlanEventsModel(_TableModel):
         ]
         self.beginResetModel()
         self._rows = rows
+        self._row_of = {row.name: number for number, row in enumerate(rows)}
         self.endResetModel()
+
+    def add_stats(self, delta: dict[str, tuple[int, int]]) -> None:
+        """Add live counts (seen, violated) per event name: the rows change in place, unless an
+        event outside the plan is seen for the first time and needs a row of its own."""
+        if not self._rows and not self._planned:
+            return  # nothing shown (no plan loaded)
+        stats = self._stats
+        for name, (seen, violated) in delta.items():
+            old_seen, old_violated = stats.get(name, (0, 0))
+            stats[name] = (old_seen + seen, old_violated + violated)
+        if any(name not in self._row_of for name in delta):
+            self.set_rows(self._planned, stats)
+            return
+        changed = sorted(self._row_of[name] for name in delta)
+        for number in changed:
+            row = self._rows[number]
+            self._rows[number] = replace(row, seen=stats[row.name][0],
+                                         violated=stats[row.name][1])
+        if changed:
+            self.dataChanged.emit(self.index(changed[0], 0),
+                                  self.index(changed[-1], len(self.headers) - 1))
 
     def row_data(self, row: int) -> PlanEventRow:
         """The record shown in ``row``."""
@@ -184,6 +211,22 @@ class SessionsModel(_TableModel):
         self._sessions = list(sessions)
         self._current = current
         self.endResetModel()
+
+    def add_counts(self, delta: dict[int, int]) -> bool:
+        """Add live event counts per session id; ``False`` (and nothing changed) if a session
+        is not listed yet, so the caller re-reads the list instead."""
+        rows = {session.id: number for number, session in enumerate(self._sessions)}
+        if any(session_id not in rows for session_id in delta):
+            return False
+        changed = sorted(rows[session_id] for session_id in delta)
+        for session_id, count in delta.items():
+            number = rows[session_id]
+            session = self._sessions[number]
+            self._sessions[number] = replace(session, event_count=session.event_count + count)
+        if changed:
+            column = len(self.headers) - 1
+            self.dataChanged.emit(self.index(changed[0], column), self.index(changed[-1], column))
+        return True
 
     def session(self, row: int) -> SessionInfo:
         """The session in ``row``."""

@@ -11,6 +11,10 @@ from inspector.gui.widgets.row_delegate import EventRowDelegate
 
 __all__ = ["EventTableView"]
 
+#: Default column widths: every column fits in ~760 px, beside the detail pane.
+COLUMN_WIDTHS = {Column.TIME: 92, Column.STATUS: 118, Column.TYPE: 64, Column.NAME: 170,
+                 Column.USER_ID: 100, Column.ANONYMOUS_ID: 120, Column.SOURCE: 80}
+
 
 class EventTableView(QTableView):
     """A table that follows new rows only while the user keeps it scrolled to the bottom."""
@@ -51,10 +55,15 @@ class EventTableView(QTableView):
             self.setItemDelegate(self._delegate)
             model.sig_rows_appended.connect(self._on_rows_appended)
             model.modelReset.connect(self._on_reset)
-            widths = {Column.TIME: 92, Column.STATUS: 118, Column.TYPE: 64, Column.NAME: 170,
-                      Column.USER_ID: 100, Column.ANONYMOUS_ID: 120, Column.SOURCE: 80}
-            for column, width in widths.items():
+            for column, width in COLUMN_WIDTHS.items():
                 self.setColumnWidth(column, width)
+
+    def columns_width(self) -> int:
+        """The width that shows every column at its default size (with the scroll bar)."""
+        header = self.horizontalHeader()
+        last = len(COLUMN_WIDTHS) - 1
+        columns = sum(header.sectionSize(c) for c in range(last)) + COLUMN_WIDTHS[last]
+        return columns + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
 
     def set_placeholder(self, text: str) -> None:
         """What the empty table says (how to get events into it)."""
@@ -62,6 +71,9 @@ class EventTableView(QTableView):
         self.viewport().update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        delegate = getattr(self, "_delegate", None)
+        if delegate is not None:
+            delegate.prepare(self)
         super().paintEvent(event)
         model = self.model()
         if self.placeholder and model is not None and model.rowCount() == 0:

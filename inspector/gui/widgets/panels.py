@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -91,16 +92,18 @@ class SessionsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.view)
-        buttons = QHBoxLayout()
-        for label, signal, name in (
+        # Two rows of two: four buttons in one row made the side bar ~350 px wide at least,
+        # which cut the table's last columns off at the default window size.
+        buttons = QGridLayout()
+        for number, (label, signal, name) in enumerate((
             ("Open", self.sig_open_requested, "openSessionButton"),
             ("Rename…", self.sig_rename_requested, "renameSessionButton"),
             ("Delete", self.sig_delete_requested, "deleteSessionButton"),
             ("Export…", self.sig_export_requested, "exportSessionButton"),
-        ):
+        )):
             button = named(QPushButton(label), name)
             button.clicked.connect(lambda _=False, s=signal: self._emit(s))
-            buttons.addWidget(button)
+            buttons.addWidget(button, number // 2, number % 2)
         layout.addLayout(buttons)
 
     def selected_session_id(self) -> int | None:

@@ -114,6 +114,8 @@ class StatusBar(QStatusBar):
         self.snippet_button.setMenu(menu)
         self.counters = named(QLabel(""), "countersLabel")
         self.counters.setTextFormat(Qt.TextFormat.PlainText)
+        # Room for any rate up front: a changing rate never relayouts the bar or gets cut off.
+        self.counters.setMinimumWidth(self.counters.fontMetrics().horizontalAdvance("00000 ev/s"))
         self.status_labels: dict[str, QLabel] = {}
         # Permanent widgets stay visible while temporary messages show on the left.
         self.addPermanentWidget(self.url_label)
@@ -137,6 +139,12 @@ class StatusBar(QStatusBar):
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._on_tick)
         self._tick.start()
+        # Live counts are shown at most 4 times a second: each label's new text relayouts and
+        # repaints the whole status bar, which per drain cost more than the counting itself.
+        self._render_soon = QTimer(self)
+        self._render_soon.setSingleShot(True)
+        self._render_soon.setInterval(250)
+        self._render_soon.timeout.connect(self._render_counters)
         self._render_counters()
 
     def set_endpoint(self, base_url: str | None, note: str = "") -> None:
@@ -184,7 +192,8 @@ class StatusBar(QStatusBar):
         for status in statuses:
             self._counts[status] = self._counts.get(status, 0) + 1
         self._this_second += len(statuses)
-        self._render_counters()
+        if not self._render_soon.isActive():
+            self._render_soon.start()
 
     def counts(self) -> dict[str, int]:
         """Per-status counters."""
@@ -197,7 +206,14 @@ class StatusBar(QStatusBar):
         self._render_counters()
 
     def _render_counters(self) -> None:
-        self.counters.setText(f"{self._rate} ev/s")
+        self._render_soon.stop()
+        _set_text(self.counters, f"{self._rate} ev/s")
         for status in Status:
             count = self._counts.get(str(status), 0)
-            self.status_labels[str(status)].setText(f"{STATUS_GLYPHS[status]} {count}")
+            _set_text(self.status_labels[str(status)], f"{STATUS_GLYPHS[status]} {count}")
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    """``setText`` only when the text changes (an unchanged one still relayouts the bar)."""
+    if label.text() != text:
+        label.setText(text)
