@@ -15,8 +15,13 @@ import orjson
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
+from inspector.core.capture.service import CaptureConfig
 from inspector.core.model import Status, Violation
 from inspector.core.store import EventStore, GroupCommitWriter, PendingEvent, PendingRequest
+from inspector.gui.bridge import CaptureBridge
+from inspector.gui.capture import CaptureController
+from inspector.gui.main_window import MainWindow
+from inspector.gui.state import UiState
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +47,25 @@ def writer(store: EventStore) -> Iterator[GroupCommitWriter]:
     w.start()
     yield w
     w.stop()
+
+
+def make_capture_window(qtbot: Any, tmp_path: Path, port: int = 0) -> MainWindow:
+    """A main window whose capture child (``inspector serve``) will listen on ``port``."""
+    db = tmp_path / "captures.sqlite3"
+    bridge = CaptureBridge(interval_ms=20)
+    capture = CaptureController(CaptureConfig(port=port, db_path=db, session_name="QA"), bridge)
+    window = MainWindow(EventStore(db), capture=capture, bridge=bridge, state=UiState())
+    qtbot.addWidget(window)
+    return window
+
+
+@pytest.fixture
+def capture_window(qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
+    """A main window with its capture child running, closed after the test."""
+    win = make_capture_window(qtbot, tmp_path)
+    assert win.start_capture(), win.banner.text()
+    yield win
+    win.close()
 
 
 def make_event(

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,10 @@ import httpx
 import pytest
 from PySide6.QtWidgets import QToolButton
 
-from inspector.core.capture.service import CaptureConfig
 from inspector.core.demo import send_demo_traffic
-from inspector.core.store import EventStore
-from inspector.gui.bridge import CaptureBridge
-from inspector.gui.capture import CaptureController
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models.event_table import Column
-from inspector.gui.state import UiState
+from tests.gui.conftest import make_capture_window
 from tests.gui.fakes import write_plan
 
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
@@ -39,21 +34,9 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _make_window(qtbot: Any, tmp_path: Path, port: int = 0) -> MainWindow:
-    db = tmp_path / "child.sqlite3"
-    bridge = CaptureBridge(interval_ms=20)
-    capture = CaptureController(CaptureConfig(port=port, db_path=db, session_name="QA"), bridge)
-    window = MainWindow(EventStore(db), capture=capture, bridge=bridge, state=UiState())
-    qtbot.addWidget(window)
-    return window
-
-
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
-    win = _make_window(qtbot, tmp_path)
-    assert win.start_capture(), win.banner.text()
-    yield win
-    win.close()
+def window(capture_window: MainWindow) -> MainWindow:
+    return capture_window
 
 
 def _api(window: MainWindow, path: str) -> Any:
@@ -90,7 +73,7 @@ def test_port_in_use_shows_the_childs_one_line_error(qtbot: Any, tmp_path: Path)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        win = _make_window(qtbot, tmp_path, port=port)
+        win = make_capture_window(qtbot, tmp_path, port=port)
         assert not win.start_capture()
         assert win.banner.text() == (
             f"Capture could not start: port {port} on 127.0.0.1 is already in use; stop the "
@@ -129,7 +112,7 @@ def test_a_killed_child_is_reported_and_restart_works(window: MainWindow, qtbot:
 
 
 def test_closing_the_window_stops_the_child(qtbot: Any, tmp_path: Path) -> None:
-    win = _make_window(qtbot, tmp_path)
+    win = make_capture_window(qtbot, tmp_path)
     assert win.start_capture()
     assert win.capture is not None
     pid = win.capture.pid

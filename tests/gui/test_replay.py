@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from PySide6.QtWidgets import QLineEdit
 
 from inspector.core.fixes import CorrectionStore
@@ -33,34 +31,7 @@ from inspector.gui.widgets.destinations_dialog import DestinationsDialog
 from inspector.gui.widgets.replay_dialog import ReplayDialog
 from tests.gui.conftest import make_event, make_request
 from tests.support.customerio_standin import CustomerIOStandIn
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring in a dict: tests never touch the developer's real keyring."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
-@pytest.fixture(autouse=True)
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+from tests.support.keyring import MemoryKeyring
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,33 +12,18 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
-from inspector.core.capture.service import CaptureConfig
 from inspector.core.demo import send_demo_traffic
-from inspector.core.store import EventStore
-from inspector.gui.bridge import CaptureBridge
-from inspector.gui.capture import CaptureController
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models.event_table import Column
 from inspector.gui.state import UiState
 from inspector.gui.theme import status_color
+from tests.gui.conftest import make_capture_window
 from tests.gui.fakes import write_plan
 
 
-def _make_window(qtbot: Any, tmp_path: Path, port: int = 0) -> MainWindow:
-    db = tmp_path / "captures.sqlite3"
-    bridge = CaptureBridge(interval_ms=20)
-    capture = CaptureController(CaptureConfig(port=port, db_path=db, session_name="QA"), bridge)
-    window = MainWindow(EventStore(db), capture=capture, bridge=bridge, state=UiState())
-    qtbot.addWidget(window)
-    return window
-
-
 @pytest.fixture
-def window(qtbot: Any, tmp_path: Path) -> Iterator[MainWindow]:
-    win = _make_window(qtbot, tmp_path)
-    assert win.start_capture(), win.banner.text()
-    yield win
-    win.close()
+def window(capture_window: MainWindow) -> MainWindow:
+    return capture_window
 
 
 def _row_named(window: MainWindow, name: str, nth: int = 0) -> int:
@@ -240,7 +224,7 @@ def test_port_in_use_is_a_message_not_a_crash(qtbot: Any, tmp_path: Path) -> Non
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
     try:
-        win = _make_window(qtbot, tmp_path, port=blocker.getsockname()[1])
+        win = make_capture_window(qtbot, tmp_path, port=blocker.getsockname()[1])
         assert not win.start_capture()
         assert "already in use" in win.banner.text()
         assert win.act_start.isEnabled()
@@ -330,7 +314,7 @@ def test_bundled_plan_flags_exactly_the_planted_mistakes(
     from inspector.core.resources import example_plan_path
     from inspector.gui.plans import load_plan
 
-    win = _make_window(qtbot, tmp_path)
+    win = make_capture_window(qtbot, tmp_path)
     win._plan_loader = load_plan
     assert win.start_capture()
     _load_plan(win, qtbot, example_plan_path())
@@ -410,7 +394,7 @@ def test_live_events_keep_plan_and_session_counts_without_sql(
 def test_first_run_shows_every_table_column_beside_the_detail_pane(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    win = _make_window(qtbot, tmp_path)  # no saved state: first run, default size
+    win = make_capture_window(qtbot, tmp_path)  # no saved state: first run, default size
     win.show()
     qtbot.waitExposed(win)
     header = win.table.horizontalHeader()

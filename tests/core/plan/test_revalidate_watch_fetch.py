@@ -20,7 +20,8 @@ from inspector.core.plan.fetch import fetch_plan, load_token, store_token
 from inspector.core.plan.suggest import Suggester
 from inspector.core.plan.watch import PlanWatcher
 from inspector.core.store import EventStore, GroupCommitWriter, PendingEvent, PendingRequest
-from tests.core.plan.conftest import FIXTURES, MemoryKeyring, track
+from tests.core.plan.conftest import FIXTURES, track
+from tests.support.keyring import MemoryKeyring
 
 
 def _store_events(path: Path, payloads: list[dict[str, Any]],

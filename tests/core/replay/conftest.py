@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
-import keyring
 import pytest
 import trustme
-from keyring.backend import KeyringBackend
-from keyrings.alt.file import PlaintextKeyring
 
 from tests.support.customerio_standin import CustomerIOStandIn
-
-
-@pytest.fixture(autouse=True)
-def isolated_keyring(tmp_path: Path) -> Iterator[KeyringBackend]:
-    """Never touch the developer's real keyring: a plaintext file keyring in tmp_path."""
-    previous = keyring.get_keyring()
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from keyring.backend import KeyringBackend
 from pydantic import SecretStr
 
 from inspector.core.replay import (
@@ -21,12 +20,13 @@ from inspector.core.replay import (
 )
 from inspector.core.store.connection import Database
 from tests.support.customerio_standin import CustomerIOStandIn
+from tests.support.keyring import MemoryKeyring
 
 SECRET = "super-secret-api-key-0123"
 
 
 def test_credentials_go_to_the_keyring_and_never_to_the_database(
-    tmp_path: Path, isolated_keyring: KeyringBackend
+    tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
     db_path = tmp_path / "db.sqlite"
     store = DestinationStore(Database(db_path))
@@ -37,7 +37,7 @@ def test_credentials_go_to_the_keyring_and_never_to_the_database(
     assert store.get("Staging EU") == destination
     assert store.list() == [destination]
     assert store.credentials.get("Staging EU") == credentials
-    assert SECRET in (isolated_keyring.get_password("inspector.replay", "Staging EU") or "")
+    assert SECRET in (memory_keyring.get_password("inspector.replay", "Staging EU") or "")
     for path in tmp_path.glob("db.sqlite*"):
         assert SECRET.encode() not in path.read_bytes()
     assert SECRET not in repr(credentials)

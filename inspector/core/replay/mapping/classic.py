@@ -1,7 +1,7 @@
 """Segment's Customer.io Classic destination, reproduced on the Track API v1.
 
 Classic's server code is private, so this follows its documentation (see
-``/work/shared/reference/customerio-apis.md`` §4a) and the official client's wire format:
+the Customer.io API reference notes, §4a) and the official client's wire format:
 
 - identify → ``PUT /api/v1/customers/{userId}``, traits flat; ``createdAt`` becomes
   ``created_at`` in unix seconds; ``anonymousId`` becomes ``anonymous_id``.
