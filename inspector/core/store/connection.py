@@ -15,7 +15,7 @@ from pathlib import Path
 
 from inspector.core.store.schema import migrate
 
-__all__ = ["Database", "open_connection"]
+__all__ = ["Database", "immediate_transaction", "open_connection"]
 
 
 def open_connection(path: Path, *, durable: bool = False) -> sqlite3.Connection:
@@ -36,6 +36,20 @@ def open_connection(path: Path, *, durable: bool = False) -> sqlite3.Connection:
     # 32 MB of page cache: the nine event indexes stay in memory under sustained capture.
     connection.execute("PRAGMA cache_size=-32000")
     return connection
+
+
+@contextmanager
+def immediate_transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction that takes the lock up front (``BEGIN IMMEDIATE``), so what it reads
+    and what it writes come from one state; rolled back if the block raises."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 class Database:
@@ -62,15 +76,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A short write transaction on this thread's connection."""
-        connection = self.connection()
-        with self._lock:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self._lock, immediate_transaction(self.connection()) as connection:
+            yield connection
 
     def close(self) -> None:
         """Close this thread's connection (other threads' connections close with them)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 
 from inspector.core.store.background import CatchUpWorker
+from inspector.core.store.connection import immediate_transaction
 
 __all__ = ["IndexBuilder", "build_index_batch"]
 
@@ -24,8 +25,7 @@ def build_index_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, 
     with everything before it (the id of the last event indexed, or the newest id when none were
     left).
     """
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate_transaction(connection):
         count, last = connection.execute(
             "SELECT count(*), max(id) FROM "
             "(SELECT id FROM events WHERE indexed = 0 ORDER BY id LIMIT ?)",
@@ -37,11 +37,6 @@ def build_index_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, 
             )
         else:
             last = connection.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
     return int(count), int(last)
 
 

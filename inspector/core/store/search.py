@@ -32,6 +32,7 @@ import sqlite3
 from typing import Any
 
 from inspector.core.store.background import CatchUpWorker
+from inspector.core.store.connection import immediate_transaction
 
 __all__ = [
     "INDEX_TABLE_PREFIX",
@@ -153,8 +154,7 @@ def index_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
     transaction; this takes the write lock (``BEGIN IMMEDIATE``) so that the events read, the
     rows added and the watermark all come from one consistent state.
     """
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate_transaction(connection):
         start = indexed_upto(connection)
         count, last = connection.execute(
             "SELECT count(*), max(id) FROM "
@@ -162,7 +162,6 @@ def index_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
             (start, limit),
         ).fetchone()
         if not count:
-            connection.execute("COMMIT")
             return 0, start
         sessions = [
             row[0]
@@ -181,11 +180,6 @@ def index_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
         connection.execute(
             "UPDATE search_index_state SET indexed_upto = ? WHERE id = 1", (last,)
         )
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
     return int(count), int(last)
 
 
