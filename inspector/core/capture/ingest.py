@@ -245,7 +245,7 @@ def _key_bytes(item: dict[str, Any]) -> int:
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     # aiohttp's headers are case-insensitive already; plain dicts (tests, importers) may not be.
     value = headers.get(name)
-    if value is None:
+    if value is None and isinstance(headers, dict):  # only plain dicts are case-sensitive
         lowered = name.lower()
         value = next((v for k, v in headers.items() if k.lower() == lowered), None)
     return value
