@@ -251,18 +251,27 @@ class DestinationsDialog(QDialog):
         return Credentials(site_id=site_id or (stored.site_id if stored else ""),
                            api_key=SecretStr(key))
 
-    def save(self) -> bool:
-        """Store the destination (credentials to the keyring); ``False`` with a message if not."""
+    def _read_form(self, missing_key: str) -> tuple[Destination, Credentials] | None:
+        """The form as a destination and its credentials, or ``None`` after saying what is
+        missing (``missing_key`` when no API key was typed or stored)."""
         try:
             destination = self.destination_from_form()
         except ValueError as error:
             self._show(str(error), ok=False)
-            return False
+            return None
         credentials = self._credentials_from_form()
         if credentials is None:
-            self._show("Type the API key: it goes to the OS keyring, never the database",
-                       ok=False)
+            self._show(missing_key, ok=False)
+            return None
+        return destination, credentials
+
+    def save(self) -> bool:
+        """Store the destination (credentials to the keyring); ``False`` with a message if not."""
+        form = self._read_form(
+            "Type the API key: it goes to the OS keyring, never the database")
+        if form is None:
             return False
+        destination, credentials = form
         if destination.mode is not Mode.PIPELINES and not credentials.site_id:
             self._show("Type the Site ID (Track API credentials are Site ID + API key)",
                        ok=False)
@@ -305,15 +314,10 @@ class DestinationsDialog(QDialog):
 
     def test_connection(self) -> bool:
         """Check the form's credentials and region on a worker thread; ``False`` if not started."""
-        try:
-            destination = self.destination_from_form()
-        except ValueError as error:
-            self._show(str(error), ok=False)
+        form = self._read_form("Type the API key to test the connection")
+        if form is None:
             return False
-        credentials = self._credentials_from_form()
-        if credentials is None:
-            self._show("Type the API key to test the connection", ok=False)
-            return False
+        destination, credentials = form
         self.test_button.setEnabled(False)
         self._show("Testing…", ok=True)
 
