@@ -30,8 +30,12 @@ def parse_timestamp(value: object) -> datetime | None:
 
 def format_iso(moment: datetime) -> str:
     """Format as Segment does: UTC, millisecond precision, ``Z`` suffix."""
-    # isoformat() is several times faster than strftime(), and this runs once per event;
-    # most timestamps are already UTC, which skips the conversion.
+    # This runs once per captured event. %-formatting the fields is about a third cheaper than
+    # isoformat() (which also formats the offset, only to be cut off) and several times cheaper
+    # than strftime(); most timestamps are already UTC, which skips the conversion.
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 (f-strings: 2x slower)
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+        moment.microsecond // 1000,
+    )
