@@ -49,21 +49,24 @@ def ingestion_violations(payload: dict[str, Any]) -> list[Violation]:
         )
         return violations
 
+    # _present() inlined: this runs for every captured event.
+    user_id = payload.get("userId")
+    anonymous_id = payload.get("anonymousId")
     if (
         call_type in _NEEDS_IDENTITY
-        and not _present(payload.get("userId"))
-        and not _present(payload.get("anonymousId"))
+        and (user_id is None or user_id == "")
+        and (anonymous_id is None or anonymous_id == "")
     ):
         violations.append(
             Violation(ViolationKind.MISSING_IDENTIFIER, "userId", "Missing userId or anonymousId")
         )
     if call_type == "track":
         event = payload.get("event")
-        if not _present(event):
+        if event is None or event == "":
             violations.append(
                 Violation(ViolationKind.MISSING_EVENT, "event", "Missing event key for track call")
             )
-        elif not isinstance(event, str):
+        elif type(event) is not str:
             violations.append(
                 Violation(ViolationKind.INVALID_FIELD_TYPE, "event", "Event must be a string")
             )

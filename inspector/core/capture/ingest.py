@@ -137,11 +137,12 @@ class Ingestor:
         pending.write_key, pending.write_key_source = write_key, source
         received_iso = format_iso(incoming.received)
         batch_too_large = len(items) > MAX_BATCH_EVENTS
+        parsed_sent: dict[str, datetime | None] = {}
         for item in items:
             pending.events.append(
-                self._event_row(item, envelope, incoming, received_iso, write_key,
+                self._event_row(item, envelope, incoming, received_at, received_iso, write_key,
                                 single=incoming.single_call, batch_too_large=batch_too_large,
-                                batch_size=len(items))
+                                batch_size=len(items), parsed_sent=parsed_sent)
             )
         return pending, None
 
@@ -150,14 +151,15 @@ class Ingestor:
         item: Any,
         envelope: dict[str, Any],
         incoming: IncomingRequest,
+        received_at: float,
         received_iso: str,
         write_key: str | None,
         *,
         single: bool,
         batch_too_large: bool,
         batch_size: int,
+        parsed_sent: dict[str, datetime | None],
     ) -> PendingEvent:
-        received_at = incoming.received.timestamp()
         if not isinstance(item, dict):
             violation = Violation(
                 ViolationKind.INVALID_FIELD_TYPE, "",
@@ -166,7 +168,7 @@ class Ingestor:
             return _row(received_at, write_key, None, [violation], Status.MALFORMED,
                         orjson.dumps(item).decode())
 
-        call = normalise_call(item, envelope, incoming.received, received_iso)
+        call = normalise_call(item, envelope, incoming.received, received_iso, parsed_sent)
         payload = call.payload
         payload_json = orjson.dumps(payload).decode()
         violations = ingestion_violations(payload)
@@ -186,19 +188,20 @@ class Ingestor:
                 )
             )
         message_id = payload.get("messageId")
-        if isinstance(message_id, str):
+        if type(message_id) is str:
             if message_id in self._seen:
                 violations.append(duplicate_violation(message_id))
             else:
                 self._seen.add(message_id)
-        violations.extend(call.warnings)
+        if call.warnings:
+            violations.extend(call.warnings)
 
         if self.validator is not None and isinstance(payload.get("type"), str):
             plan_status, plan_violations = self.validator.validate(payload)
             violations.extend(plan_violations)
         else:
             plan_status = Status.NOT_VALIDATED
-        malformed = any(
+        malformed = bool(violations) and any(
             v.kind in MALFORMED_KINDS and v.severity is Severity.ERROR for v in violations
         )
         status = Status.MALFORMED if malformed else plan_status
@@ -273,6 +276,10 @@ def _library_label(name: object, version: object) -> str | None:
     return " ".join(str(part) for part in (name, version) if part) or None
 
 
+#: Types whose values the library-label cache can take (hashable JSON scalars).
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _row(
     received_at: float,
     write_key: str | None,
@@ -281,36 +288,35 @@ def _row(
     status: Status,
     payload_json: str,
 ) -> PendingEvent:
+    # Runs once per captured event: plain type() checks instead of isinstance() with unions,
+    # which cost several times more on this path.
     payload = payload or {}
-    call_type = payload.get("type")
-    name = payload.get("event") if call_type == "track" else payload.get("name")
+    get = payload.get
+    call_type = get("type")
+    name = get("event") if call_type == "track" else get("name")
     library = None
-    context = payload.get("context")
+    context = get("context")
     if type(context) is dict:
         lib = context.get("library")
         if type(lib) is dict:
             lib_name, lib_version = lib.get("name"), lib.get("version")
-            if isinstance(lib_name, str | int | float | None) and isinstance(
-                lib_version, str | int | float | None
-            ):  # hashable, so the cache can take them
+            if type(lib_name) in _SCALAR_TYPES and type(lib_version) in _SCALAR_TYPES:
                 library = _library_label(lib_name, lib_version)
-    user_id = payload.get("userId")
-    anonymous_id = payload.get("anonymousId")
-    message_id = payload.get("messageId")
+    user_id = get("userId")
+    anonymous_id = get("anonymousId")
+    message_id = get("messageId")
     return PendingEvent(
-        received_at=received_at,
-        write_key=write_key,
-        type=call_type if isinstance(call_type, str) else None,
+        received_at,
+        write_key,
+        call_type if type(call_type) is str else None,
         # Ids are almost always strings already; _text() handles the rest.
-        name=name if type(name) is str else _text(name),
-        user_id=user_id if type(user_id) is str else _text(user_id),
-        anonymous_id=anonymous_id if type(anonymous_id) is str else _text(anonymous_id),
-        message_id=message_id if type(message_id) is str else _text(message_id),
-        library=library,
-        status=str(status),
-        violation_count=len(violations),
-        violations_json=(
-            "[" + ",".join(_violation_json(v) for v in violations) + "]" if violations else "[]"
-        ),
-        payload_json=payload_json,
+        name if type(name) is str else _text(name),
+        user_id if type(user_id) is str else _text(user_id),
+        anonymous_id if type(anonymous_id) is str else _text(anonymous_id),
+        message_id if type(message_id) is str else _text(message_id),
+        library,
+        str(status),
+        len(violations),
+        "[" + ",".join(_violation_json(v) for v in violations) + "]" if violations else "[]",
+        payload_json,
     )

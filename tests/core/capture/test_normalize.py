@@ -95,3 +95,17 @@ def test_write_key_fields_do_not_leak_into_the_event() -> None:
                              RECEIVED, RECEIVED_ISO).payload
     assert "writeKey" not in payload
     assert "secret" not in payload
+
+
+def test_a_shared_unreadable_sent_at_warns_on_every_call() -> None:
+    # normalise_call() caches parsed sentAt values per request; an unparsable one is cached too.
+    parsed_sent: dict[str, datetime | None] = {}
+    calls = [
+        normalise_call({"type": "track", "timestamp": "2026-11-29T11:59:00Z"},
+                       {"sentAt": "soon"}, RECEIVED, RECEIVED_ISO, parsed_sent)
+        for _ in range(2)
+    ]
+    for call in calls:
+        assert [(w.field, str(w.severity)) for w in call.warnings] == [("sentAt", "warning")]
+        assert call.payload["timestamp"] == "2026-11-29T11:59:00.000Z"
+    assert parsed_sent == {"soon": None}
