@@ -178,6 +178,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--plan", type=Path, help="also measure with validation against PLAN")
+    parser.add_argument("--workload", choices=["batch", "single", "both"], default="both")
     parser.add_argument("--serve", choices=["bare", "inspector"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -200,6 +201,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for workload, label in (("batch", "/v1/batch, 100 x 1 KB events"),
                                 ("single", "/v1/t, one 1 KB event per request")):
+            if args.workload not in (workload, "both"):
+                continue
             print(f"\n{label}")
             results: dict[str, dict[str, float]] = {}
             for kind, name, plan in configs:

@@ -136,3 +136,31 @@ def test_a_newer_schema_is_refused(db_path: Path) -> None:
     connection.close()
     with pytest.raises(RuntimeError, match="newer inspector"):
         EventStore(db_path)
+
+
+def test_requests_submitted_in_one_loop_iteration_share_one_commit(db_path: Path) -> None:
+    import asyncio
+
+    store = EventStore(db_path)
+    session = store.create_session("s")
+    writer = GroupCommitWriter(db_path)
+    writer.start()
+
+    async def burst() -> list[tuple[int, list[CommittedEvent]]]:
+        # One loop iteration handling 40 requests. Between them the loop releases the GIL (as
+        # it does for socket reads and writes), here for a millisecond each: enough for a
+        # writer woken by each submission to commit them one by one.
+        futures = []
+        for n in range(40):
+            futures.append(writer.submit_async(request(session.id, f"E{n}")))
+            threading.Event().wait(0.001)
+        return list(await asyncio.gather(*futures))
+
+    try:
+        commits_before = writer.commits
+        results = asyncio.run(burst())
+    finally:
+        writer.stop()
+    assert [events[0].event.name for _, events in results] == [f"E{n}" for n in range(40)]
+    assert writer.commits - commits_before == 1
+    assert store.query_events(EventQuery(session_id=session.id)).total == 40
