@@ -2,6 +2,9 @@
 
 Usage:  python bench/ingest.py [--duration 10] [--connections 32] [--plan FILE]
 
+``--stages`` adds runs of inspector doing only part of its work (store the raw request; + parse
+the JSON; + normalise and check the events without storing them), to show what each part costs.
+
 Each server runs in its own process (one core); wrk (Debian package ``wrk``) drives the load
 from another process, so the client is not the bottleneck. Two workloads, as real clients send:
 
@@ -104,9 +107,49 @@ def serve_bare(port: int) -> None:
     asyncio.run(main())
 
 
-def serve_inspector(port: int, db: Path, plan: Path | None) -> None:
-    """inspector's real capture service, persistence and all."""
+#: Ablations for ``--stages``: inspector's server with only part of the per-request work, to
+#: see what each part costs. Each keeps the raw request durable before the 200.
+STAGES = {
+    "store-raw": "store the raw request only",
+    "parse": "+ parse the JSON",
+    "process": "+ normalise, check, serialise (events not stored)",
+}
+
+
+def _ablate(stage: str) -> None:
+    """Replace Ingestor.process so that it stops after ``stage`` (see STAGES)."""
+    import orjson
+
+    from inspector.core.capture import ingest
+
+    full = ingest.Ingestor.process
+    empty_batch = b'{"batch":[]}'
+
+    def process(self: ingest.Ingestor, incoming: ingest.IncomingRequest) -> object:
+        if stage == "process":
+            pending, error = full(self, incoming)
+            pending.events = []
+            return pending, error
+        if stage == "parse":
+            orjson.loads(incoming.body)
+        # An empty batch: the request row (with the real body) and nothing else.
+        stripped = ingest.IncomingRequest(
+            incoming.method, incoming.path, incoming.query, incoming.headers, empty_batch,
+            incoming.remote_addr, incoming.received, None, False,
+        )
+        pending, error = full(self, stripped)
+        pending.body, pending.body_size = incoming.body, len(incoming.body)
+        return pending, error
+
+    ingest.Ingestor.process = process  # type: ignore[method-assign,assignment]
+
+
+def serve_inspector(port: int, db: Path, plan: Path | None, stage: str | None = None) -> None:
+    """inspector's real capture service, persistence and all (or ablated to ``stage``)."""
     from inspector.core.capture import CaptureConfig, CaptureService
+
+    if stage is not None:
+        _ablate(stage)
 
     async def main() -> None:
         service = CaptureService(CaptureConfig(port=port, db_path=db, plan_path=plan))
@@ -117,10 +160,13 @@ def serve_inspector(port: int, db: Path, plan: Path | None) -> None:
     asyncio.run(main())
 
 
-def start_server(kind: str, port: int, db: Path, plan: Path | None) -> subprocess.Popen[str]:
+def start_server(kind: str, port: int, db: Path, plan: Path | None,
+                 stage: str | None = None) -> subprocess.Popen[str]:
     args = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", str(db)]
     if plan is not None:
         args += ["--plan", str(plan)]
+    if stage is not None:
+        args += ["--stage", stage]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     if process.stdout.readline().strip() != "ready":
@@ -146,10 +192,10 @@ def run_wrk(port: int, path: str, body: bytes, ctype: str, duration: int, connec
 
 
 def measure(kind: str, plan: Path | None, workload: str, duration: int, connections: int,
-            workdir: Path) -> dict[str, float]:
+            workdir: Path, stage: str | None = None) -> dict[str, float]:
     port = free_port()
     db = workdir / f"{kind}-{workload}-{time.monotonic_ns()}.sqlite3"
-    server = start_server(kind, port, db, plan)
+    server = start_server(kind, port, db, plan, stage)
     try:
         if workload == "batch":
             body = json.dumps({"batch": [realistic_event(n) for n in range(100)],
@@ -179,6 +225,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--plan", type=Path, help="also measure with validation against PLAN")
     parser.add_argument("--workload", choices=["batch", "single", "both"], default="both")
+    parser.add_argument("--stages", action="store_true",
+                        help="also measure inspector with only part of its work (what each costs)")
+    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--serve", choices=["bare", "inspector"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -187,16 +236,19 @@ def main() -> int:
         serve_bare(args.port)
         return 0
     if args.serve == "inspector":
-        serve_inspector(args.port, args.db, args.plan)
+        serve_inspector(args.port, args.db, args.plan, args.stage)
         return 0
     if shutil.which("wrk") is None:
         print("bench/ingest.py needs wrk (apt-get install wrk)", file=sys.stderr)
         return 2
 
-    configs: list[tuple[str, str, Path | None]] = [("bare", "bare aiohttp handler", None),
-                                                   ("inspector", "inspector (parse+store)", None)]
+    configs: list[tuple[str, str, Path | None, str | None]] = [
+        ("bare", "bare aiohttp handler", None, None)]
+    if args.stages:
+        configs += [("inspector", f"  {label}", None, stage) for stage, label in STAGES.items()]
+    configs.append(("inspector", "inspector (parse+store)", None, None))
     if args.plan:
-        configs.append(("inspector", "inspector (+validation)", args.plan))
+        configs.append(("inspector", "inspector (+validation)", args.plan, None))
     print(f"cores: {os.cpu_count()}, {args.duration}s per run, {args.connections} connections")
     with tempfile.TemporaryDirectory() as tmp:
         for workload, label in (("batch", "/v1/batch, 100 x 1 KB events"),
@@ -205,18 +257,18 @@ def main() -> int:
                 continue
             print(f"\n{label}")
             results: dict[str, dict[str, float]] = {}
-            for kind, name, plan in configs:
+            for kind, name, plan, stage in configs:
                 result = measure(kind, plan, workload, args.duration, args.connections,
-                                 Path(tmp))
+                                 Path(tmp), stage)
                 results[name] = result
                 stored = f", {int(result['stored']):,} events on disk" if result["stored"] else ""
-                print(f"  {name:<26} {result['events_per_s']:>10,.0f} events/s "
+                print(f"  {name:<52} {result['events_per_s']:>10,.0f} events/s "
                       f"({result['requests_per_s']:,.0f} req/s, {int(result['errors'])} errors"
                       f"{stored})")
             bare = results["bare aiohttp handler"]["events_per_s"]
             for name, result in results.items():
                 if name != "bare aiohttp handler":
-                    print(f"  ratio {name} / bare: {result['events_per_s'] / bare:.2f}")
+                    print(f"  ratio {name.strip()} / bare: {result['events_per_s'] / bare:.2f}")
     return 0
 
 

@@ -164,3 +164,38 @@ def test_requests_submitted_in_one_loop_iteration_share_one_commit(db_path: Path
     assert [events[0].event.name for _, events in results] == [f"E{n}" for n in range(40)]
     assert writer.commits - commits_before == 1
     assert store.query_events(EventQuery(session_id=session.id)).total == 40
+
+
+@pytest.mark.parametrize("sizes", [[85], [1] * 70, [3, 64, 0, 17, 2]])
+def test_multi_row_inserts_keep_order_and_ids_for_any_group_shape(
+    db_path: Path, sizes: list[int]
+) -> None:
+    # A group is written in chunks of 64, 16, 4 and 1 rows: every split must line up.
+    import asyncio
+
+    store = EventStore(db_path)
+    session = store.create_session("s")
+    writer = GroupCommitWriter(db_path)
+    requests = [request(session.id, *(f"R{r}E{n}" for n in range(size)))
+                for r, size in enumerate(sizes)]
+
+    async def one_group() -> list[tuple[int, list[CommittedEvent]]]:
+        return list(await asyncio.gather(*(writer.submit_async(each) for each in requests)))
+
+    writer.start()
+    try:
+        results = asyncio.run(one_group())
+    finally:
+        writer.stop()
+    assert writer.commits == 1
+    request_ids = [request_id for request_id, _ in results]
+    assert request_ids == list(range(request_ids[0], request_ids[0] + len(sizes)))
+    committed = [(e.id, e.request_id, e.event.name) for _, events in results for e in events]
+    assert [name for _, _, name in committed] == [
+        f"R{r}E{n}" for r, size in enumerate(sizes) for n in range(size)
+    ]
+    assert all(e.request_id == request_ids[r]
+               for r, (_, events) in enumerate(results) for e in events)
+    stored = store.query_events(EventQuery(session_id=session.id, limit=10_000))
+    assert [(e.id, e.name) for e in stored.events] == [(i, n) for i, _, n in committed]
+    assert store.query_events(EventQuery(session_id=session.id)).total == sum(sizes)

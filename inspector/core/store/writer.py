@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import operator
 import os
@@ -21,7 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from inspector.core.store.connection import open_connection
 from inspector.core.store.indexing import IndexBuilder
@@ -250,11 +251,9 @@ class GroupCommitWriter:
         connection.close()
 
     def _commit(self, connection: sqlite3.Connection, jobs: list[_Job]) -> None:
-        results: list[_Outcome] = []
         try:
             connection.execute("BEGIN")
-            for job in jobs:
-                results.append(_insert(connection, job.request))
+            results = _insert_group(connection, [job.request for job in jobs])
             if _SLOW_COMMIT_SECONDS:
                 threading.Event().wait(_SLOW_COMMIT_SECONDS)
             connection.execute("COMMIT")
@@ -355,56 +354,87 @@ def _settle_on_loop(pairs: list[tuple[asyncio.Future[_Outcome], _Result]]) -> No
             future.set_result(result)
 
 
-#: The columns of a PendingEvent in the order of the INSERT above.
-_event_columns = operator.attrgetter(
+#: The columns of a request row, and of an event row before its session and request ids.
+_REQUEST_COLUMNS = (
+    "session_id", "received_at", "method", "path", "query", "remote_addr", "headers", "body",
+    "body_size", "http_status", "error_code", "error_message", "write_key", "write_key_source",
+)
+_request_values = operator.attrgetter(
+    "session_id", "received_at", "method", "path", "query", "remote_addr", "headers_json", "body",
+    "body_size", "http_status", "error_code", "error_message", "write_key", "write_key_source",
+)
+_EVENT_COLUMNS = (
+    "received_at", "write_key", "type", "name", "user_id", "anonymous_id", "message_id",
+    "library", "status", "violation_count", "violations", "payload", "session_id", "request_id",
+    # indexed = 0: the secondary indexes are built after the commit (store.indexing).
+    "indexed",
+)
+_event_values = operator.attrgetter(
     "received_at", "write_key", "type", "name", "user_id", "anonymous_id", "message_id",
     "library", "status", "violation_count", "violations_json", "payload_json",
 )
+#: Rows per multi-row INSERT, largest first: a group is written with a few statements of these
+#: sizes, so SQLite keeps a handful of prepared statements whatever the group's size.
+_CHUNK_SIZES = (64, 16, 4, 1)
 
 
-def _insert(
-    connection: sqlite3.Connection, request: PendingRequest
-) -> tuple[int, list[CommittedEvent]]:
-    cursor = connection.execute(
-        "INSERT INTO requests(session_id, received_at, method, path, query, remote_addr, headers, "
-        "body, body_size, http_status, error_code, error_message, write_key, write_key_source) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            request.session_id,
-            request.received_at,
-            request.method,
-            request.path,
-            request.query,
-            request.remote_addr,
-            request.headers_json,
-            request.body,
-            request.body_size,
-            request.http_status,
-            request.error_code,
-            request.error_message,
-            request.write_key,
-            request.write_key_source,
-        ),
-    )
-    request_id = cursor.lastrowid
-    assert request_id is not None
-    if not request.events:
-        return request_id, []
-    # The writer holds the GIL while it builds parameters, stalling the capture loop: one
-    # C-level attrgetter per row, plus the request's two ids, is the cheapest way to build them.
-    owner = (request.session_id, request_id)
-    connection.executemany(
-        "INSERT INTO events(received_at, write_key, type, name, user_id, anonymous_id, "
-        "message_id, library, status, violation_count, violations, payload, session_id, "
-        # indexed = 0: the secondary indexes are built after the commit (store.indexing).
-        "request_id, indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-        [_event_columns(event) + owner for event in request.events],
+def _insert_group(
+    connection: sqlite3.Connection, requests: list[PendingRequest]
+) -> list[tuple[int, list[CommittedEvent]]]:
+    """Write a group's requests and events with a few multi-row INSERTs.
+
+    The sqlite3 module releases the GIL around every statement step and must take it back
+    after, while the capture loop holds it: one step per row meant one GIL hand-off per event,
+    which stalled the loop more than the writing itself. One statement per chunk of rows makes
+    that a few per commit.
+    """
+    last_request_id = _insert_rows(
+        connection, "requests", _REQUEST_COLUMNS, [_request_values(r) for r in requests]
     )
     # Rowids of an INTEGER PRIMARY KEY table without AUTOINCREMENT are max(rowid) + 1, and this
-    # thread is the only writer inside this transaction, so the batch got consecutive ids.
-    last_id = connection.execute("SELECT last_insert_rowid()").fetchone()[0]
-    first_id = last_id - len(request.events) + 1
-    return request_id, [
-        CommittedEvent(first_id + offset, request_id, request.session_id, event)
-        for offset, event in enumerate(request.events)
+    # thread is the only writer inside this transaction, so each INSERT got consecutive ids.
+    first_request_id = last_request_id - len(requests) + 1
+    event_rows = [
+        (*_event_values(event), request.session_id, first_request_id + offset, 0)
+        for offset, request in enumerate(requests)
+        for event in request.events
     ]
+    if not event_rows:
+        return [(first_request_id + offset, []) for offset in range(len(requests))]
+    event_id = _insert_rows(connection, "events", _EVENT_COLUMNS, event_rows) - len(event_rows)
+    outcomes: list[tuple[int, list[CommittedEvent]]] = []
+    for offset, request in enumerate(requests):
+        request_id = first_request_id + offset
+        committed = []
+        for event in request.events:
+            event_id += 1
+            committed.append(CommittedEvent(event_id, request_id, request.session_id, event))
+        outcomes.append((request_id, committed))
+    return outcomes
+
+
+def _insert_rows(
+    connection: sqlite3.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+) -> int:
+    """INSERT ``rows`` (tuples in ``columns`` order); the rowid of the last one."""
+    last_id = 0
+    position = 0
+    for size in _CHUNK_SIZES:
+        if position + size > len(rows):
+            continue
+        sql = _insert_sql(table, columns, size)
+        while position + size <= len(rows):
+            chunk = rows[position:position + size]
+            cursor = connection.execute(sql, [value for row in chunk for value in row])
+            last_id = cursor.lastrowid or 0
+            position += size
+    return last_id
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+    row = "(" + ", ".join("?" * len(columns)) + ")"
+    return f"INSERT INTO {table}({', '.join(columns)}) VALUES " + ", ".join([row] * rows)
