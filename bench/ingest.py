@@ -1,6 +1,7 @@
 """Capture throughput: inspector's endpoint against a bare aiohttp handler, in the same run.
 
-Usage:  python bench/ingest.py [--duration 10] [--connections 32] [--plan FILE]
+Usage:  python bench/ingest.py [--duration 10] [--connections 32] [--repeat N] [--stages]
+                               [--workload batch|single|both] [--plan FILE]
 
 ``--stages`` adds runs of inspector doing only part of its work (store the raw request; + parse
 the JSON; + normalise and check the events without storing them), to show what each part costs.
@@ -27,6 +28,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -225,6 +227,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--plan", type=Path, help="also measure with validation against PLAN")
     parser.add_argument("--workload", choices=["batch", "single", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="interleaved rounds of every server; medians are reported")
     parser.add_argument("--stages", action="store_true",
                         help="also measure inspector with only part of its work (what each costs)")
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
@@ -249,26 +253,35 @@ def main() -> int:
     configs.append(("inspector", "inspector (parse+store)", None, None))
     if args.plan:
         configs.append(("inspector", "inspector (+validation)", args.plan, None))
-    print(f"cores: {os.cpu_count()}, {args.duration}s per run, {args.connections} connections")
+    print(f"cores: {os.cpu_count()}, {args.duration}s per run, {args.connections} connections, "
+          f"{args.repeat} interleaved round(s), medians")
     with tempfile.TemporaryDirectory() as tmp:
         for workload, label in (("batch", "/v1/batch, 100 x 1 KB events"),
                                 ("single", "/v1/t, one 1 KB event per request")):
             if args.workload not in (workload, "both"):
                 continue
             print(f"\n{label}")
-            results: dict[str, dict[str, float]] = {}
-            for kind, name, plan, stage in configs:
-                result = measure(kind, plan, workload, args.duration, args.connections,
-                                 Path(tmp), stage)
-                results[name] = result
-                stored = f", {int(result['stored']):,} events on disk" if result["stored"] else ""
-                print(f"  {name:<52} {result['events_per_s']:>10,.0f} events/s "
-                      f"({result['requests_per_s']:,.0f} req/s, {int(result['errors'])} errors"
-                      f"{stored})")
-            bare = results["bare aiohttp handler"]["events_per_s"]
-            for name, result in results.items():
+            # Rounds interleave the servers, so a burst of load from elsewhere on the machine
+            # hits all of them rather than one; medians then drop the outliers.
+            runs: dict[str, list[dict[str, float]]] = {name: [] for _, name, _, _ in configs}
+            for _ in range(args.repeat):
+                for kind, name, plan, stage in configs:
+                    runs[name].append(measure(kind, plan, workload, args.duration,
+                                              args.connections, Path(tmp), stage))
+            medians: dict[str, float] = {}
+            for name, results in runs.items():
+                rates = [result["events_per_s"] for result in results]
+                medians[name] = statistics.median(rates)
+                errors = sum(int(result["errors"]) for result in results)
+                stored = sum(int(result["stored"]) for result in results)
+                on_disk = f", {stored:,} events on disk" if stored else ""
+                each = " / ".join(f"{rate:,.0f}" for rate in rates) if len(rates) > 1 else ""
+                print(f"  {name:<52} {medians[name]:>10,.0f} events/s ({errors} errors{on_disk})"
+                      + (f"  [{each}]" if each else ""))
+            bare = medians["bare aiohttp handler"]
+            for name, median in medians.items():
                 if name != "bare aiohttp handler":
-                    print(f"  ratio {name.strip()} / bare: {result['events_per_s'] / bare:.2f}")
+                    print(f"  ratio {name.strip()} / bare: {median / bare:.2f}")
     return 0
 
 
