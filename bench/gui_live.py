@@ -119,8 +119,8 @@ def main() -> int:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     app = QApplication(sys.argv[:1])
     from inspector.core.capture.service import CaptureConfig
+    from inspector.core.gc_tuning import settle_garbage_collector
     from inspector.core.store import EventStore
-    from inspector.gui.app import settle_garbage_collector
     from inspector.gui.bridge import CaptureBridge
     from inspector.gui.capture import CaptureController
     from inspector.gui.main_window import MainWindow

@@ -149,6 +149,7 @@ def _ablate(stage: str) -> None:
 def serve_inspector(port: int, db: Path, plan: Path | None, stage: str | None = None) -> None:
     """inspector's real capture service, persistence and all (or ablated to ``stage``)."""
     from inspector.core.capture import CaptureConfig, CaptureService
+    from inspector.core.gc_tuning import CAPTURE_YOUNG_THRESHOLD, settle_garbage_collector
 
     if stage is not None:
         _ablate(stage)
@@ -156,6 +157,7 @@ def serve_inspector(port: int, db: Path, plan: Path | None, stage: str | None = 
     async def main() -> None:
         service = CaptureService(CaptureConfig(port=port, db_path=db, plan_path=plan))
         await service.start()
+        settle_garbage_collector(young_threshold=CAPTURE_YOUNG_THRESHOLD)  # as `inspector serve`
         print("ready", flush=True)
         await asyncio.Event().wait()
 

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from inspector.cli._common import RESET, STATUS_COLOURS, add_db_option, colour_wanted, fail
 from inspector.core.capture import CaptureConfig, CaptureError, CaptureService
+from inspector.core.gc_tuning import CAPTURE_YOUNG_THRESHOLD, settle_garbage_collector
 from inspector.core.model import Status
 from inspector.core.store import CommittedEvent
 
@@ -158,6 +159,9 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
         # A plan that cannot be loaded is a usage error, reported in one line.
         await service.stop()
         raise CaptureError(str(error)) from error
+    # Long-running from here on: keep the collector off start-up objects and away from the
+    # per-request garbage of parsed JSON.
+    settle_garbage_collector(young_threshold=CAPTURE_YOUNG_THRESHOLD)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from inspector import __version__
 from inspector.core.capture.service import CaptureConfig
+from inspector.core.gc_tuning import settle_garbage_collector
 from inspector.core.paths import default_db_path
 from inspector.core.resources import example_plan_path
 from inspector.core.store import EventStore
@@ -49,18 +49,6 @@ def build_window(args: argparse.Namespace) -> MainWindow:
     if args.demo:
         QTimer.singleShot(300, window.send_demo)
     return window
-
-
-def settle_garbage_collector() -> None:
-    """Move everything alive after start-up out of the cyclic collector's reach.
-
-    Modules, classes, functions and Qt wrappers loaded at start-up (hundreds of thousands of
-    objects) live as long as the process, yet every full collection walked them all again:
-    bench/gui_live.py found one such collection (55-111 ms) behind the window's longest stall.
-    Frozen, they are never walked; full collections then cover what the session creates.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def run(args: argparse.Namespace) -> int:
