@@ -10,7 +10,7 @@ import pytest
 from inspector.core.gc_tuning import CAPTURE_YOUNG_THRESHOLD, settle_garbage_collector
 
 
-@pytest.fixture()
+@pytest.fixture
 def restore_gc() -> Iterator[None]:
     threshold = gc.get_threshold()
     yield

@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import itertools
 import logging
 import operator
 import os
@@ -428,7 +429,7 @@ def _insert_rows(
         sql = _insert_sql(table, columns, size)
         while position + size <= len(rows):
             chunk = rows[position:position + size]
-            cursor = connection.execute(sql, [value for row in chunk for value in row])
+            cursor = connection.execute(sql, list(itertools.chain.from_iterable(chunk)))
             last_id = cursor.lastrowid or 0
             position += size
     return last_id
