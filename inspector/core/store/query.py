@@ -10,9 +10,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.core.model import EventRecord
-from inspector.core.store.search import text_clause
+from inspector.core.store.search import plan_text, text_clause, text_count_sql, text_ids_sql
 
-__all__ = ["EventQuery", "QueryResult", "union_count", "union_select"]
+__all__ = ["EventQuery", "QueryResult", "count_statement", "page_statement", "union_count",
+           "union_select"]
 
 
 class EventQuery(BaseModel):
@@ -39,6 +40,16 @@ class EventQuery(BaseModel):
     limit: int = Field(default=100, ge=0, le=100_000)
     offset: int = Field(default=0, ge=0)
     order: Literal["asc", "desc"] = "asc"
+
+    @property
+    def text_only(self) -> bool:
+        """Whether ``q`` is the whole filter, besides the session and ``since_id``."""
+        return bool(self.q) and not self.status and all(
+            value is None for value in (
+                self.type, self.event, self.violation_kind, self.user_id, self.anonymous_id,
+                self.any_id, self.write_key, self.since,
+            )
+        )
 
     def where_clause(
         self, connection: sqlite3.Connection | None = None
@@ -110,6 +121,45 @@ def union_count(where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
         f"(SELECT count(*) FROM events e WHERE e.indexed = 0 AND ({where}))",
         [*params, *params],
     )
+
+
+def page_statement(
+    connection: sqlite3.Connection, query: EventQuery, columns: str, joins: str = ""
+) -> tuple[str, list[Any]]:
+    """``SELECT columns FROM events e joins``: the page ``query`` asks for (limit, offset, order).
+
+    ``columns`` must start with ``e.id``. Run the statement on ``connection``, in the same
+    :func:`~inspector.core.store.connection.read_snapshot` as this call: when ``q`` is the whole
+    filter, the statement is planned from the search index as this call finds it, and reads the
+    first ``limit + offset`` matches straight from the index in id order.
+    """
+    direction = "DESC" if query.order == "desc" else "ASC"
+    if query.q and query.text_only:
+        search = plan_text(connection, query.q, query.session_id)
+        ids, params = text_ids_sql(search, query.session_id, query.since_id, query.order,
+                                   query.limit + query.offset)
+        return (
+            f"SELECT {columns} FROM ({ids}) AS m JOIN events e ON e.id = m.id {joins} "
+            f"ORDER BY e.id {direction} LIMIT ? OFFSET ?",
+            [*params, query.limit, query.offset],
+        )
+    where, params = query.where_clause(connection)
+    select, select_params = union_select(f"SELECT {columns} FROM events e {joins}", where, params)
+    return (f"{select} ORDER BY 1 {direction} LIMIT ? OFFSET ?",
+            [*select_params, query.limit, query.offset])
+
+
+def count_statement(connection: sqlite3.Connection, query: EventQuery) -> tuple[str, list[Any]]:
+    """``SELECT count(*)`` of the events matching ``query`` (ignoring limit and offset).
+
+    Same snapshot rule as :func:`page_statement`. When ``q`` is the whole filter, the count
+    comes from the search index alone (plus a scan of the events it has not reached).
+    """
+    if query.q and query.text_only:
+        search = plan_text(connection, query.q, query.session_id)
+        return text_count_sql(search, query.session_id, query.since_id)
+    where, params = query.where_clause(connection)
+    return union_count(where, params)
 
 
 @dataclass(slots=True)
