@@ -22,6 +22,8 @@ from inspector.core.store import (
     PendingEvent,
     PendingRequest,
 )
+from inspector.core.store import query as query_module
+from inspector.core.store import search as search_module
 from inspector.core.store.paging import count_events, matches, page_events
 from inspector.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 from inspector.core.store.search import (
@@ -216,11 +218,19 @@ def test_a_nul_in_some_text_leaves_two_characters_to_the_scan(
     assert nul[0] in _search(store, "zq", second)
 
 
+@pytest.mark.parametrize(("probe", "others"), [(None, None), (0, 0), (0, 10**6), (3, 4)])
 def test_text_beside_other_filters_and_paging_give_the_scan_answer(
-    store: EventStore, corpus: tuple[int, int, list[int]]
+    store: EventStore, corpus: tuple[int, int, list[int]], monkeypatch: pytest.MonkeyPatch,
+    probe: int | None, others: int | None,
 ) -> None:
     """Text alone goes straight to the index (ordered, limited reads per table and a count from
-    the index); with other filters it is an IN list. Both must page like the scan does."""
+    the index); beside other filters, it is a list of ids or (when the probe finds more than
+    ``probe``) a subquery that SQLite walks or checks ids against, depending on whether the other
+    filters match more than ``others``. All of them must page like the scan does."""
+    if probe is not None:
+        monkeypatch.setattr(search_module, "PROBE_LIMIT", probe)
+    if others is not None:
+        monkeypatch.setattr(query_module, "OTHER_INDEX_LIMIT", others)
     first, second, _ = corpus
     connection = sqlite3.connect(store.path, isolation_level=None)
     index_batch(connection, len(PAYLOADS) + 4)  # part of the first session; the rest is tail
@@ -229,7 +239,8 @@ def test_text_beside_other_filters_and_paging_give_the_scan_answer(
         {}, {"order": "desc"}, {"limit": 2}, {"limit": 2, "offset": 3}, {"offset": 50},
         {"limit": 3, "order": "desc", "offset": 1}, {"since_id": 5}, {"since_id": 5, "limit": 1},
         {"limit": 0}, {"status": ["valid"]}, {"type": "track", "order": "desc", "limit": 3},
-        {"write_key": "k", "offset": 2},
+        {"write_key": "k", "offset": 2}, {"violation_kind": "x"}, {"since": 0.5, "since_id": 3},
+        {"status": ["valid", "invalid"], "order": "desc", "offset": 1, "limit": 4},
     ]
     for q in ["example", "e", "ex", "mug", "zq", "Q", "é", "\x01", "track", "no-such-text"]:
         for session_id in (first, second, None):

@@ -40,10 +40,11 @@ then takes 0.5-0.7 s instead of 0.15 s, above the 0.5 s a filter may take. So po
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -62,6 +63,7 @@ __all__ = [
     "plan_text",
     "text_clause",
     "text_count_sql",
+    "text_filter",
     "text_ids_sql",
 ]
 
@@ -197,6 +199,56 @@ def text_clause(
     tail = f"SELECT id FROM events WHERE id > {_WATERMARK_SQL} AND {scan}"
     return (f"e.id IN ({indexed} UNION ALL {tail})",
             [*([search.match] * len(search.tables)), search.needle])
+
+
+#: Beside other filters, a text with at most this many indexed matches is handed to the statement
+#: as a list of ids (read first, with a limit of one more); a more common one as a subquery.
+PROBE_LIMIT = 10_000
+
+
+def text_filter(
+    connection: sqlite3.Connection,
+    search: TextSearch,
+    since_id: int | None,
+    *,
+    other_index: Callable[[], bool],
+) -> tuple[str, list[Any]]:
+    """SQL (over ``events e``) true for the events containing the text, beside other filters.
+
+    Which side should drive, the text or the other filters, depends on how common each is, and
+    SQLite cannot estimate a MATCH. So the index is asked first for up to
+    :data:`PROBE_LIMIT` + 1 ids. If that is all of them, the clause hands SQLite that list (it
+    reads those few events, or checks them against another index). If not, the text is common,
+    and ``other_index()`` says whether the other filters are few enough to start from their
+    index: then the clause is written so that SQLite walks that index and checks each id against
+    the matches (``+e.id``, which no index can answer), never reading an event the other filters
+    rule out; else SQLite walks the matches. Either way, the events above the watermark are
+    scanned.
+    """
+    if not search.indexed:
+        return _SCAN.format(payload="e.payload"), [search.needle]
+    assert search.match is not None
+    tail, tail_params = _tail_sql(search, None, since_id)
+    ids: list[int] = []
+    for table in search.tables:
+        sql, values = _indexed_sql(table, since_id)
+        ids.extend(row[0] for row in connection.execute(
+            f"SELECT rowid {sql} ORDER BY rowid LIMIT ?",
+            [search.match, *values, PROBE_LIMIT + 1 - len(ids)]))
+        if len(ids) > PROBE_LIMIT:
+            break
+    else:
+        return (f"e.id IN (SELECT value FROM json_each(?) UNION ALL SELECT id {tail})",
+                [json.dumps(ids), *tail_params])
+    parts: list[str] = []
+    params: list[Any] = []
+    for table in search.tables:
+        sql, values = _indexed_sql(table, since_id)
+        parts.append(f"SELECT rowid {sql}")
+        params.extend([search.match, *values])
+    driver = "+" if other_index() else ""
+    return (f"{driver}e.id IN ({' UNION ALL '.join(parts)} UNION ALL SELECT id {tail})",
+            [*params, *tail_params])
 
 
 def _tail_sql(
