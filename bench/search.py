@@ -250,23 +250,28 @@ def main() -> int:
     print(f"session: {session.event_count:,} events; watermark {upto:,}, "
           f"{last - upto:,} events in the unindexed tail")
 
-    terms = [
-        ("rare (one event)", f"ord_{args.events * 7 // 10}"),
-        ("rare (an email, ~20 events)", "user_4242@example.com"),
-        ("a SKU (~0.15%)", "mug-11-blk"),
-        ("common (an event name, 12.5%)", "order completed"),
-        ("in the unindexed tail", TAIL_TERM),
-        ("no match", "no-such-text"),
-        ("two characters (no match)", "zq"),
-        ("two characters (every event)", "js"),
+    terms: list[tuple[str, str, dict[str, Any]]] = [
+        ("rare (one event)", f"ord_{args.events * 7 // 10}", {}),
+        ("rare (an email, ~20 events)", "user_4242@example.com", {}),
+        ("a SKU (~0.15%)", "mug-11-blk", {}),
+        ("common (an event name, 12.5%)", "order completed", {}),
+        ("in the unindexed tail", TAIL_TERM, {}),
+        ("no match", "no-such-text", {}),
+        ("two characters (no match)", "zq", {}),
+        ("two characters (every event)", "js", {}),
+        # Beside another filter (the window's filter bar combines them):
+        ("email + status valid (all)", "user_4242@example.com", {"status": ["valid"]}),
+        ("12.5% + event Signed In (none)", "order completed", {"event": "Signed In"}),
+        ("12.5% + event Order Completed", "order completed", {"event": "Order Completed"}),
+        ("12.5% + status valid (all)", "order completed", {"status": ["valid"]}),
     ]
     print(f"\nmedians of {args.runs} (scan: {args.scan_runs}); API = total + first 100 with "
           "payloads; window = first 500 rows | then the count")
     print(f"{'':<31}{'':>10}{'scan':>8} {'----- previous -----':>27} {'------ now ------':>26}")
     print(f"{'term':<31}{'matches':>10}{'API':>8}{'API':>9}{'page':>9}{'count':>9}"
           f"{'API':>9}{'page':>9}{'count':>9}")
-    for label, term in terms:
-        query = EventQuery(session_id=session.id, q=term)
+    for label, term, others in terms:
+        query = EventQuery(session_id=session.id, q=term, **others)
         scan, total = median_time(args.scan_runs, lambda q=query: scan_api(store, q))
         before, total_before = median_time(args.runs, lambda q=query: previous_api(store, q))
         old_page, old_count, _ = median_window(args.runs,

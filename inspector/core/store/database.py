@@ -22,9 +22,8 @@ from inspector.core.model import EventRecord, Status, Violation
 from inspector.core.store.connection import Database, read_snapshot
 from inspector.core.store.query import (
     EventQuery,
+    Plan,
     QueryResult,
-    count_statement,
-    page_statement,
     union_count,
     union_select,
 )
@@ -182,21 +181,22 @@ class EventStore:
         """One page of events matching ``query``, with the total count."""
         connection = self._reader()
         with read_snapshot(connection):
-            events = self._page(connection, query, with_payload)
+            plan = Plan(connection, query)
+            events = self._page(connection, plan, with_payload)
             short = 0 < len(events) < query.limit or (not events and not query.offset)
             if query.limit and short:
                 # A page that is not full ends the match: no need to count it again.
                 total = query.offset + len(events)
             else:
-                total = connection.execute(*count_statement(connection, query)).fetchone()[0]
+                total = connection.execute(*plan.count()).fetchone()[0]
         return QueryResult(total=total, events=events)
 
     def _page(
-        self, connection: sqlite3.Connection, query: EventQuery, with_payload: bool
+        self, connection: sqlite3.Connection, plan: Plan, with_payload: bool
     ) -> list[EventRecord]:
         payload_column = ", e.payload" if with_payload else ""
         rows = connection.execute(
-            *page_statement(connection, query, f"{_EVENT_COLUMNS}{payload_column}", _EVENT_JOINS)
+            *plan.page(f"{_EVENT_COLUMNS}{payload_column}", _EVENT_JOINS)
         ).fetchall()
         return [_record(row, with_payload) for row in rows]
 
@@ -205,10 +205,10 @@ class EventStore:
         last_id = 0
         connection = self._reader()
         while True:
+            chunk_query = query.model_copy(
+                update={"since_id": last_id, "limit": chunk, "offset": 0, "order": "asc"})
             with read_snapshot(connection):
-                page = self._page(connection, query.model_copy(
-                    update={"since_id": last_id, "limit": chunk, "offset": 0, "order": "asc"}
-                ), True)
+                page = self._page(connection, Plan(connection, chunk_query), True)
             yield from page
             if len(page) < chunk:
                 return

@@ -44,7 +44,7 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -56,15 +56,18 @@ __all__ = [
     "PAD",
     "SearchIndexer",
     "TextSearch",
+    "checked_clause",
     "index_batch",
     "index_table",
     "indexed_upto",
+    "listed_clause",
     "match_expression",
     "plan_text",
+    "probe_matches",
     "text_clause",
     "text_count_sql",
-    "text_filter",
     "text_ids_sql",
+    "walked_sql",
 ]
 
 log = logging.getLogger(__name__)
@@ -202,33 +205,16 @@ def text_clause(
 
 
 #: Beside other filters, a text with at most this many indexed matches is handed to the statement
-#: as a list of ids (read first, with a limit of one more); a more common one as a subquery.
+#: as a list of ids (read first, with a limit of one more); a more common one is not listed.
 PROBE_LIMIT = 10_000
 
 
-def text_filter(
-    connection: sqlite3.Connection,
-    search: TextSearch,
-    since_id: int | None,
-    *,
-    other_index: Callable[[], bool],
-) -> tuple[str, list[Any]]:
-    """SQL (over ``events e``) true for the events containing the text, beside other filters.
-
-    Which side should drive, the text or the other filters, depends on how common each is, and
-    SQLite cannot estimate a MATCH. So the index is asked first for up to
-    :data:`PROBE_LIMIT` + 1 ids. If that is all of them, the clause hands SQLite that list (it
-    reads those few events, or checks them against another index). If not, the text is common,
-    and ``other_index()`` says whether the other filters are few enough to start from their
-    index: then the clause is written so that SQLite walks that index and checks each id against
-    the matches (``+e.id``, which no index can answer), never reading an event the other filters
-    rule out; else SQLite walks the matches. Either way, the events above the watermark are
-    scanned.
-    """
-    if not search.indexed:
-        return _SCAN.format(payload="e.payload"), [search.needle]
-    assert search.match is not None
-    tail, tail_params = _tail_sql(search, None, since_id)
+def probe_matches(
+    connection: sqlite3.Connection, search: TextSearch, since_id: int | None
+) -> list[int] | None:
+    """Every indexed match (above ``since_id``) if there are at most :data:`PROBE_LIMIT`, in id
+    order per table; ``None`` if there are more (then this read stopped after that many)."""
+    assert search.indexed
     ids: list[int] = []
     for table in search.tables:
         sql, values = _indexed_sql(table, since_id)
@@ -236,19 +222,63 @@ def text_filter(
             f"SELECT rowid {sql} ORDER BY rowid LIMIT ?",
             [search.match, *values, PROBE_LIMIT + 1 - len(ids)]))
         if len(ids) > PROBE_LIMIT:
-            break
-    else:
-        return (f"e.id IN (SELECT value FROM json_each(?) UNION ALL SELECT id {tail})",
-                [json.dumps(ids), *tail_params])
+            return None
+    return ids
+
+
+def listed_clause(
+    search: TextSearch, ids: list[int], since_id: int | None
+) -> tuple[str, list[Any]]:
+    """SQL (over ``events e``): one of the listed ``ids`` (from :func:`probe_matches`), or a
+    match above the watermark. SQLite reads those few events, or checks them against the index
+    of another filter, as it sees fit."""
+    tail, tail_params = _tail_sql(search, None, since_id)
+    return (f"e.id IN (SELECT value FROM json_each(?) UNION ALL SELECT id {tail})",
+            [json.dumps(ids), *tail_params])
+
+
+def checked_clause(search: TextSearch, since_id: int | None) -> tuple[str, list[Any]]:
+    """SQL (over ``events e``) for a common text beside filters with an index of their own:
+    SQLite walks that index and checks each id against the matches (``+e.id``, which no index
+    can answer), so it never reads an event the other filters rule out."""
+    assert search.match is not None
+    tail, tail_params = _tail_sql(search, None, since_id)
     parts: list[str] = []
     params: list[Any] = []
     for table in search.tables:
         sql, values = _indexed_sql(table, since_id)
         parts.append(f"SELECT rowid {sql}")
         params.extend([search.match, *values])
-    driver = "+" if other_index() else ""
-    return (f"{driver}e.id IN ({' UNION ALL '.join(parts)} UNION ALL SELECT id {tail})",
+    return (f"+e.id IN ({' UNION ALL '.join(parts)} UNION ALL SELECT id {tail})",
             [*params, *tail_params])
+
+
+def walked_sql(
+    search: TextSearch, head: str, joins: str, where: str, params: Sequence[Any],
+    since_id: int | None,
+) -> tuple[list[str], list[Any]]:
+    """Statements walking the matches in id order and checking ``where`` on each event: one per
+    index table (``f``, joined to ``events e``), and one for the events above the watermark.
+
+    For a common text beside filters that match many events. Each statement is
+    ``head FROM ... WHERE ...``, where ``{id}`` in ``head`` stands for the event id, so that a
+    statement can be ordered by the index's own order (``f.rowid``); several are merged in order
+    by ``UNION ALL ... ORDER BY 1``, which SQLite does lazily, so a page stops early.
+    """
+    assert search.match is not None
+    parts: list[str] = []
+    values: list[Any] = []
+    since = "" if since_id is None else " AND f.rowid > ?"
+    for table in search.tables:
+        parts.append(f"{head.format(id='f.rowid')} FROM {table} f "
+                     f"CROSS JOIN events e ON e.id = f.rowid {joins} "
+                     f"WHERE f.{table} MATCH ? AND f.rowid <= {_WATERMARK_SQL}{since} "
+                     f"AND ({where})")
+        values.extend([search.match, *([] if since_id is None else [since_id]), *params])
+    parts.append(f"{head.format(id='e.id')} FROM events e {joins} WHERE e.id > {_WATERMARK_SQL} "
+                 f"AND ({where}) AND {_SCAN.format(payload='e.payload')}")
+    values.extend([*params, search.needle])
+    return parts, values
 
 
 def _tail_sql(
