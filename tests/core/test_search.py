@@ -490,3 +490,24 @@ def test_a_version_4_index_is_dropped_and_rebuilt_padded(db_path: Path) -> None:
         indexer.stop()
     assert _uses_index(store, "1}", 1)
     assert {q: _search(store, q, 1) for q in QUERIES} == expected
+
+
+def test_two_characters_scan_when_the_alphabet_is_too_big_and_parse_up_to_it(
+    store: EventStore, corpus: tuple[int, int, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _, _ = corpus
+    _index_everything(store)
+    assert _uses_index(store, "zq", first)
+    monkeypatch.setattr(search_module, "MAX_ALPHABET", 2)  # the corpus holds more than two
+    assert not _uses_index(store, "zq", first)
+    for q in ["zq", "xé", "af"]:
+        assert _search(store, q, first) == _scan(store, q, first), q
+    # The largest OR the index is ever asked, for a text that is there.
+    alphabet = [chr(0x4E00 + n) for n in range(search_module.MAX_ALPHABET)]
+    expression = match_expression("xy", [*alphabet, PAD])
+    connection = sqlite3.connect(":memory:")
+    connection.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='trigram case_sensitive 1')")
+    connection.execute("INSERT INTO t(body) VALUES (?)", (f"..xy{alphabet[-1]}",))
+    assert connection.execute("SELECT rowid FROM t WHERE t MATCH ?",
+                              (expression,)).fetchall() == [(1,)]
