@@ -184,11 +184,13 @@ def text_clause(
 ) -> tuple[str, list[Any]]:
     """SQL (over ``events e``) true when the payload contains ``q``, ignoring ASCII case.
 
-    For combining with other filters. With a ``connection`` and an index to use, the clause is
-    an ``e.id IN (...)`` over the index up to the watermark plus a scan of the tail above it, so
-    the planner can start from the matches instead of from every event. Without one, it is the
-    plain scan. (When ``q`` is the only filter, :func:`text_ids_sql` and :func:`text_count_sql`
-    do better: they never list every match.)
+    What :meth:`~inspector.core.store.query.EventQuery.where_clause` puts in a ``WHERE`` that
+    any statement can use. With a ``connection`` and an index to use, the clause is an
+    ``e.id IN (...)`` over the index up to the watermark plus a scan of the tail above it, so the
+    planner can start from the matches instead of from every event; without one, it is the
+    plain scan. The store's own statements (:class:`~inspector.core.store.query.Plan`) do
+    better: they read the index in order with a limit, or probe it first (:func:`text_ids_sql`,
+    :func:`text_count_sql`, :func:`probe_matches` and the clauses after it).
     """
     search = plan_text(connection, q, session_id)
     if not search.indexed:
