@@ -1,13 +1,17 @@
-"""Free-text search (``q``) on a 1,000,000-event session, with and without the FTS5 index.
+"""Free-text search (``q``) on a 1,000,000-event session: scan, previous statements, current ones.
 
-    python bench/search.py [--events 1000000] [--tail 5000] [--out bench/out]
+    python bench/search.py [--events 1000000] [--tail 5000] [--out bench/out] [--runs 5]
 
 Builds, once, a session of realistic ~1 KB events (cached as ``search-<n>.sqlite3`` under
-``--out``), then an indexed copy (``search-<n>-indexed.sqlite3``), timing the background
+``--out``), then an indexed copy (``search-<n>-indexed-v5.sqlite3``), timing the background
 indexer's own work (events/s) and measuring the size it adds. ``--tail`` more events are then
-committed above the watermark, as when the indexer lags behind capture. Each search is timed as
-the REST API runs it (count + first page of 100, with payloads) and as the window's filter bar
-runs it (first page of rows, then the count), with the index and with the plain scan.
+committed above the watermark, as when the indexer lags behind capture.
+
+Each search is timed, median of ``--runs``, in the same run against two baselines on the same
+database: the plain scan (no index), and the statements inspector ran before this version (an
+``IN`` list of every indexed match, evaluated once per half of ``union_count`` and again per half
+of ``union_select``; two-character texts scanned). Columns: the REST API (total + first 100 with
+payloads) and the window's filter bar (first page of 500 rows, then the count, each timed).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import argparse
 import random
 import shutil
 import sqlite3
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -29,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from inspector.core.store import EventQuery, EventStore  # noqa: E402
 from inspector.core.store.paging import count_events, page_events  # noqa: E402
+from inspector.core.store.query import union_count, union_select  # noqa: E402
 from inspector.core.store.search import index_batch, indexed_upto  # noqa: E402
 
 NAMES = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed",
@@ -117,10 +123,8 @@ def build_index(db: Path) -> tuple[int, float]:
     return total, took
 
 
-def api_search(store: EventStore, query: EventQuery, use_index: bool) -> int:
-    """What ``GET /inspector/api/events?q=`` runs: the count, then a page with payloads."""
-    if use_index:
-        return store.query_events(query).total
+def scan_api(store: EventStore, query: EventQuery) -> int:
+    """The REST API's answer without the index: count, then the first page with payloads."""
     connection = store._reader()
     where, params = query.where_clause()  # no connection: the plain scan
     total: int = connection.execute(f"SELECT count(*) FROM events e WHERE {where}",
@@ -130,21 +134,67 @@ def api_search(store: EventStore, query: EventQuery, use_index: bool) -> int:
     return total
 
 
-def window_search(store: EventStore, query: EventQuery) -> tuple[float, int]:
-    """The filter bar: the first page of rows (what paints), then the count."""
+def previous_statements(store: EventStore, query: EventQuery) -> tuple[str, list[Any]]:
+    """The ``WHERE`` the previous version built: ``e.id IN (every indexed match + tail)``."""
+    connection = store._reader()
+    assert query.q is not None
+    if len(query.q) < 3:
+        return query.where_clause()  # it scanned texts under three characters
+    return query.where_clause(connection)
+
+
+def previous_api(store: EventStore, query: EventQuery) -> int:
+    """What ``GET /inspector/api/events?q=`` ran before: union_count, then union_select."""
+    connection = store._reader()
+    where, params = previous_statements(store, query)
+    total: int = connection.execute(*union_count(where, params)).fetchone()[0]
+    select, select_params = union_select("SELECT e.*, e.payload FROM events e", where, params)
+    connection.execute(f"{select} ORDER BY 1 LIMIT ? OFFSET ?",
+                       [*select_params, query.limit, query.offset]).fetchall()
+    return total
+
+
+def previous_window(store: EventStore, query: EventQuery) -> tuple[float, float, int]:
+    """The filter bar before: the first 500 rows (union_select), then union_count."""
+    connection = store._reader()
+    started = time.perf_counter()
+    where, params = previous_statements(store, query)
+    select, select_params = union_select("SELECT e.id, e.type, e.name FROM events e", where,
+                                         params)
+    connection.execute(f"{select} ORDER BY 1 LIMIT 500", select_params).fetchall()
+    page = time.perf_counter() - started
+    started = time.perf_counter()
+    where, params = previous_statements(store, query)
+    total: int = connection.execute(*union_count(where, params)).fetchone()[0]
+    return page, time.perf_counter() - started, total
+
+
+def current_window(store: EventStore, query: EventQuery) -> tuple[float, float, int]:
+    """The filter bar now: page_events (500 rows), then count_events, each timed."""
     started = time.perf_counter()
     page_events(store, query.model_copy(update={"limit": 500}))
-    first_page = time.perf_counter() - started
-    return first_page, count_events(store, query)
+    page = time.perf_counter() - started
+    started = time.perf_counter()
+    total = count_events(store, query)
+    return page, time.perf_counter() - started, total
 
 
-def best_of(runs: int, function: Callable[[], Any]) -> tuple[float, Any]:
+def median_time(runs: int, function: Callable[[], Any]) -> tuple[float, Any]:
+    """The median wall time of ``runs`` calls, and the last result."""
     times, result = [], None
     for _ in range(runs):
         started = time.perf_counter()
         result = function()
         times.append(time.perf_counter() - started)
-    return min(times), result
+    return statistics.median(times), result
+
+
+def median_window(runs: int, function: Callable[[], tuple[float, float, int]]
+                  ) -> tuple[float, float, int]:
+    """Medians of the page and count times of ``runs`` window searches, and the count."""
+    results = [function() for _ in range(runs)]
+    return (statistics.median(r[0] for r in results), statistics.median(r[1] for r in results),
+            results[-1][2])
 
 
 def main() -> int:
@@ -152,15 +202,18 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--tail", type=int, default=5000)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--scan-runs", type=int, default=1,
+                        help="runs of the plain scan (seconds each)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     base = args.out / f"search-{args.events}.sqlite3"
-    indexed = args.out / f"search-{args.events}-indexed.sqlite3"
+    indexed = args.out / f"search-{args.events}-indexed-v5.sqlite3"
     if not base.exists():
         started = time.perf_counter()
         build(base, args.events)
         print(f"built {args.events:,} events in {time.perf_counter() - started:.0f} s")
+    EventStore(base).close()  # migrated, so that the copy below starts from the same schema
     base_size = base.stat().st_size
     connection = sqlite3.connect(base)
     payload_bytes = connection.execute("SELECT sum(length(payload)) FROM events").fetchone()[0]
@@ -197,28 +250,40 @@ def main() -> int:
     print(f"session: {session.event_count:,} events; watermark {upto:,}, "
           f"{last - upto:,} events in the unindexed tail")
 
-    terms = [
-        ("rare (one event)", f"ord_{args.events * 7 // 10}"),
-        ("rare (an email, ~20 events)", "user_4242@example.com"),
-        ("a SKU (~0.15%)", "mug-11-blk"),
-        ("common (an event name, 12.5%)", "order completed"),
-        ("in the unindexed tail", TAIL_TERM),
-        ("no match", "no-such-text"),
-        ("two characters (scan)", "zq"),
+    terms: list[tuple[str, str, dict[str, Any]]] = [
+        ("rare (one event)", f"ord_{args.events * 7 // 10}", {}),
+        ("rare (an email, ~20 events)", "user_4242@example.com", {}),
+        ("a SKU (~0.15%)", "mug-11-blk", {}),
+        ("common (an event name, 12.5%)", "order completed", {}),
+        ("in the unindexed tail", TAIL_TERM, {}),
+        ("no match", "no-such-text", {}),
+        ("two characters (no match)", "zq", {}),
+        ("two characters (every event)", "js", {}),
+        # Beside another filter (the window's filter bar combines them):
+        ("email + status valid (all)", "user_4242@example.com", {"status": ["valid"]}),
+        ("12.5% + event Signed In (none)", "order completed", {"event": "Signed In"}),
+        ("12.5% + event Order Completed", "order completed", {"event": "Order Completed"}),
+        ("12.5% + status valid (all)", "order completed", {"status": ["valid"]}),
     ]
-    print(f"\nbest of {args.runs}; API = count + first 100 with payloads; window = first 500 "
-          "rows, then the count")
-    print(f"{'term':<32}{'matches':>9}{'API scan':>10}{'API index':>11}{'speed-up':>9}"
-          f"{'window page':>13}{'window total':>14}")
-    for label, term in terms:
-        query = EventQuery(session_id=session.id, q=term)
-        scan, total = best_of(args.runs, lambda q=query: api_search(store, q, False))
-        fast, total_fast = best_of(args.runs, lambda q=query: api_search(store, q, True))
-        assert total == total_fast, (term, total, total_fast)
-        (window, (page, counted)) = best_of(args.runs, lambda q=query: window_search(store, q))
-        assert counted == total
-        print(f"{label:<32}{total:>9,}{scan:>9.3f}s{fast:>10.3f}s{scan / fast:>8.0f}x"
-              f"{page:>12.3f}s{window:>13.3f}s" + ("" if fast < 0.5 else "  (over 0.5 s)"))
+    print(f"\nmedians of {args.runs} (scan: {args.scan_runs}); API = total + first 100 with "
+          "payloads; window = first 500 rows | then the count")
+    print(f"{'':<31}{'':>10}{'scan':>8} {'----- previous -----':>27} {'------ now ------':>26}")
+    print(f"{'term':<31}{'matches':>10}{'API':>8}{'API':>9}{'page':>9}{'count':>9}"
+          f"{'API':>9}{'page':>9}{'count':>9}")
+    for label, term, others in terms:
+        query = EventQuery(session_id=session.id, q=term, **others)
+        scan, total = median_time(args.scan_runs, lambda q=query: scan_api(store, q))
+        before, total_before = median_time(args.runs, lambda q=query: previous_api(store, q))
+        old_page, old_count, _ = median_window(args.runs,
+                                               lambda q=query: previous_window(store, q))
+        now, total_now = median_time(args.runs, lambda q=query: store.query_events(q).total)
+        page, count, counted = median_window(args.runs,
+                                             lambda q=query: current_window(store, q))
+        assert total == total_before == total_now == counted, (term, total, total_now, counted)
+        slow = max(now, page, count) >= 0.5
+        print(f"{label:<31}{total:>10,}{scan:>7.2f}s{before:>8.3f}s{old_page:>8.3f}s"
+              f"{old_count:>8.3f}s{now:>8.3f}s{page:>8.3f}s{count:>8.3f}s"
+              + ("  (over 0.5 s)" if slow else ""), flush=True)
     store.close()
     return 0
 

@@ -22,8 +22,12 @@ from inspector.core.store import (
     PendingEvent,
     PendingRequest,
 )
+from inspector.core.store import query as query_module
+from inspector.core.store import search as search_module
+from inspector.core.store.paging import count_events, matches, page_events
 from inspector.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 from inspector.core.store.search import (
+    PAD,
     SearchIndexer,
     index_batch,
     index_table,
@@ -48,6 +52,11 @@ PAYLOADS: list[dict[str, Any]] = [
     {"type": "track", "event": "aaaa bbbb", "properties": {"empty": ""}},
 ]
 
+# Payload texts that are not JSON objects: short texts at the very end, non-ASCII characters
+# right after a two-character text, the pad character, control characters.
+RAW_PAYLOADS: list[str] = ["zq", "q", "xé", "ü", "éü!", "end with 1}", "pad\x01ded", "\x01",
+                           "ctl\x02\x7f", "ab"]
+
 QUERIES = [
     "a@example.com", "example.com", "@example", "user_8412", "user_84", "ser_841", "8412",
     "mug-11-blk", "MUG-11", "11-blk", "-11-", "12.5", "2.5", "112.55", "order completed",
@@ -56,6 +65,10 @@ QUERIES = [
     "\u212a", "k and", "\u0130stanbul", "i̇stanbul", "élodie", "ÉLODIE", "🛒", "🛒 cart",
     "\t", "tab\\there", "aaa", "aaaa", "aaaaa", "a", "ab", "", "no-such-text", "\x00", "x\x00y",
     "https://shop.example.com/p/123?x=1", '"type":"track"', "%", "_", "\\",
+    # Two characters: answered from the index since schema 5, at the end of a text too.
+    "zq", "Zq", "1}", "}", "xé", "Xé", "é", "éü", "ü!", "e ", " w", "\x01", "d\x01", "\x01d",
+    "\x02", "l\x02", "\x7f", 'd"', '""', "\"}", "\t", "ab", "AB", "q", "💰", "🛒 ", "af", "cr",
+    "CR", "xé",
 ]
 
 
@@ -116,8 +129,8 @@ def corpus(store: EventStore) -> tuple[int, int, list[int]]:
     """Two sessions holding the same payloads (plus a NULL one); returns their ids and ours."""
     first = store.create_session("first").id
     second = store.create_session("second").id
-    ids = _write(store.path, first, [_json(p) for p in PAYLOADS] + [None])
-    _write(store.path, second, [_json(p) for p in PAYLOADS[::-1]])
+    ids = _write(store.path, first, [_json(p) for p in PAYLOADS] + [None, *RAW_PAYLOADS])
+    _write(store.path, second, [_json(p) for p in PAYLOADS[::-1]] + RAW_PAYLOADS[::2])
     return first, second, ids
 
 
@@ -167,11 +180,111 @@ def test_the_index_is_used_only_where_it_can_answer(
     first, _, _ = corpus
     _index_everything(store)
     assert _uses_index(store, "abc", first)
-    assert not _uses_index(store, "ab", first)  # no trigram in two characters
+    assert _uses_index(store, "ab", first)  # every trigram "ab" + c
+    assert not _uses_index(store, "a", first)  # one character: the scan
     assert not _uses_index(store, "a\x00b", first)
+    assert not _uses_index(store, "a\x01b", first)  # the pad character
+    assert not _uses_index(store, "\x01", first)
     missing = store.create_session("nothing indexed yet").id
     assert not _uses_index(store, "abc", missing)
     assert _search(store, "example", missing) == []
+
+
+def test_the_index_records_the_non_ascii_characters_it_meets(
+    store: EventStore, corpus: tuple[int, int, list[int]]
+) -> None:
+    _index_everything(store)
+    recorded = {chr(code) for (code,) in
+                store._reader().execute("SELECT codepoint FROM search_alphabet")}
+    assert {"é", "ü", "\u212a", "🛒"} <= recorded
+    assert all(not character.isascii() for character in recorded)
+
+
+def test_a_nul_in_some_text_leaves_two_characters_to_the_scan(
+    store: EventStore, corpus: tuple[int, int, list[int]]
+) -> None:
+    first, second, _ = corpus
+    assert _uses_index(store, "zq", None) is False  # nothing indexed yet
+    _index_everything(store)
+    assert _uses_index(store, "zq", first)
+    nul = _write(store.path, second, ["zq\x00q", "x\x00"])
+    _index_everything(store)
+    # "zq" then NUL cannot be asked of FTS5, so the index no longer answers two characters.
+    assert not _uses_index(store, "zq", first)
+    assert _uses_index(store, "zqx", first)
+    for q in ["zq", "q\x00", "\x00", "x\x00", "zq\x00q", "q"]:
+        for session_id in (first, second, None):
+            assert _search(store, q, session_id) == _scan(store, q, session_id), q
+    assert nul[0] in _search(store, "zq", second)
+
+
+@pytest.mark.parametrize(("probe", "others"), [(None, None), (0, 0), (0, 10**6), (3, 4)])
+def test_text_beside_other_filters_and_paging_give_the_scan_answer(
+    store: EventStore, corpus: tuple[int, int, list[int]], monkeypatch: pytest.MonkeyPatch,
+    probe: int | None, others: int | None,
+) -> None:
+    """Text alone goes straight to the index (ordered, limited reads per table and a count from
+    the index); beside other filters, it is a list of ids or (when the probe finds more than
+    ``probe``) a subquery that SQLite walks or checks ids against, depending on whether the other
+    filters match more than ``others``. All of them must page like the scan does."""
+    if probe is not None:
+        monkeypatch.setattr(search_module, "PROBE_LIMIT", probe)
+    if others is not None:
+        monkeypatch.setattr(query_module, "OTHER_INDEX_LIMIT", others)
+    first, second, _ = corpus
+    connection = sqlite3.connect(store.path, isolation_level=None)
+    index_batch(connection, len(PAYLOADS) + 4)  # part of the first session; the rest is tail
+    connection.close()
+    variants: list[dict[str, Any]] = [
+        {}, {"order": "desc"}, {"limit": 2}, {"limit": 2, "offset": 3}, {"offset": 50},
+        {"limit": 3, "order": "desc", "offset": 1}, {"since_id": 5}, {"since_id": 5, "limit": 1},
+        {"limit": 0}, {"status": ["valid"]}, {"type": "track", "order": "desc", "limit": 3},
+        {"write_key": "k", "offset": 2}, {"violation_kind": "x"}, {"since": 0.5, "since_id": 3},
+        {"status": ["valid", "invalid"], "order": "desc", "offset": 1, "limit": 4},
+    ]
+    for q in ["example", "e", "ex", "mug", "zq", "Q", "é", "\x01", "track", "no-such-text"]:
+        for session_id in (first, second, None):
+            for variant in variants:
+                query = EventQuery(session_id=session_id, q=q, **variant)
+                expected = _scan_query(store, query)
+                result = store.query_events(query, with_payload=False)
+                assert [e.id for e in result.events] == expected[0], (q, session_id, variant)
+                assert result.total == expected[1], (q, session_id, variant)
+                assert [row.id for row in page_events(store, query)] == expected[0]
+                assert count_events(store, query) == expected[1]
+    assert {event.id for event in store.iter_events(EventQuery(q="ex"))} == set(
+        _scan(store, "ex", None))
+
+
+def _scan_query(store: EventStore, query: EventQuery) -> tuple[list[int], int]:
+    """The page and total of ``query`` by the plain scan."""
+    where, params = query.where_clause()
+    direction = "DESC" if query.order == "desc" else "ASC"
+    reader = store._reader()
+    ids = [row[0] for row in reader.execute(
+        f"SELECT e.id FROM events e WHERE {where} ORDER BY e.id {direction} LIMIT ? OFFSET ?",
+        [*params, query.limit, query.offset])]
+    total = reader.execute(f"SELECT count(*) FROM events e WHERE {where}", params).fetchone()[0]
+    return ids, total
+
+
+def test_live_events_join_a_text_filter_exactly_when_a_query_would_return_them(
+    store: EventStore,
+) -> None:
+    session = store.create_session("live").id
+    texts = [_json(p) for p in PAYLOADS] + RAW_PAYLOADS
+    writer = GroupCommitWriter(store.path, search_index=False)
+    writer.start()
+    try:
+        _, committed = writer.write(_request(session, [*texts, None]))
+    finally:
+        writer.stop()
+    for q in QUERIES:
+        if not q:
+            continue
+        query = EventQuery(session_id=session, q=q)
+        live = [event.id for event in committed if matches(query, event)]
+        assert live == _scan(store, q, session), q
 
 
 @pytest.mark.parametrize("syntax", ['"', '""', "*", "OR", "NEAR(", "a OR b", "x:y", "(a", "^",
@@ -188,8 +301,24 @@ def test_fts_syntax_in_the_text_is_plain_text(syntax: str) -> None:
                               (expression,)).fetchone() == (1,)
 
 
-@given(st.text(alphabet="aAbB_-@.1\"* ()éÉ\u212a:", min_size=0, max_size=8))
-@settings(max_examples=300, deadline=None)
+@pytest.mark.parametrize("pair", ['""', '"a', 'a"', "*a", "a*", "(x", "x)", "^a", ":x", "\t ",
+                                  "é\u212a", "\x02\x7f"])
+def test_a_two_character_expression_finds_the_text_before_any_character(pair: str) -> None:
+    alphabet = ["a", '"', "*", ")", "(", ":", "x", "\x02", "\x7f", "é", "\u212a", " ", PAD]
+    expression = match_expression(pair, alphabet)
+    assert expression is not None
+    connection = sqlite3.connect(":memory:")
+    connection.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='trigram case_sensitive 1')")
+    texts = [f"{pair}{c}" for c in alphabet] + [f"..{pair}{PAD}", f"{pair[0]}#{pair[1]}{PAD}"]
+    connection.executemany("INSERT INTO t(body) VALUES (?)", [(text,) for text in texts])
+    found = connection.execute("SELECT rowid FROM t WHERE t MATCH ? ORDER BY rowid",
+                               (expression,)).fetchall()
+    assert [row[0] for row in found] == list(range(1, len(texts)))
+
+
+@given(st.text(alphabet="aAbB_-@.1\"* ()éÉ\u212a:\x01\x02\t}", min_size=0, max_size=8))
+@settings(max_examples=400, deadline=None)
 def test_any_text_gives_the_scan_answer(tmp_path_factory: pytest.TempPathFactory,
                                         q: str) -> None:
     store = _shared_indexed_store(tmp_path_factory)
@@ -204,8 +333,10 @@ def _shared_indexed_store(factory: pytest.TempPathFactory) -> EventStore:
     if "store" not in _SHARED:
         store = EventStore(factory.mktemp("search") / "shared.sqlite3")
         session = store.create_session("s").id
-        texts = ["aAbB_-@.1", 'x"y*z (a)', "éÉ\u212ak", "a:b:c", "___---", "AbAbAb", "1.1.1"]
-        _write(store.path, session, [_json({"t": t}) for t in texts] + [_json({"t": "ab"})])
+        texts = ["aAbB_-@.1", 'x"y*z (a)', "éÉ\u212ak", "a:b:c", "___---", "AbAbAb", "1.1.1",
+                 "t\tb}", "x\x01\x02y"]
+        raw = ["aé", "Éb", "b\u212a", "\u212a", "AB", "b", "1", "\x02}", '"*', "a:", "é"]
+        _write(store.path, session, [_json({"t": t}) for t in texts] + [_json({"t": "ab"}), *raw])
         _index_everything(store)
         _SHARED["store"] = store
     return _SHARED["store"]
@@ -318,3 +449,65 @@ def test_a_version_2_database_is_upgraded_and_indexed_in_the_background(
     assert indexer.indexed == len(PAYLOADS)
     assert _uses_index(store, "mug-11-blk", 1)
     assert {q: _search(store, q, 1) for q in QUERIES} == before
+
+
+def test_a_version_4_index_is_dropped_and_rebuilt_padded(db_path: Path) -> None:
+    """Schema 5 pads every indexed text; the unpadded tables of schema 3-4 are rebuilt."""
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    for version, script in enumerate(MIGRATIONS[:4], start=1):
+        assert isinstance(script, str)
+        connection.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+    connection.execute("INSERT INTO sessions(id, name, created_at) VALUES (1, 'old', 0)")
+    texts = [_json(p) for p in PAYLOADS] + RAW_PAYLOADS
+    connection.executemany(
+        "INSERT INTO events(session_id, received_at, status, payload) VALUES (1, 0, 'valid', ?)",
+        [(text,) for text in texts],
+    )
+    # What the schema 4 indexer left: lower(payload), no pad, watermark at the end.
+    connection.execute("CREATE VIRTUAL TABLE events_fts_1 USING fts5(body, content='', "
+                       "columnsize=0, tokenize='trigram case_sensitive 1')")
+    connection.execute("INSERT INTO events_fts_1(rowid, body) SELECT id, lower(payload) "
+                       "FROM events WHERE payload IS NOT NULL")
+    connection.execute("UPDATE search_index_state SET indexed_upto = (SELECT max(id) FROM events)")
+    connection.close()
+
+    store = EventStore(db_path)
+    reader = store._reader()
+    assert reader.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert indexed_upto(reader) == 0
+    assert not reader.execute(
+        "SELECT name FROM sqlite_master WHERE name LIKE 'events_fts_%'").fetchall()
+    default = sqlite3.connect(":memory:").execute("PRAGMA secure_delete").fetchone()[0]
+    assert reader.execute("PRAGMA secure_delete").fetchone()[0] == default  # left as it was
+    expected = {q: _scan(store, q, 1) for q in QUERIES}
+    assert {q: _search(store, q, 1) for q in QUERIES} == expected
+    assert _search(store, "1}", 1) == [len(PAYLOADS) + RAW_PAYLOADS.index("end with 1}") + 1]
+    indexer = SearchIndexer(db_path)
+    indexer.start()
+    try:
+        assert indexer.wait_until_indexed(len(texts), timeout=30)
+    finally:
+        indexer.stop()
+    assert _uses_index(store, "1}", 1)
+    assert {q: _search(store, q, 1) for q in QUERIES} == expected
+
+
+def test_two_characters_scan_when_the_alphabet_is_too_big_and_parse_up_to_it(
+    store: EventStore, corpus: tuple[int, int, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _, _ = corpus
+    _index_everything(store)
+    assert _uses_index(store, "zq", first)
+    monkeypatch.setattr(search_module, "MAX_ALPHABET", 2)  # the corpus holds more than two
+    assert not _uses_index(store, "zq", first)
+    for q in ["zq", "xé", "af"]:
+        assert _search(store, q, first) == _scan(store, q, first), q
+    # The largest OR the index is ever asked, for a text that is there.
+    alphabet = [chr(0x4E00 + n) for n in range(search_module.MAX_ALPHABET)]
+    expression = match_expression("xy", [*alphabet, PAD])
+    connection = sqlite3.connect(":memory:")
+    connection.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='trigram case_sensitive 1')")
+    connection.execute("INSERT INTO t(body) VALUES (?)", (f"..xy{alphabet[-1]}",))
+    assert connection.execute("SELECT rowid FROM t WHERE t MATCH ?",
+                              (expression,)).fetchall() == [(1,)]

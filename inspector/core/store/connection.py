@@ -15,7 +15,7 @@ from pathlib import Path
 
 from inspector.core.store.schema import migrate
 
-__all__ = ["Database", "immediate_transaction", "open_connection"]
+__all__ = ["Database", "immediate_transaction", "open_connection", "read_snapshot"]
 
 
 def open_connection(path: Path, *, durable: bool = False) -> sqlite3.Connection:
@@ -50,6 +50,26 @@ def immediate_transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Co
             connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+@contextmanager
+def read_snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run the block's statements on one snapshot of the database (a deferred transaction).
+
+    In autocommit mode each statement sees the latest commit; inside this block they all see the
+    same one, so that what one statement read (which index tables exist, how far the index got)
+    still describes the rows the next one reads. Inside a transaction already, that transaction
+    is the snapshot.
+    """
+    if connection.in_transaction:
+        yield connection
+        return
+    connection.execute("BEGIN")
+    try:
+        yield connection
+    finally:
+        if connection.in_transaction:
+            connection.execute("COMMIT")  # nothing was written: ends the read, keeps nothing
 
 
 class Database:

@@ -19,8 +19,14 @@ from typing import Any
 import orjson
 
 from inspector.core.model import EventRecord, Status, Violation
-from inspector.core.store.connection import Database
-from inspector.core.store.query import EventQuery, QueryResult, union_count, union_select
+from inspector.core.store.connection import Database, read_snapshot
+from inspector.core.store.query import (
+    EventQuery,
+    Plan,
+    QueryResult,
+    union_count,
+    union_select,
+)
 from inspector.core.store.search import drop_index
 
 __all__ = ["EventStore", "SessionInfo"]
@@ -30,8 +36,7 @@ _EVENT_COLUMNS = (
     "e.message_id, e.status, e.violations, e.request_id, s.name, k.name, e.library"
 )
 _EVENT_JOINS = (
-    "FROM events e JOIN sessions s ON s.id = e.session_id "
-    "LEFT JOIN write_keys k ON k.write_key = e.write_key"
+    "JOIN sessions s ON s.id = e.session_id LEFT JOIN write_keys k ON k.write_key = e.write_key"
 )
 
 
@@ -175,27 +180,35 @@ class EventStore:
     def query_events(self, query: EventQuery, *, with_payload: bool = True) -> QueryResult:
         """One page of events matching ``query``, with the total count."""
         connection = self._reader()
-        where, params = query.where_clause(connection)
-        total = connection.execute(*union_count(where, params)).fetchone()[0]
-        direction = "DESC" if query.order == "desc" else "ASC"
+        with read_snapshot(connection):
+            plan = Plan(connection, query)
+            events = self._page(connection, plan, with_payload)
+            short = 0 < len(events) < query.limit or (not events and not query.offset)
+            if query.limit and short:
+                # A page that is not full ends the match: no need to count it again.
+                total = query.offset + len(events)
+            else:
+                total = connection.execute(*plan.count()).fetchone()[0]
+        return QueryResult(total=total, events=events)
+
+    def _page(
+        self, connection: sqlite3.Connection, plan: Plan, with_payload: bool
+    ) -> list[EventRecord]:
         payload_column = ", e.payload" if with_payload else ""
-        select, select_params = union_select(
-            f"SELECT {_EVENT_COLUMNS}{payload_column} {_EVENT_JOINS}", where, params
-        )
         rows = connection.execute(
-            f"{select} ORDER BY 1 {direction} LIMIT ? OFFSET ?",
-            [*select_params, query.limit, query.offset],
+            *plan.page(f"{_EVENT_COLUMNS}{payload_column}", _EVENT_JOINS)
         ).fetchall()
-        return QueryResult(total=total, events=[_record(row, with_payload) for row in rows])
+        return [_record(row, with_payload) for row in rows]
 
     def iter_events(self, query: EventQuery, *, chunk: int = 2000) -> Iterator[EventRecord]:
         """Every event matching ``query`` (ignoring its limit/offset), fetched in chunks by id."""
         last_id = 0
+        connection = self._reader()
         while True:
-            page = self.query_events(
-                query.model_copy(update={"since_id": last_id, "limit": chunk, "offset": 0,
-                                         "order": "asc"})
-            ).events
+            chunk_query = query.model_copy(
+                update={"since_id": last_id, "limit": chunk, "offset": 0, "order": "asc"})
+            with read_snapshot(connection):
+                page = self._page(connection, Plan(connection, chunk_query), True)
             yield from page
             if len(page) < chunk:
                 return
@@ -204,7 +217,8 @@ class EventStore:
     def get_event(self, event_id: int) -> EventRecord | None:
         """One event with its payload."""
         row = self._reader().execute(
-            f"SELECT {_EVENT_COLUMNS}, e.payload {_EVENT_JOINS} WHERE e.id = ?", (event_id,)
+            f"SELECT {_EVENT_COLUMNS}, e.payload FROM events e {_EVENT_JOINS} WHERE e.id = ?",
+            (event_id,),
         ).fetchone()
         return _record(row, True) if row else None
 

@@ -8,12 +8,14 @@ session would re-count the million each time. Here the two are separate, pages a
 
 from __future__ import annotations
 
+import string
 from typing import NamedTuple
 
 import orjson
 
+from inspector.core.store.connection import read_snapshot
 from inspector.core.store.database import EventStore
-from inspector.core.store.query import EventQuery, union_count, union_select
+from inspector.core.store.query import EventQuery, count_statement, page_statement, union_select
 from inspector.core.store.writer import CommittedEvent
 
 __all__ = ["EventRow", "count_events", "distinct_values", "event_stats", "matches", "page_events",
@@ -35,33 +37,33 @@ class EventRow(NamedTuple):
     violation_count: int
 
 
-_ROW_SQL = (
-    "SELECT e.id, e.received_at, e.type, e.name, e.user_id, e.anonymous_id, e.write_key, "
-    "k.name, e.status, e.violation_count FROM events e "
-    "LEFT JOIN write_keys k ON k.write_key = e.write_key"
+_ROW_COLUMNS = (
+    "e.id, e.received_at, e.type, e.name, e.user_id, e.anonymous_id, e.write_key, "
+    "k.name, e.status, e.violation_count"
 )
+_ROW_JOINS = "LEFT JOIN write_keys k ON k.write_key = e.write_key"
 
 
 def page_events(store: EventStore, query: EventQuery) -> list[EventRow]:
     """Up to ``query.limit`` rows after ``query.since_id`` in ``query.order``; no count."""
     connection = store._reader()
-    where, params = query.where_clause(connection)
-    direction = "DESC" if query.order == "desc" else "ASC"
-    select, select_params = union_select(_ROW_SQL, where, params)
-    rows = connection.execute(
-        f"{select} ORDER BY 1 {direction} LIMIT ? OFFSET ?",
-        [*select_params, query.limit, query.offset],
-    )
+    with read_snapshot(connection):
+        rows = connection.execute(
+            *page_statement(connection, query, _ROW_COLUMNS, _ROW_JOINS)
+        ).fetchall()
     return [EventRow(*row) for row in rows]
 
 
 def count_events(store: EventStore, query: EventQuery) -> int:
     """How many events match ``query`` (ignoring its limit and offset)."""
     connection = store._reader()
-    where, params = query.where_clause(connection)
-    row = connection.execute(*union_count(where, params))
-    count: int = row.fetchone()[0]
+    with read_snapshot(connection):
+        count: int = connection.execute(*count_statement(connection, query)).fetchone()[0]
     return count
+
+
+#: What SQLite's ``lower()`` does (without ICU): A-Z only. ``str.lower()`` would also fold "É".
+_SQL_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def matches(query: EventQuery, event: CommittedEvent) -> bool:
@@ -90,7 +92,10 @@ def matches(query: EventQuery, event: CommittedEvent) -> bool:
         kinds = {item.get("kind") for item in orjson.loads(pending.violations_json)}
         if query.violation_kind not in kinds:
             return False
-    if query.q and query.q.lower() not in (pending.payload_json or "").lower():
+    if query.q and (
+        pending.payload_json is None
+        or query.q.lower() not in pending.payload_json.translate(_SQL_LOWER)
+    ):
         return False
     if query.since is not None and pending.received_at < query.since:
         return False

@@ -10,9 +10,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.core.model import EventRecord
-from inspector.core.store.search import text_clause
+from inspector.core.store.search import (
+    TextSearch,
+    checked_clause,
+    listed_clause,
+    plan_text,
+    probe_matches,
+    text_clause,
+    text_count_sql,
+    text_ids_sql,
+    walked_sql,
+)
 
-__all__ = ["EventQuery", "QueryResult", "union_count", "union_select"]
+__all__ = ["EventQuery", "Plan", "QueryResult", "count_statement", "page_statement",
+           "union_count", "union_select"]
 
 
 class EventQuery(BaseModel):
@@ -39,6 +50,26 @@ class EventQuery(BaseModel):
     limit: int = Field(default=100, ge=0, le=100_000)
     offset: int = Field(default=0, ge=0)
     order: Literal["asc", "desc"] = "asc"
+
+    @property
+    def indexed_filter(self) -> bool:
+        """Whether a filter other than the session has a secondary index to start from."""
+        return bool(self.status) or any(
+            value is not None for value in (
+                self.type, self.event, self.user_id, self.anonymous_id, self.any_id,
+                self.write_key, self.since,
+            )
+        )
+
+    @property
+    def text_only(self) -> bool:
+        """Whether ``q`` is the whole filter, besides the session and ``since_id``."""
+        return bool(self.q) and not self.status and all(
+            value is None for value in (
+                self.type, self.event, self.violation_kind, self.user_id, self.anonymous_id,
+                self.any_id, self.write_key, self.since,
+            )
+        )
 
     def where_clause(
         self, connection: sqlite3.Connection | None = None
@@ -110,6 +141,139 @@ def union_count(where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
         f"(SELECT count(*) FROM events e WHERE e.indexed = 0 AND ({where}))",
         [*params, *params],
     )
+
+
+Clause = tuple[str, list[Any]]
+
+#: Beside a common text, other filters matching at most this many events are the side SQLite
+#: starts from (see :func:`~inspector.core.store.search.checked_clause`).
+OTHER_INDEX_LIMIT = 150_000
+
+
+class Plan:
+    """How one ``query`` is answered on one connection; build it, and run its statements, in one
+    :func:`~inspector.core.store.connection.read_snapshot`, since it is fitted to the search
+    index as found (and may read it to decide).
+
+    Without ``q``: the filter over both halves of :func:`union_select`. With ``q`` alone: read
+    straight from the search index (ordered, limited reads per table; the count from the index).
+    With ``q`` beside other filters, as :func:`_plan_text_beside` decides.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, query: EventQuery) -> None:
+        self.query = query
+        self.search: TextSearch | None = None
+        #: Filters for the two halves of union_select (events in the secondary indexes or not).
+        self.halves: tuple[Clause, Clause] | None = None
+        #: The filters besides the text, when the statements walk the text's matches.
+        self.walk: Clause | None = None
+        if not query.q:
+            where, params = query.where_clause(connection)
+            self.halves = (f"({where})", params), (f"({where})", params)
+            return
+        self.search = plan_text(connection, query.q, query.session_id)
+        if not query.text_only:
+            _plan_text_beside(self, connection)
+
+    def page(self, columns: str, joins: str = "") -> Clause:
+        """``SELECT columns FROM events e joins``: the page the query asks for (limit, offset,
+        order). ``columns`` must start with ``e.id``."""
+        query = self.query
+        direction = "DESC" if query.order == "desc" else "ASC"
+        if self.halves is not None:
+            (indexed, indexed_params), (tail, tail_params) = self.halves
+            select_from = f"SELECT {columns} FROM events e {joins}"
+            return (
+                f"{select_from} WHERE e.indexed = 1 AND {indexed} "
+                f"UNION ALL {select_from} WHERE e.indexed = 0 AND {tail} "
+                f"ORDER BY 1 {direction} LIMIT ? OFFSET ?",
+                [*indexed_params, *tail_params, query.limit, query.offset],
+            )
+        assert self.search is not None
+        if self.walk is not None:
+            head = "SELECT {id}" + columns.removeprefix("e.id")
+            parts, params = walked_sql(self.search, head, joins, *self.walk, query.since_id)
+            return (f"{' UNION ALL '.join(parts)} ORDER BY 1 {direction} LIMIT ? OFFSET ?",
+                    [*params, query.limit, query.offset])
+        ids, params = text_ids_sql(self.search, query.session_id, query.since_id, query.order,
+                                   query.limit + query.offset)
+        return (
+            f"SELECT {columns} FROM ({ids}) AS m JOIN events e ON e.id = m.id {joins} "
+            f"ORDER BY e.id {direction} LIMIT ? OFFSET ?",
+            [*params, query.limit, query.offset],
+        )
+
+    def count(self) -> Clause:
+        """``SELECT count(*)`` of the events matching (ignoring limit and offset)."""
+        if self.halves is not None:
+            (indexed, indexed_params), (tail, tail_params) = self.halves
+            return (
+                f"SELECT (SELECT count(*) FROM events e WHERE e.indexed = 1 AND {indexed}) + "
+                f"(SELECT count(*) FROM events e WHERE e.indexed = 0 AND {tail})",
+                [*indexed_params, *tail_params],
+            )
+        assert self.search is not None
+        if self.walk is not None:
+            parts, params = walked_sql(self.search, "SELECT count(*)", "", *self.walk,
+                                       self.query.since_id)
+            return "SELECT " + " + ".join(f"({part})" for part in parts), params
+        return text_count_sql(self.search, self.query.session_id, self.query.since_id)
+
+
+def _plan_text_beside(plan: Plan, connection: sqlite3.Connection) -> None:
+    """Fit ``plan`` for a text beside other filters.
+
+    Which side should lead depends on how common each is, and SQLite cannot estimate a MATCH.
+    So the search index is asked first for up to
+    :data:`~inspector.core.store.search.PROBE_LIMIT` + 1 ids. If that is all of them, SQLite
+    gets the list. If not, the text is common: when the other filters match at most
+    :data:`OTHER_INDEX_LIMIT` events (counted from their index, up to one more), SQLite walks
+    their index and checks ids against the matches; else the statements walk the matches in id
+    order and check the other filters on each event (a page stops early). The half for events
+    not in the secondary indexes yet always scans their payloads: they are few.
+    """
+    query, search = plan.query, plan.search
+    assert search is not None
+    assert query.q is not None
+    others, other_params = query.model_copy(update={"q": None}).where_clause()
+    scan, scan_params = text_clause(None, query.q, None)
+    tail: Clause = (f"({others}) AND {scan}", [*other_params, *scan_params])
+    if not search.indexed:
+        plan.halves = tail, tail
+        return
+    ids = probe_matches(connection, search, query.since_id)
+    if ids is not None:
+        text, text_params = listed_clause(search, ids, query.since_id)
+    elif query.indexed_filter and _at_most(connection, query, OTHER_INDEX_LIMIT):
+        text, text_params = checked_clause(search, query.since_id)
+    else:
+        plan.walk = others, other_params
+        return
+    plan.halves = (f"({others}) AND {text}", [*other_params, *text_params]), tail
+
+
+def _at_most(connection: sqlite3.Connection, query: EventQuery, limit: int) -> bool:
+    """Whether ``query``'s indexed filters (all but the text and violation kind) match at most
+    ``limit`` events, counted from their index."""
+    where, params = query.model_copy(update={"q": None, "violation_kind": None}).where_clause()
+    row = connection.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.indexed = 1 AND "
+        f"({where}) LIMIT ?)", [*params, limit + 1]).fetchone()
+    return int(row[0]) <= limit
+
+
+def page_statement(
+    connection: sqlite3.Connection, query: EventQuery, columns: str, joins: str = ""
+) -> Clause:
+    """``SELECT columns FROM events e joins``: the page ``query`` asks for (see :class:`Plan`:
+    run it in the same snapshot as this call)."""
+    return Plan(connection, query).page(columns, joins)
+
+
+def count_statement(connection: sqlite3.Connection, query: EventQuery) -> Clause:
+    """``SELECT count(*)`` of the events matching ``query`` (see :class:`Plan`: run it in the
+    same snapshot as this call)."""
+    return Plan(connection, query).count()
 
 
 @dataclass(slots=True)
