@@ -22,6 +22,7 @@ QUERIES = [
     EventQuery(status=["not_validated"]),
     EventQuery(write_key="k", order="desc", limit=7),
     EventQuery(any_id="u", offset=5, limit=10),
+    EventQuery(any_id="nobody"),
     EventQuery(since_id=20, limit=5),
 ]
 
@@ -89,6 +90,24 @@ def test_indexed_rows_are_found_through_the_partial_indexes(
                                                          sql_params))
     assert "events_status" in plan
     assert "events_tail" in plan
+
+
+def test_user_or_anonymous_id_finds_both_in_both_halves(
+    filled: tuple[EventStore, int], db_path: Path
+) -> None:
+    # The any-id filter is spelled out per half so each side of its OR has an index (see
+    # EventQuery.where_clause; bench/gui_big_session.py measures it): same answers.
+    store, session_id = filled
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    build_index_batch(connection, 30)  # ids 1-30 indexed, 31-60 in the tail
+    connection.execute("UPDATE events SET user_id = NULL, anonymous_id = 'id-7' "
+                       "WHERE id IN (3, 40)")
+    connection.execute("UPDATE events SET user_id = 'id-7' WHERE id IN (5, 50)")
+    query = EventQuery(session_id=session_id, any_id="id-7", limit=100)
+    assert [e.id for e in store.query_events(query).events] == [3, 5, 40, 50]
+    assert count_events(store, query) == 4
+    everywhere = query.model_copy(update={"session_id": None})
+    assert [e.id for e in store.query_events(everywhere).events] == [3, 5, 40, 50]
 
 
 def test_the_builder_runs_beside_the_writer(db_path: Path) -> None:

@@ -93,7 +93,19 @@ class EventQuery(BaseModel):
         equal("e.user_id", self.user_id)
         equal("e.anonymous_id", self.anonymous_id)
         equal("e.write_key", self.write_key)
-        if self.any_id is not None:
+        if self.any_id is not None and self.session_id is not None:
+            # SQLite plans each side of an OR on its own terms only: spelled out with the
+            # session and the half, each side can use its index (events_user, events_anon,
+            # events_tail); written plainly, every event of the session was read.
+            clauses.append(
+                "((e.indexed = 1 AND e.session_id = ? AND e.user_id = ?)"
+                " OR (e.indexed = 1 AND e.session_id = ? AND e.anonymous_id = ?)"
+                " OR (e.indexed = 0 AND e.session_id = ?"
+                " AND (e.user_id = ? OR e.anonymous_id = ?)))"
+            )
+            params.extend([self.session_id, self.any_id] * 2
+                          + [self.session_id, self.any_id, self.any_id])
+        elif self.any_id is not None:
             clauses.append("(e.user_id = ? OR e.anonymous_id = ?)")
             params.extend([self.any_id, self.any_id])
         if self.status:
