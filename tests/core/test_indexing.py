@@ -148,3 +148,27 @@ def test_a_version_3_database_keeps_its_rows_indexed(db_path: Path) -> None:
     assert unindexed(db_path) == 0
     assert store.query_events(EventQuery(type="track")).total == 1
 
+
+
+def test_event_stats_count_track_names_and_problems_in_both_halves(
+    filled: tuple[EventStore, int], db_path: Path
+) -> None:
+    store, session_id = filled
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    build_index_batch(connection, 30)  # ids 1-30 indexed (and in events_track_name), 31-60 not
+    statuses = {3: "invalid", 7: "malformed", 12: "valid", 33: "invalid", 59: "malformed"}
+    for event_id, status in statuses.items():
+        connection.execute("UPDATE events SET status = ? WHERE id = ?", (status, event_id))
+    connection.execute("UPDATE events SET type = 'page' WHERE id IN (1, 31)")
+    rows = connection.execute("SELECT id, type, name, status FROM events").fetchall()
+    for through in (None, 40):
+        expected: dict[str, tuple[int, int]] = {}
+        for event_id, call_type, name, status in rows:
+            if call_type == "track" and (through is None or event_id <= through):
+                seen, bad = expected.get(name, (0, 0))
+                expected[name] = (seen + 1, bad + (status in ("invalid", "malformed")))
+        assert event_stats(store, session_id, through) == expected
+    # The covering index those counts are read from on big sessions (bench/gui_big_session.py).
+    assert connection.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'events_track_name'").fetchone()[0].endswith(
+        "WHERE indexed = 1 AND type = 'track'")

@@ -208,10 +208,18 @@ def _v5(connection: sqlite3.Connection) -> None:
             connection.execute(statement)
 
 
+# The plan panel's counts (track events per name, and how many of them are invalid or malformed)
+# from one covering index: read from the table they took 1.3 s per million events. Partial like
+# the other secondary indexes, so capture commits never touch it.
+_V6 = """
+CREATE INDEX events_track_name ON events(session_id, name, status)
+    WHERE indexed = 1 AND type = 'track';
+"""
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
