@@ -16,6 +16,7 @@ from inspector.core.store.search import (
     listed_clause,
     plan_text,
     probe_matches,
+    probed_count_sql,
     text_clause,
     text_count_sql,
     text_ids_sql,
@@ -226,6 +227,9 @@ class Plan:
             )
         assert self.search is not None
         if self.walk is not None:
+            probe = _single_index_filter(self.query)
+            if probe is not None:
+                return probed_count_sql(self.search, *probe, *self.walk, self.query.since_id)
             parts, params = walked_sql(self.search, "SELECT count(*)", "", *self.walk,
                                        self.query.since_id)
             return "SELECT " + " + ".join(f"({part})" for part in parts), params
@@ -262,6 +266,35 @@ def _plan_text_beside(plan: Plan, connection: sqlite3.Connection) -> None:
         plan.walk = others, other_params
         return
     plan.halves = (f"({others}) AND {text}", [*other_params, *text_params]), tail
+
+
+#: Filters that one partial index (keyed on session_id, then the column) answers alone.
+_COLUMN_INDEXES = {
+    "type": ("events_type", "type"),
+    "event": ("events_name", "name"),
+    "user_id": ("events_user", "user_id"),
+    "anonymous_id": ("events_anon", "anonymous_id"),
+    "write_key": ("events_write_key", "write_key"),
+}
+
+
+def _single_index_filter(query: EventQuery) -> tuple[str, str, list[Any]] | None:
+    """``(index, clause, params)`` when, besides the text and the session, ``query`` filters on
+    one column whose index answers it (see :func:`probed_count_sql`); else ``None``."""
+    if query.session_id is None or query.any_id is not None or query.since is not None \
+            or query.violation_kind is not None:
+        return None
+    chosen: list[tuple[str, str, list[Any]]] = []
+    if query.status:
+        chosen.append(("events_status",
+                       f"e.session_id = ? AND e.status IN ({','.join('?' * len(query.status))})",
+                       [query.session_id, *query.status]))
+    for field, (index, column) in _COLUMN_INDEXES.items():
+        value = getattr(query, field)
+        if value is not None:
+            chosen.append((index, f"e.session_id = ? AND e.{column} = ?",
+                           [query.session_id, value]))
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def _at_most(connection: sqlite3.Connection, query: EventQuery, limit: int) -> bool:

@@ -283,6 +283,38 @@ def walked_sql(
     return parts, values
 
 
+def probed_count_sql(
+    search: TextSearch, index: str, column_where: str, column_params: Sequence[Any],
+    where: str, params: Sequence[Any], since_id: int | None,
+) -> tuple[str, list[Any]]:
+    """``SELECT count(*)`` of a common text beside one filter that ``index`` answers alone.
+
+    :func:`walked_sql` checks the filter on each match's event row, and reading 125,000 rows
+    of a million-event session takes 0.6 s. Here each match is looked up in the filter's own
+    index instead (``column_where``, which must hold ``e.session_id = ?``: a seek, no row), or,
+    for a match not in the secondary indexes yet, checked on its row (``where``) after a seek in
+    the small tail index finds it there.
+    """
+    assert search.match is not None
+    since = "" if since_id is None else " AND f.rowid > ?"
+    parts: list[str] = []
+    values: list[Any] = []
+    for table in search.tables:
+        parts.append(
+            f"SELECT count(*) FROM {table} f "
+            f"WHERE f.{table} MATCH ? AND f.rowid <= {_WATERMARK_SQL}{since} AND ("
+            f"EXISTS (SELECT 1 FROM events e INDEXED BY {index} WHERE e.indexed = 1 "
+            f"AND {column_where} AND e.id = f.rowid) "
+            f"OR EXISTS (SELECT 1 FROM events e INDEXED BY events_tail_by_id "
+            f"WHERE e.indexed = 0 AND e.id = f.rowid AND ({where})))")
+        values.extend([search.match, *([] if since_id is None else [since_id]),
+                       *column_params, *params])
+    parts.append(f"SELECT count(*) FROM events e WHERE e.id > {_WATERMARK_SQL} "
+                 f"AND ({where}) AND {_SCAN.format(payload='e.payload')}")
+    values.extend([*params, search.needle])
+    return "SELECT " + " + ".join(f"({part})" for part in parts), values
+
+
 def _tail_sql(
     search: TextSearch, session_id: int | None, since_id: int | None
 ) -> tuple[str, list[Any]]:
