@@ -24,6 +24,7 @@ from inspector.core.store import (
 )
 from inspector.core.store import query as query_module
 from inspector.core.store import search as search_module
+from inspector.core.store.indexing import build_index_batch
 from inspector.core.store.paging import count_events, matches, page_events
 from inspector.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 from inspector.core.store.search import (
@@ -511,3 +512,32 @@ def test_two_characters_scan_when_the_alphabet_is_too_big_and_parse_up_to_it(
     connection.execute("INSERT INTO t(body) VALUES (?)", (f"..xy{alphabet[-1]}",))
     assert connection.execute("SELECT rowid FROM t WHERE t MATCH ?",
                               (expression,)).fetchall() == [(1,)]
+
+
+def test_a_status_filter_every_event_passes_is_planned_away_and_others_kept(
+    store: EventStore, corpus: tuple[int, int, list[int]], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inspector.core.store.query import Plan
+
+    monkeypatch.setattr(search_module, "PROBE_LIMIT", 0)  # a common text: walk or probe
+    monkeypatch.setattr(query_module, "OTHER_INDEX_LIMIT", 0)
+    first, second, ids = corpus
+    connection = sqlite3.connect(store.path, isolation_level=None)
+    index_batch(connection, len(PAYLOADS) // 2)  # some of the first session searchable
+    build_index_batch(connection, len(ids) // 2)  # some in the secondary indexes
+    # The second session stays all valid; the first gets problems in both halves.
+    for event_id in (ids[1], ids[-2]):
+        connection.execute("UPDATE events SET status = 'invalid' WHERE id = ?", (event_id,))
+    reader = store._reader()
+    for session_id, statuses, planned_away in [
+        (second, ["valid"], True), (second, ["valid", "invalid"], True),
+        (first, ["valid"], False), (first, ["invalid"], False),
+        (first, ["valid", "invalid"], True),
+    ]:
+        for q in ["example", "ex", "mug"]:
+            query = EventQuery(session_id=session_id, q=q, status=statuses, limit=1000)
+            expected = _scan_query(store, query)
+            assert [e.id for e in store.query_events(query).events] == expected[0]
+            assert count_events(store, query) == expected[1]
+            plan = Plan(reader, query)
+            assert (plan.query.status is None) is planned_away, (session_id, statuses)

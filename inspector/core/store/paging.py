@@ -15,7 +15,13 @@ import orjson
 
 from inspector.core.store.connection import read_snapshot
 from inspector.core.store.database import EventStore
-from inspector.core.store.query import EventQuery, count_statement, page_statement, union_select
+from inspector.core.store.query import (
+    EventQuery,
+    count_statement,
+    distinct_in_session,
+    page_statement,
+    union_select,
+)
 from inspector.core.store.writer import CommittedEvent
 
 __all__ = ["EventRow", "count_events", "distinct_values", "event_stats", "matches", "page_events",
@@ -149,20 +155,7 @@ def distinct_values(store: EventStore, column: str, session_id: int | None) -> l
     if column not in ("name", "write_key", "type"):
         raise ValueError(f"not a distinct-able column: {column}")
     if session_id is not None:
-        # A skip scan of the (session_id, column) index: one lookup per distinct value, where
-        # SELECT DISTINCT read every event's entry (1 s on a million events, for a dozen names).
-        indexed = f"FROM events e WHERE e.indexed = 1 AND e.session_id = ? AND e.{column}"
-        rows = store._reader().execute(
-            f"WITH RECURSIVE seen(value) AS ("
-            f" SELECT (SELECT min(e.{column}) {indexed} IS NOT NULL)"
-            f" UNION ALL SELECT (SELECT min(e.{column}) {indexed} > seen.value)"
-            f" FROM seen WHERE seen.value IS NOT NULL) "
-            f"SELECT value FROM seen WHERE value IS NOT NULL "
-            f"UNION SELECT e.{column} FROM events e "
-            f"WHERE e.indexed = 0 AND e.session_id = ? AND e.{column} IS NOT NULL ORDER BY 1",
-            [session_id, session_id, session_id],
-        )
-        return [row[0] for row in rows]
+        return distinct_in_session(store._reader(), column, session_id)
     where, params = EventQuery(session_id=session_id).where_clause()
     select, select_params = union_select(
         f"SELECT e.{column} AS value FROM events e", f"({where}) AND e.{column} IS NOT NULL",
