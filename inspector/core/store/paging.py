@@ -122,30 +122,21 @@ def event_stats(
     ``through_id`` counts only events up to that id, so that live events after it can be added
     to the result one batch at a time without counting any twice.
     """
+    # Written out so SQLite sees the partial index's own terms (indexed = 1, type = 'track'):
+    # the indexed half is then read from events_track_name alone, grouped in its order.
+    filters, params = "", []
     if session_id is not None:
-        # Written out so SQLite sees the partial index's own terms (indexed = 1, type = 'track'):
-        # the indexed half is then read from events_track_name alone.
-        through, through_params = ("AND e.id <= ?", [through_id]) if through_id is not None \
-            else ("", [])
-        # Grouped per half, each in its index's order: no sort of a row per event.
-        half = ("SELECT e.name AS name, count(*) AS seen, "
-                "sum(e.status IN ('invalid', 'malformed')) AS bad FROM events e "
-                "WHERE e.indexed = {indexed} AND e.type = 'track' AND e.session_id = ? "
-                f"AND e.name IS NOT NULL {through} GROUP BY e.name")
-        rows = store._reader().execute(
-            f"SELECT name, sum(seen), sum(bad) FROM ({half.format(indexed=1)} UNION ALL "
-            f"{half.format(indexed=0)}) GROUP BY name",
-            [session_id, *through_params, session_id, *through_params],
-        )
-        return {name: (seen, violated or 0) for name, seen, violated in rows}
-    where, params = EventQuery(session_id=session_id, type="track").where_clause()
+        filters, params = "AND e.session_id = ? ", [session_id]
     if through_id is not None:
-        where, params = f"{where} AND e.id <= ?", [*params, through_id]
-    select, select_params = union_select(
-        "SELECT e.name AS name, e.status IN ('invalid', 'malformed') AS bad FROM events e",
-        f"({where}) AND e.name IS NOT NULL", params)
+        filters, params = f"{filters}AND e.id <= ? ", [*params, through_id]
+    half = ("SELECT e.name AS name, count(*) AS seen, "
+            "sum(e.status IN ('invalid', 'malformed')) AS bad FROM events e "
+            f"WHERE e.indexed = {{indexed}} AND e.type = 'track' {filters}"
+            "AND e.name IS NOT NULL GROUP BY e.name")
     rows = store._reader().execute(
-        f"SELECT name, count(*), sum(bad) FROM ({select}) GROUP BY name", select_params
+        f"SELECT name, sum(seen), sum(bad) FROM ({half.format(indexed=1)} UNION ALL "
+        f"{half.format(indexed=0)}) GROUP BY name",
+        [*params, *params],
     )
     return {name: (seen, violated or 0) for name, seen, violated in rows}
 

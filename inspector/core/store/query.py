@@ -188,8 +188,8 @@ class Plan:
         if not query.text_only:
             # Same answers (the plan is built and run in one snapshot); fewer checks per match.
             self.query = query = _without_idle_status(connection, query)
-        if not query.text_only:
-            _plan_text_beside(self, connection)
+            if not query.text_only:
+                _plan_text_beside(self, connection)
 
     def page(self, columns: str, joins: str = "") -> Clause:
         """``SELECT columns FROM events e joins``: the page the query asks for (limit, offset,
