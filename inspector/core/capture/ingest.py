@@ -136,12 +136,11 @@ class Ingestor:
         write_key, source = write_key_from(_header(incoming.headers, "Authorization"), body)
         pending.write_key, pending.write_key_source = write_key, source
         received_iso = format_iso(incoming.received)
-        batch_too_large = len(items) > MAX_BATCH_EVENTS
         parsed_sent: dict[str, datetime | None] = {}
         for item in items:
             pending.events.append(
                 self._event_row(item, envelope, incoming, received_at, received_iso, write_key,
-                                single=incoming.single_call, batch_too_large=batch_too_large,
+                                single=incoming.single_call,
                                 batch_size=len(items), parsed_sent=parsed_sent)
             )
         return pending, None
@@ -156,7 +155,6 @@ class Ingestor:
         write_key: str | None,
         *,
         single: bool,
-        batch_too_large: bool,
         batch_size: int,
         parsed_sent: dict[str, datetime | None],
     ) -> PendingEvent:
@@ -179,7 +177,7 @@ class Ingestor:
             size = len(orjson.dumps(item))
             if size > MAX_EVENT_BYTES:
                 violations.append(oversized_violation(size, MAX_EVENT_BYTES))
-        if batch_too_large:
+        if batch_size > MAX_BATCH_EVENTS:
             violations.append(
                 Violation(
                     ViolationKind.BATCH_TOO_LARGE, "",
