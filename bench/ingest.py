@@ -1,10 +1,15 @@
 """Capture throughput: inspector's endpoint against a bare aiohttp handler, in the same run.
 
 Usage:  python bench/ingest.py [--duration 10] [--connections 32] [--repeat N] [--stages]
-                               [--workload batch|single|both] [--plan FILE]
+                               [--workload batch|single|both] [--plan FILE] [--cpu]
 
 ``--stages`` adds runs of inspector doing only part of its work (store the raw request; + parse
 the JSON; + normalise and check the events without storing them), to show what each part costs.
+
+``--cpu`` (Linux) adds what each server spent: CPU per event during the load and, for inspector,
+including the background indexing that finishes after it (the run waits for the indexers to
+catch up); the cores each used; and the ceiling that sets on the ratio: a server needing C µs
+of CPU per event cannot beat ``cores * bare_cpu / C`` whatever runs in parallel.
 
 Each server runs in its own process (one core); wrk (Debian package ``wrk``) drives the load
 from another process, so the client is not the bottleneck. Two workloads, as real clients send:
@@ -25,6 +30,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -71,14 +77,30 @@ def realistic_event(index: int) -> dict[str, object]:
 
 
 # wrk script: POST a body in which every "MSG" is replaced by a per-request counter, so each
-# request carries fresh messageIds (as real traffic does; duplicates would be flagged).
+# request carries fresh messageIds (as real traffic does; duplicates would be flagged). The body
+# is split at the markers once; each request only joins the pieces. (A gsub over a 100 KB body
+# per request made wrk itself the bottleneck: the bare handler then idled at a quarter of a core.)
 _LUA = """
 local template = io.open("%(body)s"):read("*a")
-local counter = 0
+local parts, start = {}, 1
+while true do
+  local at = template:find("MSG", start, true)
+  if not at then break end
+  parts[#parts + 1] = template:sub(start, at - 1)
+  start = at + 3
+end
+parts[#parts + 1] = template:sub(start)
+local headers = {["Content-Type"] = "%(ctype)s"}
+local pieces, counter = {}, 0
 request = function()
   counter = counter + 1
-  local body = template:gsub("MSG", "%(tag)s" .. counter)
-  return wrk.format("POST", "%(path)s", {["Content-Type"] = "%(ctype)s"}, body)
+  local id = "%(tag)s" .. counter
+  for i = 1, #parts - 1 do
+    pieces[2 * i - 1] = parts[i]
+    pieces[2 * i] = id
+  end
+  pieces[2 * #parts - 1] = parts[#parts]
+  return wrk.format("POST", "%(path)s", headers, table.concat(pieces))
 end
 """
 
@@ -178,13 +200,45 @@ def start_server(kind: str, port: int, db: Path, plan: Path | None,
     return process
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process and all its threads so far (Linux ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime are fields 14 and 15 of stat(5); index 0 here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_indexers(db: Path, timeout: float = 300.0) -> float:
+    """Seconds until every stored event is in the secondary and search indexes."""
+    import sqlite3
+
+    started = time.monotonic()
+    connection = sqlite3.connect(db, timeout=30)
+    try:
+        while time.monotonic() - started < timeout:
+            behind = connection.execute(
+                "SELECT (SELECT count(*) FROM events WHERE indexed = 0) + "
+                "(SELECT count(*) FROM events WHERE id > "
+                " (SELECT indexed_upto FROM search_index_state WHERE id = 1))"
+            ).fetchone()[0]
+            if behind == 0:
+                break
+            time.sleep(0.1)  # polling another process's database: there is no signal to await
+    finally:
+        connection.close()
+    return time.monotonic() - started
+
+
 def run_wrk(port: int, path: str, body: bytes, ctype: str, duration: int, connections: int,
-            workdir: Path, tag: str) -> tuple[float, int]:
-    """Requests per second and non-2xx count reported by wrk."""
+            workdir: Path, tag: str) -> tuple[float, int, float]:
+    """Requests per second and non-2xx count reported by wrk, and the CPU seconds wrk used."""
     body_file = workdir / f"body-{tag}.json"
     body_file.write_bytes(body)
     script = workdir / f"script-{tag}.lua"
     script.write_text(_LUA % {"body": body_file, "path": path, "ctype": ctype, "tag": tag})
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "-s", str(script),
          f"http://127.0.0.1:{port}"],
@@ -192,26 +246,39 @@ def run_wrk(port: int, path: str, body: bytes, ctype: str, duration: int, connec
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return rate, int(errors.group(1)) if errors else 0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return rate, int(errors.group(1)) if errors else 0, client_cpu
 
 
 def measure(kind: str, plan: Path | None, workload: str, duration: int, connections: int,
-            workdir: Path, stage: str | None = None) -> dict[str, float]:
+            workdir: Path, stage: str | None = None, cpu: bool = False) -> dict[str, float]:
     port = free_port()
     db = workdir / f"{kind}-{workload}-{time.monotonic_ns()}.sqlite3"
     server = start_server(kind, port, db, plan, stage)
+    cpu_before = process_cpu_seconds(server.pid) if cpu else None
+    load_started = time.monotonic()
+    usage: dict[str, float] = {}
     try:
         if workload == "batch":
             body = json.dumps({"batch": [realistic_event(n) for n in range(100)],
                                "writeKey": "bench-server"}).encode()
-            rate, errors = run_wrk(port, "/v1/batch", body, "application/json", duration,
-                                   connections, workdir, f"{kind}b")
+            rate, errors, client_cpu = run_wrk(port, "/v1/batch", body, "application/json",
+                                               duration, connections, workdir, f"{kind}b")
             events = rate * 100
         else:
             body = json.dumps(realistic_event(1)).encode()
-            rate, errors = run_wrk(port, "/v1/t", body, "text/plain", duration, connections,
-                                   workdir, f"{kind}s")
+            rate, errors, client_cpu = run_wrk(port, "/v1/t", body, "text/plain", duration,
+                                               connections, workdir, f"{kind}s")
             events = rate
+        if cpu_before is not None:
+            load_seconds = time.monotonic() - load_started
+            cpu_load = (process_cpu_seconds(server.pid) or 0.0) - cpu_before
+            usage = {"cpu_load": cpu_load, "cores": cpu_load / load_seconds,
+                     "client_cores": client_cpu / load_seconds, "events": events * duration}
+            if kind == "inspector":
+                usage["catch_up_s"] = wait_for_indexers(db)
+                usage["cpu_total"] = (process_cpu_seconds(server.pid) or 0.0) - cpu_before
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
@@ -220,7 +287,39 @@ def measure(kind: str, plan: Path | None, workload: str, duration: int, connecti
         import sqlite3
 
         stored = sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()[0]
-    return {"requests_per_s": rate, "events_per_s": events, "errors": errors, "stored": stored}
+    if "events" in usage and stored:
+        usage["events"] = stored  # what was really written, not wrk's rate times the duration
+    return {"requests_per_s": rate, "events_per_s": events, "errors": errors, "stored": stored,
+            **usage}
+
+
+def report_cpu(runs: dict[str, list[dict[str, float]]]) -> None:
+    """CPU per event of each server (medians) and the ratio ceiling that sets on this machine."""
+    cores = os.cpu_count() or 1
+    per_event: dict[str, float] = {}
+    print(f"  CPU per event (µs, medians; the machine has {cores} cores):")
+    for name, results in runs.items():
+        if not all("cpu_load" in result and result.get("events") for result in results):
+            continue
+        load = statistics.median(r["cpu_load"] / r["events"] * 1e6 for r in results)
+        used = statistics.median(r["cores"] for r in results)
+        client = statistics.median(r["client_cores"] for r in results)
+        line = (f"    {name.strip():<40} {load:6.1f} during the load ({used:.2f} cores busy, "
+                f"wrk {client:.2f})")
+        if all("cpu_total" in result for result in results):
+            total = statistics.median(r["cpu_total"] / r["events"] * 1e6 for r in results)
+            catch_up = statistics.median(r["catch_up_s"] for r in results)
+            line += f", {total:6.1f} with the indexing after it ({catch_up:.1f} s to catch up)"
+            per_event[name] = total
+        else:
+            per_event[name] = load
+        print(line)
+    bare = per_event.pop("bare aiohttp handler", None)
+    if bare is None:
+        return
+    for name, cost in per_event.items():
+        print(f"  ceiling for {name.strip()} on {cores} cores: {cores} x {bare:.1f} / {cost:.1f} "
+              f"= {cores * bare / cost:.2f} of the bare rate, with perfect parallelism")
 
 
 def main() -> int:
@@ -233,6 +332,8 @@ def main() -> int:
                         help="interleaved rounds of every server; medians are reported")
     parser.add_argument("--stages", action="store_true",
                         help="also measure inspector with only part of its work (what each costs)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="also report CPU per event and the ceiling it sets (Linux)")
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--serve", choices=["bare", "inspector"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -269,7 +370,7 @@ def main() -> int:
             for _ in range(args.repeat):
                 for kind, name, plan, stage in configs:
                     runs[name].append(measure(kind, plan, workload, args.duration,
-                                              args.connections, Path(tmp), stage))
+                                              args.connections, Path(tmp), stage, args.cpu))
             medians: dict[str, float] = {}
             for name, results in runs.items():
                 rates = [result["events_per_s"] for result in results]
@@ -284,6 +385,8 @@ def main() -> int:
             for name, median in medians.items():
                 if name != "bare aiohttp handler":
                     print(f"  ratio {name.strip()} / bare: {median / bare:.2f}")
+            if args.cpu:
+                report_cpu(runs)
     return 0
 
 
