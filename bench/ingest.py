@@ -275,7 +275,7 @@ def measure(kind: str, plan: Path | None, workload: str, duration: int, connecti
             load_seconds = time.monotonic() - load_started
             cpu_load = (process_cpu_seconds(server.pid) or 0.0) - cpu_before
             usage = {"cpu_load": cpu_load, "cores": cpu_load / load_seconds,
-                     "client_cores": client_cpu / load_seconds, "events": events * duration}
+                     "client_cores": client_cpu / load_seconds}
             if kind == "inspector":
                 usage["catch_up_s"] = wait_for_indexers(db)
                 usage["cpu_total"] = (process_cpu_seconds(server.pid) or 0.0) - cpu_before
@@ -287,8 +287,9 @@ def measure(kind: str, plan: Path | None, workload: str, duration: int, connecti
         import sqlite3
 
         stored = sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()[0]
-    if "events" in usage and stored:
-        usage["events"] = stored  # what was really written, not wrk's rate times the duration
+    if usage:
+        # What was really written where rows are stored (not wrk's rate times the duration).
+        usage["events"] = stored or events * duration
     return {"requests_per_s": rate, "events_per_s": events, "errors": errors, "stored": stored,
             **usage}
 
