@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from inspector.core.jsontypes import json_type
 from inspector.core.model import Severity, Violation, ViolationKind
 
 __all__ = ["field_path", "json_type", "keyword_violations", "to_violations"]
@@ -48,23 +49,6 @@ _FIXED = {
 def field_path(parts: Iterable[Any]) -> str:
     """``['properties', 'items', 1, 'price']`` → ``properties.items.1.price``."""
     return ".".join(str(part) for part in parts)
-
-
-def json_type(value: Any) -> str:
-    """The JSON type name gojsonschema reports as "given" (whole numbers are integers)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "integer" if value.is_integer() else "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    return "object"
 
 
 def to_violations(

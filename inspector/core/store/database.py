@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -29,7 +29,7 @@ from inspector.core.store.query import (
 )
 from inspector.core.store.search import drop_index
 
-__all__ = ["EventStore", "SessionInfo"]
+__all__ = ["CallRow", "EventStore", "SessionInfo"]
 
 _EVENT_COLUMNS = (
     "e.id, e.session_id, e.received_at, e.write_key, e.type, e.name, e.user_id, e.anonymous_id, "
@@ -233,6 +233,29 @@ class EventStore:
         request["headers"] = orjson.loads(request["headers"])
         return request
 
+    def iter_call_rows(self, session_id: int, *, after_id: int = 0,
+                       chunk: int = 5000) -> Iterator[CallRow]:
+        """A session's events above ``after_id`` in id order, as lean rows: the columns the
+        audits read and the payload JSON text (not parsed; no violations decoded).
+
+        Each chunk is read in its own snapshot, so a long scan never holds up the writer's
+        checkpoints.
+        """
+        connection = self._reader()
+        last_id = after_id
+        while True:
+            with read_snapshot(connection):
+                rows = connection.execute(
+                    "SELECT id, received_at, write_key, type, name, user_id, anonymous_id, "
+                    "message_id, payload FROM events WHERE session_id = ? AND id > ? "
+                    "ORDER BY id LIMIT ?", (session_id, last_id, chunk),
+                ).fetchall()
+            for row in rows:
+                yield CallRow(*row)
+            if len(rows) < chunk:
+                return
+            last_id = rows[-1][0]
+
     def message_ids(self, session_id: int) -> set[str]:
         """Every messageId seen in a session (for duplicate detection after a restart)."""
         rows = self._reader().execute(
@@ -300,6 +323,20 @@ class EventStore:
                 "UPDATE requests SET forward_status = ?, forward_error = ? WHERE id = ?",
                 (status, error, request_id),
             )
+
+
+class CallRow(NamedTuple):
+    """One event as :meth:`EventStore.iter_call_rows` reads it."""
+
+    id: int
+    received_at: float
+    write_key: str | None
+    type: str | None
+    name: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    message_id: str | None
+    payload: str | None
 
 
 def _record(row: tuple[Any, ...], with_payload: bool) -> EventRecord:

@@ -1,0 +1,85 @@
+"""Where a command's session comes from: a database file (``--db``) or a running serve
+(``--url``), answered in the same JSON shape either way."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from inspector.core.paths import default_db_path
+
+__all__ = ["SessionSourceError", "load_session_json"]
+
+
+class SessionSourceError(Exception):
+    """The session cannot be read; the message says why in one line (exit code 2)."""
+
+
+def load_session_json(args: argparse.Namespace, what: str) -> dict[str, Any]:
+    """``what`` ("audit" or "people") of the chosen session, as the REST API returns it."""
+    if args.url:
+        if args.db is not None:
+            raise SessionSourceError("give either --db or --url, not both")
+        if args.config is not None:
+            raise SessionSourceError(
+                "--config applies to --db; a running serve audits with its own "
+                "configuration (start it with `inspector serve --audit FILE`)")
+        return _from_url(args, what)
+    return _from_db(args, what)
+
+
+def _from_url(args: argparse.Namespace, what: str) -> dict[str, Any]:
+    import httpx
+
+    params: dict[str, str] = {}
+    if args.session:
+        params["session"] = args.session
+    mode = getattr(args, "mode", None)
+    if mode:
+        params["mode"] = mode
+    url = args.url.rstrip("/") + f"/inspector/api/{what}"
+    try:
+        response = httpx.get(url, params=params, timeout=120.0)
+    except httpx.HTTPError as error:
+        raise SessionSourceError(f"cannot reach {args.url}: {error}") from error
+    if response.status_code != 200:
+        try:
+            message = response.json().get("message", response.text)
+        except ValueError:
+            message = response.text[:200]
+        raise SessionSourceError(f"{url}: HTTP {response.status_code}: {message}")
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def _from_db(args: argparse.Namespace, what: str) -> dict[str, Any]:
+    from inspector.core.audit import AuditConfigError, load_audit_config
+    from inspector.core.audit.report import audit_json, people_json
+    from inspector.core.store import EventStore
+
+    try:
+        config = load_audit_config(args.config)
+    except AuditConfigError as error:
+        raise SessionSourceError(str(error)) from error
+    path = args.db or default_db_path()
+    if not path.exists():
+        raise SessionSourceError(f"no capture database at {path}")
+    try:
+        store = EventStore(path)
+    except Exception as error:  # an unreadable or foreign file
+        raise SessionSourceError(f"cannot open the capture database {path}: {error}") from error
+    try:
+        if args.session:
+            session = store.session_by_name(args.session)
+            if session is None and args.session.isdigit():
+                session = store.session_by_id(int(args.session))
+        else:
+            session = store.latest_session()
+        if session is None:
+            raise SessionSourceError(f"no session {args.session!r} in {path}" if args.session
+                                     else f"no sessions in {path}")
+        if what == "audit":
+            return audit_json(store, session, config)
+        return people_json(store, session, config, getattr(args, "mode", None))
+    finally:
+        store.close()

@@ -1,0 +1,45 @@
+"""The bundled checks, one module per area."""
+
+from __future__ import annotations
+
+from inspector.core.audit.checks.email import EmailCapturedLate, IntentWithoutEmail
+from inspector.core.audit.checks.identity import (
+    AnonymousIdChurn,
+    AnonymousIntent,
+    EmailAsUserId,
+    MultipleUserIds,
+    UserIdChanged,
+    UserIdShape,
+)
+from inspector.core.audit.checks.traits import (
+    ConsentMissing,
+    PlaceholderValue,
+    TraitOverwritten,
+    TraitTypeChanged,
+    UnauthorizedWriter,
+)
+from inspector.core.audit.framework import Check
+
+__all__ = ["CHECK_CLASSES", "all_checks"]
+
+#: Every bundled check, in the order the Audit panel lists them.
+CHECK_CLASSES: tuple[type[Check], ...] = (
+    MultipleUserIds,
+    UserIdShape,
+    EmailAsUserId,
+    AnonymousIntent,
+    UserIdChanged,
+    AnonymousIdChurn,
+    IntentWithoutEmail,
+    EmailCapturedLate,
+    UnauthorizedWriter,
+    PlaceholderValue,
+    TraitOverwritten,
+    TraitTypeChanged,
+    ConsentMissing,
+)
+
+
+def all_checks() -> list[Check]:
+    """A fresh instance of every bundled check (session checks keep state)."""
+    return [cls() for cls in CHECK_CLASSES]

@@ -1,0 +1,261 @@
+"""The audit configuration: one file (JSON or YAML) read by the window, ``serve`` and the CLI.
+
+With no file at all the defaults encode the retention taxonomy the seed guide teaches: the
+intent events cart recovery starts from, the traits Customer.io segments on and who may write
+them, the placeholder values testers type. ``inspector audit --print-schema`` prints the JSON
+Schema of this file; errors name the file, line and column of the offending value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "DEFAULT_CRITICAL_TRAITS",
+    "AuditConfig",
+    "AuditConfigError",
+    "CheckSetting",
+    "TraitRule",
+    "load_audit_config",
+    "writer_matches",
+]
+
+#: Upper bound on a configuration file: it is hand-written, a bigger one is a mistake.
+MAX_CONFIG_BYTES = 2 * 1024 * 1024
+
+#: Library names by the kind of source they run in (``context.library.name``).
+LIBRARY_CLASSES: dict[str, frozenset[str]] = {
+    "server": frozenset({
+        "analytics-python", "@segment/analytics-node", "analytics-node", "analytics-ruby",
+        "analytics-go", "analytics-java", "analytics-php", "analytics.NET", "analytics-dotnet",
+        "analytics-csharp", "analytics-rust",
+    }),
+    "browser": frozenset({"analytics.js", "analytics-next", "@segment/analytics-next"}),
+    "mobile": frozenset({
+        "analytics-ios", "analytics-android", "analytics-swift", "analytics-kotlin",
+        "analytics-react-native", "@segment/analytics-react-native", "analytics-flutter",
+    }),
+}
+
+DEFAULT_CRITICAL_TRAITS = (
+    "email", "phone", "country", "vip_tier", "marketing_opt_in", "lifetime_value", "first_name",
+)
+
+_DEFAULT_PLACEHOLDER_VALUES = (
+    "test@test.com", "test@example.com", "asdf", "test", "n/a", "na", "null", "undefined",
+    "none", "nil", "xxx", "foo", "bar", "0000000000", "1234567890", "john doe", "first name",
+    "last name", "[object object]", "nan",
+)
+_DEFAULT_PLACEHOLDER_PATTERNS = (
+    r"@example\.(com|org|net)$",
+    r"^test\d*@",
+    r"^\s*$",
+    r"^(.)\1{5,}$",
+    r"^\{\{.*\}\}$",
+)
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"invalid regular expression {pattern!r}: {error}") from error
+    return pattern
+
+
+class AuditConfigError(Exception):
+    """The audit file cannot be used; the message names the file, line and column."""
+
+
+class TraitRule(BaseModel):
+    """Who may write one critical trait."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Sources allowed to write it: a write key's name, a write key, a library name, or a
+    #: class of libraries (``server``, ``browser``, ``mobile``). ``None``: the default list.
+    allowed_writers: list[str] | None = None
+
+
+class CheckSetting(BaseModel):
+    """Turn one check off, or change its severity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    severity: Literal["error", "warning", "info"] | None = None
+
+
+class AuditConfig(BaseModel):
+    """Everything the retention audits can be told; every field has a working default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    intent_events: list[str] = Field(
+        default=["Product Added", "Added to Cart", "Checkout Started"],
+        description="Events that start a cart-recovery journey: the person must be reachable.",
+    )
+    checkout_events: list[str] = Field(
+        default=["Checkout Started", "Order Completed"],
+        description="Events by which the person's email should be known.",
+    )
+    critical_traits: dict[str, TraitRule] = Field(
+        default_factory=lambda: {name: TraitRule() for name in DEFAULT_CRITICAL_TRAITS},
+        description="Traits Customer.io segments on, with who may write them.",
+    )
+    default_allowed_writers: list[str] = Field(
+        default=["server", "browser", "mobile"],
+        description="Writers of a critical trait that names none: by default the official "
+        "Segment libraries, so a quiz tool or a script posting by hand stands out.",
+    )
+    placeholder_values: list[str] = Field(
+        default=list(_DEFAULT_PLACEHOLDER_VALUES),
+        description="Trait values that are placeholders (compared ignoring case and spaces).",
+    )
+    placeholder_patterns: list[Annotated[str, AfterValidator(_compiles)]] = Field(
+        default=list(_DEFAULT_PLACEHOLDER_PATTERNS),
+        description="Regular expressions (Python syntax, searched ignoring case) for "
+        "placeholder trait values.",
+    )
+    consent_trait: str = Field(
+        default="marketing_opt_in",
+        description="The boolean trait that records marketing consent.",
+    )
+    anonymous_id_churn_threshold: int = Field(
+        default=3, ge=2,
+        description="How many anonymousIds one user or device may have before it is churn.",
+    )
+    checks: dict[str, CheckSetting] = Field(
+        default_factory=dict,
+        description="Per check id: {enabled: false} or {severity: warning}.",
+    )
+
+    @cached_property
+    def _placeholder_regex(self) -> re.Pattern[str] | None:
+        if not self.placeholder_patterns:
+            return None
+        return re.compile("|".join(f"(?:{p})" for p in self.placeholder_patterns), re.IGNORECASE)
+
+    @cached_property
+    def _placeholder_set(self) -> frozenset[str]:
+        return frozenset(" ".join(value.lower().split()) for value in self.placeholder_values)
+
+    def is_placeholder(self, value: object) -> bool:
+        """Whether a trait value is a placeholder (strings only: ``0`` and ``false`` are data)."""
+        if not isinstance(value, str):
+            return False
+        if " ".join(value.lower().split()) in self._placeholder_set:
+            return True
+        regex = self._placeholder_regex
+        return regex is not None and regex.search(value) is not None
+
+    def allowed_writers(self, trait: str) -> list[str] | None:
+        """Who may write ``trait`` (``None``: it is not a critical trait)."""
+        rule = self.critical_traits.get(trait)
+        if rule is None:
+            return None
+        return rule.allowed_writers if rule.allowed_writers is not None else list(
+            self.default_allowed_writers)
+
+    def enabled(self, check_id: str) -> bool:
+        """Whether a check runs."""
+        setting = self.checks.get(check_id)
+        return setting is None or setting.enabled
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of the file (``inspector audit --print-schema``)."""
+        schema = cls.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "inspector audit configuration"
+        return schema
+
+
+def writer_matches(writer: str, *, source: str, write_key: str | None,
+                   library_name: str | None) -> bool:
+    """Whether an allowed-writers entry names this source."""
+    if writer in (source, write_key, library_name):
+        return True
+    members = LIBRARY_CLASSES.get(writer)
+    return members is not None and library_name in members
+
+
+def load_audit_config(path: Path | None) -> AuditConfig:
+    """Read an audit file (JSON or YAML); ``None``: the bundled defaults.
+
+    Raises :class:`AuditConfigError` with the file, line and column of what is wrong.
+    """
+    if path is None:
+        return AuditConfig()
+    try:
+        if not path.is_file():
+            raise AuditConfigError(f"{path}: not a regular file")
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise AuditConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KB")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise AuditConfigError(f"{path}: cannot read the audit file ({error})") from error
+    return parse_audit_config(text, str(path))
+
+
+def parse_audit_config(text: str, name: str = "<audit config>") -> AuditConfig:
+    """Parse audit configuration text (YAML, which JSON is a subset of)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        raise AuditConfigError(f"{where}: {error.problem or error}") from error
+    except yaml.YAMLError as error:
+        raise AuditConfigError(f"{name}: {error}") from error
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise AuditConfigError(f"{name}:1:1: the audit file must be a mapping (an object)")
+    try:
+        return AuditConfig.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            line, column = _position(node, item["loc"],
+                                     at_key=item["type"] == "extra_forbidden")
+            path = ".".join(str(part) for part in item["loc"]) or "(top level)"
+            problems.append(f"{name}:{line}:{column}: {path}: {item['msg']}")
+        raise AuditConfigError("\n".join(problems)) from error
+
+
+def _position(node: yaml.Node | None, location: tuple[Any, ...], *,
+              at_key: bool = False) -> tuple[int, int]:
+    """Line and column (1-based) of the value at ``location``, or of its nearest parent;
+    ``at_key``: of the last key itself (an unknown key is the mistake, not its value)."""
+    best = node
+    current = node
+    for depth, part in enumerate(location, start=1):
+        child: yaml.Node | None = None
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    child = key if at_key and depth == len(location) else value
+                    break
+        elif (isinstance(current, yaml.SequenceNode) and isinstance(part, int)
+              and 0 <= part < len(current.value)):
+            child = current.value[part]
+        if child is None:
+            break
+        best = current = child
+    if best is None:
+        return 1, 1
+    return best.start_mark.line + 1, best.start_mark.column + 1
+
+
+def describe(config: AuditConfig) -> Mapping[str, Any]:
+    """What a report says about the configuration in use."""
+    return config.model_dump(mode="json")

@@ -1,0 +1,58 @@
+"""Findings: what an audit check says about a session, as data.
+
+Like violations, findings are plain values: the store keeps them beside the events, and the
+REST API, the CLI, the window and reports only render them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["Finding", "FindingSeverity"]
+
+
+class FindingSeverity(StrEnum):
+    """How much a finding matters: errors fail ``inspector audit``, the rest inform."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for errors, 1 for warnings, 2 for infos (sort order)."""
+        return ("error", "warning", "info").index(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a check found, about the events it names.
+
+    ``key`` tells findings of one check apart (a person, a trait, a value): the same key from
+    a live run and a from-scratch audit means the same finding. ``event_ids`` are the store's
+    ids (for selecting rows), ``message_ids`` Segment's.
+    """
+
+    check: str
+    severity: FindingSeverity
+    message: str
+    key: str
+    event_ids: tuple[int, ...] = ()
+    message_ids: tuple[str, ...] = ()
+    person: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the REST API and ``inspector audit --format json``."""
+        return {
+            "check": self.check,
+            "severity": str(self.severity),
+            "message": self.message,
+            "message_ids": list(self.message_ids),
+            "event_ids": list(self.event_ids),
+            "person": self.person,
+            "data": dict(self.data),
+        }

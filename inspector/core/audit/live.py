@@ -1,0 +1,70 @@
+"""A session's audit kept current: each refresh reads only the calls stored since the last.
+
+The capture service and the window both hold one :class:`SessionAudit` per session shown;
+it never re-reads what it has seen, so refreshing a live session costs what arrived since.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from inspector.core.audit.config import AuditConfig
+from inspector.core.audit.finding import Finding
+from inspector.core.audit.framework import Auditor
+from inspector.core.audit.session import observe_rows
+from inspector.core.observed import ObservedEvent
+from inspector.core.store import EventStore
+
+__all__ = ["SessionAudit"]
+
+
+class SessionAudit:
+    """The findings and people of one stored session, caught up on demand (thread-safe)."""
+
+    def __init__(self, store: EventStore, session_id: int,
+                 config: AuditConfig | None = None) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.config = config or AuditConfig()
+        self.auditor = Auditor(self.config)
+        self.last_id = 0
+        self._findings: list[Finding] = []
+        self._lock = threading.Lock()
+
+    def refresh(self) -> list[Finding]:
+        """Feed what was stored since the last refresh; the current findings."""
+        with self._lock:
+            names = self.store.write_key_names()
+            batch: list[ObservedEvent] = []
+            rows = self.store.iter_call_rows(self.session_id, after_id=self.last_id)
+            for observed in observe_rows(rows, names):
+                batch.append(observed)
+                if len(batch) >= 2000:
+                    self._feed(batch)
+                    batch = []
+            self._feed(batch)
+            self._findings = self.auditor.findings()
+            return self._findings
+
+    def _feed(self, batch: list[ObservedEvent]) -> None:
+        if batch:
+            self.auditor.feed(batch)
+            self.last_id = batch[-1].id
+
+    def people_json(self) -> list[dict[str, Any]]:
+        """The people linked so far, as JSON (call :meth:`refresh` first)."""
+        with self._lock:
+            return [person.to_dict() for person in self.auditor.people()]
+
+    def person_json(self, person_id: str) -> dict[str, Any] | None:
+        """One person by any identifier (``user:ID``, ``anon:ID``, ``email:ADDRESS``), with
+        the findings that concern them."""
+        with self._lock:
+            person = self.auditor.graph.find(person_id)
+            if person is None:
+                return None
+            data = person.to_dict()
+            data["findings"] = [finding.to_dict() for finding in self._findings
+                                if finding.person == person.id]
+            return data

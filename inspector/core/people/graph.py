@@ -1,0 +1,413 @@
+"""The identity graph: identifiers linked by the calls, kept incrementally.
+
+Every identifier is a node (``("user", id)``, ``("anon", id)``, ``("email", address)``); a call
+that carries two of them links them, and a person is a connected set (union-find with union by
+size, so a session of a million calls links in near-constant time per call). Each person keeps
+the aggregates the audits and the People panel read: identifiers with where and when they were
+first seen, sources, trait writes (only the ones that changed a value), intent and checkout
+events. Everything is keyed by arrival order (the store's event id), so feeding the same calls
+live or from a stored session builds the same people, whatever order the links arrive in.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspector.core.jsontypes import json_type
+from inspector.core.observed import ObservedEvent
+from inspector.core.people.identifiers import IdShape, id_shape, is_email, normalise_email
+
+__all__ = ["IdentityGraph", "MarkedEvent", "Person", "TraitWrite"]
+
+
+Node = tuple[str, str]
+
+_EMPTY: Mapping[str, Any] = {}
+#: Distinct values memoised by :meth:`IdentityGraph._email_node` (bounded memory).
+_MEMO_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class TraitWrite:
+    """One call that set a trait to a value (kept only when the value changed)."""
+
+    value: Any
+    source: str
+    event_id: int
+    message_id: str | None
+    received_at: float
+
+    @property
+    def json_type(self) -> str:
+        """The JSON type of the value, in JSON Schema's words."""
+        return json_type(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class MarkedEvent:
+    """An event a check cares about (an intent or checkout event), by arrival order."""
+
+    event_id: int
+    message_id: str | None
+    name: str
+    source: str
+    received_at: float
+
+
+@dataclass(slots=True)
+class FirstSeen:
+    """Where an identifier was first seen, and every source that sent it."""
+
+    event_id: int
+    message_id: str | None
+    sources: set[str] = field(default_factory=set)
+    #: Calls that carried it.
+    count: int = 0
+
+    def merge(self, other: FirstSeen) -> None:
+        """Fold another sighting of the same identifier in (the earlier one wins)."""
+        if other.event_id < self.event_id:
+            self.event_id, self.message_id = other.event_id, other.message_id
+        self.sources |= other.sources
+        self.count += other.count
+
+
+@dataclass(slots=True)
+class Person:
+    """Everything the traffic says about one person (the aggregate at a union-find root)."""
+
+    user_ids: dict[str, FirstSeen] = field(default_factory=dict)
+    anonymous_ids: dict[str, FirstSeen] = field(default_factory=dict)
+    emails: dict[str, FirstSeen] = field(default_factory=dict)
+    sources: set[str] = field(default_factory=set)
+    #: Trait name -> the writes that changed its value, in arrival order.
+    traits: dict[str, list[TraitWrite]] = field(default_factory=dict)
+    intent_events: list[MarkedEvent] = field(default_factory=list)
+    checkout_events: list[MarkedEvent] = field(default_factory=list)
+    identify_count: int = 0
+    event_count: int = 0
+    first_event_id: int = 0
+    last_event_id: int = 0
+
+    def table(self, kind: str) -> dict[str, FirstSeen]:
+        """The identifiers of one kind: ``user``, ``anon`` or ``email``."""
+        if kind == "user":
+            return self.user_ids
+        if kind == "anon":
+            return self.anonymous_ids
+        return self.emails
+
+    @property
+    def id(self) -> str:
+        """A readable id: the first userId seen, else the first email, else anonymousId."""
+        for kind, table in (("user", self.user_ids), ("email", self.emails),
+                            ("anon", self.anonymous_ids)):
+            if table:
+                value = min(table, key=lambda item: (table[item].event_id, item))
+                return f"{kind}:{value}"
+        return "unknown"
+
+    @property
+    def label(self) -> str:
+        """How a message names this person: an email, else a userId, else an anonymousId."""
+        if self.emails:
+            return min(self.emails, key=lambda item: (self.emails[item].event_id, item))
+        return self.id.partition(":")[2]
+
+    @property
+    def email_known_from(self) -> int | None:
+        """The arrival order from which an email is known for this person (``None``: never)."""
+        return min((seen.event_id for seen in self.emails.values()), default=None)
+
+    def current_traits(self) -> dict[str, TraitWrite]:
+        """Each trait's latest write: what "last write wins" leaves in Customer.io."""
+        return {name: writes[-1] for name, writes in self.traits.items() if writes}
+
+    def user_id_shapes(self) -> dict[str, IdShape]:
+        """Each userId's shape."""
+        return {value: id_shape(value) for value in self.user_ids}
+
+    def absorb(self, other: Person) -> None:
+        """Fold ``other`` into this person (both were linked by a call)."""
+        for mine, theirs in ((self.user_ids, other.user_ids),
+                             (self.anonymous_ids, other.anonymous_ids),
+                             (self.emails, other.emails)):
+            for value, seen in theirs.items():
+                if value in mine:
+                    mine[value].merge(seen)
+                else:
+                    mine[value] = seen
+        self.sources |= other.sources
+        for name, writes in other.traits.items():
+            self.traits[name] = _merge_writes(self.traits.get(name, []), writes)
+        self.intent_events = _merge_marked(self.intent_events, other.intent_events)
+        self.checkout_events = _merge_marked(self.checkout_events, other.checkout_events)
+        self.identify_count += other.identify_count
+        self.event_count += other.event_count
+        self.first_event_id = min(self.first_event_id, other.first_event_id)
+        self.last_event_id = max(self.last_event_id, other.last_event_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (REST API, CLI)."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "user_ids": [{"value": value, "shape": str(id_shape(value)),
+                          "sources": sorted(seen.sources)}
+                         for value, seen in _by_first_seen(self.user_ids)],
+            "anonymous_ids": [value for value, _ in _by_first_seen(self.anonymous_ids)],
+            "emails": [value for value, _ in _by_first_seen(self.emails)],
+            "sources": sorted(self.sources),
+            "traits": {
+                name: {"value": write.value, "source": write.source,
+                       "event_id": write.event_id, "message_id": write.message_id,
+                       "writes": len(self.traits[name])}
+                for name, write in sorted(self.current_traits().items())
+            },
+            "event_count": self.event_count,
+            "identify_count": self.identify_count,
+        }
+
+
+def _by_first_seen(table: Mapping[str, FirstSeen]) -> list[tuple[str, FirstSeen]]:
+    return sorted(table.items(), key=lambda item: (item[1].event_id, item[0]))
+
+
+def _merge_writes(left: list[TraitWrite], right: list[TraitWrite]) -> list[TraitWrite]:
+    """Both histories in arrival order, dropping writes that no longer change the value."""
+    merged = sorted([*left, *right], key=lambda write: write.event_id)
+    kept: list[TraitWrite] = []
+    for write in merged:
+        if not kept or not _same_value(kept[-1].value, write.value):
+            kept.append(write)
+    return kept
+
+
+def _merge_marked(left: list[MarkedEvent], right: list[MarkedEvent]) -> list[MarkedEvent]:
+    if not right:
+        return left
+    if not left:
+        return right
+    return sorted([*left, *right], key=lambda event: event.event_id)
+
+
+def _insert_marked(events: list[MarkedEvent], event: MarkedEvent) -> None:
+    """Add ``event`` keeping arrival order (appending, in the usual case of arrival order)."""
+    if not events or events[-1].event_id < event.event_id:
+        events.append(event)
+    else:
+        bisect.insort(events, event, key=lambda item: item.event_id)
+
+
+def _same_value(left: Any, right: Any) -> bool:
+    # "true" and True are different writes (the type changed); 1 and 1.0 are not.
+    return json_type(left) == json_type(right) and left == right
+
+
+class IdentityGraph:
+    """People as the calls link them, updated one call at a time.
+
+    ``intent_events`` and ``checkout_events`` name the calls each person remembers (the audit
+    configuration's lists); ``placeholder`` says which emails are fakes that must not link two
+    people (every tester who types ``test@test.com`` is not one shopper).
+    """
+
+    def __init__(
+        self,
+        *,
+        intent_events: Iterable[str] = (),
+        checkout_events: Iterable[str] = (),
+        is_placeholder: Any = None,
+    ) -> None:
+        self._parent: dict[Node, Node] = {}
+        self._people: dict[Node, Person] = {}
+        self._intent = frozenset(intent_events)
+        self._checkout = frozenset(checkout_events)
+        self._is_placeholder = is_placeholder or (lambda value: False)
+        #: alias previousIds not seen yet as a userId or anonymousId: linked when they appear.
+        self._pending_alias: dict[str, Node] = {}
+        #: Roots changed since :meth:`take_changes`, and roots merged away.
+        self._dirty: set[Node] = set()
+        self._gone: set[Node] = set()
+        self._email_nodes: dict[str, Node | None] = {}
+
+    # ---- union-find
+
+    def _find(self, node: Node) -> Node:
+        parent = self._parent
+        root = node
+        while parent[root] != root:
+            root = parent[root]
+        while parent[node] != root:  # path compression
+            parent[node], node = root, parent[node]
+        return root
+
+    def _add(self, node: Node, event: ObservedEvent) -> Node:
+        if node in self._parent:
+            return self._find(node)
+        self._parent[node] = node
+        person = Person(first_event_id=event.id, last_event_id=event.id)
+        kind, value = node
+        person.table(kind)[value] = FirstSeen(event.id, event.message_id, set())
+        self._people[node] = person
+        pending = self._pending_alias.pop(value, None) if kind in ("user", "anon") else None
+        if pending is not None:
+            return self._union(node, pending)
+        return node
+
+    def _union(self, left: Node, right: Node) -> Node:
+        left, right = self._find(left), self._find(right)
+        if left == right:
+            return left
+        big, small = self._people[left], self._people[right]
+        # Union by size (identifiers + events) keeps merges cheap and the trees flat.
+        if _weight(big) < _weight(small):
+            left, right, big, small = right, left, small, big
+        big.absorb(small)
+        self._parent[right] = left
+        del self._people[right]
+        self._dirty.discard(right)
+        self._gone.add(right)
+        self._dirty.add(left)
+        return left
+
+    # ---- feeding
+
+    def observe(self, event: ObservedEvent) -> Person | None:
+        """Link the identifiers ``event`` carries and record it on its person."""
+        nodes: list[Node] = []
+        user_id = event.user_id
+        if user_id:
+            nodes.append(("user", user_id))
+            email_node = self._email_node(user_id)
+            if email_node is not None:
+                nodes.append(email_node)
+        if event.anonymous_id:
+            nodes.append(("anon", event.anonymous_id))
+        traits = event.traits if event.type == "identify" else _EMPTY
+        for email in (traits.get("email"), event.context_traits.get("email")):
+            if isinstance(email, str):
+                email_node = self._email_node(email)
+                if email_node is not None and email_node not in nodes:
+                    nodes.append(email_node)
+        if not nodes:
+            return None
+        root = self._add(nodes[0], event)
+        for node in nodes[1:]:
+            root = self._union(root, self._add(node, event))
+        if event.type == "alias":
+            root = self._alias(root, event)
+        person = self._people[root]
+        self._record(person, nodes, event, traits)
+        self._dirty.add(root)
+        return person
+
+    def _email_node(self, value: str) -> Node | None:
+        """``("email", normalised)`` when ``value`` is a real email (memoised: the same few
+        userIds and emails come back on every call)."""
+        try:
+            return self._email_nodes[value]
+        except KeyError:
+            pass
+        node: Node | None = None
+        if is_email(value) and not self._is_placeholder(value):
+            node = ("email", normalise_email(value))
+        if len(self._email_nodes) < _MEMO_LIMIT:
+            self._email_nodes[value] = node
+        return node
+
+    def _alias(self, root: Node, event: ObservedEvent) -> Node:
+        previous = event.payload.get("previousId")
+        if not isinstance(previous, str) or not previous:
+            return root
+        for kind in ("user", "anon"):
+            if (kind, previous) in self._parent:
+                return self._union(root, (kind, previous))
+        self._pending_alias[previous] = root
+        return root
+
+    def _record(self, person: Person, nodes: list[Node], event: ObservedEvent,
+                traits: Mapping[str, Any]) -> None:
+        person.event_count += 1
+        person.last_event_id = max(person.last_event_id, event.id)
+        person.sources.add(event.source)
+        source = event.source
+        for kind, value in nodes:
+            seen = person.table(kind)[value]
+            seen.sources.add(source)
+            seen.count += 1
+        if event.type == "identify":
+            person.identify_count += 1
+            for name, value in traits.items():
+                history = person.traits.setdefault(name, [])
+                if history and history[-1].event_id > event.id:
+                    # Arrived out of order (a stored session fed in another order): keep order.
+                    person.traits[name] = _merge_writes(history, [self._write(value, event)])
+                elif not history or not _same_value(history[-1].value, value):
+                    history.append(self._write(value, event))
+        if event.type == "track" and event.name:
+            if event.name in self._intent:
+                _insert_marked(person.intent_events, self._marked(event))
+            if event.name in self._checkout:
+                _insert_marked(person.checkout_events, self._marked(event))
+
+    @staticmethod
+    def _write(value: Any, event: ObservedEvent) -> TraitWrite:
+        return TraitWrite(value, event.source, event.id, event.message_id, event.received_at)
+
+    @staticmethod
+    def _marked(event: ObservedEvent) -> MarkedEvent:
+        return MarkedEvent(event.id, event.message_id, event.name or "", event.source,
+                           event.received_at)
+
+    # ---- reading
+
+    def people(self) -> Iterator[Person]:
+        """Every person, in order of their first event."""
+        return iter(sorted(self._people.values(), key=lambda person: person.first_event_id))
+
+    def __len__(self) -> int:
+        return len(self._people)
+
+    def person_of(self, kind: str, value: str) -> Person | None:
+        """The person an identifier belongs to (``kind``: user, anon or email)."""
+        if kind == "email":
+            value = normalise_email(value)
+        node = (kind, value)
+        if node not in self._parent:
+            return None
+        return self._people[self._find(node)]
+
+    def find(self, person_id: str) -> Person | None:
+        """The person named by ``kind:value`` (any identifier of theirs), or a bare value."""
+        kind, sep, value = person_id.partition(":")
+        if sep and kind in ("user", "anon", "email"):
+            return self.person_of(kind, value)
+        for kind in ("user", "anon", "email"):
+            person = self.person_of(kind, person_id)
+            if person is not None:
+                return person
+        return None
+
+    def key_of(self, person: Person) -> Node:
+        """The root node standing for ``person`` (stable until it is merged)."""
+        for kind, table in (("user", person.user_ids), ("anon", person.anonymous_ids),
+                            ("email", person.emails)):
+            for value in table:
+                return self._find((kind, value))
+        raise KeyError("person without identifiers")
+
+    def take_changes(self) -> tuple[dict[Node, Person], set[Node]]:
+        """The people changed since the last call (by root), and the roots merged away."""
+        changed = {root: self._people[root] for root in self._dirty}
+        gone = self._gone - changed.keys()
+        self._dirty, self._gone = set(), set()
+        return changed, gone
+
+
+def _weight(person: Person) -> int:
+    return (len(person.user_ids) + len(person.anonymous_ids) + len(person.emails)
+            + person.event_count)

@@ -1,0 +1,83 @@
+"""A live audit (findings read between batches) equals a from-scratch audit of the same calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inspector.core.audit import Auditor, Finding
+from inspector.core.observed import ObservedEvent
+
+NAMES = {"k-web": "web", "k-backend": "backend"}
+
+users = st.sampled_from(
+    [None, "81001", "81002", "ada@shop.test", "5f0c7a8e-2b1d-4c3e-9f6a-0a1b2c3d4e5f"])
+anons = st.sampled_from([None, "a-1", "a-2", "a-3", "a-4"])
+emails = st.sampled_from([None, "ada@shop.test", "bob@shop.test", "test@test.com"])
+keys = st.sampled_from(["k-web", "k-backend", "k-quiz"])
+libraries = st.sampled_from(["analytics.js", "analytics-python", "analytics-ios", "quizzly"])
+trait_values = st.sampled_from(["gold", "silver", "true", True, False, "", "N/A", 3])
+
+
+@st.composite
+def calls(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["identify", "track", "page", "alias"]))
+    call: dict[str, Any] = {"type": kind, "userId": draw(users), "anonymousId": draw(anons),
+                            "write_key": draw(keys),
+                            "context": {"library": {"name": draw(libraries)}}}
+    if kind == "identify":
+        traits: dict[str, Any] = {}
+        email = draw(emails)
+        if email:
+            traits["email"] = email
+        for trait in draw(st.lists(st.sampled_from(["vip_tier", "marketing_opt_in",
+                                                    "first_name"]), max_size=2)):
+            traits[trait] = draw(trait_values)
+        call["traits"] = traits
+    elif kind == "track":
+        call["event"] = draw(st.sampled_from(["Added to Cart", "Checkout Started",
+                                              "Order Completed", "Product Viewed"]))
+    elif kind == "alias":
+        call["previousId"] = draw(st.sampled_from(["a-1", "a-2", "a-9", "81001"]))
+        call["userId"] = call["userId"] or "81003"
+    if not call["userId"] and not call["anonymousId"]:
+        call["anonymousId"] = "a-5"
+    return call
+
+
+def observed(number: int, call: dict[str, Any]) -> ObservedEvent:
+    payload = {key: value for key, value in call.items() if key != "write_key"}
+    return ObservedEvent.build(
+        id=number, received_at=1_800_000_000.0 + number, write_key=call["write_key"],
+        type=call["type"], name=call.get("event"), user_id=call["userId"],
+        anonymous_id=call["anonymousId"], message_id=f"m-{number}", payload=payload,
+        write_key_names=NAMES,
+    )
+
+
+def comparable(findings: list[Finding]) -> list[tuple[Any, ...]]:
+    return sorted((f.check, f.key, str(f.severity), f.message, f.event_ids, f.person)
+                  for f in findings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(calls(), min_size=1, max_size=40), st.lists(st.integers(1, 8), max_size=10))
+def test_live_findings_equal_a_from_scratch_audit(
+    session: list[dict[str, Any]], cuts: list[int]
+) -> None:
+    events = [observed(number, call) for number, call in enumerate(session, start=1)]
+    scratch = Auditor()
+    scratch.feed(events)
+    expected = comparable(scratch.findings())
+
+    live = Auditor()
+    position = 0
+    for cut in cuts:
+        live.feed(events[position:position + cut])
+        position += cut
+        live.findings()  # read between batches, as the window and the REST API do
+    live.feed(events[position:])
+    assert comparable(live.findings()) == expected
+    assert [p.to_dict() for p in live.people()] == [p.to_dict() for p in scratch.people()]
