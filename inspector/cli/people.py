@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "audit findings about each person.",
     )
     add_session_source(parser)
+    parser.add_argument("--mode", choices=("classic", "actions", "pipelines"),
+                        help="also show the Customer.io profiles a destination in this mode "
+                        "would hold after the session (people, attributes, events, drops)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(handler=run)
 
@@ -65,3 +68,17 @@ def write_text(result: dict[str, Any], out: IO[str]) -> None:
             out.write(f"    {finding['severity']}: {finding['message']}\n")
     out.write(f"session {result['session'].get('name')!r}: {len(people)} "
               f"{'person' if len(people) == 1 else 'people'}\n")
+    holdings = result.get("customerio")
+    if holdings:
+        out.write(f"\n{holdings['headline']}\n")
+        for profile in holdings["profiles"]:
+            out.write(f"    {profile['identifier']}: {len(profile['attributes'])} attributes, "
+                      f"{len(profile['events'])} events\n")
+        if holdings["dropped"]:
+            out.write(f"    dropped: {len(holdings['dropped'])} calls "
+                      f"(e.g. {holdings['dropped'][0]['reason']})\n")
+        for anonymous, events in holdings["anonymous_unmerged"].items():
+            out.write(f"    anonymous {anonymous}: {len(events)} events never merged\n")
+        if holdings["outside_trigger_window"]:
+            out.write(f"    {len(holdings['outside_trigger_window'])} events are older than "
+                      "72 h: they cannot trigger campaigns\n")

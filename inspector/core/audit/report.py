@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from inspector.core.audit.config import AuditConfig
 from inspector.core.audit.session import AuditResult, audit_session
+from inspector.core.customerio import customerio_holdings
+from inspector.core.replay.destinations import Mode
+from inspector.core.replay.mapping.base import ReplayItem
 from inspector.core.store import EventStore, SessionInfo
 
-__all__ = ["audit_json", "audit_result_json", "people_json"]
+__all__ = ["audit_json", "audit_result_json", "customerio_json", "people_json"]
 
 
 def audit_result_json(session: SessionInfo, result: AuditResult) -> dict[str, Any]:
@@ -37,7 +42,23 @@ def people_json(store: EventStore, session: SessionInfo, config: AuditConfig,
             by_person.setdefault(finding.person, []).append(finding.to_dict())
     people = []
     for person in result.auditor.people():
-        data = person.to_dict()
-        data["findings"] = by_person.get(person.id, [])
-        people.append(data)
-    return {"session": session.to_dict(), "people": people}
+        entry = person.to_dict()
+        entry["findings"] = by_person.get(person.id, [])
+        people.append(entry)
+    data: dict[str, Any] = {"session": session.to_dict(), "people": people}
+    if mode is not None:
+        data["customerio"] = customerio_json(store, session, Mode(mode), len(people))
+    return data
+
+
+def customerio_json(store: EventStore, session: SessionInfo, mode: Mode,
+                    shoppers: int | None) -> dict[str, Any]:
+    """What a Customer.io workspace in ``mode`` would hold after the session's calls, as the
+    traffic was captured (what production would send, before any correction)."""
+    payloads = ((row.id, row.payload) for row in store.iter_call_rows(session.id))
+    items = [
+        ReplayItem(seq, event_id, orjson.loads(payload))
+        for seq, (event_id, payload) in enumerate(
+            (event_id, payload) for event_id, payload in payloads if payload is not None)
+    ]
+    return customerio_holdings(items, mode, shoppers=shoppers).to_dict()
