@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--session", metavar="NAME", help="capture session name (created if new)")
     parser.add_argument("--plan", type=Path, metavar="FILE",
                         help="tracking plan to validate against")
+    parser.add_argument("--audit", type=Path, metavar="FILE",
+                        help="audit configuration (JSON or YAML) for GET /inspector/api/audit "
+                        "and /people (default: the bundled retention defaults)")
     parser.add_argument("--forward", metavar="URL",
                         help="also send each request upstream, e.g. https://api.segment.io")
     parser.add_argument("--name-key", action="append", default=[], metavar="KEY=NAME",
@@ -123,9 +126,14 @@ def run(args: argparse.Namespace) -> int:
     config = CaptureConfig(
         host=args.host, port=args.port, db_path=args.db, session_name=args.session,
         forward_url=args.forward, plan_path=plan_path, durable=args.durable,
+        audit_path=args.audit,
     )
+    from inspector.core.audit import AuditConfigError
+
     try:
         service = CaptureService(config)
+    except AuditConfigError as error:
+        return fail(f"audit configuration: {error}")
     except Exception as error:  # an unreadable or foreign database file
         return fail(f"cannot open the capture database: {error}")
     for key, name in names.items():

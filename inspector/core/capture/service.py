@@ -20,6 +20,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from inspector.core.capture.api import add_api_routes
+from inspector.core.capture.audit_api import add_audit_routes
 from inspector.core.capture.forward import Forwarder
 from inspector.core.capture.ingest import EventValidator, Ingestor
 from inspector.core.capture.routes import (
@@ -31,6 +32,7 @@ from inspector.core.paths import default_db_path
 from inspector.core.store import CommittedEvent, EventStore, GroupCommitWriter, SessionInfo
 
 if TYPE_CHECKING:
+    from inspector.core.audit.live import SessionAudit
     from inspector.core.plan import PlanError, RevalidationReport, TrackingPlan
     from inspector.core.plan.watch import PlanWatcher
 
@@ -65,13 +67,21 @@ class CaptureConfig(BaseModel):
     plan_path: Path | None = None
     #: fsync every commit (survives power loss, not just a crash of the process).
     durable: bool = False
+    #: The audit configuration file (``None``: the bundled retention defaults).
+    audit_path: Path | None = None
 
 
 class CaptureService:
     """Everything behind the capture endpoint, with one lifecycle."""
 
     def __init__(self, config: CaptureConfig) -> None:
+        from inspector.core.audit import load_audit_config
+
         self.config = config
+        # First, so a bad audit file (AuditConfigError: file, line and column) leaves
+        # nothing open behind it.
+        self.audit_config = load_audit_config(config.audit_path)
+        self._audits: dict[int, SessionAudit] = {}
         db_path = config.db_path or default_db_path()
         self.store = EventStore(db_path, durable=config.durable)
         self.writer = GroupCommitWriter(db_path, durable=config.durable)
@@ -97,6 +107,7 @@ class CaptureService:
         app = web.Application(middlewares=[cors_middleware, json_errors_middleware])
         add_tracking_routes(app, self)
         add_api_routes(app, self)
+        add_audit_routes(app, self)
         return app
 
     async def start(self) -> None:
@@ -157,6 +168,22 @@ class CaptureService:
         if self.forwarder is not None:
             self.forwarder.forward(request_id, request.method, request.path_qs,
                                     request.headers, body)
+
+    # ---- audits
+
+    def session_audit(self, session_id: int) -> SessionAudit:
+        """The (incrementally kept) audit of a session; the current and recently asked ones
+        are kept, so a CI script polling ``audit`` pays only for what arrived since."""
+        from inspector.core.audit.live import SessionAudit
+
+        with self._session_lock:
+            audit = self._audits.get(session_id)
+            if audit is None:
+                if len(self._audits) >= 4:  # bound memory: drop the oldest asked
+                    self._audits.pop(next(iter(self._audits)))
+                audit = self._audits[session_id] = SessionAudit(
+                    self.store, session_id, self.audit_config)
+            return audit
 
     # ---- sessions and plans
 
