@@ -103,3 +103,13 @@ def test_print_schema(capsys: pytest.CaptureFixture[str]) -> None:
     schema = json.loads(capsys.readouterr().out)
     assert "intent_events" in schema["properties"]
     assert schema["additionalProperties"] is False
+
+
+def test_the_bundled_example_audit_file_loads() -> None:
+    from inspector.core.audit.config import load_audit_config
+    from inspector.core.resources import resource_path
+
+    config = load_audit_config(resource_path("audit", "retention-audit.yaml"))
+    assert config.allowed_writers("email") == ["backend", "web"]
+    assert config.allowed_writers("phone") == ["server", "browser", "mobile"]
+    assert config.checks["identity.email_as_user_id"].severity == "error"
