@@ -227,12 +227,15 @@ class IdentityGraph:
         self._intent = frozenset(intent_events)
         self._checkout = frozenset(checkout_events)
         self._is_placeholder = is_placeholder or (lambda value: False)
-        #: alias previousIds not seen yet as a userId or anonymousId: linked when they appear.
-        self._pending_alias: dict[str, Node] = {}
+        #: alias previousId -> a node of each person that aliased it: linked to the userId or
+        #: anonymousId of that value whenever one appears (now or later).
+        self._aliases: dict[str, list[Node]] = {}
         #: Roots changed since :meth:`take_changes`, and roots merged away.
         self._dirty: set[Node] = set()
         self._gone: set[Node] = set()
         self._email_nodes: dict[str, Node | None] = {}
+        #: The identifiers of a call -> the root they were last linked under.
+        self._linked: dict[tuple[Node, ...], Node] = {}
 
     # ---- union-find
 
@@ -253,10 +256,11 @@ class IdentityGraph:
         kind, value = node
         person.table(kind)[value] = FirstSeen(event.id, event.message_id, set())
         self._people[node] = person
-        pending = self._pending_alias.pop(value, None) if kind in ("user", "anon") else None
-        if pending is not None:
-            return self._union(node, pending)
-        return node
+        root = node
+        if kind != "email":
+            for aliased in self._aliases.get(value, ()):
+                root = self._union(root, aliased)
+        return root
 
     def _union(self, left: Node, right: Node) -> Node:
         left, right = self._find(left), self._find(right)
@@ -295,9 +299,16 @@ class IdentityGraph:
                     nodes.append(email_node)
         if not nodes:
             return None
-        root = self._add(nodes[0], event)
-        for node in nodes[1:]:
-            root = self._union(root, self._add(node, event))
+        # Most calls repeat a set of identifiers already linked (a shopper's page views and
+        # cart events): reuse its root while it is still one, instead of re-linking.
+        pair = tuple(nodes)
+        root = self._linked.get(pair)
+        if root is None or self._parent[root] != root:
+            root = self._add(nodes[0], event)
+            for node in nodes[1:]:
+                root = self._union(root, self._add(node, event))
+            if len(self._linked) < _MEMO_LIMIT:
+                self._linked[pair] = root
         if event.type == "alias":
             root = self._alias(root, event)
         person = self._people[root]
@@ -323,10 +334,10 @@ class IdentityGraph:
         previous = event.payload.get("previousId")
         if not isinstance(previous, str) or not previous:
             return root
+        self._aliases.setdefault(previous, []).append(root)
         for kind in ("user", "anon"):
             if (kind, previous) in self._parent:
-                return self._union(root, (kind, previous))
-        self._pending_alias[previous] = root
+                root = self._union(root, (kind, previous))
         return root
 
     def _record(self, person: Person, nodes: list[Node], event: ObservedEvent,

@@ -81,3 +81,79 @@ def test_live_findings_equal_a_from_scratch_audit(
     live.feed(events[position:])
     assert comparable(live.findings()) == expected
     assert [p.to_dict() for p in live.people()] == [p.to_dict() for p in scratch.people()]
+
+
+def reference_people(events: list[ObservedEvent], placeholder: Any) -> set[frozenset[str]]:
+    """People as plain connected components over every link, with no union-find or caches."""
+    links: dict[str, set[str]] = {}
+
+    def link(a: str, b: str) -> None:
+        links.setdefault(a, set()).add(b)
+        links.setdefault(b, set()).add(a)
+
+    appearing = {f"user:{e.user_id}" for e in events if e.user_id} | {
+        f"anon:{e.anonymous_id}" for e in events if e.anonymous_id}
+    for event in events:
+        nodes = []
+        if event.user_id:
+            nodes.append(f"user:{event.user_id}")
+            if "@" in event.user_id and not placeholder(event.user_id):
+                nodes.append(f"email:{event.user_id.lower()}")
+        if event.anonymous_id:
+            nodes.append(f"anon:{event.anonymous_id}")
+        traits = event.traits if event.type == "identify" else {}
+        email = traits.get("email")
+        if isinstance(email, str) and "@" in email and not placeholder(email):
+            nodes.append(f"email:{email.lower()}")
+        for node in nodes:
+            links.setdefault(node, set())
+        for other in nodes[1:]:
+            link(nodes[0], other)
+        previous = event.payload.get("previousId") if event.type == "alias" else None
+        if previous and nodes:
+            for kind in ("user", "anon"):
+                if f"{kind}:{previous}" in appearing:  # an alias of an unseen id links nothing
+                    link(nodes[0], f"{kind}:{previous}")
+    seen: set[str] = set()
+    components = set()
+    for start in links:
+        if start in seen:
+            continue
+        stack, component = [start], set()
+        while stack:
+            node = stack.pop()
+            if node in component:
+                continue
+            component.add(node)
+            stack.extend(links[node] - component)
+        seen |= component
+        components.add(frozenset(component))
+    return components
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(calls(), min_size=1, max_size=40))
+def test_people_are_the_connected_components_of_the_links(session: list[dict[str, Any]]) -> None:
+    events = [observed(number, call) for number, call in enumerate(session, start=1)]
+    auditor = Auditor()
+    auditor.feed(events)
+    found = {
+        frozenset([f"user:{u['value']}" for u in person["user_ids"]]
+                  + [f"anon:{a}" for a in person["anonymous_ids"]]
+                  + [f"email:{e}" for e in person["emails"]])
+        for person in (p.to_dict() for p in auditor.people())
+    }
+    assert found == reference_people(events, auditor.config.is_placeholder)
+
+
+def test_a_new_email_on_a_known_pair_still_links() -> None:
+    # The same userId and anonymousId twice, with a different email each time: both
+    # emails belong to the person (a cache of already-linked identifier sets must not
+    # swallow the second).
+    first = {"type": "identify", "userId": "81001", "anonymousId": "a-1",
+             "write_key": "k-web", "traits": {"email": "ada@shop.test"}}
+    second = {**first, "traits": {"email": "bob@shop.test"}}
+    auditor = Auditor()
+    auditor.feed([observed(1, first), observed(2, second)])
+    [person] = auditor.people()
+    assert sorted(person.emails) == ["ada@shop.test", "bob@shop.test"]
