@@ -1,0 +1,108 @@
+"""The Audit and People panels' models, under qtmodeltester."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspector.core.audit import Auditor
+from inspector.core.observed import ObservedEvent
+from inspector.gui.models.audit import FindingsModel, PeopleModel
+
+
+def _audited() -> Auditor:
+    calls = [
+        ("identify", "jane@shop.test", "anon-1", {"traits": {"email": "jane@shop.test"}}),
+        ("identify", "8412", None, {"traits": {"email": "jane@shop.test"}}),
+        ("track", None, "ghost", {"event": "Added to Cart"}),
+    ]
+    auditor = Auditor()
+    auditor.feed(
+        ObservedEvent.build(
+            id=number, received_at=1_800_000_000.0 + number, write_key="k", type=kind,
+            name=payload.get("event"), user_id=user, anonymous_id=anonymous,
+            message_id=f"m-{number}", payload=payload, write_key_names={"k": "web"},
+        )
+        for number, (kind, user, anonymous, payload) in enumerate(calls, start=1)
+    )
+    return auditor
+
+
+def test_findings_model_groups_areas_checks_and_findings(qtmodeltester: Any) -> None:
+    auditor = _audited()
+    findings = auditor.findings()
+    model = FindingsModel()
+    model.set_findings(auditor.checks, findings)
+    qtmodeltester.check(model, force_py=True)
+    areas = [model.index(row, 0).data() for row in range(model.rowCount())]
+    assert areas == ["People and identity", "Email capture", "Trait write rules", "Consent"]
+    identity = model.index(0, 0)
+    checks = {model.index(row, 0, identity).data(): model.index(row, 1, identity).data()
+              for row in range(model.rowCount(identity))}
+    assert checks["One shopper, several userIds"] == "✕ 1 error"
+    assert checks["anonymousId churn"] == "✓ passed"
+    multiple = next(model.index(row, 0, identity) for row in range(model.rowCount(identity))
+                    if model.index(row, 0, identity).data() == "One shopper, several userIds")
+    finding_index = model.index(0, 0, multiple)
+    finding = model.finding(finding_index)
+    assert finding is not None
+    assert finding.check == "identity.multiple_user_ids"
+    assert finding_index.data() == finding.message
+    assert model.event_ids(multiple) == [1, 2]
+    assert model.check_id(multiple) == "identity.multiple_user_ids"
+    model.set_findings(auditor.checks, [])  # a reset to nothing keeps the model sound
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_people_model(qtmodeltester: Any) -> None:
+    auditor = _audited()
+    findings = auditor.findings()
+    model = PeopleModel()
+    model.set_people([person.to_dict() for person in auditor.people()], findings)
+    qtmodeltester.check(model, force_py=True)
+    assert [model.index(row, 0).data() for row in range(model.rowCount())] == [
+        "jane@shop.test", "ghost"]
+    assert model.index(0, 1).data() == "jane@shop.test (email), 8412 (numeric)"
+    assert model.row_of("anon:ghost") == 1
+    assert int(model.index(1, 6).data()) >= 1
+
+
+def test_audit_panel_asks_for_a_findings_events(qtbot: Any) -> None:
+    from inspector.gui.widgets.audit_panels import AuditPanel
+
+    auditor = _audited()
+    panel = AuditPanel()
+    qtbot.addWidget(panel)
+    panel.set_results(auditor.checks, auditor.findings(), people=2)
+    assert panel.summary.text().startswith("3 errors")
+    assert panel.summary.text().endswith("· 2 people")
+    identity = panel.model.index(0, 0)
+    check = next(panel.model.index(row, 0, identity) for row in
+                 range(panel.model.rowCount(identity))
+                 if panel.model.check_id(panel.model.index(row, 0, identity))
+                 == "identity.anonymous_intent")
+    finding = panel.model.index(0, 0, check)
+    panel.view.expand(check)
+    with qtbot.waitSignal(panel.sig_events_chosen) as blocker:
+        panel.view.clicked.emit(finding)
+    assert blocker.args == [[3]]
+
+
+def test_people_panel_shows_a_person_and_escapes(qtbot: Any) -> None:
+    from inspector.gui.widgets.audit_panels import PeoplePanel
+
+    auditor = _audited()
+    people = [person.to_dict() for person in auditor.people()]
+    people[0]["traits"]["first_name"] = {"value": "<script>x</script>", "source": "web",
+                                         "event_id": 1, "message_id": "m", "writes": 2}
+    panel = PeoplePanel()
+    qtbot.addWidget(panel)
+    panel.set_people(people, auditor.findings())
+    with qtbot.waitSignal(panel.sig_person_chosen) as blocker:
+        panel.view.clicked.emit(panel.model.index(0, 0))
+    assert blocker.args[0]["id"] == "user:jane@shop.test"
+    text = panel.detail.toPlainText()
+    assert "8412 (numeric) from web" in text
+    assert "<script>x</script>" in text  # shown as text, not markup
+    assert "One shopper (jane@shop.test) carries 2 userIds" in text
+    panel.set_people(people[1:], [])  # the chosen person is gone
+    assert panel.detail.toPlainText() == ""
