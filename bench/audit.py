@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inspector.core.audit import Auditor
 from inspector.core.audit.session import audit_session
+from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventQuery, EventStore
 
@@ -85,8 +86,9 @@ def in_memory(calls: list[dict[str, Any]]) -> None:
     build = time.process_time() - started
     started = time.process_time()
     auditor = Auditor()
-    auditor.feed(events)
-    findings = auditor.findings()
+    with collector_paused():
+        auditor.feed(events)
+        findings = auditor.findings()
     audit = time.process_time() - started
     print(f"in memory, {len(calls):,} calls: building ObservedEvents {build:.2f} s (baseline); "
           f"audit {audit:.2f} s ({audit / build:.2f}x the baseline; "

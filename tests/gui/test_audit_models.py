@@ -106,3 +106,30 @@ def test_people_panel_shows_a_person_and_escapes(qtbot: Any) -> None:
     assert "One shopper (jane@shop.test) carries 2 userIds" in text
     panel.set_people(people[1:], [])  # the chosen person is gone
     assert panel.detail.toPlainText() == ""
+
+
+def test_a_check_with_many_findings_shows_the_first_and_counts_the_rest(
+    qtmodeltester: Any,
+) -> None:
+    from inspector.gui.models.audit import build_findings_tree
+
+    auditor = Auditor()
+    auditor.feed(
+        ObservedEvent.build(
+            id=number, received_at=1_800_000_000.0, write_key="k", type="track",
+            name="Added to Cart", user_id=None, anonymous_id=f"ghost-{number}",
+            message_id=f"m-{number}", payload={}, write_key_names={},
+        )
+        for number in range(1, 26)
+    )
+    model = FindingsModel()
+    model.set_tree(build_findings_tree(auditor.checks, auditor.findings(), shown_per_check=10))
+    qtmodeltester.check(model, force_py=True)
+    identity = model.index(0, 0)
+    ghost = next(model.index(row, 0, identity) for row in range(model.rowCount(identity))
+                 if model.check_id(model.index(row, 0, identity)) == "identity.anonymous_intent")
+    assert model.rowCount(ghost) == 11
+    more = model.index(10, 0, ghost)
+    assert more.data().startswith("… 15 more")
+    assert model.event_ids(more) == list(range(11, 26))
+    assert model.event_ids(ghost) == list(range(1, 26))

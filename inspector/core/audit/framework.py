@@ -126,6 +126,7 @@ class Auditor:
         #: Person findings by graph root, session findings by (check id, key).
         self._by_person: dict[tuple[str, str], list[Finding]] = {}
         self._by_key: dict[tuple[str, str], list[Finding]] = {}
+        self._sorted: list[Finding] | None = None
 
     def feed(self, events: Iterable[ObservedEvent]) -> None:
         """Take calls in arrival order."""
@@ -150,6 +151,7 @@ class Auditor:
     def findings(self) -> list[Finding]:
         """Every current finding: errors first, then by check and the first event named."""
         changed, gone = self.graph.take_changes()
+        dirty = bool(changed or gone)
         for root in gone:
             self._by_person.pop(root, None)
         for root, person in changed.items():
@@ -159,11 +161,14 @@ class Auditor:
             ]
         for check in self._session_checks:
             for key in check.changed_keys():
+                dirty = True
                 self._by_key[(check.id, key)] = list(check.check_key(key, self.context))
-        every = [f for group in self._by_person.values() for f in group]
-        every += [f for group in self._by_key.values() for f in group]
-        every.sort(key=_order)
-        return every
+        if dirty or self._sorted is None:
+            every = [f for group in self._by_person.values() for f in group]
+            every += [f for group in self._by_key.values() for f in group]
+            every.sort(key=_order)
+            self._sorted = every
+        return list(self._sorted)
 
     def people(self) -> Iterator[Person]:
         """The people the calls so far link, in order of their first call."""

@@ -13,6 +13,7 @@ from inspector.core.audit.config import AuditConfig
 from inspector.core.audit.finding import Finding
 from inspector.core.audit.framework import Auditor
 from inspector.core.audit.session import observe_rows
+from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventStore
 
@@ -38,13 +39,14 @@ class SessionAudit:
             names = self.store.write_key_names()
             batch: list[ObservedEvent] = []
             rows = self.store.iter_call_rows(self.session_id, after_id=self.last_id)
-            for observed in observe_rows(rows, names):
-                batch.append(observed)
-                if len(batch) >= 2000:
-                    self._feed(batch)
-                    batch = []
-            self._feed(batch)
-            self._findings = self.auditor.findings()
+            with collector_paused():
+                for observed in observe_rows(rows, names):
+                    batch.append(observed)
+                    if len(batch) >= 2000:
+                        self._feed(batch)
+                        batch = []
+                self._feed(batch)
+                self._findings = self.auditor.findings()
             return self._findings
 
     def _feed(self, batch: list[ObservedEvent]) -> None:

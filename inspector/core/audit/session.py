@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from inspector.core.audit.config import AuditConfig
 from inspector.core.audit.finding import Finding, FindingSeverity
 from inspector.core.audit.framework import Auditor
+from inspector.core.gc_tuning import collector_paused
 from inspector.core.model import EventRecord
 from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventStore
@@ -67,5 +68,7 @@ def audit_session(store: EventStore, session_id: int,
     """Audit every stored call of a session, from scratch (blocking: run it off the GUI)."""
     auditor = Auditor(config)
     names = store.write_key_names()
-    auditor.feed(observe_rows(store.iter_call_rows(session_id), names))
-    return AuditResult(session_id, auditor.findings(), auditor)
+    with collector_paused():
+        auditor.feed(observe_rows(store.iter_call_rows(session_id), names))
+        findings = auditor.findings()
+    return AuditResult(session_id, findings, auditor)

@@ -21,7 +21,11 @@ from PySide6.QtGui import QBrush, QColor
 
 from inspector.core.audit import Check, Finding, FindingSeverity
 
-__all__ = ["FINDING_COLORS", "FINDING_GLYPHS", "FindingsModel", "PeopleModel"]
+__all__ = ["FINDING_COLORS", "FINDING_GLYPHS", "SHOWN_PER_CHECK", "FindingsModel",
+           "PeopleModel", "build_findings_tree"]
+
+#: Findings listed under one check in the panel (the rest summed up in one row).
+SHOWN_PER_CHECK = 200
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -63,6 +67,8 @@ class _Node:
     finding: Finding | None = None
     check_id: str | None = None
     children: list[_Node] = field(default_factory=list)
+    #: On a "… N more" row: the findings it stands for (their events are still selectable).
+    hidden: list[Finding] = field(default_factory=list)
 
 
 class FindingsModel(QAbstractItemModel):
@@ -78,42 +84,12 @@ class FindingsModel(QAbstractItemModel):
 
     def set_findings(self, checks: Sequence[Check], findings: Sequence[Finding]) -> None:
         """Show ``findings`` under the ``checks`` that ran (checks with none read "passed")."""
-        by_check: dict[str, list[Finding]] = {}
-        for finding in findings:
-            by_check.setdefault(finding.check, []).append(finding)
+        self.set_tree(build_findings_tree(checks, findings))
+
+    def set_tree(self, areas: list[_Node]) -> None:
+        """Show a tree from :func:`build_findings_tree` (built off the GUI thread)."""
         self.beginResetModel()
-        self._areas = []
-        areas: dict[str, _Node] = {}
-        for check in checks:
-            area = areas.get(check.area)
-            if area is None:
-                area = areas[check.area] = _Node(
-                    (_AREA_TITLES.get(check.area, check.area.title()), "", ""), None,
-                    len(self._areas))
-                self._areas.append(area)
-            items = by_check.get(check.id, [])
-            worst = min((finding.severity for finding in items), key=lambda s: s.rank,
-                        default=None)
-            node = _Node(
-                (check.title, _severity_text(worst, len(items)), str(
-                    sum(len(finding.event_ids) for finding in items)) if items else ""),
-                area, len(area.children),
-                color=FINDING_COLORS[worst] if worst else _PASSED_COLOR,
-                tooltip=f"{check.id}: {check.__doc__ or check.title}".strip(),
-                check_id=check.id,
-            )
-            for number, finding in enumerate(items):
-                node.children.append(_Node(
-                    (finding.message, f"{FINDING_GLYPHS[finding.severity]} {finding.severity}",
-                     str(len(finding.event_ids))),
-                    node, number, color=FINDING_COLORS[finding.severity],
-                    tooltip=finding.message, finding=finding,
-                ))
-            area.children.append(node)
-        for area in self._areas:
-            count = sum(len(check.children) for check in area.children)
-            area.cells = (area.cells[0], f"{count} finding{'s' * (count != 1)}" if count
-                          else "✓ passed", "")
+        self._areas = areas
         self.endResetModel()
 
     # ---- reading
@@ -139,6 +115,8 @@ class FindingsModel(QAbstractItemModel):
             current = stack.pop()
             if current.finding is not None:
                 found.update(current.finding.event_ids)
+            for finding in current.hidden:
+                found.update(finding.event_ids)
             stack.extend(current.children)
         return sorted(found)
 
@@ -194,6 +172,57 @@ class FindingsModel(QAbstractItemModel):
         if role == _FOREGROUND and index.column() == 1 and node.color:
             return QBrush(QColor(node.color))
         return None
+
+
+def build_findings_tree(checks: Sequence[Check], findings: Sequence[Finding], *,
+                        shown_per_check: int = SHOWN_PER_CHECK) -> list[_Node]:
+    """The rows of a :class:`FindingsModel`: plain Python, safe to build on a worker thread.
+
+    Each check shows its first ``shown_per_check`` findings (by first event) and one row
+    saying how many more there are: a live session can have tens of thousands, and a tree that
+    big would stall the window on every refresh while telling a tester nothing more.
+    """
+    by_check: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_check.setdefault(finding.check, []).append(finding)
+    roots: list[_Node] = []
+    areas: dict[str, _Node] = {}
+    for check in checks:
+        area = areas.get(check.area)
+        if area is None:
+            area = areas[check.area] = _Node(
+                (_AREA_TITLES.get(check.area, check.area.title()), "", ""), None, len(roots))
+            roots.append(area)
+        items = by_check.get(check.id, [])
+        worst = min((finding.severity for finding in items), key=lambda s: s.rank, default=None)
+        node = _Node(
+            (check.title, _severity_text(worst, len(items)),
+             str(sum(len(finding.event_ids) for finding in items)) if items else ""),
+            area, len(area.children),
+            color=FINDING_COLORS[worst] if worst else _PASSED_COLOR,
+            tooltip=f"{check.id}: {check.__doc__ or check.title}".strip(),
+            check_id=check.id,
+        )
+        shown = sorted(items, key=lambda f: (f.severity.rank, f.event_ids[:1], f.key))
+        for number, finding in enumerate(shown[:shown_per_check]):
+            node.children.append(_Node(
+                (finding.message, f"{FINDING_GLYPHS[finding.severity]} {finding.severity}",
+                 str(len(finding.event_ids))),
+                node, number, color=FINDING_COLORS[finding.severity],
+                tooltip=finding.message, finding=finding,
+            ))
+        if len(shown) > shown_per_check:
+            hidden = shown[shown_per_check:]
+            more = _Node((f"… {len(hidden):,} more (inspector audit --format json lists all)",
+                          "", ""), node, len(node.children))
+            more.hidden = hidden
+            node.children.append(more)
+        area.children.append(node)
+    for area in roots:
+        count = sum(len(by_check.get(check.check_id or "", [])) for check in area.children)
+        area.cells = (area.cells[0], f"{count:,} finding{'s' * (count != 1)}" if count
+                      else "✓ passed", "")
+    return roots
 
 
 def _severity_text(severity: FindingSeverity | None, count: int) -> str:
