@@ -55,11 +55,11 @@ class Check:
         chosen = severity or self.severity
         if setting is not None and setting.severity is not None:
             chosen = FindingSeverity(setting.severity)
-        pairs = sorted(set(events))
+        pairs = sorted(dict.fromkeys(events))
         return Finding(
             check=self.id, severity=chosen, message=message, key=key,
-            event_ids=tuple(event_id for event_id, _ in pairs),
-            message_ids=tuple(message_id for _, message_id in pairs if message_id),
+            event_ids=tuple([event_id for event_id, _ in pairs]),
+            message_ids=tuple([message_id for _, message_id in pairs if message_id]),
             person=person, data=data,
         )
 
@@ -175,9 +175,12 @@ class Auditor:
         return self.graph.people()
 
 
-def _order(finding: Finding) -> tuple[int, str, int, str]:
-    return (finding.severity.rank, finding.check,
-            finding.event_ids[0] if finding.event_ids else 0, finding.key)
+_RANKS = {severity: severity.rank for severity in FindingSeverity}
+
+
+def _order(finding: Finding) -> tuple[int, str, tuple[int, ...], str]:
+    # A dict lookup, not the enum property: this key runs for every finding on every read.
+    return (_RANKS[finding.severity], finding.check, finding.event_ids[:1], finding.key)
 
 
 def with_severity(finding: Finding, severity: FindingSeverity) -> Finding:

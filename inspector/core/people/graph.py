@@ -343,11 +343,13 @@ class IdentityGraph:
     def _record(self, person: Person, nodes: list[Node], event: ObservedEvent,
                 traits: Mapping[str, Any]) -> None:
         person.event_count += 1
-        person.last_event_id = max(person.last_event_id, event.id)
-        person.sources.add(event.source)
+        if event.id > person.last_event_id:
+            person.last_event_id = event.id
         source = event.source
+        person.sources.add(source)
+        users, anonymous, emails = person.user_ids, person.anonymous_ids, person.emails
         for kind, value in nodes:
-            seen = person.table(kind)[value]
+            seen = (users if kind == "user" else anonymous if kind == "anon" else emails)[value]
             seen.sources.add(source)
             seen.count += 1
         if event.type == "identify":

@@ -20,6 +20,9 @@ __all__ = [
     "UserIdShape",
 ]
 
+#: Distinct userIds whose shape is remembered (bounded memory on huge sessions).
+_MEMO_LIMIT = 1_000_000
+
 _SHAPE_WORDS = {
     IdShape.EMAIL: "an email",
     IdShape.NUMERIC: "a number",
@@ -126,12 +129,19 @@ class UserIdShape(SessionCheck):
         super().__init__()
         #: source -> shape -> sightings.
         self._shapes: dict[str, dict[IdShape, _Sighting]] = {}
+        self._shape_of: dict[str, IdShape] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
         if not event.user_id:
             return
-        shapes = self._shapes.setdefault(event.source, {})
-        shape = id_shape(event.user_id)
+        shapes = self._shapes.get(event.source)
+        if shapes is None:
+            shapes = self._shapes[event.source] = {}
+        shape = self._shape_of.get(event.user_id)
+        if shape is None:
+            shape = id_shape(event.user_id)
+            if len(self._shape_of) < _MEMO_LIMIT:
+                self._shape_of[event.user_id] = shape
         sighting = shapes.get(shape)
         if sighting is None:
             sighting = shapes[shape] = _Sighting()
@@ -207,33 +217,36 @@ class AnonymousIdChurn(SessionCheck):
 
     def __init__(self) -> None:
         super().__init__()
-        #: "user:ID" or "device:ID" -> anonymousId -> sightings.
-        self._ids: dict[str, dict[str, _Sighting]] = {}
+        #: ("user" | "device", id) -> anonymousId -> sightings.
+        self._ids: dict[tuple[str, str], dict[str, _Sighting]] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
-        if not event.anonymous_id:
+        anonymous_id = event.anonymous_id
+        if not anonymous_id:
             return
         threshold = ctx.config.anonymous_id_churn_threshold
-        for key in (f"user:{event.user_id}" if event.user_id else None,
-                    f"device:{event.device_id}" if event.device_id else None):
-            if key is None:
+        for kind, value in (("user", event.user_id), ("device", event.device_id)):
+            if not value:
                 continue
-            ids = self._ids.setdefault(key, {})
-            sighting = ids.get(event.anonymous_id)
+            key = (kind, value)
+            ids = self._ids.get(key)
+            if ids is None:
+                ids = self._ids[key] = {}
+            sighting = ids.get(anonymous_id)
             if sighting is None:
-                sighting = ids[event.anonymous_id] = _Sighting()
+                sighting = ids[anonymous_id] = _Sighting()
             sighting.add(event, keep=1)
             if len(ids) >= threshold:
-                self.mark(key)
+                self.mark(f"{kind}:{value}")
 
     def check_key(self, key: str, ctx: AuditContext) -> Iterable[Finding]:
-        ids = self._ids[key]
+        kind, _, value = key.partition(":")
+        ids = self._ids[(kind, value)]
         # Several devices each used for a while are normal; ids used for one or two calls
         # each are a library losing its storage (or re-initialised on every page).
         short_lived = [value for value, sighting in ids.items() if sighting.count <= 2]
         if len(short_lived) < ctx.config.anonymous_id_churn_threshold:
             return ()
-        kind, _, value = key.partition(":")
         calls = sum(sighting.count for sighting in ids.values())
         who = f"userId {quoted(value)}" if kind == "user" else f"device {quoted(value)}"
         return (self.finding(
