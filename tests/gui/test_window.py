@@ -73,11 +73,15 @@ def test_http_events_appear_coloured_and_violations_highlight_the_field(
     assert set(highlighted) == {price_line}
     assert highlighted[price_line].rgb() == status_color("invalid").rgb()
 
-    # Clicking the violation jumps to the field in the tree and in the text.
-    view = detail.violations_view
-    rect = view.visualRect(detail.violations.index(0, 1))
+    # The problem entry reads whole: kind, field, message, what to send.
+    [entry] = detail.problems.entries
+    assert entry.chip.text() == "✕ Invalid Type"
+    assert entry.field.text() == "properties.price"
+    assert entry.message.text() == "Invalid type. Expected: number, given: string"
+    assert entry.advice.text() == "→ send a number"
+    # Clicking it jumps to the field in the tree and in the text.
     with qtbot.waitSignal(detail.sig_field_focused, timeout=2000) as blocker:
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseClick(entry, Qt.MouseButton.LeftButton)
     assert blocker.args == ["properties.price"]
     assert detail.tree.currentItem() is detail.tree_item("properties.price")
     assert detail.text.textCursor().blockNumber() == price_line
@@ -327,7 +331,8 @@ def test_bundled_plan_flags_exactly_the_planted_mistakes(
     assert problems == {("Product Viewed", "invalid · 1"), ("Order Completed", "invalid · 1"),
                         ("Completed Order", "unplanned · 1")}
     win.table.selectRow(_row_named(win, "Completed Order"))
-    assert win.detail.violations.index(0, 3).data() == "Order Completed"  # the suggestion
+    # the suggestion
+    assert win.detail.violations.index(0, 3).data() == "did you mean `Order Completed`?"
     panel = win.plan_panel.model
 
     def planned() -> list[tuple[str, int, int]]:
@@ -394,7 +399,8 @@ def test_live_events_keep_plan_and_session_counts_without_sql(
 def test_first_run_shows_every_table_column_beside_the_detail_pane(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    win = make_capture_window(qtbot, tmp_path)  # no saved state: first run, default size
+    win = make_capture_window(qtbot, tmp_path)  # no saved state: first run
+    win.resize(*win.DEFAULT_SIZE)  # the default size, as on a screen big enough for it
     win.show()
     qtbot.waitExposed(win)
     header = win.table.horizontalHeader()

@@ -10,10 +10,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QFont
 
 from inspector.core.model import Status, Violation
+from inspector.core.plan.suggest import advice
 from inspector.core.store import SessionInfo
 from inspector.gui.theme import severity_color, status_icon
 
-__all__ = ["PlanEventRow", "PlanEventsModel", "SessionsModel", "ViolationsModel"]
+__all__ = ["Column", "PlanEventRow", "PlanEventsModel", "SessionsModel", "ViolationsModel"]
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -45,8 +46,15 @@ class _TableModel(QAbstractTableModel):
         raise NotImplementedError
 
 
+class Column:
+    """The violations model's columns."""
+
+    KIND, FIELD, MESSAGE, SUGGESTION = range(4)
+
+
 class ViolationsModel(_TableModel):
-    """The violations of the selected event, coloured by severity and status."""
+    """The violations of the selected event, coloured by severity and status; the Suggestion
+    column says what to change (:func:`~inspector.core.plan.suggest.advice`)."""
 
     headers = ("Kind", "Field", "Message", "Suggestion")
 
@@ -55,6 +63,7 @@ class ViolationsModel(_TableModel):
         self._violations: list[Violation] = []
         self._status = str(Status.NOT_VALIDATED)
         self._brushes: list[QBrush] = []
+        self._advice: list[str] = []
 
     def set_violations(self, violations: list[Violation], status: str) -> None:
         """Show ``violations`` of an event whose status is ``status``."""
@@ -62,6 +71,7 @@ class ViolationsModel(_TableModel):
         self._violations = list(violations)
         self._status = status
         self._brushes = [QBrush(severity_color(v.severity, status)) for v in violations]
+        self._advice = [advice(v) for v in violations]
         self.endResetModel()
 
     def violation(self, row: int) -> Violation:
@@ -85,7 +95,7 @@ class ViolationsModel(_TableModel):
                 str(violation.kind),
                 violation.field or "(event)",
                 violation.message,
-                violation.suggestion or "",
+                self._advice[index.row()],
             )
             return values[column]
         if role == Qt.ItemDataRole.ForegroundRole and column in (0, 1):

@@ -179,6 +179,12 @@ class EventEditor(QWidget):
             return True
         return bool(json_diff(self._saved, check.payload))
 
+    def has_unsaved_edit(self) -> bool:
+        """Whether the text holds an edit that is not stored (checks pending keystrokes)."""
+        if self._timer.isActive():
+            self.check_now()
+        return self.dirty
+
     @property
     def corrected(self) -> bool:
         """Whether the event has a stored correction."""
