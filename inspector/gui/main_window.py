@@ -939,7 +939,7 @@ class MainWindow(QMainWindow):
             self.restoreState(window_state)
         else:  # first run: a narrow side bar, sized once the window has its real geometry
             QTimer.singleShot(0, lambda: self.resizeDocks(
-                [self.plan_dock], [260], Qt.Orientation.Horizontal))
+                [self.plan_dock], [320], Qt.Orientation.Horizontal))
         header = self.state.blob("table/header")
         if header is not None:
             self.table.horizontalHeader().restoreState(header)

@@ -147,7 +147,7 @@ def test_plan_loading_through_the_ui(
     panel = window.plan_panel.model
     names = [panel.index(r, 0).data() for r in range(panel.rowCount())]
     assert "Cart Viewed  (never seen)" in names
-    assert "Completed Order  (not in plan)" in names
+    assert "Completed Order  (unplanned)" in names
     order = next(r for r in range(panel.rowCount()) if panel.row_data(r).name == "Order Completed")
     assert (panel.index(order, 1).data(), panel.index(order, 2).data()) == ("2", "1")
     assert UiState().recent_plans() == [str(plan)]
@@ -207,18 +207,30 @@ def test_session_switching_and_export_through_the_ui(
     target = tmp_path / "out"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (str(target), "NDJSON (*.ndjson)")))
-    qtbot.mouseClick(panel.findChild(QPushButton, "exportSessionButton"),
-                     Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.sig_exported, timeout=5000) as exported:  # on a worker
+        qtbot.mouseClick(panel.findChild(QPushButton, "exportSessionButton"),
+                         Qt.MouseButton.LeftButton)
+    assert exported.args == [13]
+    assert window.status.currentMessage() == f"Exported 13 events to {tmp_path / 'out.ndjson'}"
+    assert not window.status.busy.isVisible()
     lines = (tmp_path / "out.ndjson").read_bytes().splitlines()
     assert len(lines) == 13
     assert orjson.loads(lines[0])["type"] == "page"
     # Rename and delete.
     window.rename_session(first, "Checkout run 1")
     assert window.store.session_by_id(first).name == "Checkout run 1"  # type: ignore[union-attr]
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
+    asked: list[str] = []
+
+    def yes(_parent: Any, _title: str, text: str, *_a: Any, **_k: Any) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(yes))
     qtbot.mouseClick(panel.findChild(QPushButton, "deleteSessionButton"),
                      Qt.MouseButton.LeftButton)
+    # The confirmation names the session and what goes with it.
+    assert asked == ["Delete the session 'Checkout run 1' and its 13 events? "
+                     "This cannot be undone."]
     assert window.store.session_by_id(first) is None
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=2000)
 

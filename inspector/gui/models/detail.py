@@ -182,11 +182,14 @@ class PlanEventsModel(_TableModel):
         row = self._rows[index.row()]
         column = index.column()
         never_seen = row.planned and row.seen == 0
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            # The tooltip repeats the text: a long name in the narrow side bar is elided.
             if column == 0:
                 if never_seen:
                     return f"{row.name}  (never seen)"
-                return row.name if row.planned else f"{row.name}  (not in plan)"
+                return row.name if row.planned else f"{row.name}  (unplanned)"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{row.name}: seen {row.seen}, violated {row.violated}"
             return str(row.seen if column == 1 else row.violated)
         if role == Qt.ItemDataRole.FontRole and never_seen:
             return self._bold
@@ -256,13 +259,18 @@ class SessionsModel(_TableModel):
         if not index.isValid():
             return None
         session = self._sessions[index.row()]
+        column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            column = index.column()
             if column == 0:
                 return session.name
             if column == 1:
-                return datetime.fromtimestamp(session.created_at).strftime("%Y-%m-%d %H:%M")
+                # Short enough for every column to show in the side bar; the year is in the
+                # tooltip.
+                return datetime.fromtimestamp(session.created_at).strftime("%d %b %H:%M")
             return str(session.event_count)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            created = datetime.fromtimestamp(session.created_at).strftime("%Y-%m-%d %H:%M")
+            return f"{session.name}: created {created}, {session.event_count} events"
         if role == Qt.ItemDataRole.FontRole and session.id == self._current:
             return self._bold
         return None

@@ -322,7 +322,8 @@ class BulkFixDialog(QDialog):
         (coerce a wrongly typed field, rename a near-miss event or key), else renaming it;
         only for that event name. Nothing is added until *Add fix*."""
         form = _suggested_fix(record)
-        label = next(name for name, (op, _) in OPERATIONS.items() if op == form.pop("op"))
+        wanted = form.pop("op")
+        label = next(name for name, (op, _) in OPERATIONS.items() if op == wanted)
         self.op_combo.setCurrentText(label)
         for key, value in form.items():
             widget = self.fields[key]

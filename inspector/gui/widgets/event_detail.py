@@ -15,7 +15,14 @@ from typing import Any
 
 import orjson
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontDatabase, QTextCursor, QTextFormat
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFontDatabase,
+    QResizeEvent,
+    QTextCursor,
+    QTextFormat,
+)
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
@@ -145,6 +152,7 @@ class EventDetail(QWidget):
         self.tabs.addTab(self.context, "Context")
 
         split = named(QSplitter(Qt.Orientation.Vertical), "detailSplitter")
+        self.split = split
         split.addWidget(self.problems)
         split.addWidget(self.tabs)
         split.setChildrenCollapsible(False)
@@ -198,6 +206,7 @@ class EventDetail(QWidget):
             "No problems: the event matches the plan." if record.status == "valid"
             else "No problems recorded for this event."
         )
+        self._fit_problems()
         payload = record.payload if record.payload is not None else {}
         self._pretty = pretty_json(payload)
         self.text.setPlainText(self._pretty.text)
@@ -205,6 +214,28 @@ class EventDetail(QWidget):
         self._highlight()
         self._fill_raw(request)
         self._fill_context(record, payload, request)
+
+    #: Below this width the payload tree and text are stacked, not side by side: side by side
+    #: in a narrow pane, the tree's value column had next to no room.
+    STACK_BELOW = 640
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wanted = (Qt.Orientation.Vertical if event.size().width() < self.STACK_BELOW
+                  else Qt.Orientation.Horizontal)
+        if self.payload_split.orientation() != wanted:
+            self.payload_split.setOrientation(wanted)
+        self._fit_problems()
+
+    def _fit_problems(self) -> None:
+        """Give the problems list the height its entries need (at most half the pane), the
+        payload the rest."""
+        total = sum(self.split.sizes())
+        if total <= 0:
+            return
+        wanted = self.problems.content_height() + 2 * self.problems.frameWidth()
+        top = max(48, min(wanted, total // 2))
+        self.split.setSizes([top, total - top])
 
     def focus_field(self, field: str) -> None:
         """Select ``field`` in the tree and put the text cursor on its lines."""

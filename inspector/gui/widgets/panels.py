@@ -88,6 +88,9 @@ class SessionsPanel(QWidget):
         self.model = SessionsModel(self)
         self.view = _table("sessionsView")
         self.view.setModel(self.model)
+        # Set again once the model gives the header its sections (else the name column did
+        # not stretch and the Events column was cut off).
+        self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.view.doubleClicked.connect(lambda index: self._emit(self.sig_open_requested))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -100,6 +100,14 @@ class ProblemList(QScrollArea):
         model.modelReset.connect(self._rebuild)
         self._rebuild()
 
+    def content_height(self) -> int:
+        """The height every entry needs at the list's current width."""
+        width = self.viewport().width()
+        layout = self._layout
+        if layout.hasHeightForWidth():
+            return int(layout.totalHeightForWidth(width))
+        return int(self._body.sizeHint().height())
+
     def set_empty_text(self, text: str) -> None:
         """What the list says when the event has no violation."""
         self.empty.setText(text)
