@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import orjson
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from inspector.core.demo import send_demo_traffic
 from inspector.core.model import Severity, Status, Violation
@@ -21,7 +20,7 @@ from inspector.gui.app import build_window, open_store
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models.event_table import Column
 from inspector.gui.state import UiState
-from tests.gui.conftest import make_capture_window, make_event, make_request
+from tests.gui.conftest import make_event, make_request
 
 PRICE = Violation("Invalid Type", "properties.price",
                   "Invalid type. Expected: number, given: string")
@@ -165,26 +164,6 @@ def test_export_from_the_window_keeps_the_malformed_capture_and_counts_it(
     assert window.status.currentMessage() == (
         f"Exported 14 events (1 malformed, as received) to {target}")
     assert target.read_text().splitlines()[-1] == "{not json"
-
-
-def test_choosing_a_port_after_a_port_in_use_failure_starts_capture(
-    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    blocker = socket.socket()
-    blocker.bind(("127.0.0.1", 0))
-    blocker.listen()
-    try:
-        win = make_capture_window(qtbot, tmp_path, port=blocker.getsockname()[1])
-        assert not win.start_capture()
-        assert "already in use" in win.banner.text()
-        monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *a, **k: (0, True)))
-        win.act_port.trigger()
-        assert win.capture is not None
-        assert win.capture.running
-        assert win.banner.text() == ""
-        win.close()
-    finally:
-        blocker.close()
 
 
 def test_a_failing_tail_listener_reaches_the_banner_and_events_keep_coming(

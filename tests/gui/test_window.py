@@ -10,7 +10,7 @@ import orjson
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox
 
 from inspector.core.demo import send_demo_traffic
 from inspector.gui.main_window import MainWindow
@@ -235,7 +235,9 @@ def test_session_switching_and_export_through_the_ui(
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=2000)
 
 
-def test_port_in_use_is_a_message_not_a_crash(qtbot: Any, tmp_path: Path) -> None:
+def test_port_in_use_is_a_message_not_a_crash(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
@@ -244,9 +246,12 @@ def test_port_in_use_is_a_message_not_a_crash(qtbot: Any, tmp_path: Path) -> Non
         assert not win.start_capture()
         assert "already in use" in win.banner.text()
         assert win.act_start.isEnabled()
-        # Choosing another port recovers.
-        win.set_port(0)
-        assert win.start_capture()
+        # Choosing another port in the Port dialog starts capture there (it used to only
+        # store the port, and the banner stayed).
+        monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *a, **k: (0, True)))
+        win.act_port.trigger()
+        assert win.capture is not None
+        assert win.capture.running
         assert win.banner.text() == ""
         win.close()
     finally:
