@@ -154,6 +154,12 @@ class TaskRunner(QObject):
         if self._active == 0:
             self.sig_busy.emit(False)
 
+    def cancel(self) -> None:
+        """Cancel the running coroutines (their callbacks do not run); the runner stays
+        usable."""
+        for task in list(self._tasks):
+            task.cancel()
+
     def shutdown(self) -> None:
         """Cancel what has not started, wait for the workers, cancel running coroutines.
         Results that arrive after this are dropped (their window is closing)."""

@@ -15,6 +15,7 @@ def test_violations_model(qtmodeltester: Any) -> None:
                                     Severity.WARNING)], "invalid")
     qtmodeltester.check(model, force_py=True)
     assert model.index(1, 1).data() == "properties.x"
+    assert model.index(0, 3).data() == "add `order_id` to `properties`"  # the advice column
 
 
 def test_plan_events_model(qtmodeltester: Any) -> None:
