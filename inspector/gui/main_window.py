@@ -479,6 +479,8 @@ class MainWindow(QMainWindow):
 
     def new_session(self) -> None:
         """Start a new session and show it."""
+        if not self._may_leave_event():
+            return
         try:
             session = self.capture.new_session() if self.capture else None
         except CaptureError as error:
@@ -939,7 +941,7 @@ class MainWindow(QMainWindow):
             self.restoreState(window_state)
         else:  # first run: a narrow side bar, sized once the window has its real geometry
             QTimer.singleShot(0, lambda: self.resizeDocks(
-                [self.plan_dock], [320], Qt.Orientation.Horizontal))
+                [self.plan_dock], [280], Qt.Orientation.Horizontal))
         header = self.state.blob("table/header")
         if header is not None:
             self.table.horizontalHeader().restoreState(header)
