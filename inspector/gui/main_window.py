@@ -74,6 +74,8 @@ class MainWindow(QMainWindow):
     sig_session_changed = Signal(int)
     #: A re-validation finished: how many events changed (-1: it failed).
     sig_revalidated = Signal(int)
+    #: A session's counts (status counters, sessions list, plan panel) were read again.
+    sig_counted = Signal(int)
     #: An export finished: how many events (or HAR requests) it wrote (-1: it failed).
     sig_exported = Signal(int)
 
@@ -425,7 +427,7 @@ class MainWindow(QMainWindow):
         self.sig_session_changed.emit(session_id)
         return True
 
-    def _count_session(self, session_id: int) -> None:
+    def _count_session(self, session_id: int, message: str | None = None) -> None:
         """Read the session's counts (status counters, sessions list, filter choices, plan
         panel): ~1.2 s of SQL on a million events, so on a worker, after the first rows."""
         plan = self.plan if not self.plan_dock.isHidden() else None
@@ -444,11 +446,13 @@ class MainWindow(QMainWindow):
 
         self._opening = session_id
         self._begin_busy("open", "Counting the session…")
-        self.tasks.submit(read, lambda result: self._on_session_counted(session_id, result),
+        self.tasks.submit(read,
+                          lambda result: self._on_session_counted(session_id, result, message),
                           on_error=lambda error: self._on_session_count_failed(session_id, error),
                           what="Counting the session")
 
-    def _on_session_counted(self, session_id: int, result: dict[str, Any]) -> None:
+    def _on_session_counted(self, session_id: int, result: dict[str, Any],
+                            message: str | None = None) -> None:
         if self._opening == session_id:
             self._opening = None
             self._end_busy("open")
@@ -469,7 +473,8 @@ class MainWindow(QMainWindow):
             self.refresh_plan_panel()
         total = sum(statuses.values())
         name = self._session_name(session_id) or "Session"
-        self.status.showMessage(f"{name}: {count(total, 'event')}", 4000)
+        self.status.showMessage(message or f"{name}: {count(total, 'event')}", 4000)
+        self.sig_counted.emit(session_id)
 
     def _on_session_count_failed(self, session_id: int, error: BaseException) -> None:
         if self._opening == session_id:
@@ -613,10 +618,13 @@ class MainWindow(QMainWindow):
             return
         changed = int(result.get("changed", 0))
         self.model.refresh()
+        message = f"Re-validated: {count(changed, 'event')} changed"
         if self.session_id is not None:
-            self.status.reset_counts(status_counts(self.store, self.session_id))
-        self.refresh_plan_panel()
-        self.status.showMessage(f"Re-validated: {count(changed, 'event')} changed", 4000)
+            # The counts change with the statuses: read again, on a worker, like an open.
+            self._count_session(self.session_id, message=message)
+        else:
+            self.refresh_plan_panel()
+        self.status.showMessage(message, 4000)
         self.sig_revalidated.emit(changed)
 
     def refresh_plan_panel(self) -> None:

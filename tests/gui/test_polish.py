@@ -203,7 +203,7 @@ def test_re_validation_with_capture_stopped_runs_off_the_gui_thread(
         assert not window.act_revalidate.isEnabled()
         assert window.status.busy_label.text() == "Re-validating…"
     assert done.args[0] >= 0
-    assert not window.busy
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)  # then the counts, on a worker
     assert window.act_revalidate.isEnabled()
 
 

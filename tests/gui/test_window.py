@@ -139,7 +139,8 @@ def test_plan_loading_through_the_ui(
     from PySide6.QtWidgets import QPushButton
 
     button = window.plan_panel.findChild(QPushButton, "loadPlanButton")
-    with qtbot.waitSignals([window.sig_plan_loaded, window.sig_revalidated], timeout=10000):
+    with qtbot.waitSignals([window.sig_plan_loaded, window.sig_revalidated, window.sig_counted],
+                           timeout=10000):  # the counts are read again on a worker
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     # Loading re-validated (in the capture child) the session already captured.
     row = _row_named(window, "Product Viewed")
