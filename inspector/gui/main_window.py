@@ -32,14 +32,12 @@ from PySide6.QtWidgets import (
 from inspector.core.demo import send_demo_traffic_async
 from inspector.core.exchange import ExportSummary
 from inspector.core.fixes import CorrectionStore
-from inspector.core.live_counts import LiveCounts
+from inspector.core.live_counts import LiveCounts, SessionCounts, read_session_counts
 from inspector.core.store import CommittedEvent, EventStore
 from inspector.core.store.connection import Database
 from inspector.core.store.paging import (  # the reads the window makes by SQL
-    distinct_values,
     event_stats,
     max_event_id,
-    status_counts,
 )
 from inspector.core.wording import count
 from inspector.gui.bridge import CaptureBridge
@@ -49,7 +47,7 @@ from inspector.gui.models.event_table import EventTableModel
 from inspector.gui.plans import LoadedPlan, PlanLoadError, load_plan, revalidate
 from inspector.gui.state import UiState
 from inspector.gui.tasks import TaskRunner
-from inspector.gui.widgets._util import named
+from inspector.gui.widgets._util import fit_to_screen, named
 from inspector.gui.widgets.banner import ErrorBanner, SessionBanner
 from inspector.gui.widgets.event_detail import EventDetail
 from inspector.gui.widgets.event_editor import EventEditor
@@ -430,45 +428,32 @@ class MainWindow(QMainWindow):
     def _count_session(self, session_id: int, message: str | None = None) -> None:
         """Read the session's counts (status counters, sessions list, filter choices, plan
         panel): ~1.2 s of SQL on a million events, so on a worker, after the first rows."""
-        plan = self.plan if not self.plan_dock.isHidden() else None
-        store = self.store
-
-        def read() -> dict[str, Any]:
-            through = max_event_id(store)
-            return {
-                "through": through,
-                "statuses": status_counts(store, session_id),
-                "sessions": store.list_sessions(through_id=through),
-                "names": distinct_values(store, "name", session_id),
-                "write_keys": distinct_values(store, "write_key", session_id),
-                "plan": event_stats(store, session_id, through) if plan is not None else None,
-            }
-
+        store, with_plan = self.store, self.plan is not None and not self.plan_dock.isHidden()
         self._opening = session_id
         self._begin_busy("open", "Counting the session…")
-        self.tasks.submit(read,
+        self.tasks.submit(lambda: read_session_counts(store, session_id, plan=with_plan),
                           lambda result: self._on_session_counted(session_id, result, message),
                           on_error=lambda error: self._on_session_count_failed(session_id, error),
                           what="Counting the session")
 
-    def _on_session_counted(self, session_id: int, result: dict[str, Any],
+    def _on_session_counted(self, session_id: int, result: SessionCounts,
                             message: str | None = None) -> None:
         if self._opening == session_id:
             self._opening = None
             self._end_busy("open")
         if session_id != self.session_id:
             return  # another session was opened meanwhile
-        statuses: dict[str, int] = result["statuses"]
+        statuses = result.statuses
         self.status.reset_counts(statuses)
-        self.live_counts.sessions_recounted(result["through"])
-        self._set_sessions(result["sessions"])
-        self._names |= set(result["names"])
-        self._sources |= set(result["write_keys"])
+        self.live_counts.sessions_recounted(result.through)
+        self._set_sessions(result.sessions)
+        self._names |= set(result.names)
+        self._sources |= set(result.write_keys)
         self.filter_bar.set_event_names(sorted(self._names))
         self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
-        if result["plan"] is not None and self.plan is not None:
-            self.live_counts.plan_recounted(session_id, result["through"])
-            self.plan_panel.model.set_rows(self.plan.events, result["plan"])
+        if result.plan is not None and self.plan is not None:
+            self.live_counts.plan_recounted(session_id, result.through)
+            self.plan_panel.model.set_rows(self.plan.events, result.plan)
         else:
             self.refresh_plan_panel()
         total = sum(statuses.values())
@@ -834,26 +819,8 @@ class MainWindow(QMainWindow):
         self.show_event(event_id)
 
     def _may_leave_event(self) -> bool:
-        """Ask what to do with an unsaved edit before showing another event: save it,
-        discard it, or cancel (``False``: stay on it)."""
-        if not self.editor.has_unsaved_edit():
-            return True
-        buttons = QMessageBox.StandardButton
-        record = self.editor.record
-        name = (record.name or record.type or "this event") if record else "this event"
-        answer = QMessageBox.question(
-            self, "Unsaved edit",
-            f"The edit of {name} is not saved. Save it as a correction?",
-            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save,
-        )
-        if answer == buttons.Save:
-            if self.editor.save():
-                return True
-            self.detail.tabs.setCurrentWidget(self.editor)
-            self.status.showMessage("Not saved: the JSON does not parse", 4000)
-            return False
-        if answer == buttons.Discard:
-            self.editor.discard()
+        """Before another event is shown: ask about an unsaved edit (``False``: stay)."""
+        if self.editor.confirm_leave():
             return True
         self.detail.tabs.setCurrentWidget(self.editor)
         return False
@@ -979,21 +946,7 @@ class MainWindow(QMainWindow):
     DEFAULT_SIZE = (1400, 860)
 
     def _fit_to_screen(self) -> None:
-        """The default size, shrunk to the screen's available area (a 1280x720 screen used to
-        lose the status bar below its edge), centred on it."""
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        width, height = self.DEFAULT_SIZE
-        if screen is None:
-            self.resize(width, height)
-            return
-        available = screen.availableGeometry()
-        # The frame (title bar, borders) is not known before the window is shown: leave room.
-        frame = 40
-        width = min(width, available.width())
-        height = min(height, available.height() - frame)
-        self.resize(width, height)
-        self.move(available.left() + (available.width() - width) // 2,
-                  available.top() + max(0, (available.height() - height - frame) // 2))
+        fit_to_screen(self, *self.DEFAULT_SIZE)
 
     def _ensure_on_screen(self) -> None:
         screen = QGuiApplication.screenAt(self.frameGeometry().center())
