@@ -1,0 +1,338 @@
+"""A local certificate authority and the capture endpoint's HTTPS certificate.
+
+Mobile SDKs (analytics-swift, analytics-kotlin) assume https, and analytics-next's batching
+mode posts to ``https://<apiHost>/v1/b`` whatever the page's scheme, so ``inspector serve
+--tls`` also listens with TLS. Like mitmproxy, inspector makes its own CA once, in the data
+folder, and the user trusts that CA once per device (:func:`trust_instructions`); the server
+certificate it signs is re-issued whenever the set of names it must cover changes or it nears
+expiry, which needs no new trust step.
+
+Files in the folder (``<data dir>/tls`` by default):
+
+* ``inspector-ca.pem``: the CA certificate, public, what users install;
+* ``inspector-ca-key.pem``: the CA private key, mode 0600, never served or printed;
+* ``server.pem`` / ``server-key.pem`` (0600): the current server certificate and key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ipaddress
+import os
+import socket
+import ssl
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from inspector.core.paths import user_data_dir
+
+__all__ = [
+    "CA_CERT_NAME",
+    "CertificateAuthority",
+    "TlsError",
+    "certificate_hosts",
+    "default_tls_dir",
+    "load_or_create_ca",
+    "server_ssl_context",
+    "trust_instructions",
+]
+
+CA_CERT_NAME = "inspector-ca.pem"
+_CA_KEY_NAME = "inspector-ca-key.pem"
+_SERVER_CERT_NAME = "server.pem"
+_SERVER_KEY_NAME = "server-key.pem"
+_CA_DAYS = 3650
+#: Apple rejects TLS server certificates valid for more than 825 days, even under a user CA;
+#: stay well within it and re-issue a month before the end.
+_SERVER_DAYS = 397
+_RENEW_BEFORE = dt.timedelta(days=30)
+#: 10.0.2.2 is how the Android emulator reaches this machine's loopback.
+_LOOPBACK = ("localhost", "127.0.0.1", "::1", "10.0.2.2")
+
+
+class TlsError(Exception):
+    """The CA or the server certificate cannot be made or read; the message names the file."""
+
+
+def default_tls_dir() -> Path:
+    """``<data dir>/tls`` (``~/.local/share/inspector/tls`` on Linux)."""
+    return user_data_dir() / "tls"
+
+
+@dataclass(frozen=True)
+class CertificateAuthority:
+    """The local CA: its certificate (public) and where its files are."""
+
+    folder: Path
+    certificate: x509.Certificate
+
+    @property
+    def cert_path(self) -> Path:
+        """The public CA certificate, the file users trust."""
+        return self.folder / CA_CERT_NAME
+
+    @property
+    def key_path(self) -> Path:
+        """The private key (0600); only this module ever reads it."""
+        return self.folder / _CA_KEY_NAME
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the certificate, as ``AB:CD:...`` (what OS trust dialogs show)."""
+        digest = self.certificate.fingerprint(hashes.SHA256())
+        return ":".join(f"{byte:02X}" for byte in digest)
+
+    def pem(self) -> bytes:
+        """The CA certificate in PEM (public only)."""
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def der(self) -> bytes:
+        """The CA certificate in DER (Android's settings app wants a ``.crt`` of this)."""
+        return self.certificate.public_bytes(serialization.Encoding.DER)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _write_private(path: Path, data: bytes, mode: int) -> None:
+    """Write ``data`` to ``path`` atomically, created with ``mode`` (never world-readable,
+    not even for the instant between creation and a chmod)."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.chmod(temporary, mode)  # mkstemp made it 0600 already; the public cert is 0644
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _private_key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        raise TlsError(f"cannot create {folder}: {error.strerror}") from None
+
+
+def load_or_create_ca(folder: Path | None = None) -> CertificateAuthority:
+    """The CA in ``folder`` (default :func:`default_tls_dir`), created on first use."""
+    folder = folder or default_tls_dir()
+    cert_path, key_path = folder / CA_CERT_NAME, folder / _CA_KEY_NAME
+    if cert_path.exists() and key_path.exists():
+        try:
+            certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        except (OSError, ValueError) as error:
+            raise TlsError(f"cannot read the CA certificate {cert_path}: {error}") from None
+        return CertificateAuthority(folder, certificate)
+    _make_folder(folder)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "inspector (local)"),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"inspector local CA ({socket.gethostname()})"),
+    ])
+    now = _now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=_CA_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+            key_encipherment=False, data_encipherment=False, key_agreement=False,
+            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    try:
+        # The key first: a certificate on disk without its key would be taken for a whole CA.
+        _write_private(key_path, _private_key_pem(key), 0o600)
+        _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    except OSError as error:
+        raise TlsError(f"cannot write the CA into {folder}: {error.strerror}") from None
+    # A new CA invalidates any server certificate signed by an earlier one.
+    with contextlib.suppress(FileNotFoundError):
+        (folder / _SERVER_CERT_NAME).unlink()
+    return CertificateAuthority(folder, certificate)
+
+
+def certificate_hosts(bind_host: str) -> list[str]:
+    """The names the server certificate covers when listening on ``bind_host``: loopback
+    always, plus the bound address, or for a wildcard bind this machine's own addresses (what
+    a phone on the LAN would use)."""
+    hosts = list(_LOOPBACK)
+    if bind_host in ("0.0.0.0", "::", ""):
+        with contextlib.suppress(OSError):
+            for info in socket.getaddrinfo(socket.gethostname(), None):
+                hosts.append(str(info[4][0]))
+    else:
+        hosts.append(bind_host)
+    unique: list[str] = []
+    for host in hosts:
+        host = host.split("%", 1)[0]  # no scope ids in a certificate
+        if host and host not in unique:
+            unique.append(host)
+    return unique
+
+
+def _san_entries(hosts: list[str]) -> list[x509.GeneralName]:
+    entries: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            entries.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            entries.append(x509.DNSName(host))
+    return entries
+
+
+def _covered_names(certificate: x509.Certificate) -> set[str]:
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
+    return {str(value) for value in names.get_values_for_type(x509.IPAddress)} | set(
+        names.get_values_for_type(x509.DNSName))
+
+
+def _server_cert_current(ca: CertificateAuthority, hosts: list[str]) -> bool:
+    cert_path = ca.folder / _SERVER_CERT_NAME
+    if not cert_path.exists() or not (ca.folder / _SERVER_KEY_NAME).exists():
+        return False
+    try:
+        certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    wanted = {str(ipaddress.ip_address(h)) if _is_ip(h) else h for h in hosts}
+    return (certificate.issuer == ca.certificate.subject
+            and certificate.not_valid_after_utc - _RENEW_BEFORE > _now()
+            and _covered_names(certificate) == wanted)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _issue_server_cert(ca: CertificateAuthority, hosts: list[str]) -> None:
+    try:
+        ca_key = serialization.load_pem_private_key(ca.key_path.read_bytes(), password=None)
+    except (OSError, ValueError) as error:
+        raise TlsError(f"cannot read the CA key {ca.key_path}: {error}") from None
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise TlsError(f"{ca.key_path} is not an inspector CA key")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca.certificate.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=_SERVER_DAYS))
+        .add_extension(x509.SubjectAlternativeName(_san_entries(hosts)), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, key_encipherment=False, key_cert_sign=False, crl_sign=False,
+            content_commitment=False, data_encipherment=False, key_agreement=False,
+            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    try:
+        _write_private(ca.folder / _SERVER_KEY_NAME, _private_key_pem(key), 0o600)
+        _write_private(ca.folder / _SERVER_CERT_NAME,
+                       certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+    except OSError as error:
+        raise TlsError(f"cannot write the server certificate into {ca.folder}: "
+                       f"{error.strerror}") from None
+
+
+def server_ssl_context(hosts: list[str], folder: Path | None = None) -> ssl.SSLContext:
+    """A server-side TLS context for ``hosts``, re-issuing the certificate if needed."""
+    ca = load_or_create_ca(folder)
+    if not _server_cert_current(ca, hosts):
+        _issue_server_cert(ca, hosts)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(ca.folder / _SERVER_CERT_NAME, ca.folder / _SERVER_KEY_NAME)
+    except (OSError, ssl.SSLError) as error:
+        raise TlsError(f"cannot load the server certificate in {ca.folder}: {error}") from None
+    return context
+
+
+def trust_instructions(ca: CertificateAuthority, download_url: str | None = None) -> str:
+    """How to trust the CA on each kind of client, as plain text (also served as a page)."""
+    path = ca.cert_path
+    where = f"{download_url} (or the file {path})" if download_url else str(path)
+    return f"""\
+inspector local CA
+  certificate: {path}
+  SHA-256 fingerprint: {ca.fingerprint}
+  download: {where}
+Only this public certificate is ever shown or served; its private key stays in {ca.folder}
+(mode 0600). Trust it only on devices you test with; remove it when you are done.
+
+iOS simulator (analytics-swift)
+  xcrun simctl keychain booted add-root-cert {path}
+  (restart the app; to remove: xcrun simctl keychain booted reset)
+
+iOS device
+  open the download link in Safari, install the profile (Settings > General > VPN & Device
+  Management), then enable it under Settings > General > About > Certificate Trust Settings.
+
+Android emulator or device (analytics-kotlin)
+  adb push {path} /sdcard/Download/inspector-ca.crt
+  Settings > Security > Encryption & credentials > Install a certificate > CA certificate.
+  Apps targeting API 24+ ignore user CAs unless the debug build opts in:
+  res/xml/network_security_config.xml
+    <network-security-config>
+      <debug-overrides>
+        <trust-anchors><certificates src="user" /></trust-anchors>
+      </debug-overrides>
+    </network-security-config>
+  and in AndroidManifest.xml: <application android:networkSecurityConfig=
+  "@xml/network_security_config" ...>. The emulator reaches this machine's loopback as
+  10.0.2.2 (in the certificate); a device can use `adb reverse tcp:PORT tcp:PORT` and
+  127.0.0.1, or a LAN address that serve binds (--host).
+
+Linux (system store; curl, Chrome and most tools)
+  sudo cp {path} /usr/local/share/ca-certificates/inspector-ca.crt
+  sudo update-ca-certificates
+  Firefox keeps its own store: Settings > Privacy & Security > Certificates > View
+  Certificates > Authorities > Import.
+
+macOS (Safari, Chrome)
+  sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {path}
+
+Windows (Edge, Chrome)
+  certutil -addstore -user Root {path}
+
+One program only (no system change)
+  curl --cacert {path} ...; Python requests: REQUESTS_CA_BUNDLE={path};
+  httpx: verify="{path}"; Node: NODE_EXTRA_CA_CERTS={path}
+"""
