@@ -1,8 +1,11 @@
 """aiohttp handlers for Segment's Tracking API routes.
 
 Handlers only move bytes: they read the body (bounded), hand it to the
-:class:`~inspector.core.capture.ingest.Ingestor`, wait for the group-commit writer to make it
-durable, then answer. A ``200`` therefore always means "on disk".
+:class:`~inspector.core.capture.ingest.Ingestor`, wait for the group-commit writer to commit it
+to SQLite, then answer. A ``200`` therefore always means "committed": it survives a crash or
+``kill -9`` of inspector. By default the commit is not fsynced (WAL, ``synchronous=NORMAL``),
+so a power cut or an OS crash can still lose the last commits; ``--durable``
+(``synchronous=FULL``) fsyncs every commit and closes that gap too.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from inspector.core.capture.api import add_api_routes
+from inspector.core.capture.bundle import add_bundle_routes
 from inspector.core.capture.forward import Forwarder
 from inspector.core.capture.ingest import EventValidator, Ingestor
 from inspector.core.capture.routes import (
@@ -74,6 +75,9 @@ class CaptureConfig(BaseModel):
     tls_port: int | None = None
     #: Where the CA and the server certificate live (default: ``<data dir>/tls``).
     tls_dir: Path | None = None
+    #: The ``@segment/analytics-next`` package (or its ``dist/umd``) to serve analytics.js
+    #: from (:mod:`inspector.core.capture.bundle`); default ``$INSPECTOR_ANALYTICS_JS``.
+    analytics_js: Path | None = None
 
 
 class CaptureService:
@@ -111,6 +115,7 @@ class CaptureService:
         add_tracking_routes(app, self)
         add_api_routes(app, self)
         add_tls_routes(app, self)
+        add_bundle_routes(app, self)
         return app
 
     async def start(self) -> None:
@@ -198,7 +203,7 @@ class CaptureService:
         self.writer.add_listener(listener)
 
     def after_capture(self, request_id: int, request: web.Request, body: bytes) -> None:
-        """Called by the handlers once a request is durable: start forwarding it upstream."""
+        """Called by the handlers once a request is committed: start forwarding it upstream."""
         if self.forwarder is not None:
             self.forwarder.forward(request_id, request.method, request.path_qs,
                                     request.headers, body)

@@ -19,6 +19,7 @@ from segment.analytics import Client
 from inspector.core.capture import CaptureConfig, CaptureService
 from inspector.core.store import EventQuery
 from inspector.core.tls import certificate_hosts, load_or_create_ca, server_ssl_context
+from tests.support.capture import running
 from tests.support.segment_calls import track
 
 
@@ -29,13 +30,10 @@ def tls_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def tls_capture(db_path: Path, tls_dir: Path) -> AsyncIterator[CaptureService]:
-    service = CaptureService(CaptureConfig(port=0, db_path=db_path, session_name="tls",
-                                           tls=True, tls_dir=tls_dir))
-    await service.start()
-    try:
+    config = CaptureConfig(port=0, db_path=db_path, session_name="tls", tls=True,
+                           tls_dir=tls_dir)
+    async with running(config) as service:
         yield service
-    finally:
-        await service.stop()
 
 
 def stored(service: CaptureService) -> list[Any]:
@@ -130,16 +128,15 @@ def test_the_ca_key_is_private_and_the_ca_is_reused_and_the_cert_reissued(
 async def test_the_ca_survives_a_restart_of_the_service(db_path: Path, tls_dir: Path) -> None:
     fingerprints = []
     for _ in range(2):
-        service = CaptureService(CaptureConfig(port=0, db_path=db_path, tls=True,
-                                               tls_dir=tls_dir))
-        await service.start()
-        assert service.tls_ca is not None
-        fingerprints.append(service.tls_ca.fingerprint)
-        trusting = ssl.create_default_context(cafile=service.tls_ca.cert_path)
-        async with httpx.AsyncClient(verify=trusting) as client:
-            response = await client.post(f"{service.tls_url}/v1/t", json=track("A", user_id="u"))
-        assert response.status_code == 200
-        await service.stop()
+        async with running(CaptureConfig(port=0, db_path=db_path, tls=True,
+                                         tls_dir=tls_dir)) as service:
+            assert service.tls_ca is not None
+            fingerprints.append(service.tls_ca.fingerprint)
+            trusting = ssl.create_default_context(cafile=service.tls_ca.cert_path)
+            async with httpx.AsyncClient(verify=trusting) as client:
+                response = await client.post(f"{service.tls_url}/v1/t",
+                                             json=track("A", user_id="u"))
+            assert response.status_code == 200
     assert fingerprints[0] == fingerprints[1]
 
 
