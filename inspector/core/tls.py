@@ -11,7 +11,12 @@ Files in the folder (``<data dir>/tls`` by default):
 
 * ``inspector-ca.pem``: the CA certificate, public, what users install;
 * ``inspector-ca-key.pem``: the CA private key, mode 0600, never served or printed;
-* ``server.pem`` / ``server-key.pem`` (0600): the current server certificate and key.
+* ``server.pem`` (0600): the current server certificate followed by its key, one file so that
+  a process re-issuing it can never leave another with a certificate and a key that disagree.
+
+Two inspector processes may start at once (the window's child and a ``serve``): each file is
+replaced atomically, and the CA is created with links that fail if another process got there
+first, in which case its CA is used.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import os
 import socket
 import ssl
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +53,8 @@ __all__ = [
 CA_CERT_NAME = "inspector-ca.pem"
 _CA_KEY_NAME = "inspector-ca-key.pem"
 _SERVER_CERT_NAME = "server.pem"
-_SERVER_KEY_NAME = "server-key.pem"
+#: How long to wait for the CA certificate another process is writing.
+_RACE_WAIT_S = 5.0
 _CA_DAYS = 3650
 #: Apple rejects TLS server certificates valid for more than 825 days, even under a user CA;
 #: stay well within it and re-issue a month before the end.
@@ -102,21 +109,48 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _write_private(path: Path, data: bytes, mode: int) -> None:
-    """Write ``data`` to ``path`` atomically, created with ``mode`` (never world-readable,
-    not even for the instant between creation and a chmod)."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def _temporary(folder: Path, data: bytes, mode: int) -> Path:
+    """``data`` in a new file of ``folder`` with ``mode`` (mkstemp creates it 0600, so a key is
+    never readable by others, not even for an instant)."""
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".inspector-tls-")
     try:
-        os.chmod(temporary, mode)  # mkstemp made it 0600 already; the public cert is 0644
+        os.chmod(temporary, mode)
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return Path(temporary)
+
+
+def _write_private(path: Path, data: bytes, mode: int) -> None:
+    """Replace ``path`` with ``data`` atomically, created with ``mode``."""
+    temporary = _temporary(path.parent, data, mode)
+    try:
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _create_exclusive(path: Path, data: bytes, mode: int) -> bool:
+    """Create ``path`` with ``data`` unless it exists; ``False`` if another process did first."""
+    temporary = _temporary(path.parent, data, mode)
+    try:
+        os.link(temporary, path)  # atomic, and fails rather than replacing
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: no race protection, still atomic
+        os.replace(temporary, path)
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    return True
 
 
 def _private_key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -165,7 +199,8 @@ def load_or_create_ca(folder: Path | None = None) -> CertificateAuthority:
     )
     try:
         # The key first: a certificate on disk without its key would be taken for a whole CA.
-        _write_private(key_path, _private_key_pem(key), 0o600)
+        if not _create_exclusive(key_path, _private_key_pem(key), 0o600):
+            return _wait_for_ca(folder)
         _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM), 0o644)
     except OSError as error:
         raise TlsError(f"cannot write the CA into {folder}: {error.strerror}") from None
@@ -173,6 +208,18 @@ def load_or_create_ca(folder: Path | None = None) -> CertificateAuthority:
     with contextlib.suppress(FileNotFoundError):
         (folder / _SERVER_CERT_NAME).unlink()
     return CertificateAuthority(folder, certificate)
+
+
+def _wait_for_ca(folder: Path) -> CertificateAuthority:
+    """Another process created the CA key a moment ago: use its CA once its certificate is
+    there."""
+    deadline = time.monotonic() + _RACE_WAIT_S
+    while not (folder / CA_CERT_NAME).exists():
+        if time.monotonic() > deadline:
+            raise TlsError(f"{folder / _CA_KEY_NAME} exists without its certificate "
+                           f"{CA_CERT_NAME}: delete the key to make a new CA")
+        time.sleep(0.05)  # a file another process is about to write: nothing to wait on
+    return load_or_create_ca(folder)
 
 
 def certificate_hosts(bind_host: str) -> list[str]:
@@ -215,7 +262,7 @@ def _covered_names(certificate: x509.Certificate) -> set[str]:
 
 def _server_cert_current(ca: CertificateAuthority, hosts: list[str]) -> bool:
     cert_path = ca.folder / _SERVER_CERT_NAME
-    if not cert_path.exists() or not (ca.folder / _SERVER_KEY_NAME).exists():
+    if not cert_path.exists():
         return False
     try:
         certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
@@ -263,9 +310,9 @@ def _issue_server_cert(ca: CertificateAuthority, hosts: list[str]) -> None:
         .sign(ca_key, hashes.SHA256())
     )
     try:
-        _write_private(ca.folder / _SERVER_KEY_NAME, _private_key_pem(key), 0o600)
         _write_private(ca.folder / _SERVER_CERT_NAME,
-                       certificate.public_bytes(serialization.Encoding.PEM), 0o644)
+                       certificate.public_bytes(serialization.Encoding.PEM)
+                       + _private_key_pem(key), 0o600)
     except OSError as error:
         raise TlsError(f"cannot write the server certificate into {ca.folder}: "
                        f"{error.strerror}") from None
@@ -279,7 +326,7 @@ def server_ssl_context(hosts: list[str], folder: Path | None = None) -> ssl.SSLC
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
-        context.load_cert_chain(ca.folder / _SERVER_CERT_NAME, ca.folder / _SERVER_KEY_NAME)
+        context.load_cert_chain(ca.folder / _SERVER_CERT_NAME)  # certificate, then key
     except (OSError, ssl.SSLError) as error:
         raise TlsError(f"cannot load the server certificate in {ca.folder}: {error}") from None
     return context

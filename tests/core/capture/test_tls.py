@@ -107,7 +107,7 @@ def test_the_ca_key_is_private_and_the_ca_is_reused_and_the_cert_reissued(
     server_ssl_context(certificate_hosts("127.0.0.1"), tls_dir)
     issued = (tls_dir / "server.pem").read_bytes()
     if sys.platform != "win32":
-        assert stat.S_IMODE((tls_dir / "server-key.pem").stat().st_mode) == 0o600
+        assert stat.S_IMODE((tls_dir / "server.pem").stat().st_mode) == 0o600  # holds its key
     # A restart with the same addresses: same CA, same key, same server certificate.
     again = load_or_create_ca(tls_dir)
     server_ssl_context(certificate_hosts("127.0.0.1"), tls_dir)
@@ -183,3 +183,15 @@ async def test_cdn_settings_send_analytics_next_to_the_https_port(
     segment = response.json()["integrations"]["Segment.io"]
     assert segment["apiHost"] == f"localhost:{tls_capture.tls_port}/v1"
     assert segment["protocol"] == "https"
+
+
+def test_processes_creating_the_ca_at_once_end_up_with_one_ca(tmp_path: Path) -> None:
+    import concurrent.futures
+
+    folder = tmp_path / "tls"
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(lambda _: load_or_create_ca(folder).fingerprint, range(8)))
+    assert len(set(made)) == 1
+    assert load_or_create_ca(folder).fingerprint == made[0]
+    # The key on disk signs what the certificate on disk says.
+    server_ssl_context(certificate_hosts("127.0.0.1"), folder)
