@@ -80,8 +80,11 @@ def build_window(args: argparse.Namespace,
         if latest is not None and latest.event_count == 0:
             session_name = latest.name
     bridge = CaptureBridge()
+    tls_port = getattr(args, "tls_port", None)
     config = CaptureConfig(host=args.host, port=args.port, db_path=db_path,
-                           session_name=session_name)
+                           session_name=session_name,
+                           tls=getattr(args, "tls", False) or tls_port is not None,
+                           tls_port=tls_port)
     capture = CaptureController(config, bridge)
     state = UiState()
     window = MainWindow(store, capture=capture, bridge=bridge, state=state)
