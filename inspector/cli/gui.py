@@ -20,6 +20,9 @@ def register(subparsers: Any) -> None:
                         help="database file (default: per-user data folder)")
     parser.add_argument("--session", metavar="NAME", help="capture into this named session")
     parser.add_argument("--plan", metavar="FILE", help="tracking plan to validate against")
+    parser.add_argument("--audit", metavar="FILE",
+                        help="audit configuration, JSON or YAML (default: the bundled "
+                        "retention defaults; see docs/audit.md)")
     parser.add_argument("--tls", action="store_true",
                         help="also capture over HTTPS (see `inspector serve --tls`)")
     parser.add_argument("--tls-port", type=int, metavar="PORT",

@@ -1,12 +1,17 @@
 """Demo traffic: a realistic storefront checkout sent through the real capture endpoint.
 
-It speaks HTTP exactly as analytics.js does: one request per call to ``/v1/p``, ``/v1/t`` and
-``/v1/i``, the write key in the body, ``messageId``, ``anonymousId`` and browser ``context``
-on every call. Three mistakes are planted so a newcomer sees violations at once:
+The browser speaks HTTP exactly as analytics.js does: one request per call to ``/v1/p``,
+``/v1/t`` and ``/v1/i``, the write key in the body, ``messageId``, ``anonymousId`` and browser
+``context`` on every call. A backend (analytics-python's batch shape) and an iPhone
+(analytics-ios's) join in. Mistakes are planted so a newcomer sees them at once:
 
-* ``Product Viewed`` with ``price`` sent as the string ``"12.5"``;
-* an ``Order Completed`` missing ``order_id``;
-* an event named ``Completed Order`` (not in the plan: the name is the wrong way round).
+* ``Product Viewed`` with ``price`` sent as the string ``"12.5"`` (a violation, and type drift
+  against the other Product Viewed);
+* an ``Order Completed`` missing ``order_id``, and both sent from the browser;
+* an event named ``Completed Order`` (not in the plan: the name is the wrong way round);
+* the backend identifies the same shopper by a numeric userId (``8412``) where the web uses
+  ``user_8412``: one shopper, two Customer.io people (linked here by the email);
+* the iPhone browses and adds to cart without ever identifying: a ghost cart.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ import httpx
 
 from inspector.core.timeutil import format_iso
 
-__all__ = ["demo_calls", "send_demo_traffic", "send_demo_traffic_async"]
+__all__ = ["DEMO_CALLS", "demo_calls", "send_demo_traffic", "send_demo_traffic_async"]
+
+#: How many calls the demo sends (13 from the browser, 1 from the backend, 2 from the app).
+DEMO_CALLS = 16
 
 _PATHS = {"page": "/v1/p", "track": "/v1/t", "identify": "/v1/i"}
 _USER_AGENT = (
@@ -83,7 +91,7 @@ def demo_calls(write_key: str = "demo-web") -> list[tuple[str, dict[str, Any]]]:
          properties={"cart_id": cart_id, "product_id": tee["sku"], **tee})
     # Sign in.
     call("identify", "", True, _page="/login",
-         traits={"email": "ada@example.com", "first_name": "Ada", "vip_tier": "gold",
+         traits={"email": "ada@shop.test", "first_name": "Ada", "vip_tier": "gold",
                  "subscription_status": "active", "marketing_opt_in": True})
     call("track", "", True, event="Checkout Started", _page="/checkout",
          properties={"cart_id": cart_id, "total": 49.0, "currency": "GBP",
@@ -100,16 +108,51 @@ def demo_calls(write_key: str = "demo-web") -> list[tuple[str, dict[str, Any]]]:
     call("page", "", True, name="Account", properties={"path": "/account"}, _page="/account")
     call("track", "", True, event="Subscription Canceled", _page="/account",
          properties={"subscription_id": "sub_2291", "reason": "too_expensive"})
+    calls.append(_backend_identify(write_key))
+    calls.extend(_app_browsing(write_key, mug))
+    return calls
+
+
+def _backend_identify(write_key: str) -> tuple[str, dict[str, Any]]:
+    """The order service identifies the shopper by its own numeric id (the planted mistake)."""
+    now = format_iso(datetime.now(UTC))
+    item = {"type": "identify", "userId": "8412", "messageId": str(uuid.uuid4()),
+            "timestamp": now, "traits": {"email": "ada@shop.test", "lifetime_value": 49.0},
+            "context": {"library": {"name": "analytics-python", "version": "2.3.4"}}}
+    return "/v1/batch", {"batch": [item], "sentAt": now, "writeKey": f"{write_key}-backend"}
+
+
+def _app_browsing(write_key: str, item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """An iPhone that browses and adds to cart, never identified: a ghost cart."""
+    device = str(uuid.uuid4()).upper()
+    anonymous_id = str(uuid.uuid4()).upper()
+    context = {"library": {"name": "analytics-ios", "version": "4.1.8"},
+               "device": {"id": device, "model": "iPhone15,2", "type": "ios"},
+               "os": {"name": "iOS", "version": "17.5"},
+               "app": {"name": "Example Shop", "namespace": "com.example.shop",
+                       "version": "3.2.0", "build": "320"}}
+    calls = []
+    for event, properties in (
+        ("Product Viewed", {"product_id": item["sku"], "sku": item["sku"],
+                            "name": item["name"], "price": item["price"], "currency": "GBP"}),
+        ("Added to Cart", {"cart_id": f"cart_{uuid.uuid4().hex[:8]}", "product_id": item["sku"],
+                           **item}),
+    ):
+        now = format_iso(datetime.now(UTC))
+        calls.append(("/v1/batch", {
+            "batch": [{"type": "track", "event": event, "anonymousId": anonymous_id,
+                       "messageId": str(uuid.uuid4()).upper(), "timestamp": now,
+                       "properties": properties, "context": context}],
+            "sentAt": now, "writeKey": f"{write_key}-ios"}))
     return calls
 
 
 def send_demo_traffic(base_url: str, write_key: str = "demo-web") -> int:
     """Send the demo checkout to ``base_url``; returns how many calls were accepted."""
     accepted = 0
-    with httpx.Client(base_url=base_url, timeout=10.0,
-                      headers={"User-Agent": _USER_AGENT}) as client:
+    with httpx.Client(base_url=base_url, timeout=10.0) as client:
         for path, body in demo_calls(write_key):
-            response = client.post(path, json=body, headers={"Content-Type": "text/plain"})
+            response = client.post(path, json=body, headers=_headers(body))
             accepted += response.status_code == 200
     return accepted
 
@@ -117,10 +160,19 @@ def send_demo_traffic(base_url: str, write_key: str = "demo-web") -> int:
 async def send_demo_traffic_async(base_url: str, write_key: str = "demo-web") -> int:
     """:func:`send_demo_traffic` for asyncio callers."""
     accepted = 0
-    async with httpx.AsyncClient(base_url=base_url, timeout=10.0,
-                                 headers={"User-Agent": _USER_AGENT}) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10.0) as client:
         for path, body in demo_calls(write_key):
-            response = await client.post(path, json=body,
-                                         headers={"Content-Type": "text/plain"})
+            response = await client.post(path, json=body, headers=_headers(body))
             accepted += response.status_code == 200
     return accepted
+
+
+def _headers(body: dict[str, Any]) -> dict[str, str]:
+    """What each library sends: analytics.js a text/plain "simple" request from the browser,
+    the server and app libraries JSON with their own User-Agent."""
+    items = body.get("batch")
+    if not items:
+        return {"Content-Type": "text/plain", "User-Agent": _USER_AGENT}
+    library = items[0]["context"]["library"]
+    return {"Content-Type": "application/json",
+            "User-Agent": f"{library['name']}/{library['version']}"}

@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from inspector import __version__
+from inspector.core.audit import AuditConfig, AuditConfigError, load_audit_config
 from inspector.core.capture.service import CaptureConfig
 from inspector.core.gc_tuning import settle_garbage_collector
 from inspector.core.paths import database_problem, default_db_path
@@ -81,13 +82,22 @@ def build_window(args: argparse.Namespace,
             session_name = latest.name
     bridge = CaptureBridge()
     tls_port = getattr(args, "tls_port", None)
+    audit_path = Path(args.audit) if getattr(args, "audit", None) else None
+    audit_config, audit_error = AuditConfig(), None
+    try:
+        audit_config = load_audit_config(audit_path)
+    except AuditConfigError as error:
+        audit_error, audit_path = str(error), None  # the defaults, and say why in the window
     config = CaptureConfig(host=args.host, port=args.port, db_path=db_path,
                            session_name=session_name,
                            tls=getattr(args, "tls", False) or tls_port is not None,
-                           tls_port=tls_port)
+                           tls_port=tls_port, audit_path=audit_path)
     capture = CaptureController(config, bridge)
     state = UiState()
-    window = MainWindow(store, capture=capture, bridge=bridge, state=state)
+    window = MainWindow(store, capture=capture, bridge=bridge, state=state,
+                        audit_config=audit_config)
+    if audit_error is not None:
+        window.show_error(f"Audit file not used (the defaults apply): {audit_error}")
     if not window.start_capture():
         latest = store.latest_session()
         if latest is not None:

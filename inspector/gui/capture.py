@@ -131,6 +131,8 @@ class CaptureController(QObject):
             args.append("--tls")
             if config.tls_port is not None:
                 args += ["--tls-port", str(config.tls_port)]
+        if config.audit_path is not None:
+            args += ["--audit", str(config.audit_path)]
         name = session_name or config.session_name
         if name:
             args += ["--session", name]

@@ -29,17 +29,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.audit import AuditConfig
 from inspector.core.demo import send_demo_traffic_async
 from inspector.core.exchange import ExportSummary
 from inspector.core.fixes import CorrectionStore
 from inspector.core.live_counts import LiveCounts, SessionCounts, read_session_counts
-from inspector.core.store import CommittedEvent, EventStore
+from inspector.core.store import CommittedEvent, EventQuery, EventStore
 from inspector.core.store.connection import Database
 from inspector.core.store.paging import (  # the reads the window makes by SQL
     event_stats,
     max_event_id,
 )
 from inspector.core.wording import count
+from inspector.gui.audit_view import AuditView
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController, CaptureError
 from inspector.gui.exporting import FORMATS, curl_command, event_json, export_events
@@ -48,7 +50,7 @@ from inspector.gui.plans import LoadedPlan, PlanLoadError, load_plan, revalidate
 from inspector.gui.state import UiState
 from inspector.gui.tasks import TaskRunner
 from inspector.gui.widgets._util import fit_to_screen, named
-from inspector.gui.widgets.banner import ErrorBanner, SessionBanner
+from inspector.gui.widgets.banner import ErrorBanner, SessionBanner, SubsetBanner
 from inspector.gui.widgets.event_detail import EventDetail
 from inspector.gui.widgets.event_editor import EventEditor
 from inspector.gui.widgets.event_table_view import EventTableView
@@ -85,6 +87,7 @@ class MainWindow(QMainWindow):
         bridge: CaptureBridge | None = None,
         state: UiState | None = None,
         plan_loader: PlanLoader = load_plan,
+        audit_config: AuditConfig | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("inspectorMainWindow")
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.sig_saved_filters_changed.connect(self.state.set_saved_filters)
         self.banner = ErrorBanner()
         self.session_banner = SessionBanner()
+        self.subset_banner = SubsetBanner()
 
         split = named(QSplitter(Qt.Orientation.Horizontal), "mainSplitter")
         split.addWidget(self.table)
@@ -141,6 +145,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.session_banner)
         layout.addWidget(self.filter_bar)
+        layout.addWidget(self.subset_banner)
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
 
@@ -161,6 +166,20 @@ class MainWindow(QMainWindow):
                                     Qt.DockWidgetArea.LeftDockWidgetArea)
         self.sessions_dock = self._dock("Sessions", "sessionsDock", self.sessions_panel,
                                         Qt.DockWidgetArea.LeftDockWidgetArea)
+        #: The retention audit of the session shown (core checks, refreshed off this thread).
+        self.audit_view = AuditView(store, self.tasks, config=audit_config, parent=self)
+        self.audit_view.audit_panel.sig_events_chosen.connect(self.show_finding_events)
+        self.audit_view.people_panel.sig_person_chosen.connect(self.show_person_events)
+        self.audit_view.sig_updated.connect(self._on_audit_updated)
+        self.audit_dock = self._dock("Audit", "auditDock", self.audit_view.audit_panel,
+                                     Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.people_dock = self._dock("People", "peopleDock", self.audit_view.people_panel,
+                                      Qt.DockWidgetArea.LeftDockWidgetArea)
+        # One tab strip for plan, audit and people: three stacked docks would leave each a
+        # sliver of a 720-pixel-high screen.
+        self.tabifyDockWidget(self.plan_dock, self.audit_dock)
+        self.tabifyDockWidget(self.audit_dock, self.people_dock)
+        self.plan_dock.raise_()
 
         self.status = StatusBar()
         self.setStatusBar(self.status)
@@ -261,6 +280,8 @@ class MainWindow(QMainWindow):
         view_menu = menubar.addMenu("&View")
         view_menu.addAction(self.plan_dock.toggleViewAction())
         view_menu.addAction(self.sessions_dock.toggleViewAction())
+        view_menu.addAction(self.audit_dock.toggleViewAction())
+        view_menu.addAction(self.people_dock.toggleViewAction())
 
         toolbar = named(QToolBar("Main"), "mainToolbar")
         toolbar.setMovable(False)
@@ -422,9 +443,11 @@ class MainWindow(QMainWindow):
         self.status.clearMessage()  # a count from the previous view would be wrong now
         self.model.set_corrected(self.corrections.corrected_ids(session_id))
         self.model.set_query(FilterBar.to_query(self.filter_bar.state(), session_id))
+        self.subset_banner.hide()
         self.clear_detail()
         self._update_title()
         self._count_session(session_id)
+        self.audit_view.show_session(session_id)
         self.sig_session_changed.emit(session_id)
         return True
 
@@ -763,6 +786,7 @@ class MainWindow(QMainWindow):
     def _on_events_committed(self, batch: list[CommittedEvent]) -> None:
         self.model.append_committed(batch)
         self.live_counts.add(batch)
+        self.audit_view.on_events_committed(batch)
         mine = [event for event in batch if event.session_id == self.session_id]
         if not mine:
             return
@@ -779,6 +803,7 @@ class MainWindow(QMainWindow):
         # Answered on a worker thread: a free-text search over a huge session must not freeze
         # the window. _on_query_applied restores the selection and reports the count.
         self._selected_before_filter = self.detail.record.id if self.detail.record else None
+        self.subset_banner.hide()
         self.model.set_query_async(FilterBar.to_query(state, self.session_id))
         self.status.showMessage("Filtering…")
 
@@ -837,7 +862,47 @@ class MainWindow(QMainWindow):
         request = self.store.get_request(record.request_id) if record.request_id else None
         self._shown_request = request
         self.editor.set_event(record)
-        self.detail.show_event(record, request, corrected=self.editor.corrected)
+        self.detail.show_event(record, request, corrected=self.editor.corrected,
+                               findings=self.audit_view.findings_for_event(event_id))
+
+    # ---- audit
+
+    def show_finding_events(self, event_ids: list[int]) -> None:
+        """Show only ``event_ids`` (a finding's, a check's) in the table."""
+        if self.session_id is None or not event_ids:
+            return
+        shown = event_ids[:10_000]
+        more = f" (the first {len(shown):,})" if len(event_ids) > len(shown) else ""
+        self._show_subset(
+            EventQuery(session_id=self.session_id, event_ids=shown, limit=500),
+            f"Showing the {len(event_ids):,} "
+            f"{'event' if len(event_ids) == 1 else 'events'} of an audit finding{more}.")
+
+    def show_person_events(self, person: dict[str, Any]) -> None:
+        """Show only the events of one person (every userId and anonymousId of theirs)."""
+        if self.session_id is None:
+            return
+        identifiers = [user["value"] for user in person["user_ids"]] + list(
+            person["anonymous_ids"])
+        self._show_subset(
+            EventQuery(session_id=self.session_id, person_ids=identifiers[:10_000], limit=500),
+            f"Showing the events of {person['label']} ({len(identifiers)} identifiers).")
+
+    def _show_subset(self, query: EventQuery, text: str) -> None:
+        if not self._may_leave_event():
+            return
+        self._selected_before_filter = None
+        self.model.set_query_async(query)
+        self.subset_banner.show_message(text, ("Show all", self._leave_subset))
+
+    def _leave_subset(self) -> None:
+        self.subset_banner.hide()
+        self.model.set_query_async(FilterBar.to_query(self.filter_bar.state(), self.session_id))
+
+    def _on_audit_updated(self, session_id: int) -> None:
+        record = self.detail.record
+        if record is not None and session_id == self.session_id:
+            self.detail.show_findings(self.audit_view.findings_for_event(record.id))
 
     def clear_detail(self) -> None:
         """Show no event in the detail pane and the editor."""

@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtWidgets import QToolButton
 
 from inspector.core.capture import CaptureConfig
-from inspector.core.demo import send_demo_traffic
+from inspector.core.demo import DEMO_CALLS, send_demo_traffic
 from inspector.core.store import EventStore
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController
@@ -66,12 +66,12 @@ def test_child_process_serves_and_its_events_reach_the_table(
     assert health["session"]["name"] == "QA"
     assert health["session"]["id"] == window.session_id
     assert capture.base_url is not None
-    assert send_demo_traffic(capture.base_url) == 13
-    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+    assert send_demo_traffic(capture.base_url) == DEMO_CALLS
+    qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS, timeout=5000)
     assert window.model.index(0, Column.NAME).data() == "Home"
     assert capture.tail is not None
-    assert capture.tail.delivered == 13
-    assert window.status.counts()["not_validated"] == 13
+    assert capture.tail.delivered == DEMO_CALLS
+    assert window.status.counts()["not_validated"] == DEMO_CALLS
 
 
 def test_port_in_use_shows_the_childs_one_line_error(qtbot: Any, tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_a_killed_child_is_reported_and_restart_works(window: MainWindow, qtbot:
     assert window.banner.text() == ""
     assert capture.base_url is not None
     send_demo_traffic(capture.base_url)
-    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS, timeout=5000)
 
 
 def test_closing_the_window_stops_the_child(qtbot: Any, tmp_path: Path) -> None:
@@ -172,7 +172,7 @@ def test_plan_and_new_session_go_through_the_rest_api(
     assert window.capture is not None
     assert window.capture.base_url is not None
     send_demo_traffic(window.capture.base_url)
-    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS, timeout=5000)
     statuses = {window.model.index(r, Column.STATUS).data()
                 for r in range(window.model.rowCount())}
     assert "unplanned · 1" in statuses  # validated by the child on capture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from inspector.core.capture.service import CaptureConfig, CaptureService, CaptureThread
-from inspector.core.demo import send_demo_traffic, send_demo_traffic_async
+from inspector.core.demo import DEMO_CALLS, send_demo_traffic, send_demo_traffic_async
 from inspector.core.store import EventQuery
 
 
@@ -26,7 +26,7 @@ def _events(service: CaptureService) -> list:  # type: ignore[type-arg]
 
 
 def test_demo_checkout_has_the_planted_mistakes(service: CaptureService) -> None:
-    assert send_demo_traffic(service.base_url) == 13
+    assert send_demo_traffic(service.base_url) == DEMO_CALLS
     events = _events(service)
     names = [e.name for e in events]
     assert names.count("Order Completed") == 2
@@ -44,9 +44,24 @@ def test_demo_checkout_has_the_planted_mistakes(service: CaptureService) -> None
     assert request is not None
     assert request["path"] == "/v1/p"
     assert request["write_key_source"] == "body"
-    assert {e.write_key for e in events} == {"demo-web"}
+    assert {e.write_key for e in events} == {"demo-web", "demo-web-backend", "demo-web-ios"}
+    assert {e.library.split()[0] for e in events if e.library} == {
+        "analytics.js", "analytics-python", "analytics-ios"}
+
+
+def test_the_demo_shows_a_fragmented_shopper_and_a_ghost_cart(service: CaptureService) -> None:
+    from inspector.core.audit.session import audit_session
+
+    assert send_demo_traffic(service.base_url) == DEMO_CALLS
+    result = audit_session(service.store, service.session.id)
+    found = {finding.check: finding for finding in result.findings}
+    assert found["identity.multiple_user_ids"].message.startswith(
+        'One shopper (ada@shop.test) carries 2 userIds: analytics.js sends "user_8412"')
+    assert found["identity.anonymous_intent"].message.startswith("Ghost cart: anonymousId")
+    assert "analytics-python sends a number" in found["identity.user_id_shape"].message
+    assert len(result.auditor.graph) == 2  # the web and backend shopper, the iPhone
 
 
 async def test_async_variant(service: CaptureService) -> None:
-    assert await send_demo_traffic_async(service.base_url, write_key="demo-2") == 13
-    assert {e.write_key for e in _events(service)} == {"demo-2"}
+    assert await send_demo_traffic_async(service.base_url, write_key="demo-2") == DEMO_CALLS
+    assert {e.write_key for e in _events(service)} == {"demo-2", "demo-2-backend", "demo-2-ios"}

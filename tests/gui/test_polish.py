@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from inspector.core.demo import send_demo_traffic
+from inspector.core.demo import DEMO_CALLS, send_demo_traffic
 from inspector.core.model import Severity, Status, Violation
 from inspector.core.store import EventStore, GroupCommitWriter
 from inspector.gui.app import build_window, open_store
@@ -154,15 +154,15 @@ def test_export_from_the_window_keeps_the_malformed_capture_and_counts_it(
     assert window.capture is not None
     url = window.capture.base_url
     assert url is not None
-    assert send_demo_traffic(url) == 13
+    assert send_demo_traffic(url) == DEMO_CALLS
     httpx.post(f"{url}/v1/t", content=b"{not json")
-    qtbot.waitUntil(lambda: window.model.rowCount() == 14, timeout=5000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS + 1, timeout=5000)
     target = tmp_path / "all.ndjson"
     with qtbot.waitSignal(window.sig_exported, timeout=5000) as exported:
         window.export_view(target, "ndjson")
-    assert exported.args == [14]
+    assert exported.args == [DEMO_CALLS + 1]
     assert window.status.currentMessage() == (
-        f"Exported 14 events (1 malformed, as received) to {target}")
+        f"Exported {DEMO_CALLS + 1} events (1 malformed, as received) to {target}")
     assert target.read_text().splitlines()[-1] == "{not json"
 
 
@@ -182,7 +182,7 @@ def test_a_failing_tail_listener_reaches_the_banner_and_events_keep_coming(
     send_demo_traffic(window.capture.base_url)
     qtbot.waitUntil(lambda: "listener bug" in window.banner.text(), timeout=5000)
     assert window.banner.text() == "Following new events failed: listener bug"
-    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS, timeout=5000)
 
 
 def test_a_background_task_failure_reaches_the_banner(window: MainWindow, qtbot: Any) -> None:

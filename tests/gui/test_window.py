@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox
 
-from inspector.core.demo import send_demo_traffic
+from inspector.core.demo import DEMO_CALLS, send_demo_traffic
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models.event_table import Column
 from inspector.gui.state import UiState
@@ -42,8 +42,8 @@ def _demo(window: MainWindow, qtbot: Any) -> None:
     assert window.capture is not None
     url = window.capture.base_url
     assert url is not None
-    assert send_demo_traffic(url) == 13
-    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+    assert send_demo_traffic(url) == DEMO_CALLS
+    qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS, timeout=5000)
 
 
 def test_http_events_appear_coloured_and_violations_highlight_the_field(
@@ -101,7 +101,7 @@ def test_filters_narrow_the_table(window: MainWindow, qtbot: Any, tmp_path: Path
     qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=3000)
     assert window.model.index(0, Column.STATUS).data() == "invalid · 1"
     bar.clear()
-    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=3000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS, timeout=3000)
     bar.type_box.setCurrentIndex(bar.type_box.findData("page"))
     qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=3000)
     bar.clear()
@@ -203,7 +203,7 @@ def test_session_switching_and_export_through_the_ui(
         qtbot.mouseClick(panel.findChild(QPushButton, "openSessionButton"),
                          Qt.MouseButton.LeftButton)
     assert window.session_id == first
-    assert window.model.rowCount() == 13
+    assert window.model.rowCount() == DEMO_CALLS
     # Export the selected session as NDJSON via the panel's button and the file dialog.
     target = tmp_path / "out"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
@@ -211,11 +211,12 @@ def test_session_switching_and_export_through_the_ui(
     with qtbot.waitSignal(window.sig_exported, timeout=5000) as exported:  # on a worker
         qtbot.mouseClick(panel.findChild(QPushButton, "exportSessionButton"),
                          Qt.MouseButton.LeftButton)
-    assert exported.args == [13]
-    assert window.status.currentMessage() == f"Exported 13 events to {tmp_path / 'out.ndjson'}"
+    assert exported.args == [DEMO_CALLS]
+    assert window.status.currentMessage() == (
+        f"Exported {DEMO_CALLS} events to {tmp_path / 'out.ndjson'}")
     assert not window.status.busy.isVisible()
     lines = (tmp_path / "out.ndjson").read_bytes().splitlines()
-    assert len(lines) == 13
+    assert len(lines) == DEMO_CALLS
     assert orjson.loads(lines[0])["type"] == "page"
     # Rename and delete.
     window.rename_session(first, "Checkout run 1")
@@ -230,7 +231,7 @@ def test_session_switching_and_export_through_the_ui(
     qtbot.mouseClick(panel.findChild(QPushButton, "deleteSessionButton"),
                      Qt.MouseButton.LeftButton)
     # The confirmation names the session and what goes with it.
-    assert asked == ["Delete the session 'Checkout run 1' and its 13 events? "
+    assert asked == [f"Delete the session 'Checkout run 1' and its {DEMO_CALLS} events? "
                      "This cannot be undone."]
     assert window.store.session_by_id(first) is None
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=2000)
@@ -297,8 +298,8 @@ def test_demo_action_and_window_state_persist(
 ) -> None:
     with qtbot.waitSignal(window.sig_demo_finished, timeout=10000) as blocker:
         window.act_demo.trigger()
-    assert blocker.args == [13]
-    qtbot.waitUntil(lambda: window.model.rowCount() == 13, timeout=5000)
+    assert blocker.args == [DEMO_CALLS]
+    qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS, timeout=5000)
     window.table.setColumnWidth(Column.NAME, 311)
     window.save_state()
     again = MainWindow(window.store, state=UiState())
@@ -314,18 +315,18 @@ def test_autoscroll_only_when_pinned(window: MainWindow, qtbot: Any) -> None:
     assert window.capture.base_url
     for _ in range(4):
         send_demo_traffic(window.capture.base_url)
-    qtbot.waitUntil(lambda: window.model.rowCount() == 52, timeout=5000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 4 * DEMO_CALLS, timeout=5000)
     bar = window.table.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=3000)
     bar.setValue(0)
     assert not window.table.pinned
     send_demo_traffic(window.capture.base_url)
-    qtbot.waitUntil(lambda: window.model.rowCount() == 65, timeout=5000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 5 * DEMO_CALLS, timeout=5000)
     assert bar.value() == 0
     bar.setValue(bar.maximum())
     assert window.table.pinned
     send_demo_traffic(window.capture.base_url)
-    qtbot.waitUntil(lambda: window.model.rowCount() == 78, timeout=5000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 6 * DEMO_CALLS, timeout=5000)
     qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=3000)
 
 
@@ -359,7 +360,8 @@ def test_bundled_plan_flags_exactly_the_planted_mistakes(
 
     # The plan panel recounts live traffic at most every 2 s.
     qtbot.waitUntil(lambda: planned() == [
-        ("Product Viewed", 2, 1), ("Added to Cart", 2, 0), ("Checkout Started", 1, 0),
+        # The iPhone's Product Viewed and Added to Cart are in the plan's terms.
+        ("Product Viewed", 3, 1), ("Added to Cart", 3, 0), ("Checkout Started", 1, 0),
         ("Order Completed", 2, 1), ("Subscription Canceled", 1, 0)], timeout=5000)
     win.close()
 
@@ -382,9 +384,10 @@ def test_live_events_keep_plan_and_session_counts_without_sql(
     window.bridge.stop()
     assert window.capture is not None
     assert window.capture.base_url is not None
-    assert send_demo_traffic(window.capture.base_url) == 13
-    qtbot.waitUntil(lambda: sum(status_counts(window.store, window.session_id).values()) == 26,
-                    timeout=5000)
+    assert send_demo_traffic(window.capture.base_url) == DEMO_CALLS
+    qtbot.waitUntil(
+        lambda: sum(status_counts(window.store, window.session_id).values()) == 2 * DEMO_CALLS,
+        timeout=5000)
     window.refresh_plan_panel()
     window.refresh_sessions()
     recounts.clear()
@@ -393,9 +396,9 @@ def test_live_events_keep_plan_and_session_counts_without_sql(
         window.bridge.drain()
         return window.model.rowCount() == rows
 
-    qtbot.waitUntil(lambda: drained(26), timeout=5000)
-    assert send_demo_traffic(window.capture.base_url) == 13  # and live ones after it are
-    qtbot.waitUntil(lambda: drained(39), timeout=5000)
+    qtbot.waitUntil(lambda: drained(2 * DEMO_CALLS), timeout=5000)
+    assert send_demo_traffic(window.capture.base_url) == DEMO_CALLS  # and live ones after it are
+    qtbot.waitUntil(lambda: drained(3 * DEMO_CALLS), timeout=5000)
     expected = event_stats(window.store, window.session_id)
     panel = window.plan_panel.model
 
@@ -409,8 +412,8 @@ def test_live_events_keep_plan_and_session_counts_without_sql(
     assert window.session_id is not None
     row = sessions.row_of(window.session_id)
     assert row is not None
-    qtbot.waitUntil(lambda: sessions.session(row).event_count == 39, timeout=5000)
-    assert sessions.index(row, 2).data() == "39"
+    qtbot.waitUntil(lambda: sessions.session(row).event_count == 3 * DEMO_CALLS, timeout=5000)
+    assert sessions.index(row, 2).data() == str(3 * DEMO_CALLS)
     assert recounts == []  # counted from the live batches alone
 
 

@@ -48,6 +48,10 @@ class EventQuery(BaseModel):
     q: str | None = None
     since: float | None = None
     since_id: int | None = None
+    #: Only these events (a finding's): at most 10,000 ids.
+    event_ids: list[int] | None = Field(default=None, max_length=10_000)
+    #: Only the events of these identifiers (a person's userIds and anonymousIds).
+    person_ids: list[str] | None = Field(default=None, max_length=10_000)
     limit: int = Field(default=100, ge=0, le=100_000)
     offset: int = Field(default=0, ge=0)
     order: Literal["asc", "desc"] = "asc"
@@ -58,7 +62,7 @@ class EventQuery(BaseModel):
         return bool(self.status) or any(
             value is not None for value in (
                 self.type, self.event, self.user_id, self.anonymous_id, self.any_id,
-                self.write_key, self.since,
+                self.write_key, self.since, self.event_ids, self.person_ids,
             )
         )
 
@@ -68,7 +72,7 @@ class EventQuery(BaseModel):
         return bool(self.q) and not self.status and all(
             value is None for value in (
                 self.type, self.event, self.violation_kind, self.user_id, self.anonymous_id,
-                self.any_id, self.write_key, self.since,
+                self.any_id, self.write_key, self.since, self.event_ids, self.person_ids,
             )
         )
 
@@ -109,6 +113,15 @@ class EventQuery(BaseModel):
         elif self.any_id is not None:
             clauses.append("(e.user_id = ? OR e.anonymous_id = ?)")
             params.extend([self.any_id, self.any_id])
+        if self.event_ids is not None:
+            clauses.append(f"e.id IN ({','.join('?' * len(self.event_ids))})" if self.event_ids
+                           else "0")
+            params.extend(self.event_ids)
+        if self.person_ids is not None:
+            marks = ",".join("?" * len(self.person_ids))
+            clauses.append(f"(e.user_id IN ({marks}) OR e.anonymous_id IN ({marks}))"
+                           if self.person_ids else "0")
+            params.extend([*self.person_ids, *self.person_ids])
         if self.status:
             clauses.append(f"e.status IN ({','.join('?' * len(self.status))})")
             params.extend(self.status)

@@ -25,7 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.audit import Check, Finding, FindingSeverity
-from inspector.gui.models.audit import FINDING_COLORS, FINDING_GLYPHS, FindingsModel, PeopleModel
+from inspector.gui.models.audit import (
+    FINDING_COLORS,
+    FINDING_GLYPHS,
+    FindingsModel,
+    PeopleModel,
+    build_findings_tree,
+)
 from inspector.gui.widgets._util import named
 
 __all__ = ["AuditPanel", "PeoplePanel", "findings_summary"]
@@ -75,8 +81,13 @@ class AuditPanel(QWidget):
     def set_results(self, checks: Sequence[Check], findings: Sequence[Finding],
                     people: int | None = None) -> None:
         """Show an audit's results, keeping which areas and checks are expanded."""
+        self.set_tree(build_findings_tree(checks, findings), findings, people)
+
+    def set_tree(self, tree: list[Any], findings: Sequence[Finding],
+                 people: int | None = None) -> None:
+        """Show rows built by :func:`build_findings_tree` (off the GUI thread)."""
         expanded = self._expanded()
-        self.model.set_findings(checks, findings)
+        self.model.set_tree(tree)
         self.summary.setText(findings_summary(findings, people))
         for row in range(self.model.rowCount()):
             area = self.model.index(row, 0)

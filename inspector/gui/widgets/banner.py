@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from inspector.gui.widgets._util import named
 
-__all__ = ["Banner", "ErrorBanner", "SessionBanner"]
+__all__ = ["Banner", "ErrorBanner", "SessionBanner", "SubsetBanner"]
 
 
 class Banner(QWidget):
@@ -88,5 +88,18 @@ class SessionBanner(Banner):
             "session",
             "#sessionBanner { background: #56B4E9; } #sessionBanner QLabel, "
             "#sessionBanner QToolButton { color: black; }",
+            closable=False, parent=parent,
+        )
+
+
+class SubsetBanner(Banner):
+    """Says that the table shows only a finding's or a person's events, with a button back
+    to the filter bar's view."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(
+            "subset",
+            "#subsetBanner { background: #F0E442; } #subsetBanner QLabel, "
+            "#subsetBanner QToolButton { color: black; }",
             closable=False, parent=parent,
         )

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.audit import Finding
 from inspector.core.model import EventRecord
 from inspector.core.timeutil import parse_timestamp
 from inspector.core.wording import problem_summary
@@ -172,9 +173,15 @@ class EventDetail(QWidget):
         """The event shown."""
         return self._record
 
+    def show_findings(self, findings: list[Finding]) -> None:
+        """The audit findings that name the event shown (after its violations)."""
+        self.problems.set_findings(findings)
+        self._fit_problems()
+
     def clear(self) -> None:
         """Show nothing."""
         self._record = None
+        self.problems.set_findings([])
         self.title.setText("Select an event")
         self.violations.set_violations([], "not_validated")
         self.problems.set_empty_text("")
@@ -186,11 +193,15 @@ class EventDetail(QWidget):
             label.setText("")
 
     def show_event(
-        self, record: EventRecord, request: dict[str, Any] | None, *, corrected: bool = False
+        self, record: EventRecord, request: dict[str, Any] | None, *, corrected: bool = False,
+        findings: list[Finding] | None = None,
     ) -> None:
         """Show ``record``, which came in ``request`` (``corrected``: it has a correction,
-        shown in the Edit tab; the Payload tab always shows the original)."""
+        shown in the Edit tab; the Payload tab always shows the original), with the audit
+        ``findings`` that name it."""
         self._record = record
+        # Before the violations reset the list, so it never shows the last event's findings.
+        self.problems.set_findings(findings or [], rebuild=False)
         status_label = STATUS_LABELS.get(record.status, str(record.status))
         summary = problem_summary(record.violations)
         suffix = f" — {summary}" if summary else ""

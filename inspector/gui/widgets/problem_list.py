@@ -14,11 +14,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from inspector.core.audit import Finding
 from inspector.core.model import Severity
+from inspector.gui.models.audit import FINDING_COLORS, FINDING_GLYPHS
 from inspector.gui.models.detail import Column, ViolationsModel
 from inspector.gui.widgets._util import named
 
-__all__ = ["ProblemEntry", "ProblemList"]
+__all__ = ["FindingEntry", "ProblemEntry", "ProblemList"]
 
 #: Entries built for one event at most; the rest are counted (an event rarely has more).
 MAX_ENTRIES = 50
@@ -77,6 +79,35 @@ class ProblemEntry(QFrame):
         super().mousePressEvent(event)
 
 
+class FindingEntry(QFrame):
+    """One audit finding about the event: a severity chip and the check, then the message."""
+
+    def __init__(self, finding: Finding, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("findingEntry")
+        self.finding = finding
+        color = FINDING_COLORS[finding.severity]
+        self.chip = _label(f"{FINDING_GLYPHS[finding.severity]} audit {finding.severity}",
+                           "findingSeverity", wrap=False)
+        self.chip.setStyleSheet(
+            f"background: {color}; color: white; font-weight: bold; border-radius: 3px;"
+            " padding: 1px 6px;"
+        )
+        self.check = _label(finding.check, "findingCheck")
+        self.check.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.message = _label(finding.message, "findingMessage")
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.chip)
+        top.addWidget(self.check, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        self.setStyleSheet(f"#findingEntry {{ border-left: 3px dashed {color}; }}")
+
+
 class ProblemList(QScrollArea):
     """Every violation of one event, each entry fully readable; scrolls when there are many."""
 
@@ -96,6 +127,8 @@ class ProblemList(QScrollArea):
         self._layout.setSpacing(4)
         self.empty = _label("", "problemsEmpty")
         self.entries: list[ProblemEntry] = []
+        self.finding_entries: list[FindingEntry] = []
+        self._findings: list[Finding] = []
         self.setWidget(self._body)
         model.modelReset.connect(self._rebuild)
         self._rebuild()
@@ -112,6 +145,13 @@ class ProblemList(QScrollArea):
         """What the list says when the event has no violation."""
         self.empty.setText(text)
 
+    def set_findings(self, findings: list[Finding], *, rebuild: bool = True) -> None:
+        """The audit findings that name the event (listed after its violations);
+        ``rebuild=False`` when the violations are about to be reset anyway."""
+        self._findings = list(findings)
+        if rebuild:
+            self._rebuild()
+
     def _rebuild(self) -> None:
         while self._layout.count():
             item = self._layout.takeAt(0)
@@ -127,6 +167,11 @@ class ProblemList(QScrollArea):
             self._layout.addWidget(entry)
         if rows > MAX_ENTRIES:
             self._layout.addWidget(_label(f"… and {rows - MAX_ENTRIES} more", "problemsMore"))
-        self.empty.setVisible(rows == 0)
+        self.finding_entries = []
+        for finding in self._findings[:MAX_ENTRIES]:
+            finding_entry = FindingEntry(finding)
+            self.finding_entries.append(finding_entry)
+            self._layout.addWidget(finding_entry)
+        self.empty.setVisible(rows == 0 and not self._findings)
         self._layout.addWidget(self.empty)
         self._layout.addStretch(1)

@@ -1,0 +1,95 @@
+"""The Audit and People panels in the window, live over real HTTP (the demo's planted faults)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspector.core.demo import DEMO_CALLS, send_demo_traffic
+from inspector.gui.main_window import MainWindow
+from inspector.gui.models.event_table import Column
+
+
+def _audited(window: MainWindow, qtbot: Any) -> None:
+    assert window.capture is not None
+    assert window.capture.base_url
+    assert send_demo_traffic(window.capture.base_url) == DEMO_CALLS
+    qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS, timeout=5000)
+
+    def complete() -> bool:
+        results = window.audit_view.results
+        return results is not None and sum(p["event_count"] for p in results.people) == \
+            DEMO_CALLS
+
+    window.audit_view.refresh_now()
+    qtbot.waitUntil(complete, timeout=10000)
+
+
+def _check_row(window: MainWindow, check_id: str) -> Any:
+    model = window.audit_view.audit_panel.model
+    for area_row in range(model.rowCount()):
+        area = model.index(area_row, 0)
+        for row in range(model.rowCount(area)):
+            index = model.index(row, 0, area)
+            if model.check_id(index) == check_id:
+                return index
+    raise AssertionError(check_id)
+
+
+def test_live_findings_reach_the_panels_and_the_detail_pane(
+    capture_window: MainWindow, qtbot: Any,
+) -> None:
+    window = capture_window
+    _audited(window, qtbot)
+    panel = window.audit_view.audit_panel
+    assert panel.summary.text().startswith("3 errors")
+    assert panel.summary.text().endswith("· 2 people")
+    check = _check_row(window, "identity.multiple_user_ids")
+    assert panel.model.index(check.row(), 1, check.parent()).data() == "✕ 1 error"
+    # The finding's events, alone in the table, with a way back.
+    finding = panel.model.index(0, 0, check)
+    with qtbot.waitSignal(window.model.sig_query_applied, timeout=5000):
+        panel.view.clicked.emit(finding)
+    assert window.model.rowCount() == 2
+    assert {window.model.index(r, Column.TYPE).data() for r in range(2)} == {"identify"}
+    assert window.subset_banner.text().startswith("Showing the 2 events of an audit finding")
+    # Selecting one shows the finding beside its violations.
+    window.table.selectRow(1)
+    entries = {entry.finding.check: entry for entry in window.detail.problems.finding_entries}
+    assert set(entries) == {"identity.multiple_user_ids", "identity.user_id_shape"}
+    assert entries["identity.multiple_user_ids"].message.text().startswith(
+        "One shopper (ada@shop.test) carries 2 userIds")
+    with qtbot.waitSignal(window.model.sig_query_applied, timeout=5000):
+        window.subset_banner.action_button.click()
+    assert window.model.rowCount() == DEMO_CALLS
+    assert window.subset_banner.isHidden()
+
+
+def test_a_person_filters_the_table_to_their_events(
+    capture_window: MainWindow, qtbot: Any,
+) -> None:
+    window = capture_window
+    _audited(window, qtbot)
+    people = window.audit_view.people_panel
+    assert people.model.rowCount() == 2
+    row = people.model.row_of("user:user_8412")
+    assert row is not None
+    with qtbot.waitSignal(window.model.sig_query_applied, timeout=5000):
+        people.view.clicked.emit(people.model.index(row, 0))
+    # The web session (13 calls) and the backend's identify, linked by the email.
+    assert window.model.rowCount() == 14
+    detail = people.detail.toPlainText()
+    assert "8412 (numeric) from analytics-python" in detail
+    assert "user_8412 (other) from analytics.js" in detail
+
+
+def test_opening_another_session_audits_it(capture_window: MainWindow, qtbot: Any) -> None:
+    window = capture_window
+    _audited(window, qtbot)
+    first = window.session_id
+    assert first is not None
+    empty = window.store.create_session("empty")
+    with qtbot.waitSignal(window.audit_view.sig_updated, timeout=10000):
+        window.open_session(empty.id)
+    assert window.audit_view.results is not None
+    assert window.audit_view.results.findings == []
+    assert window.audit_view.audit_panel.summary.text() == "No findings · 0 people"
