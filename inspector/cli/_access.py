@@ -59,9 +59,12 @@ def access_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _urls(service: CaptureService) -> list[str]:
+    addresses = reachable_addresses(service.config.host)
     scheme = urlsplit(service.base_url).scheme or "http"
-    return [f"{scheme}://{url_host(address)}:{service.port}"
-            for address in reachable_addresses(service.config.host)]
+    urls = [f"{scheme}://{url_host(address)}:{service.port}" for address in addresses]
+    if service.tls_port is not None:
+        urls += [f"https://{url_host(address)}:{service.tls_port}" for address in addresses]
+    return urls
 
 
 def ready_fields(service: CaptureService) -> dict[str, Any]:

@@ -134,9 +134,11 @@ class ApiAccessPolicy:
         return origin.strip().rstrip("/").lower() in self.allow_origins
 
     def public_host(self, header: str | None, fallback: str) -> str:
-        """What the CDN settings answer calls this server: the request's ``Host`` when the API
-        would accept it, else ``fallback`` (the bound address), never a foreign name echoed."""
-        if header and self.host_allowed(header):
+        """What the CDN settings answer calls this server: the request's ``Host`` when it is
+        an IP address (never a rebinding vector; e.g. 10.0.2.2, how the Android emulator
+        reaches this machine) or a name the API would accept, else ``fallback`` (the bound
+        address): a foreign name is never echoed."""
+        if header and (self.host_allowed(header) or ip_literal(host_name(header)) is not None):
             return header
         return fallback
 

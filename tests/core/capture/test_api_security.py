@@ -260,6 +260,12 @@ async def test_a_rebinding_host_gets_no_data_and_changes_nothing(victim: Capture
         assert "evil" not in settings.text
         segment = settings.json()["integrations"]["Segment.io"]
         assert segment["apiHost"] == f"127.0.0.1:{victim.port}/v1"  # the bound address
+        # An address is no rebinding vector: the Android emulator reaches this machine so.
+        emulator = await http.get("/v1/projects/web-key/settings",
+                                  headers={"Host": f"10.0.2.2:{victim.port}"})
+        assert emulator.json()["integrations"]["Segment.io"]["apiHost"] == (
+            f"10.0.2.2:{victim.port}/v1")
+        assert (await http.get(f"{API}/health", headers={"Host": "10.0.2.2"})).status_code == 403
 
 
 @pytest.mark.parametrize("host", ["localhost", "LOCALHOST.", "127.0.0.1", "127.8.9.10", "[::1]"])
