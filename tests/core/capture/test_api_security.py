@@ -25,6 +25,7 @@ import orjson
 import pytest
 
 from inspector.core.capture import CaptureConfig, CaptureService
+from inspector.core.capture.addresses import host_name, is_loopback, reachable_addresses
 from inspector.core.plan import PlanError
 from inspector.core.plan.reading import MAX_PLAN_BYTES
 from inspector.core.plan.watch import PlanWatcher
@@ -522,3 +523,26 @@ async def test_the_plan_watcher_never_blocks_on_a_fifo(plan_file: Path) -> None:
     assert await asyncio.wait_for(asyncio.to_thread(watcher.check), 10) is None
     [error] = errors
     assert str(error).startswith(f"cannot read plan {plan_file} ")
+
+
+@pytest.mark.parametrize(("header", "name", "loopback"), [
+    ("[::1]:8787", "::1", True),
+    ("LocalHost.:80", "localhost", True),
+    ("127.255.0.1", "127.255.0.1", True),
+    ("[::ffff:127.0.0.1]:1", "::ffff:127.0.0.1", True),
+    ("localhost.evil.example", "localhost.evil.example", False),
+    ("127.0.0.1.nip.io:8787", "127.0.0.1.nip.io", False),
+    ("[2001:db8::1]:8787", "2001:db8::1", False),
+])
+def test_host_names_are_read_as_browsers_send_them(header: str, name: str,
+                                                   loopback: bool) -> None:
+    assert host_name(header) == name
+    assert is_loopback(host_name(header)) is loopback
+
+
+def test_a_wildcard_bind_lists_loopback_last_and_a_specific_one_only_itself() -> None:
+    everywhere = reachable_addresses("0.0.0.0")
+    assert everywhere[-1] == "127.0.0.1"
+    assert all(":" not in address for address in everywhere)
+    assert reachable_addresses("192.0.2.5") == ["192.0.2.5"]
+    assert reachable_addresses("::")[-1] == "::1"
