@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from inspector.core.paths import default_db_path
@@ -38,8 +39,11 @@ def _from_url(args: argparse.Namespace, what: str) -> dict[str, Any]:
     if mode:
         params["mode"] = mode
     url = args.url.rstrip("/") + f"/inspector/api/{what}"
+    # A serve bound beyond loopback wants its API token (printed at its start).
+    token = os.environ.get("INSPECTOR_API_TOKEN")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.get(url, params=params, timeout=120.0)
+        response = httpx.get(url, params=params, headers=headers, timeout=120.0)
     except httpx.HTTPError as error:
         raise SessionSourceError(f"cannot reach {args.url}: {error}") from error
     if response.status_code != 200:

@@ -107,3 +107,14 @@ def test_serve_refuses_a_bad_audit_file(tmp_path: Path) -> None:
         f"inspector: audit configuration: {bad}:3:16: consent_trait: Input should be a "
         "valid string")
     assert not (tmp_path / "x.sqlite3").exists()
+
+
+async def test_audit_routes_are_behind_the_api_policy(capture: CaptureService) -> None:
+    async with httpx.AsyncClient(base_url=capture.base_url) as client:
+        rebinding = await client.get("/inspector/api/audit",
+                                     headers={"Host": "rebind.evil.example"})
+        page = await client.get("/inspector/api/people",
+                                headers={"Origin": "https://evil.example"})
+    assert rebinding.status_code == 403
+    assert page.status_code == 403
+    assert "access-control-allow-origin" not in page.headers
