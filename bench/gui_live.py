@@ -1,6 +1,7 @@
 """1,000 events/s into the real endpoint for a minute, with the window open and live-tailing.
 
     QT_QPA_PLATFORM=offscreen python bench/gui_live.py [--seconds 60] [--rate 1000] [--batch 1]
+        [--mix views|retail] [--no-audit]
 
 A separate process sends analytics.js-style requests (``--batch 1``: one event per request to
 ``/v1/t``; ``--batch N``: ``/v1/batch`` with N events) at ``--rate`` events/s. The window runs
@@ -29,7 +30,8 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-async def _send(base_url: str, seconds: float, rate: int, batch: int) -> dict[str, int]:
+async def _send(base_url: str, seconds: float, rate: int, batch: int,
+                mix: str = "views") -> dict[str, int]:
     import aiohttp
 
     sent = accepted = failed = 0
@@ -44,10 +46,24 @@ async def _send(base_url: str, seconds: float, rate: int, batch: int) -> dict[st
             now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
             def event(i: int) -> dict[str, object]:
-                return {"type": "track", "event": "Product Viewed", "anonymousId": f"a-{i % 97}",
-                        "messageId": f"bench-{number}-{i}", "timestamp": now, "sentAt": now,
-                        "properties": {"sku": f"SKU-{i % 500}", "price": 12.5, "currency": "EUR"},
-                        "context": {"library": {"name": "analytics.js", "version": "next-1.70"}}}
+                call: dict[str, object] = {
+                    "type": "track", "event": "Product Viewed", "anonymousId": f"a-{i % 97}",
+                    "messageId": f"bench-{number}-{i}", "timestamp": now, "sentAt": now,
+                    "properties": {"sku": f"SKU-{i % 500}", "price": 12.5, "currency": "EUR"},
+                    "context": {"library": {"name": "analytics.js", "version": "next-1.70"}}}
+                if mix == "retail":
+                    # Shoppers who identify (a tenth of calls), carts, some with a second
+                    # userId shape: work for every audit check, on a growing set of people.
+                    shopper = i % 5000
+                    call["anonymousId"] = f"a-{shopper}"
+                    if i % 10 == 0:
+                        call.update(type="identify", userId=str(10_000 + shopper),
+                                    traits={"email": f"s{shopper}@shop.test",
+                                            "vip_tier": ("gold", "silver")[i % 2]})
+                        del call["event"]
+                    elif i % 4 == 0:
+                        call["event"] = "Added to Cart"
+                return call
             if batch == 1:
                 path, body = "/v1/t", {**event(number), "writeKey": "bench"}
             else:
@@ -92,7 +108,8 @@ def _child_cpu(pid: int | None) -> float:
 def sender_main() -> int:
     base_url, seconds, rate, batch = sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(
         sys.argv[5])
-    print(json.dumps(asyncio.run(_send(base_url, seconds, rate, batch))))
+    mix = sys.argv[6] if len(sys.argv) > 6 else "views"
+    print(json.dumps(asyncio.run(_send(base_url, seconds, rate, batch, mix))))
     return 0
 
 
@@ -105,6 +122,11 @@ def main() -> int:
                         help="do not show the window (isolates painting from the rest)")
     parser.add_argument("--no-freeze", action="store_true",
                         help="skip gc.freeze() after start-up (to compare)")
+    parser.add_argument("--mix", choices=("views", "retail"), default="views",
+                        help="views: anonymous Product Viewed (the historical load); retail: "
+                        "identifies, carts and 5,000 shoppers (work for the audit)")
+    parser.add_argument("--no-audit", action="store_true",
+                        help="stop the window's live audit (to compare)")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="override sys.setswitchinterval (seconds) to compare")
     args = parser.parse_args()
@@ -161,6 +183,8 @@ def main() -> int:
     capture = CaptureController(CaptureConfig(port=0, db_path=db, session_name="live"), bridge)
     window = MainWindow(EventStore(db), capture=capture, bridge=bridge)
     window.resize(1400, 850)
+    if args.no_audit:
+        window.audit_view.pause()
     if not args.hidden:
         window.show()
     assert window.start_capture(), window.banner.text()
@@ -201,7 +225,7 @@ def main() -> int:
 
     sender = subprocess.Popen(
         [sys.executable, __file__, "--sender", capture.base_url, str(args.seconds),
-         str(args.rate), str(args.batch)],
+         str(args.rate), str(args.batch), args.mix],
         stdout=subprocess.PIPE, text=True,
     )
     started = time.perf_counter()
@@ -238,6 +262,10 @@ def main() -> int:
                 f"median {values[len(values) // 2] * 1000:.1f} ms, max {values[-1] * 1000:.0f} ms)")
 
     print(f"GUI thread: {spent('paint')}; {spent('drain')}; full {spent('gc')}")
+    audit = window.audit_view.results
+    print(f"audit: {'off' if args.no_audit else 'live'}; "
+          + (f"{len(audit.findings):,} findings on {len(audit.people):,} people at the end"
+             if audit is not None else "no results"))
     print(f"repaints: {counter.paints / duration:.1f} viewport paints/s; drains: {len(batches)}, "
           f"median batch {sorted(batches)[len(batches) // 2] if batches else 0} events, "
           f"largest {max(batches) if batches else 0}")

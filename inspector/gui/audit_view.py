@@ -112,6 +112,10 @@ class AuditView(QObject):
             return []
         return list(self.results.by_event.get(event_id, []))
 
+    def pause(self) -> None:
+        """Stop refreshing (benchmarks compare the window with and without it)."""
+        self._timer.stop()
+
     def refresh_now(self) -> None:
         """Refresh at once (tests, and after a plan or configuration change)."""
         self._stale = True
