@@ -26,6 +26,9 @@ __all__ = ["AuditResults", "AuditView"]
 
 #: How often a stale audit is refreshed while events arrive (milliseconds).
 REFRESH_MS = 1000
+#: People listed in the panel at most (the most recently active): a production-sized capture
+#: links tens of thousands, and a list that long is neither readable nor cheap to refresh.
+PEOPLE_SHOWN = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class AuditResults:
     findings: list[Finding]
     tree: list[Any]
     people: list[dict[str, Any]]
+    people_total: int
     by_event: dict[int, list[Finding]]
 
 
@@ -49,7 +53,8 @@ def compute_results(audit: SessionAudit) -> AuditResults:
         for event_id in finding.event_ids:
             by_event.setdefault(event_id, []).append(finding)
     return AuditResults(audit.session_id, checks, findings,
-                        build_findings_tree(checks, findings), audit.people_json(), by_event)
+                        build_findings_tree(checks, findings),
+                        audit.people_json(limit=PEOPLE_SHOWN), audit.people_count, by_event)
 
 
 class AuditView(QObject):
@@ -136,8 +141,9 @@ class AuditView(QObject):
             self._refresh_if_stale()  # another session was chosen meanwhile
             return
         self.results = results
-        self.audit_panel.set_tree(results.tree, results.findings, len(results.people))
-        self.people_panel.set_people(results.people, results.findings)
+        self.audit_panel.set_tree(results.tree, results.findings, results.people_total)
+        self.people_panel.set_people(results.people, results.findings,
+                                     total=results.people_total)
         self.sig_updated.emit(results.session_id)
 
     def _failed(self, error: BaseException) -> None:

@@ -6,6 +6,7 @@ it never re-reads what it has seen, so refreshing a live session costs what arri
 
 from __future__ import annotations
 
+import heapq
 import threading
 from typing import Any
 
@@ -54,10 +55,20 @@ class SessionAudit:
             self.auditor.feed(batch)
             self.last_id = batch[-1].id
 
-    def people_json(self) -> list[dict[str, Any]]:
-        """The people linked so far, as JSON (call :meth:`refresh` first)."""
+    def people_json(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The people linked so far, as JSON, in order of their first call (call
+        :meth:`refresh` first); with ``limit``, only the most recently active ones."""
         with self._lock:
-            return [person.to_dict() for person in self.auditor.people()]
+            people = list(self.auditor.people())
+            if limit is not None and len(people) > limit:
+                recent = heapq.nlargest(limit, people, key=lambda person: person.last_event_id)
+                people = sorted(recent, key=lambda person: person.first_event_id)
+            return [person.to_dict() for person in people]
+
+    @property
+    def people_count(self) -> int:
+        """How many people the calls so far link."""
+        return len(self.auditor.graph)
 
     def person_json(self, person_id: str) -> dict[str, Any] | None:
         """One person by any identifier (``user:ID``, ``anon:ID``, ``email:ADDRESS``), with

@@ -256,6 +256,7 @@ class IdentityGraph:
         kind, value = node
         person.table(kind)[value] = FirstSeen(event.id, event.message_id, set())
         self._people[node] = person
+        self._dirty.add(node)
         root = node
         if kind != "email":
             for aliased in self._aliases.get(value, ()):
@@ -312,8 +313,10 @@ class IdentityGraph:
         if event.type == "alias":
             root = self._alias(root, event)
         person = self._people[root]
-        self._record(person, nodes, event, traits)
-        self._dirty.add(root)
+        if self._record(person, nodes, event, traits):
+            # Only a change a person check reads re-runs the checks: a shopper's hundredth
+            # page view does not.
+            self._dirty.add(root)
         return person
 
     def _email_node(self, value: str) -> Node | None:
@@ -341,7 +344,11 @@ class IdentityGraph:
         return root
 
     def _record(self, person: Person, nodes: list[Node], event: ObservedEvent,
-                traits: Mapping[str, Any]) -> None:
+                traits: Mapping[str, Any]) -> bool:
+        """Record ``event`` on ``person``; whether anything a person check reads changed
+        (identifiers and their sources, trait values, intent and checkout events, the first
+        identify)."""
+        changed = False
         person.event_count += 1
         if event.id > person.last_event_id:
             person.last_event_id = event.id
@@ -350,22 +357,31 @@ class IdentityGraph:
         users, anonymous, emails = person.user_ids, person.anonymous_ids, person.emails
         for kind, value in nodes:
             seen = (users if kind == "user" else anonymous if kind == "anon" else emails)[value]
-            seen.sources.add(source)
+            sources = seen.sources
+            if source not in sources:
+                sources.add(source)
+                changed = True
             seen.count += 1
         if event.type == "identify":
             person.identify_count += 1
+            changed = changed or person.identify_count == 1
             for name, value in traits.items():
                 history = person.traits.setdefault(name, [])
                 if history and history[-1].event_id > event.id:
                     # Arrived out of order (a stored session fed in another order): keep order.
                     person.traits[name] = _merge_writes(history, [self._write(value, event)])
+                    changed = True
                 elif not history or not _same_value(history[-1].value, value):
                     history.append(self._write(value, event))
+                    changed = True
         if event.type == "track" and event.name:
             if event.name in self._intent:
                 _insert_marked(person.intent_events, self._marked(event))
+                changed = True
             if event.name in self._checkout:
                 _insert_marked(person.checkout_events, self._marked(event))
+                changed = True
+        return changed
 
     @staticmethod
     def _write(value: Any, event: ObservedEvent) -> TraitWrite:

@@ -145,15 +145,24 @@ class PeoplePanel(QWidget):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
+        self.count = named(QLabel(""), "peopleCount")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.count)
         layout.addWidget(splitter)
         self._shown: str | None = None
 
-    def set_people(self, people: Sequence[dict[str, Any]], findings: Sequence[Finding]) -> None:
-        """Show ``people`` (keeping the chosen one chosen, when still there)."""
+    def set_people(self, people: Sequence[dict[str, Any]], findings: Sequence[Finding], *,
+                   total: int | None = None) -> None:
+        """Show ``people`` (keeping the chosen one chosen, when still there); ``total``: how
+        many there are when only some are listed."""
         self._findings = list(findings)
         self.model.set_people(people, findings)
+        shown = len(people)
+        self.count.setText(
+            f"{shown:,} {'person' if shown == 1 else 'people'}" if total is None
+            or total <= shown else
+            f"The {shown:,} most recently active of {total:,} people")
         if self._shown is not None:
             row = self.model.row_of(self._shown)
             if row is None:
