@@ -46,7 +46,7 @@ class AuditResults:
 
 def compute_results(audit: SessionAudit) -> AuditResults:
     """Catch ``audit`` up and build everything the panels show (worker thread: no Qt)."""
-    findings = audit.refresh()
+    findings = audit.refresh(ordered=False)  # the tree orders each check's own
     checks = audit.auditor.checks
     by_event: dict[int, list[Finding]] = {}
     for finding in findings:

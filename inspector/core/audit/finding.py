@@ -27,6 +27,9 @@ class FindingSeverity(StrEnum):
         return ("error", "warning", "info").index(self.value)
 
 
+_RANKS = {FindingSeverity.ERROR: 0, FindingSeverity.WARNING: 1, FindingSeverity.INFO: 2}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing a check found, about the events it names.
@@ -44,6 +47,14 @@ class Finding:
     message_ids: tuple[str, ...] = ()
     person: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    #: How findings are listed: errors first, then by check, first event and key (computed
+    #: once here, so sorting a live session's findings needs no Python-level key function).
+    order: tuple[int, str, tuple[int, ...], str] = field(
+        init=False, repr=False, compare=False, default=(0, "", (), ""))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "order", (
+            _RANKS[self.severity], self.check, self.event_ids[:1], self.key))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the REST API and ``inspector audit --format json``."""

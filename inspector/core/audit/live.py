@@ -34,8 +34,9 @@ class SessionAudit:
         self._findings: list[Finding] = []
         self._lock = threading.Lock()
 
-    def refresh(self) -> list[Finding]:
-        """Feed what was stored since the last refresh; the current findings."""
+    def refresh(self, *, ordered: bool = True) -> list[Finding]:
+        """Feed what was stored since the last refresh; the current findings (``ordered``
+        as :meth:`Auditor.findings`)."""
         with self._lock:
             names = self.store.write_key_names()
             batch: list[ObservedEvent] = []
@@ -47,7 +48,7 @@ class SessionAudit:
                         self._feed(batch)
                         batch = []
                 self._feed(batch)
-                self._findings = self.auditor.findings()
+                self._findings = self.auditor.findings(ordered=ordered)
             return self._findings
 
     def _feed(self, batch: list[ObservedEvent]) -> None:

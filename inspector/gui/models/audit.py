@@ -6,6 +6,8 @@ of person dicts); ``data()`` only reads what was formatted when they were set.
 
 from __future__ import annotations
 
+import heapq
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +48,7 @@ FINDING_GLYPHS: dict[FindingSeverity, str] = {
     FindingSeverity.INFO: "i",
 }
 _PASSED_COLOR = "#009E73"
+_ORDER = operator.attrgetter("order")
 
 _AREA_TITLES = {
     "identity": "People and identity",
@@ -203,16 +206,18 @@ def build_findings_tree(checks: Sequence[Check], findings: Sequence[Finding], *,
             tooltip=f"{check.id}: {check.__doc__ or check.title}".strip(),
             check_id=check.id,
         )
-        shown = sorted(items, key=lambda f: (f.severity.rank, f.event_ids[:1], f.key))
-        for number, finding in enumerate(shown[:shown_per_check]):
+        # The first few in order without sorting them all (a check can have 100,000).
+        first = heapq.nsmallest(shown_per_check, items, key=_ORDER)
+        for number, finding in enumerate(first):
             node.children.append(_Node(
                 (finding.message, f"{FINDING_GLYPHS[finding.severity]} {finding.severity}",
                  str(len(finding.event_ids))),
                 node, number, color=FINDING_COLORS[finding.severity],
                 tooltip=finding.message, finding=finding,
             ))
-        if len(shown) > shown_per_check:
-            hidden = shown[shown_per_check:]
+        if len(items) > shown_per_check:
+            listed = {id(finding) for finding in first}
+            hidden = [finding for finding in items if id(finding) not in listed]
             more = _Node((f"… {len(hidden):,} more (inspector audit --format json lists all)",
                           "", ""), node, len(node.children))
             more.hidden = hidden
