@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QDockWidget
 
 from inspector.core.audit import AuditConfig, Check, Finding
 from inspector.core.audit.live import SessionAudit
@@ -75,6 +76,10 @@ class AuditView(QObject):
         self._stale = False
         self._running = False
         self.results: AuditResults | None = None
+        #: The results each panel shows (they lag behind while hidden).
+        self._shown_in: dict[str, AuditResults | None] = {"audit": None, "people": None}
+        #: Whether each panel is on screen (always, until docks are attached).
+        self._on_screen = {"audit": True, "people": True}
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._refresh_if_stale)
@@ -91,6 +96,7 @@ class AuditView(QObject):
             return
         self._audit = SessionAudit(self.store, session_id, self.config)
         self.results = None
+        self._shown_in = {"audit": None, "people": None}
         self.audit_panel.set_results([], [])
         self.audit_panel.summary.setText("Auditing…")
         self.people_panel.set_people([], [])
@@ -141,10 +147,35 @@ class AuditView(QObject):
             self._refresh_if_stale()  # another session was chosen meanwhile
             return
         self.results = results
-        self.audit_panel.set_tree(results.tree, results.findings, results.people_total)
-        self.people_panel.set_people(results.people, results.findings,
-                                     total=results.people_total)
+        self._show_results()
         self.sig_updated.emit(results.session_id)
+
+    def _show_results(self) -> None:
+        """Put the latest results in the panels that are on screen; a panel behind another
+        tab gets them when it is shown (no model resets for what nobody sees)."""
+        results = self.results
+        if results is None:
+            return
+        if self._on_screen["audit"] and self._shown_in["audit"] is not results:
+            self.audit_panel.set_tree(results.tree, results.findings, results.people_total)
+            self._shown_in["audit"] = results
+        if self._on_screen["people"] and self._shown_in["people"] is not results:
+            self.people_panel.set_people(results.people, results.findings,
+                                         total=results.people_total)
+            self._shown_in["people"] = results
+
+    def attach_docks(self, audit_dock: QDockWidget, people_dock: QDockWidget) -> None:
+        """Follow which panel is on screen: a dock behind another tab is not, although Qt
+        still calls it visible."""
+        for key, dock in (("audit", audit_dock), ("people", people_dock)):
+            self._on_screen[key] = False
+            dock.visibilityChanged.connect(
+                lambda visible, key=key: self._on_visibility(key, visible))
+
+    def _on_visibility(self, key: str, visible: bool) -> None:
+        self._on_screen[key] = visible
+        if visible:
+            self._show_results()
 
     def _failed(self, error: BaseException) -> None:
         self._running = False

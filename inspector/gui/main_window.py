@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.plan_dock, self.audit_dock)
         self.tabifyDockWidget(self.audit_dock, self.people_dock)
         self.plan_dock.raise_()
+        self.audit_view.attach_docks(self.audit_dock, self.people_dock)
 
         self.status = StatusBar()
         self.setStatusBar(self.status)

@@ -9,7 +9,12 @@ from inspector.gui.main_window import MainWindow
 from inspector.gui.models.event_table import Column
 
 
-def _audited(window: MainWindow, qtbot: Any) -> None:
+def _audited(window: MainWindow, qtbot: Any, dock: str = "audit") -> None:
+    """Send the demo, open the Audit (or People) tab as a user would, and wait for the audit
+    of every event to be on screen."""
+    window.show()
+    qtbot.waitExposed(window)
+    getattr(window, f"{dock}_dock").raise_()
     assert window.capture is not None
     assert window.capture.base_url
     assert send_demo_traffic(window.capture.base_url) == DEMO_CALLS
@@ -22,6 +27,10 @@ def _audited(window: MainWindow, qtbot: Any) -> None:
 
     window.audit_view.refresh_now()
     qtbot.waitUntil(complete, timeout=10000)
+    panel = window.audit_view.audit_panel if dock == "audit" else window.audit_view.people_panel
+    qtbot.waitUntil(lambda: window.audit_view._shown_in[dock] is window.audit_view.results,
+                    timeout=5000)
+    assert not panel.visibleRegion().isEmpty()
 
 
 def _check_row(window: MainWindow, check_id: str) -> Any:
@@ -68,7 +77,7 @@ def test_a_person_filters_the_table_to_their_events(
     capture_window: MainWindow, qtbot: Any,
 ) -> None:
     window = capture_window
-    _audited(window, qtbot)
+    _audited(window, qtbot, dock="people")
     people = window.audit_view.people_panel
     assert people.model.rowCount() == 2
     row = people.model.row_of("user:user_8412")
@@ -92,4 +101,17 @@ def test_opening_another_session_audits_it(capture_window: MainWindow, qtbot: An
         window.open_session(empty.id)
     assert window.audit_view.results is not None
     assert window.audit_view.results.findings == []
-    assert window.audit_view.audit_panel.summary.text() == "No findings · 0 people"
+    qtbot.waitUntil(lambda: window.audit_view.audit_panel.summary.text()
+                    == "No findings · 0 people", timeout=5000)
+
+
+def test_a_hidden_panel_is_brought_up_to_date_when_shown(
+    capture_window: MainWindow, qtbot: Any,
+) -> None:
+    window = capture_window
+    _audited(window, qtbot, dock="audit")
+    people = window.audit_view.people_panel
+    assert people.visibleRegion().isEmpty()  # behind the Audit tab
+    assert people.model.rowCount() == 0  # so no model resets for it
+    window.people_dock.raise_()
+    qtbot.waitUntil(lambda: people.model.rowCount() == 2, timeout=5000)
