@@ -541,3 +541,34 @@ def test_a_status_filter_every_event_passes_is_planned_away_and_others_kept(
             assert count_events(store, query) == expected[1]
             plan = Plan(reader, query)
             assert (plan.query.status is None) is planned_away, (session_id, statuses)
+
+
+def test_a_search_over_every_session_works_with_hundreds_of_sessions(store: EventStore) -> None:
+    """One index table per session: SQLite takes at most 500 terms in one compound SELECT (and
+    expressions at most 1,000 deep), and every ``serve`` without ``--session`` adds a session."""
+    sessions = [store.create_session(f"s{number}").id for number in range(520)]
+    writer = GroupCommitWriter(store.path, search_index=False)
+    writer.start()
+    try:
+        for number, session in enumerate(sessions):
+            writer.write(_request(session, [_json({"type": "track", "n": f"item-{number}"})]))
+    finally:
+        writer.stop()
+    _index_everything(store)
+    _write(store.path, sessions[7], [_json({"type": "track", "n": "item-tail"})])  # the tail
+    assert len(search_module.index_tables(store._reader())) > 500
+    assert _uses_index(store, "item-", None)
+    variants: list[dict[str, Any]] = [
+        {}, {"order": "desc", "limit": 5}, {"status": ["valid"]}, {"type": "track", "limit": 3},
+        {"since_id": 10, "offset": 2}, {"violation_kind": "x"},
+    ]
+    for q in ["item-", "item-51", "it", "no-such-text"]:
+        for variant in variants:
+            query = EventQuery(session_id=None, q=q, **variant)
+            expected = _scan_query(store, query)
+            result = store.query_events(query, with_payload=False)
+            assert [e.id for e in result.events] == expected[0], (q, variant)
+            assert result.total == expected[1], (q, variant)
+            assert count_events(store, query) == expected[1]
+    assert store.summary(None)["total"] == 521
+    assert len(_search(store, "item-", None)) == 521

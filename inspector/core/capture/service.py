@@ -20,6 +20,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from inspector.core.capture.api import add_api_routes
+from inspector.core.capture.connections import (
+    MAX_FIELD_SIZE,
+    MAX_HEADERS,
+    MAX_LINE_SIZE,
+    GatedTCPSite,
+    connection_limit,
+    quiet_accept_errors,
+    raise_fd_limit,
+)
 from inspector.core.capture.forward import Forwarder
 from inspector.core.capture.ingest import EventValidator, Ingestor
 from inspector.core.capture.routes import (
@@ -65,6 +74,10 @@ class CaptureConfig(BaseModel):
     plan_path: Path | None = None
     #: fsync every commit (survives power loss, not just a crash of the process).
     durable: bool = False
+    #: Seconds before an idle connection (also one that never sends a request) is closed.
+    idle_timeout: float = 30.0
+    #: Seconds a request body may take to arrive before it is answered 408.
+    body_timeout: float = 30.0
 
 
 class CaptureService:
@@ -81,6 +94,7 @@ class CaptureService:
         )
         self.plan_description: dict[str, Any] | None = None
         self.port = config.port
+        self.body_timeout = config.body_timeout
         self.base_url = f"http://{config.host}:{config.port}"
         self._runner: web.AppRunner | None = None
         self.forwarder = Forwarder(config.forward_url, self.store) if config.forward_url else None
@@ -103,10 +117,15 @@ class CaptureService:
         """Start the writer and listen; raises :class:`CaptureError` if that is impossible."""
         self.writer.start()
         # auto_decompress=False: the ingestor inflates bodies itself, with a size bound.
-        runner = web.AppRunner(self.build_app(), auto_decompress=False, access_log=None,
-                               handle_signals=False)
+        runner = web.AppRunner(
+            self.build_app(), auto_decompress=False, access_log=None, handle_signals=False,
+            keepalive_timeout=self.config.idle_timeout, max_headers=MAX_HEADERS,
+            max_field_size=MAX_FIELD_SIZE, max_line_size=MAX_LINE_SIZE,
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self.config.host, self.config.port, backlog=1024)
+        quiet_accept_errors(asyncio.get_running_loop())
+        site = GatedTCPSite(runner, self.config.host, self.config.port, backlog=1024,
+                            limit=connection_limit(raise_fd_limit()))
         try:
             await site.start()
         except OSError as error:
@@ -121,10 +140,7 @@ class CaptureService:
                 f"cannot listen on {self.config.host}:{self.config.port}: {error.strerror}"
             ) from error
         self._runner = runner
-        server = site._server  # aiohttp has no public accessor for the bound socket
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        self.port = site.bound_port
         host = self.config.host if self.config.host not in ("0.0.0.0", "::") else "127.0.0.1"
         self.base_url = f"http://{host}:{self.port}"
         if self.config.plan_path is not None:

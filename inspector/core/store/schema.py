@@ -216,10 +216,16 @@ CREATE INDEX events_track_name ON events(session_id, name, status)
     WHERE indexed = 1 AND type = 'track';
 """
 
+# Rejected requests keep only a prefix of their body (a client could otherwise store megabytes
+# of junk per request): the whole body's SHA-256 says what was sent, body_size how much.
+_V7 = """
+ALTER TABLE requests ADD COLUMN body_sha256 TEXT;
+"""
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -64,9 +64,11 @@ __all__ = [
     "match_expression",
     "plan_text",
     "probe_matches",
+    "sum_of",
     "text_clause",
     "text_count_sql",
     "text_ids_sql",
+    "union_all",
     "walked_sql",
 ]
 
@@ -92,6 +94,30 @@ MAX_ALPHABET = 2000
 
 #: What the scan is: ``instr()`` on ``lower()`` is a plain substring test, no wildcards.
 _SCAN = "instr(lower({payload}), ?) > 0"
+
+
+#: SQLite refuses a compound SELECT of more than 500 terms (``SQLITE_MAX_COMPOUND_SELECT``) and
+#: an expression nested more than 1,000 deep: with one index table per session, a search over
+#: every session of a long-used database would exceed both.
+_MAX_COMPOUND = 400
+
+
+def union_all(parts: Sequence[str]) -> str:
+    """``parts`` joined by ``UNION ALL``; past :data:`_MAX_COMPOUND` terms, grouped into
+    subqueries so that no compound SELECT exceeds SQLite's limit (the rows are the same)."""
+    if len(parts) <= _MAX_COMPOUND:
+        return " UNION ALL ".join(parts)
+    return union_all([
+        f"SELECT * FROM ({' UNION ALL '.join(parts[start:start + _MAX_COMPOUND])})"
+        for start in range(0, len(parts), _MAX_COMPOUND)
+    ])
+
+
+def sum_of(counts: Sequence[str]) -> str:
+    """A statement adding up the one-row, one-column ``SELECT count(*) ...`` statements."""
+    if len(counts) <= _MAX_COMPOUND:
+        return "SELECT " + " + ".join(f"({count})" for count in counts)
+    return f"SELECT sum(n) FROM ({union_all([f'SELECT ({count}) AS n' for count in counts])})"
 
 
 def index_table(session_id: int) -> str:
@@ -196,13 +222,14 @@ def text_clause(
     if not search.indexed:
         return _SCAN.format(payload="e.payload"), [search.needle]
     assert search.match is not None
-    indexed = " UNION ALL ".join(
-        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid <= {_WATERMARK_SQL}"
-        for table in search.tables
-    )
     scan = _SCAN.format(payload="payload")
     tail = f"SELECT id FROM events WHERE id > {_WATERMARK_SQL} AND {scan}"
-    return (f"e.id IN ({indexed} UNION ALL {tail})",
+    selects = union_all([
+        *(f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid <= {_WATERMARK_SQL}"
+          for table in search.tables),
+        tail,
+    ])
+    return (f"e.id IN ({selects})",
             [*([search.match] * len(search.tables)), search.needle])
 
 
@@ -251,7 +278,7 @@ def checked_clause(search: TextSearch, since_id: int | None) -> tuple[str, list[
         sql, values = _indexed_sql(table, since_id)
         parts.append(f"SELECT rowid {sql}")
         params.extend([search.match, *values])
-    return (f"+e.id IN ({' UNION ALL '.join(parts)} UNION ALL SELECT id {tail})",
+    return (f"+e.id IN ({union_all([*parts, f'SELECT id {tail}'])})",
             [*params, *tail_params])
 
 
@@ -312,7 +339,7 @@ def probed_count_sql(
     parts.append(f"SELECT count(*) FROM events e WHERE e.id > {_WATERMARK_SQL} "
                  f"AND ({where}) AND {_SCAN.format(payload='e.payload')}")
     values.extend([*params, search.needle])
-    return "SELECT " + " + ".join(f"({part})" for part in parts), values
+    return sum_of(parts), values
 
 
 def _tail_sql(
@@ -366,7 +393,7 @@ def text_ids_sql(
     sql, values = _tail_sql(search, session_id, since_id)
     parts.append(f"SELECT id FROM (SELECT id {sql} ORDER BY id {direction} LIMIT ?)")
     params.extend([*values, limit])
-    return f"{' UNION ALL '.join(parts)} ORDER BY 1 {direction} LIMIT ?", [*params, limit]
+    return f"{union_all(parts)} ORDER BY 1 {direction} LIMIT ?", [*params, limit]
 
 
 def text_count_sql(
@@ -382,12 +409,12 @@ def text_count_sql(
     if search.indexed:
         for table in search.tables:
             sql, values = _indexed_sql(table, since_id)
-            parts.append(f"(SELECT count(*) {sql})")
+            parts.append(f"SELECT count(*) {sql}")
             params.extend([search.match, *values])
     sql, values = _tail_sql(search, session_id, since_id)
-    parts.append(f"(SELECT count(*) {sql})")
+    parts.append(f"SELECT count(*) {sql}")
     params.extend(values)
-    return f"SELECT {' + '.join(parts)}", params
+    return sum_of(parts), params
 
 
 def indexed_upto(connection: sqlite3.Connection) -> int:
