@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -109,8 +110,11 @@ class JsonErrorRequestHandler(RequestHandler):
 
 
 def _idle(handler: RequestHandler) -> bool:
-    # aiohttp has no public "idle" flag: no request running and none queued (pipelined).
-    return not getattr(handler, "_request_in_progress", False) and not handler._messages
+    # aiohttp has no public "idle" flag: no request running and none queued (pipelined). One
+    # closed a moment ago stays listed until the loop's next turn: not a candidate again.
+    transport = handler.transport
+    return (transport is not None and not transport.is_closing()
+            and not getattr(handler, "_request_in_progress", False) and not handler._messages)
 
 
 class _Refusal(asyncio.Protocol):
@@ -141,17 +145,34 @@ class ConnectionGate:
         self.closed_idle = 0
         self.refused = 0
         self._at_limit = False
+        self._last_shed = -1e9
+
+    def _warn_once(self, count: int) -> None:
+        if not self._at_limit:
+            self._at_limit = True
+            log.warning(
+                "%d connections open, the most this process's file limit allows: closing "
+                "the longest-idle ones, and answering 503 while all are busy", count,
+            )
+
+    def shed(self) -> None:
+        """Descriptors ran out (accepted sockets not handed to the gate yet, or other files,
+        hold them too): close a tenth of the idle connections, oldest first."""
+        loop = self.server._loop
+        if loop.time() - self._last_shed < 0.5:  # asyncio reports each failed accept() of a burst
+            return
+        self._last_shed = loop.time()
+        connections = self.server.connections
+        self._warn_once(len(connections))
+        idle = [handler for handler in connections if _idle(handler)]
+        for handler in idle[: max(8, len(connections) // 10)]:
+            self.closed_idle += 1
+            handler.force_close()
 
     def __call__(self) -> asyncio.Protocol:
         connections = self.server.connections  # oldest first
         if len(connections) >= self.limit:
-            if not self._at_limit:
-                self._at_limit = True
-                log.warning(
-                    "%d connections open, the most this process's file limit allows: closing "
-                    "the longest-idle ones, and answering 503 while all are busy",
-                    len(connections),
-                )
+            self._warn_once(len(connections))
             victim = next((handler for handler in connections if _idle(handler)), None)
             if victim is None:
                 self.refused += 1
@@ -194,23 +215,32 @@ class GatedTCPSite(web.TCPSite):
         return self._bound_port or self._port
 
 
-def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
-    """Log asyncio's "out of descriptors in accept()" once per episode, without a traceback.
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop, on_exhausted: Callable[[], None]) -> None:
+    """Log asyncio's "out of descriptors in accept()" at most once a minute, without a
+    traceback, and call ``on_exhausted`` to free some.
 
-    asyncio already backs off (it retries accepting a second later); what it also does is log a
-    full traceback every time. Other errors go to the previous handler.
+    asyncio already backs off (it retries accepting a second later), but Python 3.11 reports the
+    failure, and schedules a retry, for every remaining turn of its accept loop (up to the
+    backlog) with a full traceback each; those retries then fail again, with another traceback,
+    if the server has closed meanwhile. Other errors go to the previous handler.
     """
     previous = loop.get_exception_handler()
     last_logged = [-1e9]
 
     def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if context.get("message") == _ACCEPT_ERROR:
+            on_exhausted()
             now = loop.time()
             if now - last_logged[0] > 60:
                 last_logged[0] = now
                 log.warning("cannot accept connections: %s (retrying every second; this is "
                             "logged at most once a minute)", context.get("exception"))
             return
+        callback = getattr(context.get("handle"), "_callback", None)
+        if getattr(callback, "__name__", "") == "_start_serving" and isinstance(
+            context.get("exception"), ValueError
+        ):
+            return  # one of those retries, after the listening socket was closed
         if previous is not None:
             previous(loop, context)
         else:

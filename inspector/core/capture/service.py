@@ -123,9 +123,9 @@ class CaptureService:
             max_field_size=MAX_FIELD_SIZE, max_line_size=MAX_LINE_SIZE,
         )
         await runner.setup()
-        quiet_accept_errors(asyncio.get_running_loop())
         site = GatedTCPSite(runner, self.config.host, self.config.port, backlog=1024,
                             limit=connection_limit(raise_fd_limit()))
+        quiet_accept_errors(asyncio.get_running_loop(), site.gate.shed)
         try:
             await site.start()
         except OSError as error:

@@ -1,22 +1,28 @@
 """Free-text search over event payloads: an FTS5 trigram index kept up to date in the background.
 
-``EventQuery.q`` means "this text appears in the payload JSON, ignoring ASCII case", i.e.
-``instr(lower(payload), lower(q)) > 0``. On a million-event session that scan reads every payload
+``EventQuery.q`` means "this text appears in the payload JSON, ignoring case", i.e.
+``instr(fold(payload), fold(q)) > 0``, where :func:`fold` is Unicode case folding
+(``str.casefold``: "ÜBER", "Über" and "über" are one text; SQLite's own ``lower()`` folds A-Z
+only). Case folding maps each character on its own, with no context (unlike ``lower()``, whose
+Greek final sigma depends on the next letter), so ``fold(text)`` contains ``fold(q)`` wherever
+``text`` contains ``q`` in any case. On a million-event session that scan reads every payload
 (about a gigabyte). This module answers the same question from an index without changing a single
 answer:
 
 * **What is indexed.** Each session has a contentless FTS5 table ``events_fts_<session id>``
-  holding ``lower(payload)`` followed by one :data:`PAD` character, under the ``trigram``
-  tokenizer with ``case_sensitive 1``. Because the indexed text is already lowered by SQLite's
-  own ``lower()``, a query for ``lower(q)`` that requires every trigram of it at consecutive
-  positions (an FTS5 phrase) is exactly a substring test on ``lower(payload)``: the index is not a
+  holding ``fold(payload)`` followed by one :data:`PAD` character, under the ``trigram``
+  tokenizer with ``case_sensitive 1`` (its own ``case_sensitive 0`` folding, unicode61's, is
+  not what any function the scan can call does, e.g. for "ß"). Because the
+  indexed text is already folded, a query for ``fold(q)`` that requires every trigram of it at
+  consecutive positions (an FTS5 phrase) is exactly a substring test on ``fold(payload)``: the
+  index is not a
   candidate generator, its matches are the answer, and a count comes straight from it.
   Token-based tokenizers (unicode61, even with ``tokenchars``) cannot find text inside a token
   (``ser_84`` in ``user_8412``), so they would change what ``q`` means.
 * **Two characters.** A two-character text has no trigram of its own, but every place it occurs
   starts a trigram: it is followed by another character, at the very end by :data:`PAD`. So it
   occurs exactly where one of the trigrams "text + c" does, for c in the characters the indexed
-  texts are made of: ASCII (less A-Z, which ``lower()`` removed) plus the non-ASCII characters
+  texts are made of: ASCII (less A-Z, which folding removed) plus the non-ASCII characters
   the indexer has met, which it records in ``search_alphabet``. One character, a NUL, or
   :data:`PAD` itself is left to the scan.
 * **One table per session** because SQLite here is 3.40 (``contentless_delete`` needs 3.43): a
@@ -49,14 +55,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from inspector.core.store.background import CatchUpWorker
-from inspector.core.store.connection import immediate_transaction
+from inspector.core.store.connection import FOLD_FUNCTION, fold, immediate_transaction
 
 __all__ = [
+    "FOLD_FUNCTION",
     "INDEX_TABLE_PREFIX",
     "PAD",
     "SearchIndexer",
     "TextSearch",
     "checked_clause",
+    "fold",
     "index_batch",
     "index_table",
     "indexed_upto",
@@ -92,8 +100,8 @@ _ASCII = tuple(chr(code) for code in range(1, 128) if not "A" <= chr(code) <= "Z
 #: scan rather than asked as an OR of that many trigrams.
 MAX_ALPHABET = 2000
 
-#: What the scan is: ``instr()`` on ``lower()`` is a plain substring test, no wildcards.
-_SCAN = "instr(lower({payload}), ?) > 0"
+#: What the scan is: ``instr()`` on the folded text is a plain substring test, no wildcards.
+_SCAN = f"instr({FOLD_FUNCTION}({{payload}}), ?) > 0"
 
 
 #: SQLite refuses a compound SELECT of more than 500 terms (``SQLITE_MAX_COMPOUND_SELECT``) and
@@ -132,7 +140,7 @@ def _quoted(text: str) -> str:
 
 
 def match_expression(needle: str, alphabet: Sequence[str] | None = None) -> str | None:
-    """The FTS5 query matching indexed texts that contain ``needle`` (already lowered).
+    """The FTS5 query matching indexed texts that contain ``needle`` (already folded).
 
     Three characters or more: the needle as one FTS5 phrase, which the trigram tokenizer turns
     into consecutive trigrams, i.e. a substring. Two characters: "needle + c" for every c in
@@ -195,7 +203,7 @@ def plan_text(
     connection: sqlite3.Connection | None, q: str, session_id: int | None
 ) -> TextSearch:
     """Decide how to answer ``q`` (within ``session_id``, if given) on ``connection``."""
-    needle = q.lower()
+    needle = q.casefold()
     if connection is None:
         return TextSearch(needle, None, ())
     alphabet = _alphabet(connection) if len(needle) == 2 else None
@@ -462,17 +470,18 @@ def index_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
     with immediate_transaction(connection):
         start = indexed_upto(connection)
         rows = connection.execute(
-            "SELECT id, session_id, lower(payload) FROM events WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, session_id, payload FROM events WHERE id > ? ORDER BY id LIMIT ?",
             (start, limit),
         ).fetchall()
         if not rows:
             return 0, start
         texts: dict[int, list[tuple[int, str]]] = {}
         seen: set[str] = set()
-        for event_id, session_id, text in rows:
+        for event_id, session_id, payload in rows:
             batch = texts.setdefault(session_id, [])
-            if text is None:
+            if payload is None:
                 continue
+            text = payload.casefold()
             if not text.isascii():
                 seen.update(text)
             elif "\x00" in text:

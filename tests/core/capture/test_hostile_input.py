@@ -144,7 +144,8 @@ async def test_too_many_headers_get_431_in_json(capture: CaptureService) -> None
     reader, writer = await asyncio.open_connection("127.0.0.1", capture.port)
     headers = b"".join(b"X-Junk-%d: %s\r\n" % (index, b"v" * 8000) for index in range(120))
     writer.write(b"POST /v1/t HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n" + headers + b"\r\n{}")
-    answer = await reader.read()
+    async with asyncio.timeout(10):
+        answer = await reader.read()
     writer.close()
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.split(b" ")[1] == b"431"
