@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -192,18 +193,17 @@ class GatedTCPSite(web.TCPSite):
 
     __slots__ = ("gate",)
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, *, limit: int,
-                 backlog: int = 128) -> None:
-        super().__init__(runner, host, port, backlog=backlog)
-        assert runner.server is not None, "set the runner up first"
-        self.gate = ConnectionGate(runner.server, limit)
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, *, gate: ConnectionGate,
+                 backlog: int = 128, ssl_context: ssl.SSLContext | None = None) -> None:
+        super().__init__(runner, host, port, backlog=backlog, ssl_context=ssl_context)
+        self.gate = gate
 
     async def start(self) -> None:
         """Listen (as :meth:`web.TCPSite.start`, with the gate in front)."""
         await web.BaseSite.start(self)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            self.gate, self._host, self._port, backlog=self._backlog,
+            self.gate, self._host, self._port, ssl=self._ssl_context, backlog=self._backlog,
             reuse_address=self._reuse_address, reuse_port=self._reuse_port,
         )
         sockets = self._server.sockets

@@ -7,7 +7,7 @@
     explain    name a failing event's violations with small per-part validators (fast path)
     suggest    near-miss suggestions ("did you mean 'Order Completed'?")
     revalidate re-validate a stored session and report what changed
-    fetch      download a plan from the Segment Public API (token in the OS keyring)
+    fetch      download a plan from the Segment Public API (token in the keyring)
     watch      reload a plan file when it changes on disk
 """
 
