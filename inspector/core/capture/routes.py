@@ -252,7 +252,8 @@ def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
                 {"code": "storage_error", "message": f"Could not store the request: {store_error}"},
                 status=503,
             )
-        service.after_capture(request_id, request, body)
+        if not read.truncated:  # only a prefix was kept: nothing to forward upstream
+            service.after_capture(request_id, request, body)
         if error is not None:
             return json_response(error.to_body(), status=error.http_status)
         if route_type == "pixel":
