@@ -106,6 +106,7 @@ def test_a_truncated_rejected_body_says_so_in_the_raw_request(
     raw = window.detail.raw.toPlainText()
     assert (f"Body truncated: the first 65,536 of {len(body):,} bytes are kept (SHA-256 of the "
             f"whole body: {hashlib.sha256(body).hexdigest()})") in raw
+    assert not window.editor.has_unsaved_edit()
 
 
 def test_filters_narrow_the_table(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
