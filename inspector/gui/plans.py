@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any, Protocol
 
 from inspector.core.model import Status, Violation
 from inspector.core.plan import PlanError, PlanValidator, RuleType, TrackingPlan, revalidate_session
+from inspector.core.plan.reading import load_plan_file
 from inspector.core.store import EventStore
 
 __all__ = ["LoadedPlan", "PlanLoadError", "Validator", "load_plan", "planned_events",
@@ -42,9 +45,19 @@ def planned_events(plan: TrackingPlan) -> list[str]:
 
 
 def load_plan(path: Path) -> LoadedPlan:
-    """Load and compile ``path``; raises :class:`PlanLoadError` with a readable message."""
+    """Load and compile ``path``; raises :class:`PlanLoadError` with a readable message.
+
+    Only a regular file of bounded size is read: a FIFO or a device picked in the file dialog
+    would otherwise block the GUI thread or fill memory. (The window's own user may hear what
+    the OS says; the REST API gives callers less.)
+    """
     try:
-        plan = TrackingPlan.load(path)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise PlanLoadError(f"cannot read {path}: not a regular file")
+    except OSError as error:
+        raise PlanLoadError(f"cannot read {path}: {error.strerror or error}") from error
+    try:
+        plan = load_plan_file(path)
         validator = PlanValidator(plan)
     except PlanError as error:
         raise PlanLoadError(f"{Path(path).name}: {error}") from error

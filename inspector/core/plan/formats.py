@@ -23,7 +23,7 @@ from inspector.core.plan.compile import compile_plan
 from inspector.core.plan.errors import PlanError
 from inspector.core.plan.rules import PlanSettings, Rule, RuleType, TrackingPlan
 
-__all__ = ["FORMATS", "detect_format", "load_data", "load_file"]
+__all__ = ["FORMATS", "detect_format", "load_bytes", "load_data", "load_file"]
 
 FORMATS = ("segment-public-api", "typewriter", "config-api", "legacy-local")
 
@@ -38,6 +38,12 @@ def load_file(path: Path) -> TrackingPlan:
         raw = path.read_bytes()
     except OSError as error:
         raise PlanError(f"cannot read plan file: {error.strerror or error}", file=source) from None
+    return load_bytes(raw, source=source)
+
+
+def load_bytes(raw: bytes, *, source: str = "<memory>") -> TrackingPlan:
+    """Decode, parse, detect and compile a plan's bytes; PlanErrors name ``source`` and the
+    line and column of a syntax error."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
