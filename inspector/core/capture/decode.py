@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 import zlib
 from typing import Any
 
@@ -18,9 +20,12 @@ __all__ = [
     "MAX_BATCH_EVENTS",
     "MAX_EVENT_BYTES",
     "MAX_REQUEST_BYTES",
+    "MAX_STORED_DEPTH",
     "RequestError",
+    "big_integers",
     "decode_body",
     "parse_json",
+    "prune_depth",
     "write_key_from",
 ]
 
@@ -30,6 +35,14 @@ MAX_REQUEST_BYTES = 500 * 1024
 MAX_EVENT_BYTES = 32 * 1024
 #: Segment accepts at most this many events in one batch.
 MAX_BATCH_EVENTS = 2500
+#: orjson reads up to 1,024 levels of nested arrays and objects but writes at most 254 (an
+#: event object and 253 levels inside it), so an event nested deeper cannot be stored as is.
+MAX_STORED_DEPTH = 254
+#: orjson keeps integers in [-2**63, 2**64) and turns any other integer into a float.
+_INT_RANGE = range(-(2**63), 2**64)
+#: Any integer outside that range has at least 19 digits: bodies without such a run skip the
+#: (slower) second parse that finds them.
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 class RequestError(Exception):
@@ -112,6 +125,59 @@ def parse_json(body: bytes) -> Any:
             "invalid_json",
             f"Invalid JSON: {reason} at line {error.lineno} column {error.colno}",
         ) from error
+
+
+def prune_depth(value: Any, limit: int = MAX_STORED_DEPTH) -> Any:
+    """``value`` with every array or object below ``limit`` levels replaced by a short note.
+
+    Only called for the rare event that orjson cannot serialise: the recursion is bounded by
+    ``limit``, well inside Python's own limit.
+    """
+    if not isinstance(value, dict | list):
+        return value
+    if limit <= 1:
+        return f"(nested deeper than {MAX_STORED_DEPTH} levels: see the raw request)"
+    if isinstance(value, dict):
+        return {key: prune_depth(item, limit - 1) for key, item in value.items()}
+    return [prune_depth(item, limit - 1) for item in value]
+
+
+class _BigInteger(str):
+    """An integer literal orjson turns into a float (kept as its text)."""
+
+    __slots__ = ()
+
+
+def _integer(text: str) -> int | _BigInteger:
+    number = int(text)
+    return number if number in _INT_RANGE else _BigInteger(text)
+
+
+def big_integers(body: bytes) -> list[tuple[tuple[str | int, ...], str]]:
+    """Where ``body`` holds an integer that orjson reads as a float: ``(path, literal)`` pairs.
+
+    orjson accepts integers beyond 64 bits silently as floats, losing digits; the raw request
+    keeps the original, and this says where. Python's json module parses the body a second time
+    (only when a 19-digit run occurs at all), keeping such integers as text.
+    """
+    if _LONG_DIGITS.search(body) is None:
+        return []
+    try:
+        tree = json.loads(body, parse_int=_integer)
+    except (ValueError, RecursionError):
+        return []
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), tree)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _BigInteger):
+            found.append((path, str(value)))
+        elif isinstance(value, dict):
+            stack.extend(((*path, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, index), item) for index, item in enumerate(value))
+    found.sort(key=lambda pair: [str(part) for part in pair[0]])
+    return found
 
 
 def write_key_from(

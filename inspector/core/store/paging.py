@@ -8,7 +8,6 @@ session would re-count the million each time. Here the two are separate, pages a
 
 from __future__ import annotations
 
-import string
 from typing import NamedTuple
 
 import orjson
@@ -68,10 +67,6 @@ def count_events(store: EventStore, query: EventQuery) -> int:
     return count
 
 
-#: What SQLite's ``lower()`` does (without ICU): A-Z only. ``str.lower()`` would also fold "É".
-_SQL_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-
-
 def matches(query: EventQuery, event: CommittedEvent) -> bool:
     """Whether a just-committed event passes ``query``'s filters, decided without SQL.
 
@@ -100,7 +95,7 @@ def matches(query: EventQuery, event: CommittedEvent) -> bool:
             return False
     if query.q and (
         pending.payload_json is None
-        or query.q.lower() not in pending.payload_json.translate(_SQL_LOWER)
+        or query.q.casefold() not in pending.payload_json.casefold()
     ):
         return False
     if query.since is not None and pending.received_at < query.since:
