@@ -263,9 +263,13 @@ def main() -> int:
 
     print(f"GUI thread: {spent('paint')}; {spent('drain')}; full {spent('gc')}")
     audit = window.audit_view.results
+    times = sorted(window.audit_view.refresh_times)
     print(f"audit: {'off' if args.no_audit else 'live'}; "
-          + (f"{len(audit.findings):,} findings on {len(audit.people):,} people at the end"
-             if audit is not None else "no results"))
+          + (f"{len(audit.findings):,} findings on {audit.people_total:,} people at the end; "
+             f"{len(times)} refreshes on a worker, median {times[len(times) // 2][0] * 1000:.0f}"
+             f" ms (CPU {sorted(t[1] for t in times)[len(times) // 2] * 1000:.0f} ms), "
+             f"longest {times[-1][0] * 1000:.0f} ms"
+             if audit is not None and times else "no results"))
     print(f"repaints: {counter.paints / duration:.1f} viewport paints/s; drains: {len(batches)}, "
           f"median batch {sorted(batches)[len(batches) // 2] if batches else 0} events, "
           f"largest {max(batches) if batches else 0}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import time
 from typing import Any
 
 from inspector.core.audit.config import AuditConfig
@@ -19,6 +20,9 @@ from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventStore
 
 __all__ = ["SessionAudit"]
+
+#: Calls fed between two hand-overs of the GIL.
+_CHUNK = 250
 
 
 class SessionAudit:
@@ -44,9 +48,13 @@ class SessionAudit:
             with collector_paused():
                 for observed in observe_rows(rows, names):
                     batch.append(observed)
-                    if len(batch) >= 2000:
+                    if len(batch) >= _CHUNK:
                         self._feed(batch)
                         batch = []
+                        # Hand the GIL over between chunks: the window's thread waits for it
+                        # otherwise (bench/gui_live.py --mix retail: 131 ms stalls, 18 ms of
+                        # them the GUI thread's own work).
+                        time.sleep(0)
                 self._feed(batch)
                 self._findings = self.auditor.findings(ordered=ordered)
             return self._findings

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from inspector.core.jsontypes import json_type
 from inspector.core.observed import ObservedEvent
@@ -30,9 +30,14 @@ _EMPTY: Mapping[str, Any] = {}
 _MEMO_LIMIT = 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class TraitWrite:
-    """One call that set a trait to a value (kept only when the value changed)."""
+class TraitWrite(NamedTuple):
+    """One call that set a trait to a value (kept only when the value changed).
+
+    Named tuples, not dataclasses, for this and :class:`MarkedEvent`: a tuple of plain values
+    is dropped from the cyclic collector's lists, and a big session keeps hundreds of
+    thousands of them (bench/gui_live.py: each full collection walked them all, ~90 ms
+    stalls in the window).
+    """
 
     value: Any
     source: str
@@ -46,8 +51,7 @@ class TraitWrite:
         return json_type(self.value)
 
 
-@dataclass(frozen=True, slots=True)
-class MarkedEvent:
+class MarkedEvent(NamedTuple):
     """An event a check cares about (an intent or checkout event), by arrival order."""
 
     event_id: int
