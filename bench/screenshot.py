@@ -21,6 +21,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("target", nargs="?", default="docs/screenshot.png")
     parser.add_argument("--size", default="1480x900", help="screen size, WIDTHxHEIGHT")
+    parser.add_argument("--tab", choices=("plan", "audit", "people"), default="plan",
+                        help="the side tab to show; audit also selects the backend's identify "
+                        "(its audit findings in the detail pane)")
     parser.add_argument("--fill", action="store_true",
                         help="resize the window to the whole screen (as maximised)")
     options = parser.parse_args()
@@ -47,7 +50,7 @@ def main() -> int:
     from inspector.gui.models.event_table import Column
 
     args = argparse.Namespace(db=str(scratch / "db.sqlite3"), host="127.0.0.1", port=0,
-                              session="Checkout QA", plan=None, demo=True)
+                              session="Checkout QA", plan=None, demo=True, audit=None)
     window = build_window(args)
     assert window is not None
     if options.fill:
@@ -57,14 +60,37 @@ def main() -> int:
 
     def shoot() -> None:
         model = window.model
-        row = next(r for r in range(model.rowCount())
-                   if model.index(r, Column.NAME).data() == "Product Viewed")
-        window.table.selectRow(row)
-        window.detail.focus_field(window.detail.violations.violation(0).field)
+        if options.tab == "plan":
+            row = next(r for r in range(model.rowCount())
+                       if model.index(r, Column.NAME).data() == "Product Viewed")
+            window.table.selectRow(row)
+            window.detail.focus_field(window.detail.violations.violation(0).field)
+        else:
+            getattr(window, f"{options.tab}_dock").raise_()
+            if options.tab == "audit":  # the fragmented shopper's finding, read in full
+                panel = window.audit_view.audit_panel
+                identity = panel.model.index(0, 0)
+                panel.view.expand(panel.model.index(0, 0, identity))
+                panel.view.setCurrentIndex(panel.model.index(0, 0, panel.model.index(
+                    0, 0, identity)))
+            row = next(r for r in range(model.rowCount())
+                       if model.index(r, Column.USER_ID).data() == "8412")
+            window.table.selectRow(row)
         window.table.setFocus()
         QTimer.singleShot(300, lambda: (window.grab().save(str(target)), done.set()))
 
-    window.sig_demo_finished.connect(lambda _n: QTimer.singleShot(800, shoot))
+    shot: list[bool] = []
+
+    def once() -> None:
+        if not shot:
+            shot.append(True)
+            QTimer.singleShot(500, shoot)
+
+    def audited() -> None:
+        window.audit_view.sig_updated.connect(lambda _id: once())
+        window.audit_view.refresh_now()
+
+    window.sig_demo_finished.connect(lambda _n: QTimer.singleShot(800, audited))
     QTimer.singleShot(30000, done.set)
     with loop:
         loop.run_until_complete(done.wait())

@@ -36,17 +36,17 @@ def test_findings_model_groups_areas_checks_and_findings(qtmodeltester: Any) -> 
     areas = [model.index(row, 0).data() for row in range(model.rowCount())]
     assert areas == ["People and identity", "Email capture", "Trait write rules", "Consent"]
     identity = model.index(0, 0)
-    checks = {model.index(row, 0, identity).data(): model.index(row, 1, identity).data()
+    checks = {model.check_id(model.index(row, 0, identity)): model.index(row, 0, identity)
               for row in range(model.rowCount(identity))}
-    assert checks["One shopper, several userIds"] == "✕ 1 error"
-    assert checks["anonymousId churn"] == "✓ passed"
-    multiple = next(model.index(row, 0, identity) for row in range(model.rowCount(identity))
-                    if model.index(row, 0, identity).data() == "One shopper, several userIds")
+    assert checks["identity.multiple_user_ids"].data() == "✕ 1 error  One shopper, several userIds"
+    assert checks["identity.anonymous_id_churn"].data() == "✓  anonymousId churn"
+    multiple = checks["identity.multiple_user_ids"]
+    assert model.index(multiple.row(), 1, identity).data() == "✕ 1 error"
     finding_index = model.index(0, 0, multiple)
     finding = model.finding(finding_index)
     assert finding is not None
     assert finding.check == "identity.multiple_user_ids"
-    assert finding_index.data() == finding.message
+    assert finding_index.data() == f"✕ {finding.message}"
     assert model.event_ids(multiple) == [1, 2]
     assert model.check_id(multiple) == "identity.multiple_user_ids"
     model.set_findings(auditor.checks, [])  # a reset to nothing keeps the model sound

@@ -172,7 +172,8 @@ class FindingsModel(QAbstractItemModel):
             return node.cells[index.column()]
         if role == _TOOLTIP:
             return node.tooltip
-        if role == _FOREGROUND and index.column() == 1 and node.color:
+        if role == _FOREGROUND and node.color and (
+                index.column() == 1 or (index.column() == 0 and node.check_id is not None)):
             return QBrush(QColor(node.color))
         return None
 
@@ -198,8 +199,10 @@ def build_findings_tree(checks: Sequence[Check], findings: Sequence[Finding], *,
             roots.append(area)
         items = by_check.get(check.id, [])
         worst = min((finding.severity for finding in items), key=lambda s: s.rank, default=None)
+        summary = _severity_text(worst, len(items))
+        # The verdict first: in a narrow side bar the end of a row is what gets cut off.
         node = _Node(
-            (check.title, _severity_text(worst, len(items)),
+            (f"{summary}  {check.title}", summary,
              str(sum(len(finding.event_ids) for finding in items)) if items else ""),
             area, len(area.children),
             color=FINDING_COLORS[worst] if worst else _PASSED_COLOR,
@@ -210,7 +213,8 @@ def build_findings_tree(checks: Sequence[Check], findings: Sequence[Finding], *,
         first = heapq.nsmallest(shown_per_check, items, key=_ORDER)
         for number, finding in enumerate(first):
             node.children.append(_Node(
-                (finding.message, f"{FINDING_GLYPHS[finding.severity]} {finding.severity}",
+                (f"{FINDING_GLYPHS[finding.severity]} {finding.message}",
+                 f"{FINDING_GLYPHS[finding.severity]} {finding.severity}",
                  str(len(finding.event_ids))),
                 node, number, color=FINDING_COLORS[finding.severity],
                 tooltip=finding.message, finding=finding,
@@ -232,7 +236,7 @@ def build_findings_tree(checks: Sequence[Check], findings: Sequence[Finding], *,
 
 def _severity_text(severity: FindingSeverity | None, count: int) -> str:
     if severity is None:
-        return "✓ passed"
+        return "✓"
     return f"{FINDING_GLYPHS[severity]} {count} {severity}{'s' * (count != 1)}"
 
 

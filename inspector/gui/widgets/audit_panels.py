@@ -67,16 +67,28 @@ class AuditPanel(QWidget):
         self.view.setWordWrap(True)
         self.view.setAlternatingRowColors(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # One wrapped column: the side bar is ~280 px wide, and check titles or finding
+        # messages cut off there were the legibility complaint of issue 11. The severity and
+        # event count are in the text; the model's other columns stay for wider views.
+        self.view.setHeaderHidden(True)
+        self.view.setColumnHidden(1, True)
+        self.view.setColumnHidden(2, True)
         header = self.view.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.view.clicked.connect(self._on_clicked)
+        self.view.selectionModel().currentChanged.connect(self._on_current)
+        self.detail = named(QTextBrowser(), "findingDetail")
+        self.detail.setOpenLinks(False)
+        self.detail.setPlaceholderText("Choose a check or a finding to read it whole")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
-        layout.addWidget(self.view)
+        layout.addWidget(splitter)
 
     def set_results(self, checks: Sequence[Check], findings: Sequence[Finding],
                     people: int | None = None) -> None:
@@ -115,6 +127,9 @@ class AuditPanel(QWidget):
         events = self.model.event_ids(index.siblingAtColumn(0))
         if events:
             self.sig_events_chosen.emit(events)
+
+    def _on_current(self, index: QModelIndex, _previous: QModelIndex) -> None:
+        self.detail.setHtml(row_html(self.model, index.siblingAtColumn(0)))
 
 
 class PeoplePanel(QWidget):
@@ -189,6 +204,38 @@ class PeoplePanel(QWidget):
     def _show(self, person: dict[str, Any]) -> None:
         self.detail.setHtml(person_html(person, [f for f in self._findings
                                                  if f.person == person["id"]]))
+
+
+def row_html(model: FindingsModel, index: QModelIndex) -> str:
+    """A finding (its whole message, the check, its events and data) or a check (what it
+    looks for, how many findings) as HTML."""
+    esc = html.escape
+    finding = model.finding(index)
+    if finding is not None:
+        color = FINDING_COLORS[finding.severity]
+        parts = [f"<p><span style='color:{color}'><b>{FINDING_GLYPHS[finding.severity]} "
+                 f"{finding.severity}</b></span> <small>{esc(finding.check)}</small></p>",
+                 f"<p>{esc(finding.message)}</p>",
+                 f"<p><small>{len(finding.event_ids)} event"
+                 f"{'s' * (len(finding.event_ids) != 1)} (click the row to show them)"
+                 "</small></p>"]
+        timeline = finding.data.get("timeline")
+        if isinstance(timeline, list):
+            parts.append("<table cellspacing='2'>")
+            for step in timeline:
+                value = json.dumps(step.get("value"), ensure_ascii=False)
+                parts.append(f"<tr><td><code>{esc(value)}</code></td>"
+                             f"<td>{esc(str(step.get('source')))}</td></tr>")
+            parts.append("</table>")
+        return "".join(parts)
+    check_id = model.check_id(index)
+    if check_id is not None:
+        text = str(index.data() or "")
+        tooltip = str(index.data(Qt.ItemDataRole.ToolTipRole) or "")
+        about = tooltip.partition(": ")[2] or tooltip
+        return (f"<p><b>{esc(text)}</b></p><p><small>{esc(check_id)}</small></p>"
+                f"<p>{esc(' '.join(about.split()))}</p>")
+    return ""
 
 
 def person_html(person: dict[str, Any], findings: Sequence[Finding]) -> str:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -177,6 +177,8 @@ class EventDetail(QWidget):
         """The audit findings that name the event shown (after its violations)."""
         self.problems.set_findings(findings)
         self._fit_problems()
+        # New entries have their real height only once laid out: fit again then.
+        QTimer.singleShot(0, self._fit_problems)
 
     def clear(self) -> None:
         """Show nothing."""
@@ -218,6 +220,7 @@ class EventDetail(QWidget):
             else "No problems recorded for this event."
         )
         self._fit_problems()
+        QTimer.singleShot(0, self._fit_problems)  # again once the entries are laid out
         payload = record.payload if record.payload is not None else {}
         self._pretty = pretty_json(payload)
         self.text.setPlainText(self._pretty.text)
