@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from inspector.core.model import Status, Violation
+from inspector.core.model import Source, Status, Violation
 from inspector.core.store import EventQuery, EventStore, GroupCommitWriter
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.models import event_table
@@ -60,7 +60,8 @@ def test_live_batches_append_once_and_respect_the_filter(
     bridge = CaptureBridge(interval_ms=10)
     writer.add_listener(bridge.on_committed)
     bridge.sig_events_committed.connect(model.append_committed)
-    bad = Violation("Invalid Type", "properties.price", "price must be a number")
+    bad = Violation("Invalid Type", "properties.price", "price must be a number",
+                    source=Source.PLAN)
     with qtbot.waitSignal(model.sig_rows_appended, timeout=3000):
         writer.write(make_request(session.id, [
             make_event("Order Completed", status=Status.INVALID, violations=[bad]),

@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from inspector.core.verdict.checks import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_REQUEST_BYTES
+
 __all__ = [
     "MAX_BATCH_EVENTS",
     "MAX_EVENT_BYTES",
@@ -23,13 +25,6 @@ __all__ = [
     "parse_json",
     "write_key_from",
 ]
-
-#: Segment's limit on one request (``/v1/batch``): 500 KB.
-MAX_REQUEST_BYTES = 500 * 1024
-#: Segment's limit on one event (and on a single-call request): 32 KB.
-MAX_EVENT_BYTES = 32 * 1024
-#: Segment accepts at most this many events in one batch.
-MAX_BATCH_EVENTS = 2500
 
 
 class RequestError(Exception):

@@ -1,6 +1,7 @@
 """The ingest pipeline: one HTTP request in, one durable-ready :class:`PendingRequest` out.
 
-decode → parse → split the batch → normalise each call → ingestion checks → plan validation →
+decode → parse → split the batch → the verdict on each call
+(:class:`~inspector.core.verdict.Classifier`: normalise, ingestion checks, plan, status) →
 rows for the store. Nothing here does I/O, so the whole pipeline runs (and is tested) without a
 server; the aiohttp handlers in :mod:`inspector.core.capture.routes` only move bytes in and out.
 """
@@ -11,38 +12,24 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
-from inspector.core.capture.checks import (
-    duplicate_violation,
-    ingestion_violations,
-    oversized_violation,
-)
 from inspector.core.capture.decode import (
-    MAX_BATCH_EVENTS,
-    MAX_EVENT_BYTES,
-    MAX_REQUEST_BYTES,
     RequestError,
     decode_body,
     parse_json,
     write_key_from,
 )
-from inspector.core.capture.normalize import normalise_call, split_request
-from inspector.core.model import MALFORMED_KINDS, Severity, Status, Violation, ViolationKind
+from inspector.core.capture.normalize import split_request
+from inspector.core.model import Status, Violation, ViolationKind
 from inspector.core.store.writer import PendingEvent, PendingRequest
 from inspector.core.timeutil import format_iso
+from inspector.core.verdict import Classifier, EventValidator, ingestion_violation
+from inspector.core.verdict.checks import MAX_EVENT_BYTES, MAX_REQUEST_BYTES
 
 __all__ = ["EventValidator", "IncomingRequest", "Ingestor"]
-
-
-class EventValidator(Protocol):
-    """What the ingest pipeline needs from a tracking plan."""
-
-    def validate(self, payload: dict[str, Any]) -> tuple[Status, list[Violation]]:
-        """The plan status of one normalised call and every violation found."""
-        ...
 
 
 @dataclass(slots=True)
@@ -78,13 +65,23 @@ class Ingestor:
         seen_message_ids: set[str] | None = None,
     ) -> None:
         self.session_id = session_id
-        self.validator = validator
+        #: The session's messageIds, shared with the classifier, which flags repeats.
         self._seen = seen_message_ids if seen_message_ids is not None else set()
+        self.classifier = Classifier(validator, seen_message_ids=self._seen)
+
+    @property
+    def validator(self) -> EventValidator | None:
+        """The plan new captures are validated against (``None``: not validated)."""
+        return self.classifier.validator
+
+    @validator.setter
+    def validator(self, validator: EventValidator | None) -> None:
+        self.classifier.validator = validator
 
     def switch_session(self, session_id: int, seen_message_ids: set[str]) -> None:
         """Start filing requests under another session."""
         self.session_id = session_id
-        self._seen = seen_message_ids
+        self.classifier.seen = self._seen = seen_message_ids
 
     def forget(self, request: PendingRequest) -> None:
         """Undo duplicate tracking for a request that could not be stored (its client retries)."""
@@ -158,52 +155,12 @@ class Ingestor:
         batch_size: int,
         parsed_sent: dict[str, datetime | None],
     ) -> PendingEvent:
-        if not isinstance(item, dict):
-            violation = Violation(
-                ViolationKind.INVALID_FIELD_TYPE, "",
-                f"Each batch item must be an object, given: {type(item).__name__}",
-            )
-            return _row(received_at, write_key, None, [violation], Status.MALFORMED,
-                        orjson.dumps(item).decode())
-
-        call = normalise_call(item, envelope, incoming.received, received_iso, parsed_sent)
-        payload = call.payload
-        payload_json = orjson.dumps(payload).decode()
-        violations = ingestion_violations(payload)
-        # Segment's 32 KB limit applies to the event as sent. Normalising changes the size by at
-        # most a few hundred bytes (timestamps added, nulls and write keys dropped), so the
-        # exact (second) serialisation is only needed for events near the limit.
-        if not single and len(payload_json) > MAX_EVENT_BYTES - _SIZE_MARGIN - _key_bytes(item):
-            size = len(orjson.dumps(item))
-            if size > MAX_EVENT_BYTES:
-                violations.append(oversized_violation(size, MAX_EVENT_BYTES))
-        if batch_size > MAX_BATCH_EVENTS:
-            violations.append(
-                Violation(
-                    ViolationKind.BATCH_TOO_LARGE, "",
-                    f"The batch holds {batch_size:,} events; Segment answers 200 but rejects "
-                    f"batches over {MAX_BATCH_EVENTS:,} events",
-                )
-            )
-        message_id = payload.get("messageId")
-        if type(message_id) is str:
-            if message_id in self._seen:
-                violations.append(duplicate_violation(message_id))
-            else:
-                self._seen.add(message_id)
-        if call.warnings:
-            violations.extend(call.warnings)
-
-        if self.validator is not None and isinstance(payload.get("type"), str):
-            plan_status, plan_violations = self.validator.validate(payload)
-            violations.extend(plan_violations)
-        else:
-            plan_status = Status.NOT_VALIDATED
-        malformed = bool(violations) and any(
-            v.kind in MALFORMED_KINDS and v.severity is Severity.ERROR for v in violations
+        verdict = self.classifier.classify(
+            item, received=incoming.received, received_iso=received_iso, envelope=envelope,
+            parsed_sent=parsed_sent, batch_size=batch_size, single=single,
         )
-        status = Status.MALFORMED if malformed else plan_status
-        return _row(received_at, write_key, payload, violations, status, payload_json)
+        return _row(received_at, write_key, verdict.payload, verdict.violations, verdict.status,
+                    verdict.payload_json)
 
     def _malformed_request_row(
         self, incoming: IncomingRequest, error: RequestError, write_key: str | None
@@ -212,7 +169,7 @@ class Ingestor:
             "invalid_json": ViolationKind.INVALID_JSON,
             "payload_too_large": ViolationKind.PAYLOAD_TOO_LARGE,
         }.get(error.code, ViolationKind.INVALID_JSON)
-        violation = Violation(kind, "", error.message)
+        violation = ingestion_violation(kind, "", error.message)
         return PendingEvent(
             received_at=incoming.received.timestamp(),
             write_key=write_key,
@@ -227,20 +184,6 @@ class Ingestor:
             violations_json=orjson.dumps([violation.to_dict()]).decode(),
             payload_json=None,
         )
-
-
-#: Upper bound on the bytes normalisation adds to or removes from an event (besides write keys).
-_SIZE_MARGIN = 512
-
-
-def _key_bytes(item: dict[str, Any]) -> int:
-    """Bytes of write-key fields, which normalisation removes from the stored event."""
-    size = 0
-    if "writeKey" in item:
-        size += len(str(item["writeKey"]))
-    if "secret" in item:
-        size += len(str(item["secret"]))
-    return size
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

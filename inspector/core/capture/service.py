@@ -31,8 +31,9 @@ from inspector.core.paths import default_db_path
 from inspector.core.store import CommittedEvent, EventStore, GroupCommitWriter, SessionInfo
 
 if TYPE_CHECKING:
-    from inspector.core.plan import PlanError, RevalidationReport, TrackingPlan
+    from inspector.core.plan import CompiledPlan, PlanError
     from inspector.core.plan.watch import PlanWatcher
+    from inspector.core.verdict.revalidate import RevalidationReport
 
 __all__ = ["CaptureConfig", "CaptureError", "CaptureService", "CaptureThread", "PortInUseError"]
 
@@ -175,19 +176,19 @@ class CaptureService:
         self.ingestor.validator = validator
         self.plan_description = description if validator is not None else None
 
-    def load_plan(self, path: Path) -> TrackingPlan:
+    def load_plan(self, path: Path) -> CompiledPlan:
         """Load a tracking plan file and validate new captures against it.
 
         Raises :class:`~inspector.core.plan.PlanError` naming the file, line and column (or the
         rule) that is wrong; the previous plan stays in force.
         """
-        from inspector.core.plan import PlanValidator, TrackingPlan
+        from inspector.core.plan import PlanValidator, load_compiled
 
-        plan = TrackingPlan.load(path)
+        plan = load_compiled(path)
         self.set_validator(PlanValidator(plan), self._describe(plan, path))
         return plan
 
-    def watch_plan(self, path: Path, plan: TrackingPlan) -> None:
+    def watch_plan(self, path: Path, plan: CompiledPlan) -> None:
         """Reload ``path`` when it changes on disk and re-validate the current session."""
         from inspector.core.plan.watch import PlanWatcher
 
@@ -220,15 +221,14 @@ class CaptureService:
         """Validate a session (default: the current one) again against the loaded plan
         (blocking: call it in a worker thread); without a plan, events go back to "not
         validated"."""
-        from inspector.core.plan import PlanValidator, revalidate_session
+        from inspector.core.verdict.revalidate import revalidate_session
 
-        validator = self.ingestor.validator
         return revalidate_session(
             self.store, self.session.id if session_id is None else session_id,
-            validator if isinstance(validator, PlanValidator) else None,
+            self.ingestor.validator,
         )
 
-    def _on_plan_changed(self, path: Path, plan: TrackingPlan) -> None:
+    def _on_plan_changed(self, path: Path, plan: CompiledPlan) -> None:
         from inspector.core.plan import PlanValidator
 
         self.set_validator(PlanValidator(plan), self._describe(plan, path))
@@ -250,7 +250,8 @@ class CaptureService:
             self.plan_description = {**self.plan_description, "error": str(error)}
 
     @staticmethod
-    def _describe(plan: TrackingPlan, path: Path) -> dict[str, Any]:
+    def _describe(compiled: CompiledPlan, path: Path) -> dict[str, Any]:
+        plan = compiled.plan
         return {
             "path": str(path),
             "name": plan.name,

@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from inspector.core.plan.compile import compile_plan
+from inspector.core.plan.compile import CompiledPlan, compile_plan
 from inspector.core.plan.errors import PlanError
 from inspector.core.plan.rules import PlanSettings, Rule, RuleType, TrackingPlan
 
-__all__ = ["FORMATS", "detect_format", "load_data", "load_file"]
+__all__ = ["FORMATS", "detect_format", "load_compiled", "load_data", "load_file", "read_plan"]
 
 FORMATS = ("segment-public-api", "typewriter", "config-api", "legacy-local")
 
@@ -31,8 +31,17 @@ FORMATS = ("segment-public-api", "typewriter", "config-api", "legacy-local")
 _SETTINGS_KEYS = ("settings", "schemaSettings", "schema_settings")
 
 
+def load_compiled(path: str | Path) -> CompiledPlan:
+    """Read and compile a plan file, ready to validate; every failure is a PlanError."""
+    return compile_plan(load_file(Path(path)))
+
+
 def load_file(path: Path) -> TrackingPlan:
-    """Read, detect and compile a plan file; every failure is a PlanError naming the file."""
+    """Read and detect a plan file; every failure is a PlanError naming the file.
+
+    Schema errors a rule only shows when compiled (an unsupported regex) are raised by
+    :func:`~inspector.core.plan.compile.compile_plan`, or :func:`load_compiled`.
+    """
     source = str(path)
     try:
         raw = path.read_bytes()
@@ -57,7 +66,7 @@ def load_file(path: Path) -> TrackingPlan:
 
 
 def load_data(data: Any, *, source: str = "<memory>") -> TrackingPlan:
-    """Detect the format of parsed JSON and build a compiled plan from it."""
+    """Detect the format of parsed JSON and build a plan from it."""
     fmt = detect_format(data, source=source)
     if fmt == "config-api":
         rules = list(_config_api_rules(data, source))
@@ -72,8 +81,12 @@ def load_data(data: Any, *, source: str = "<memory>") -> TrackingPlan:
         format=fmt,
         name=_plan_name(data),
     )
-    compile_plan(plan)
     return plan
+
+
+def read_plan(path: str | Path) -> TrackingPlan:
+    """Read a plan file in any supported format (:func:`load_file` for any path-like)."""
+    return load_file(Path(path))
 
 
 def detect_format(data: Any, *, source: str = "<memory>") -> str:
