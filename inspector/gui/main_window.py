@@ -35,14 +35,9 @@ from PySide6.QtWidgets import (
 
 from inspector.core.demo import send_demo_traffic
 from inspector.core.fixes import CorrectionStore
+from inspector.core.model import VIOLATED_STATUSES
 from inspector.core.store import CommittedEvent, EventStore
 from inspector.core.store.connection import Database
-from inspector.core.store.paging import (
-    distinct_values,
-    event_stats,
-    max_event_id,
-    status_counts,
-)
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController, CaptureError
 from inspector.gui.exporting import FORMATS, curl_command, event_json, export_events
@@ -58,9 +53,6 @@ from inspector.gui.widgets.panels import PlanPanel, SessionsPanel
 from inspector.gui.widgets.status_bar import StatusBar
 
 __all__ = ["MainWindow"]
-
-#: Statuses that count as "violated" in the plan panel (as in ``event_stats``).
-_VIOLATED = frozenset({"invalid", "malformed"})
 
 PlanLoader = Callable[[Path], LoadedPlan]
 
@@ -401,10 +393,7 @@ class MainWindow(QMainWindow):
         row = self.sessions_panel.model.row_of(session_id)
         if row is not None:
             return self.sessions_panel.model.session(row).name
-        name = self.store._reader().execute(  # no event count: that is slow on big sessions
-            "SELECT name FROM sessions WHERE id = ?", (session_id,)
-        ).fetchone()
-        return str(name[0]) if name else None
+        return self.store.session_name(session_id)
 
     def _update_title(self) -> None:
         name = self._session_name(self.session_id)
@@ -466,7 +455,7 @@ class MainWindow(QMainWindow):
     def _after_session_opened(self) -> None:
         if self.session_id is None:
             return
-        self.status.reset_counts(status_counts(self.store, self.session_id))
+        self.status.reset_counts(self.store.status_counts(self.session_id))
         self.refresh_sessions()
         self._refresh_choices()
         self.refresh_plan_panel()
@@ -524,7 +513,7 @@ class MainWindow(QMainWindow):
         """Re-read the sessions list."""
         selected = self.sessions_panel.selected_session_id() or self.session_id
         self._session_delta = {}
-        self._sessions_through = max_event_id(self.store)
+        self._sessions_through = self.store.max_event_id()
         self.sessions_panel.model.set_sessions(
             self.store.list_sessions(through_id=self._sessions_through), self.session_id
         )
@@ -595,7 +584,7 @@ class MainWindow(QMainWindow):
         changed = int(result.get("changed", 0))
         self.model.refresh()
         if self.session_id is not None:
-            self.status.reset_counts(status_counts(self.store, self.session_id))
+            self.status.reset_counts(self.store.status_counts(self.session_id))
         self.refresh_plan_panel()
         self.status.showMessage(f"Re-validated {changed} events", 4000)
         self.sig_revalidated.emit(changed)
@@ -607,10 +596,10 @@ class MainWindow(QMainWindow):
         if self.plan is None or self.session_id is None or self.plan_dock.isHidden():
             self.plan_panel.model.set_rows([], {})
             return
-        self._plan_through = max_event_id(self.store)
+        self._plan_through = self.store.max_event_id()
         self._plan_counting = True
         self.plan_panel.model.set_rows(
-            self.plan.events, event_stats(self.store, self.session_id, self._plan_through)
+            self.plan.events, self.store.event_stats(self.session_id, self._plan_through)
         )
 
     def _on_plan_dock_visibility(self, visible: bool) -> None:
@@ -633,7 +622,7 @@ class MainWindow(QMainWindow):
                     if counts is None:
                         counts = plan[pending.name] = [0, 0]
                     counts[0] += 1
-                    if pending.status in _VIOLATED:
+                    if pending.status in VIOLATED_STATUSES:
                         counts[1] += 1
 
     def _apply_live_counts(self) -> None:
@@ -744,8 +733,8 @@ class MainWindow(QMainWindow):
     def _refresh_choices(self) -> None:
         if self.session_id is None:
             return
-        self._names |= set(distinct_values(self.store, "name", self.session_id))
-        self._sources |= set(distinct_values(self.store, "write_key", self.session_id))
+        self._names |= set(self.store.distinct_values("name", self.session_id))
+        self._sources |= set(self.store.distinct_values("write_key", self.session_id))
         self.filter_bar.set_event_names(sorted(self._names))
         self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
 

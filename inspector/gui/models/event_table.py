@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 
 from inspector.core.model import Status
 from inspector.core.store import CommittedEvent, EventQuery, EventStore
-from inspector.core.store.paging import EventRow, matches, page_events
+from inspector.core.store.paging import EventRow, matches
 from inspector.gui.theme import STATUS_LABELS, status_brush, status_icon
 
 __all__ = ["COLUMNS", "Column", "EventTableModel", "TableRow"]
@@ -236,7 +236,7 @@ class EventTableModel(QAbstractTableModel):
 
         def work() -> None:
             try:
-                result: list[EventRow] | Exception = page_events(store, normalised)
+                result: list[EventRow] | Exception = store.page_events(normalised)
             except Exception as error:  # shown by the window, never raised on a thread
                 result = error
             self._sig_page_ready.emit(generation, normalised, result)
@@ -404,7 +404,8 @@ class EventTableModel(QAbstractTableModel):
     # ---- internals
 
     def _fetch_page(self, *, notify: bool = False) -> None:
-        page = page_events(self._store, self._query.model_copy(update={"since_id": self._last_id}))
+        page = self._store.page_events(
+            self._query.model_copy(update={"since_id": self._last_id}))
         if len(page) < self._chunk:
             self._exhausted = True
         if not page:
