@@ -94,7 +94,9 @@ class ViolationKind(StrEnum):
     UNKNOWN_TYPE = "Unknown Call Type"
 
 
-#: Kinds that mean Segment itself would reject or drop the event: they make the status malformed.
+#: Kinds only the ingestion checks produce (all errors: Segment would reject or drop the event).
+#: What makes an event malformed is its violations' source (``verdict.status_of``); these kinds
+#: only tell the source of violations stored before sources were recorded (``legacy_source``).
 MALFORMED_KINDS: frozenset[ViolationKind] = frozenset(
     {
         ViolationKind.INVALID_JSON,
