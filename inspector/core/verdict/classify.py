@@ -75,7 +75,7 @@ def plan_verdict(
 ) -> tuple[Status, list[Violation]]:
     """The plan's part of a verdict (``not_validated`` and nothing without a plan, or for a
     call with no type to look a rule up by)."""
-    if validator is not None and isinstance(payload.get("type"), str):
+    if validator is not None and type(payload.get("type")) is str:
         return validator.validate(payload)
     return _NOT_VALIDATED, []
 
@@ -150,10 +150,17 @@ class Classifier:
                 seen.add(message_id)
         if call.warnings:
             violations.extend(call.warnings)
-        plan_status, found = plan_verdict(payload, self.validator)
-        if found:
-            violations.extend(found)
-        return Verdict(status_of(violations, plan_status), violations, payload, payload_json)
+        # plan_verdict() and status_of(), inlined: this runs for every captured event.
+        validator = self.validator
+        if validator is not None and type(payload.get("type")) is str:
+            status, found = validator.validate(payload)
+            if found:
+                violations.extend(found)
+        else:
+            status = _NOT_VALIDATED
+        if violations:
+            status = status_of(violations, status)
+        return Verdict(status, violations, payload, payload_json)
 
     def reclassify(
         self, payload: dict[str, Any] | None, violations: Iterable[Violation]
