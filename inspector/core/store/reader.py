@@ -1,8 +1,8 @@
 """The reader facade: every read of the event store, as named methods.
 
-Nothing outside :mod:`inspector.core.store` runs SQL against the store or reaches for its
-connections: the REST API, the CLI and the window ask an :class:`EventReader` (the read half of
-:class:`~inspector.core.store.database.EventStore`) for what they need. Rows are read by column
+The REST API, the CLI and the window run no SQL and never reach for a connection: they ask an
+:class:`EventReader` (the read half of :class:`~inspector.core.store.database.EventStore`) for
+what they need. (The corrections and replay stores own their tables, and join events there.) Rows are read by column
 name (:func:`~inspector.core.store.rows.named_rows`); which statuses count as problems is
 :data:`~inspector.core.model.PROBLEM_STATUSES` / ``VIOLATED_STATUSES``, also in SQL.
 
