@@ -1,10 +1,13 @@
 """Capture throughput: inspector's endpoint against a bare aiohttp handler, in the same run.
 
 Usage:  python bench/ingest.py [--duration 10] [--connections 32] [--repeat N] [--stages]
-                               [--workload batch|single|both] [--plan FILE] [--cpu]
+                               [--workload batch|single|both] [--plan FILE] [--cpu] [--durable]
 
 ``--stages`` adds runs of inspector doing only part of its work (store the raw request; + parse
 the JSON; + normalise and check the events without storing them), to show what each part costs.
+
+``--durable`` adds inspector with ``--durable`` (``synchronous=FULL``: an fsync per commit), to
+show what surviving a power cut costs over the default (safe against a process crash only).
 
 ``--cpu`` (Linux) adds what each server spent: CPU per event during the load and, for inspector,
 including the background indexing that finishes after it (the run waits for the indexers to
@@ -168,7 +171,8 @@ def _ablate(stage: str) -> None:
     ingest.Ingestor.process = process  # type: ignore[method-assign,assignment]
 
 
-def serve_inspector(port: int, db: Path, plan: Path | None, stage: str | None = None) -> None:
+def serve_inspector(port: int, db: Path, plan: Path | None, stage: str | None = None,
+                    durable: bool = False) -> None:
     """inspector's real capture service, persistence and all (or ablated to ``stage``)."""
     from inspector.core.capture import CaptureConfig, CaptureService
     from inspector.core.gc_tuning import CAPTURE_YOUNG_THRESHOLD, settle_garbage_collector
@@ -177,7 +181,8 @@ def serve_inspector(port: int, db: Path, plan: Path | None, stage: str | None = 
         _ablate(stage)
 
     async def main() -> None:
-        service = CaptureService(CaptureConfig(port=port, db_path=db, plan_path=plan))
+        service = CaptureService(CaptureConfig(port=port, db_path=db, plan_path=plan,
+                                               durable=durable))
         await service.start()
         settle_garbage_collector(young_threshold=CAPTURE_YOUNG_THRESHOLD)  # as `inspector serve`
         print("ready", flush=True)
@@ -189,6 +194,9 @@ def serve_inspector(port: int, db: Path, plan: Path | None, stage: str | None = 
 def start_server(kind: str, port: int, db: Path, plan: Path | None,
                  stage: str | None = None) -> subprocess.Popen[str]:
     args = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", str(db)]
+    if stage == "durable":
+        args += ["--durable"]
+        stage = None
     if plan is not None:
         args += ["--plan", str(plan)]
     if stage is not None:
@@ -335,6 +343,8 @@ def main() -> int:
                         help="also measure inspector with only part of its work (what each costs)")
     parser.add_argument("--cpu", action="store_true",
                         help="also report CPU per event and the ceiling it sets (Linux)")
+    parser.add_argument("--durable", action="store_true",
+                        help="also measure inspector --durable (an fsync per commit)")
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--serve", choices=["bare", "inspector"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -344,7 +354,7 @@ def main() -> int:
         serve_bare(args.port)
         return 0
     if args.serve == "inspector":
-        serve_inspector(args.port, args.db, args.plan, args.stage)
+        serve_inspector(args.port, args.db, args.plan, args.stage, durable=args.durable)
         return 0
     if shutil.which("wrk") is None:
         print("bench/ingest.py needs wrk (apt-get install wrk)", file=sys.stderr)
@@ -355,6 +365,9 @@ def main() -> int:
     if args.stages:
         configs += [("inspector", f"  {label}", None, stage) for stage, label in STAGES.items()]
     configs.append(("inspector", "inspector (parse+store)", None, None))
+    if args.durable:
+        # "durable" rides in the stage slot: start_server turns it into --durable.
+        configs.append(("inspector", "inspector --durable (fsync per commit)", None, "durable"))
     if args.plan:
         configs.append(("inspector", "inspector (+validation)", args.plan, None))
     print(f"cores: {os.cpu_count()}, {args.duration}s per run, {args.connections} connections, "

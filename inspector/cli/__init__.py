@@ -20,7 +20,7 @@ from inspector import __version__
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = ("serve", "export", "import_", "validate", "plan", "replay", "gui")
+_SUBCOMMANDS = ("serve", "export", "import_", "validate", "plan", "replay", "tls", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,6 +18,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--db", help="database file (default: per-user data folder)")
     parser.add_argument("--session", help="capture into this named session")
     parser.add_argument("--plan", help="tracking plan to validate against")
+    parser.add_argument("--tls", action="store_true",
+                        help="also capture over HTTPS (see `inspector serve --tls`)")
+    parser.add_argument("--tls-port", type=int, metavar="PORT",
+                        help="HTTPS port with --tls (default: --port + 1)")
     parser.add_argument("--demo", action="store_true",
                         help="load the example plan and send demo traffic")
     parser.set_defaults(handler=run)

@@ -40,8 +40,11 @@ def register(subparsers: Any) -> None:
                        help="Public API base URL (EU: https://eu1.api.segmentapis.com)")
     fetch.set_defaults(handler=run, action=_fetch)
 
-    token = actions.add_parser("token", help="store a Public API token in the OS keyring")
+    token = actions.add_parser("token", help="store a Public API token in the keyring")
     token.add_argument("name", help="a name to refer to the token by")
+    token.add_argument("--allow-plaintext-keyring", action="store_true",
+                       help="store it even when the keyring backend is a plaintext file "
+                       "(also INSPECTOR_ALLOW_PLAINTEXT_KEYRING=1)")
     token.set_defaults(handler=run, action=_token)
 
 
@@ -106,6 +109,6 @@ def _token(args: argparse.Namespace) -> int:
     if not token:
         print("inspector plan token: no token given", file=sys.stderr)
         return 2
-    store_token(args.name, token)
-    print(f"stored token {args.name!r} in the OS keyring")
+    backend = store_token(args.name, token, allow_plaintext=args.allow_plaintext_keyring)
+    print(f"stored token {args.name!r} in the {backend.description}")
     return 0

@@ -31,6 +31,7 @@ from inspector.core.fixes import CorrectionStore
 from inspector.core.paths import default_db_path
 from inspector.core.replay import (
     Credentials,
+    CredentialStore,
     Destination,
     DestinationStore,
     Dropped,
@@ -50,6 +51,7 @@ from inspector.core.replay import (
     preview_requests,
     to_items,
 )
+from inspector.core.secrets import SecretStoreError
 from inspector.core.store import EventQuery, EventStore
 from inspector.core.store.connection import Database
 
@@ -94,7 +96,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--test-connection", action="store_true",
                         help="check the credentials and region, then stop")
     parser.add_argument("--add-destination", metavar="NAME",
-                        help="save the inline destination under NAME (key to the OS keyring)")
+                        help="save the inline destination under NAME (the key goes to the "
+                        "keyring, or stays in --api-key-env with --key-from-env)")
+    parser.add_argument("--key-from-env", action="store_true",
+                        help="with --add-destination: store no key, read --api-key-env's "
+                        "variable at every replay instead")
+    parser.add_argument("--allow-plaintext-keyring", action="store_true",
+                        help="store the key even when the keyring backend is a plaintext file "
+                        "(also INSPECTOR_ALLOW_PLAINTEXT_KEYRING=1)")
     parser.add_argument("--list-destinations", action="store_true")
     parser.set_defaults(handler=run)
 
@@ -108,16 +117,24 @@ def run(args: argparse.Namespace) -> int:
     path = args.db or default_db_path()
     try:
         db = Database(path)
-        destinations = DestinationStore(db)
+        destinations = DestinationStore(
+            db, CredentialStore(allow_plaintext=args.allow_plaintext_keyring))
         if args.list_destinations:
             for destination in destinations.list():
                 print(destination.model_dump_json())
+            print(f"inspector: keys are kept in: "
+                  f"{destinations.credentials.backend().description}", file=sys.stderr)
             return 0
         if args.add_destination:
             new, secret = _inline(args, name=args.add_destination)
+            if args.key_from_env:
+                new = new.model_copy(update={"api_key_env": args.api_key_env,
+                                             "site_id": args.site_id})
             destinations.save(new, secret)
-            print(f"inspector: saved destination {new.name!r} "
-                  "(credentials in the OS keyring)", file=sys.stderr)
+            where = (f"the key is read from ${args.api_key_env} at each replay"
+                     if args.key_from_env else
+                     f"credentials in the {destinations.credentials.backend().description}")
+            print(f"inspector: saved destination {new.name!r} ({where})", file=sys.stderr)
             return 0
         destination, credentials = _destination(args, destinations)
         if args.test_connection:
@@ -146,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"inspector: run {planned.id}: {len(pairs)} events from {session.name!r} to "
               f"{destination.name!r}", file=sys.stderr)
         return asyncio.run(_replay(args, db, destination, credentials, planned.id))
-    except _UsageError as error:
+    except (_UsageError, SecretStoreError) as error:
         return fail(str(error))
     except (ValidationError, ValueError) as error:
         return fail(str(error).splitlines()[0])
@@ -175,7 +192,10 @@ def _destination(
         destination = destinations.get(args.destination)
         if destination is None:
             raise _UsageError(f"no destination called {args.destination!r}")
-        return destination, destinations.credentials.get(destination.name)
+        credentials = destinations.credentials_for(destination)
+        if credentials is None and not args.dry_run:
+            raise _UsageError(destinations.missing_credentials(destination))
+        return destination, credentials
     destination, credentials = _inline(args, name=args.track_host or f"inline {args.mode}")
     return destination, credentials
 
@@ -201,7 +221,7 @@ def _dry_run(destination: Destination, pairs: Sequence[tuple[int | None, Any]]) 
 
 async def _test_connection(destination: Destination, credentials: Credentials | None) -> int:
     if credentials is None:
-        return fail(f"no credentials for {destination.name!r} in the keyring")
+        return fail(f"no credentials for {destination.name!r}")
     async with ReplayClient(destination, credentials) as client:
         check = await client.test_connection()
     print(f"inspector: {check.message}", file=sys.stderr)
@@ -213,7 +233,7 @@ async def _replay(
     credentials: Credentials | None, run_id: int, *, retry_failed: bool = False,
 ) -> int:
     if credentials is None:
-        return fail(f"no credentials for {destination.name!r} in the keyring")
+        return fail(f"no credentials for {destination.name!r}")
     runs = ReplayRunStore(db)
     control = ReplayControl()
     loop = asyncio.get_running_loop()

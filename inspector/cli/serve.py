@@ -42,7 +42,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--name-key", action="append", default=[], metavar="KEY=NAME",
                         help="label a write key, e.g. --name-key abc123='staging web'")
     parser.add_argument("--durable", action="store_true",
-                        help="fsync every commit (survives power loss, slower)")
+                        help="fsync every commit, so an acknowledged event also survives a "
+                        "power cut or OS crash (without it: a crash of inspector only); slower")
+    parser.add_argument("--tls", action="store_true",
+                        help="also serve HTTPS (mobile SDKs, analytics-next batching) with a "
+                        "certificate from inspector's local CA; see `inspector tls show`")
+    parser.add_argument("--tls-port", type=int, metavar="PORT",
+                        help="HTTPS port with --tls (default: --port + 1; 0 = any free)")
+    parser.add_argument("--analytics-js", type=Path, metavar="DIR",
+                        help="serve /analytics.js/v1/<key>/analytics.min.js from this "
+                        "@segment/analytics-next package (default $INSPECTOR_ANALYTICS_JS)")
     parser.add_argument("--quiet", action="store_true", help="do not print a line per event")
     parser.add_argument("--ready-json", action="store_true",
                         help="print one JSON line when listening ({\"url\": ..., \"port\": ..., "
@@ -123,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     config = CaptureConfig(
         host=args.host, port=args.port, db_path=args.db, session_name=args.session,
         forward_url=args.forward, plan_path=plan_path, durable=args.durable,
+        tls=args.tls or args.tls_port is not None, tls_port=args.tls_port,
+        analytics_js=args.analytics_js,
     )
     try:
         service = CaptureService(config)
@@ -171,7 +182,8 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
     if args.ready_json:
         ready = {"url": service.base_url, "port": service.port,
                  "session": service.session.to_dict(), "database": str(service.store.path),
-                 "pid": os.getpid()}
+                 "pid": os.getpid(), "tls_url": service.tls_url, "tls_port": service.tls_port,
+                 "tls_ca": str(service.tls_ca.cert_path) if service.tls_ca else None}
         print(json.dumps(ready), flush=True)
     else:
         print(
@@ -181,6 +193,9 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
         )
         print(f"  point your Segment library's host at {service.base_url} "
               f"(REST API: {service.base_url}/inspector/api/events)", flush=True)
+        if service.tls_url and service.tls_ca:
+            print(f"  HTTPS: {service.tls_url} (CA {service.tls_ca.cert_path}; how to trust "
+                  f"it: {service.base_url}/inspector/tls or `inspector tls show`)", flush=True)
     printing = asyncio.create_task(printer.run())
     if args.demo:
         from inspector.core.demo import send_demo_traffic_async

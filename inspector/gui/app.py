@@ -29,8 +29,11 @@ def build_window(args: argparse.Namespace) -> MainWindow:
     db_path = Path(args.db) if args.db else default_db_path()
     store = EventStore(db_path)
     bridge = CaptureBridge()
+    tls_port = getattr(args, "tls_port", None)
     config = CaptureConfig(host=args.host, port=args.port, db_path=db_path,
-                           session_name=args.session)
+                           session_name=args.session,
+                           tls=getattr(args, "tls", False) or tls_port is not None,
+                           tls_port=tls_port)
     capture = CaptureController(config, bridge)
     state = UiState()
     window = MainWindow(store, capture=capture, bridge=bridge, state=state)

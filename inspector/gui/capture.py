@@ -77,6 +77,7 @@ class CaptureController(QObject):
         self._tail: StoreTail | None = None
         self._http: httpx.Client | None = None
         self._base_url: str | None = None
+        self._tls_url: str | None = None
         self._session: SessionInfo | None = None
         self._plan_path: Path | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
@@ -94,6 +95,11 @@ class CaptureController(QObject):
     def base_url(self) -> str | None:
         """Where clients should send events, while running."""
         return self._base_url if self.running else None
+
+    @property
+    def tls_url(self) -> str | None:
+        """The HTTPS endpoint, while running with TLS."""
+        return self._tls_url if self.running else None
 
     @property
     def session(self) -> SessionInfo | None:
@@ -116,6 +122,10 @@ class CaptureController(QObject):
         args = [self._python, "-m", "inspector", "serve", "--host", config.host,
                 "--port", str(config.port), "--db", str(config.db_path), "--quiet",
                 "--ready-json", "--exit-with-stdin"]
+        if config.tls:
+            args.append("--tls")
+            if config.tls_port is not None:
+                args += ["--tls-port", str(config.tls_port)]
         name = session_name or config.session_name
         if name:
             args += ["--session", name]
@@ -157,6 +167,7 @@ class CaptureController(QObject):
         process.finished.connect(self._on_finished)
         self._process = process
         self._base_url = str(ready["url"])
+        self._tls_url = ready.get("tls_url")
         self._session = _session_info(ready["session"])
         self._http = httpx.Client(base_url=self._base_url + API, timeout=30.0)
         self._tail = tail

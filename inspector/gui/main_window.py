@@ -380,8 +380,11 @@ class MainWindow(QMainWindow):
         self.act_demo.setEnabled(running)
         url = self.capture.base_url if self.capture and running else None
         self.status.set_endpoint(url)
+        tls_url = self.capture.tls_url if self.capture and running else None
+        https = f"\nHTTPS: {tls_url} (to trust its CA, open {url}/inspector/tls)" if tls_url \
+            else ""
         self.table.set_placeholder(
-            f"No events yet.\n\nPoint your app's Segment client at {url}\n"
+            f"No events yet.\n\nPoint your app's Segment client at {url}{https}\n"
             "(see “Point your client here” below), or choose Capture ▸ Send demo traffic."
             if url else "No events in this view."
         )

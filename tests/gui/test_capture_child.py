@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -16,9 +17,14 @@ import httpx
 import pytest
 from PySide6.QtWidgets import QToolButton
 
+from inspector.core.capture import CaptureConfig
 from inspector.core.demo import send_demo_traffic
+from inspector.core.store import EventStore
+from inspector.gui.bridge import CaptureBridge
+from inspector.gui.capture import CaptureController
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models.event_table import Column
+from inspector.gui.state import UiState
 from tests.gui.conftest import make_capture_window
 from tests.gui.fakes import write_plan
 
@@ -177,3 +183,22 @@ def test_plan_and_new_session_go_through_the_rest_api(
     assert not window.load_plan_file(broken)
     assert window.banner.text().startswith("Plan not loaded: ")
     assert _api(window, "/health")["plan"]["path"] == str(plan)
+
+
+def test_tls_window_child_serves_https_with_the_local_ca(qtbot: Any, tmp_path: Path) -> None:
+    db = tmp_path / "captures.sqlite3"
+    bridge = CaptureBridge(interval_ms=20)
+    capture = CaptureController(CaptureConfig(port=0, db_path=db, tls=True), bridge)
+    window = MainWindow(EventStore(db), capture=capture, bridge=bridge, state=UiState())
+    qtbot.addWidget(window)
+    assert window.start_capture(), window.banner.text()
+    try:
+        assert capture.tls_url is not None
+        ca = httpx.get(f"{capture.base_url}/inspector/tls/inspector-ca.pem").text
+        trusting = ssl.create_default_context(cadata=ca)
+        response = httpx.post(f"{capture.tls_url}/v1/track", verify=trusting,
+                              json={"type": "track", "event": "Secure", "userId": "u"})
+        assert response.status_code == 200
+        qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
+    finally:
+        window.close()

@@ -1,8 +1,11 @@
 """aiohttp handlers for Segment's Tracking API routes.
 
 Handlers only move bytes: they read the body (bounded), hand it to the
-:class:`~inspector.core.capture.ingest.Ingestor`, wait for the group-commit writer to make it
-durable, then answer. A ``200`` therefore always means "on disk".
+:class:`~inspector.core.capture.ingest.Ingestor`, wait for the group-commit writer to commit it
+to SQLite, then answer. A ``200`` therefore always means "committed": it survives a crash or
+``kill -9`` of inspector. By default the commit is not fsynced (WAL, ``synchronous=NORMAL``),
+so a power cut or an OS crash can still lose the last commits; ``--durable``
+(``synchronous=FULL``) fsyncs every commit and closes that gap too.
 """
 
 from __future__ import annotations
@@ -127,6 +130,13 @@ async def _read_bounded(request: web.Request) -> bytes:
     return b"".join(chunks)
 
 
+def _without_port(host: str) -> str:
+    """``name:port`` or ``[v6]:port`` without the port."""
+    if host.startswith("["):
+        return host[: host.index("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
     """Register every Tracking API route on ``app``."""
 
@@ -198,13 +208,18 @@ def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
     async def project_settings(request: web.Request) -> web.Response:
         write_key = request.match_info["write_key"]
         host = request.host or f"127.0.0.1:{service.port}"
+        scheme = request.scheme
+        if service.tls_port is not None:
+            # analytics-next's batching posts to https://<apiHost> whatever this says, so with
+            # --tls every browser call goes to the HTTPS port, under the name the page used.
+            host, scheme = f"{_without_port(host)}:{service.tls_port}", "https"
         return json_response(
             {
                 "integrations": {
                     "Segment.io": {
                         "apiKey": write_key,
                         "apiHost": f"{host}/v1",
-                        "protocol": request.scheme,
+                        "protocol": scheme,
                         "unbundledIntegrations": [],
                         "addBundledMetadata": True,
                     }

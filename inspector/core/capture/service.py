@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from inspector.core.capture.api import add_api_routes
+from inspector.core.capture.bundle import add_bundle_routes
 from inspector.core.capture.forward import Forwarder
 from inspector.core.capture.ingest import EventValidator, Ingestor
 from inspector.core.capture.routes import (
@@ -27,12 +29,14 @@ from inspector.core.capture.routes import (
     cors_middleware,
     json_errors_middleware,
 )
+from inspector.core.capture.tls_page import add_tls_routes
 from inspector.core.paths import default_db_path
 from inspector.core.store import CommittedEvent, EventStore, GroupCommitWriter, SessionInfo
 
 if TYPE_CHECKING:
     from inspector.core.plan import CompiledPlan, PlanError
     from inspector.core.plan.watch import PlanWatcher
+    from inspector.core.tls import CertificateAuthority
     from inspector.core.verdict.revalidate import RevalidationReport
 
 __all__ = ["CaptureConfig", "CaptureError", "CaptureService", "CaptureThread", "PortInUseError"]
@@ -66,6 +70,15 @@ class CaptureConfig(BaseModel):
     plan_path: Path | None = None
     #: fsync every commit (survives power loss, not just a crash of the process).
     durable: bool = False
+    #: Also serve HTTPS, with a certificate from the local CA (:mod:`inspector.core.tls`).
+    tls: bool = False
+    #: The HTTPS port; ``None``: ``port + 1`` (any free port when ``port`` is 0).
+    tls_port: int | None = None
+    #: Where the CA and the server certificate live (default: ``<data dir>/tls``).
+    tls_dir: Path | None = None
+    #: The ``@segment/analytics-next`` package (or its ``dist/umd``) to serve analytics.js
+    #: from (:mod:`inspector.core.capture.bundle`); default ``$INSPECTOR_ANALYTICS_JS``.
+    analytics_js: Path | None = None
 
 
 class CaptureService:
@@ -83,6 +96,10 @@ class CaptureService:
         self.plan_description: dict[str, Any] | None = None
         self.port = config.port
         self.base_url = f"http://{config.host}:{config.port}"
+        #: Set once listening with TLS: the HTTPS port and URL, and the CA that signs them.
+        self.tls_port: int | None = None
+        self.tls_url: str | None = None
+        self.tls_ca: CertificateAuthority | None = None
         self._runner: web.AppRunner | None = None
         self.forwarder = Forwarder(config.forward_url, self.store) if config.forward_url else None
         self._session_lock = threading.Lock()
@@ -98,6 +115,8 @@ class CaptureService:
         app = web.Application(middlewares=[cors_middleware, json_errors_middleware])
         add_tracking_routes(app, self)
         add_api_routes(app, self)
+        add_tls_routes(app, self)
+        add_bundle_routes(app, self)
         return app
 
     async def start(self) -> None:
@@ -107,27 +126,20 @@ class CaptureService:
         runner = web.AppRunner(self.build_app(), auto_decompress=False, access_log=None,
                                handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, self.config.host, self.config.port, backlog=1024)
         try:
-            await site.start()
-        except OSError as error:
+            self.port = await self._listen(runner, self.config.port, "--port")
+            if self.config.tls:
+                await self._listen_tls(runner)
+        except CaptureError:
             await runner.cleanup()
             self.writer.stop()
-            if error.errno == errno.EADDRINUSE:
-                raise PortInUseError(
-                    f"port {self.config.port} on {self.config.host} is already in use; "
-                    "stop the other program or choose another port with --port"
-                ) from error
-            raise CaptureError(
-                f"cannot listen on {self.config.host}:{self.config.port}: {error.strerror}"
-            ) from error
+            raise
         self._runner = runner
-        server = site._server  # aiohttp has no public accessor for the bound socket
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
         host = self.config.host if self.config.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{host}:{self.port}"
+        if self.tls_port is not None:
+            self.tls_url = f"https://{host}:{self.tls_port}"
         if self.config.plan_path is not None:
             try:
                 plan = self.load_plan(self.config.plan_path)
@@ -135,6 +147,44 @@ class CaptureService:
                 await self.stop()
                 raise
             self.watch_plan(self.config.plan_path, plan)
+
+    async def _listen(self, runner: web.AppRunner, port: int, option: str,
+                      ssl_context: ssl.SSLContext | None = None) -> int:
+        """Listen on ``port`` (``option`` names the flag that sets it); the bound port."""
+        host = self.config.host
+        site = web.TCPSite(runner, host, port, backlog=1024, ssl_context=ssl_context)
+        try:
+            await site.start()
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f"port {port} on {host} is already in use; "
+                    f"stop the other program or choose another port with {option}"
+                ) from error
+            raise CaptureError(f"cannot listen on {host}:{port}: {error.strerror}") from error
+        server = site._server  # aiohttp has no public accessor for the bound socket
+        sockets = getattr(server, "sockets", None) or []
+        return int(sockets[0].getsockname()[1]) if sockets else port
+
+    async def _listen_tls(self, runner: web.AppRunner) -> None:
+        from inspector.core.tls import (
+            TlsError,
+            certificate_hosts,
+            load_or_create_ca,
+            server_ssl_context,
+        )
+
+        config = self.config
+        port = config.tls_port
+        if port is None:
+            port = config.port + 1 if config.port else 0
+        try:
+            context = await asyncio.to_thread(
+                server_ssl_context, certificate_hosts(config.host), config.tls_dir)
+            self.tls_ca = load_or_create_ca(config.tls_dir)
+        except TlsError as error:
+            raise CaptureError(f"cannot serve HTTPS: {error}") from error
+        self.tls_port = await self._listen(runner, port, "--tls-port", context)
 
     async def stop(self) -> None:
         """Stop listening, finish forwarding, and write everything still queued."""
@@ -154,7 +204,7 @@ class CaptureService:
         self.writer.add_listener(listener)
 
     def after_capture(self, request_id: int, request: web.Request, body: bytes) -> None:
-        """Called by the handlers once a request is durable: start forwarding it upstream."""
+        """Called by the handlers once a request is committed: start forwarding it upstream."""
         if self.forwarder is not None:
             self.forwarder.forward(request_id, request.method, request.path_qs,
                                     request.headers, body)

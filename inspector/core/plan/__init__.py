@@ -6,7 +6,7 @@
     messages   jsonschema errors in Segment's kinds, fields and wording
     explain    name a failing event's violations with small per-part validators (fast path)
     suggest    near-miss suggestions ("did you mean 'Order Completed'?")
-    fetch      download a plan from the Segment Public API (token in the OS keyring)
+    fetch      download a plan from the Segment Public API (token in the keyring)
     watch      reload a plan file when it changes on disk
 
 A plan knows nothing of capture or of a call's final status: that is the verdict's

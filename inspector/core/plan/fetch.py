@@ -1,4 +1,4 @@
-"""Fetching a tracking plan from the Segment Public API, with the token kept in the OS keyring.
+"""Fetching a tracking plan from the Segment Public API, with the token kept in the keyring.
 
 Two calls, as Typewriter makes them: ``GET /tracking-plans/{id}`` for the plan's metadata, then
 ``GET /tracking-plans/{id}/rules`` page by page (``pagination.count``/``pagination.cursor``) until
@@ -12,12 +12,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import keyring
-import keyring.errors
 
 from inspector.core.plan.errors import PlanFetchError
 from inspector.core.plan.formats import load_data
 from inspector.core.plan.rules import TrackingPlan
+from inspector.core.secrets import KeyringInfo, SecretStoreError, read_secret, store_secret
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -34,26 +33,29 @@ KEYRING_SERVICE = "inspector.segment-public-api"
 _MAX_PAGES = 1000
 
 
-def store_token(name: str, token: str) -> None:
-    """Keep a Public API token in the OS keyring under ``name``."""
+def store_token(name: str, token: str, *, allow_plaintext: bool = False) -> KeyringInfo:
+    """Keep a Public API token in the keyring under ``name``; the backend it went to.
+
+    A plaintext backend is refused unless ``allow_plaintext`` (see :mod:`inspector.core.secrets`).
+    """
     try:
-        keyring.set_password(KEYRING_SERVICE, name, token)
-    except keyring.errors.KeyringError as error:
-        raise PlanFetchError(f"cannot store the token in the OS keyring: {error}") from None
+        return store_secret(KEYRING_SERVICE, name, token, allow_plaintext=allow_plaintext)
+    except SecretStoreError as error:
+        raise PlanFetchError(f"token not stored: {error}") from None
 
 
 def load_token(name: str) -> str:
     """The Public API token stored under ``name``; PlanFetchError when there is none."""
     try:
-        token = keyring.get_password(KEYRING_SERVICE, name)
-    except keyring.errors.KeyringError as error:
-        raise PlanFetchError(f"cannot read the OS keyring: {error}") from None
+        token = read_secret(KEYRING_SERVICE, name)
+    except SecretStoreError as error:
+        raise PlanFetchError(str(error)) from None
     if not token:
         raise PlanFetchError(
-            f"no Segment Public API token named {name!r} in the OS keyring; "
+            f"no Segment Public API token named {name!r} in the keyring; "
             f"store one with `inspector plan token {name}`"
         )
-    return str(token)
+    return token
 
 
 def fetch_plan_data(

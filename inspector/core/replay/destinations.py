@@ -1,23 +1,30 @@
-"""Replay destinations: metadata in the database, credentials in the OS keyring.
+"""Replay destinations: metadata in the database, credentials in the keyring or the environment.
 
 A :class:`Destination` carries no secret at all, so it can be stored, logged, exported and shown
 freely. Its :class:`Credentials` are kept by :class:`CredentialStore` in the keyring under the
-destination's name, and are only ever turned into an ``Authorization`` header at send time.
+destination's name (never a plaintext backend unless the user opts in, see
+:mod:`inspector.core.secrets`), or read at send time from the environment variable the
+destination names; either way they only ever become an ``Authorization`` header at send time.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
+import os
 import time
 from enum import StrEnum
 from typing import Any
 
-import keyring
-import keyring.errors
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from inspector.core.secrets import (
+    KeyringInfo,
+    delete_secret,
+    describe_keyring,
+    read_secret,
+    store_secret,
+)
 from inspector.core.store.connection import Database
 
 __all__ = [
@@ -76,6 +83,11 @@ class Destination(BaseModel):
     send_anonymous: bool = False
     #: Operations per v2 / Pipelines batch request (Segment's default is 50, its maximum 100).
     batch_size: int = Field(default=50, ge=1, le=1000)
+    #: Read the API key from this environment variable at send time instead of the keyring.
+    api_key_env: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    #: The Site ID of a destination whose key comes from ``api_key_env`` (an identifier, not a
+    #: secret: with a keyring entry it is kept there, beside the key).
+    site_id: str = ""
 
     @field_validator("track_host")
     @classmethod
@@ -124,21 +136,33 @@ class Credentials(BaseModel):
 
 
 class CredentialStore:
-    """Credentials in the OS keyring, one entry per destination name."""
+    """Credentials in the keyring, one entry per destination name."""
 
-    def __init__(self, service: str = KEYRING_SERVICE) -> None:
+    def __init__(self, service: str = KEYRING_SERVICE, *, allow_plaintext: bool = False) -> None:
         self.service = service
+        #: Store in a plaintext keyring backend anyway (the user opted in).
+        self.allow_plaintext = allow_plaintext
 
-    def set(self, name: str, credentials: Credentials) -> None:
-        """Store (or replace) the credentials of destination ``name``."""
+    @staticmethod
+    def backend() -> KeyringInfo:
+        """The keyring backend secrets would go to."""
+        return describe_keyring()
+
+    def set(self, name: str, credentials: Credentials) -> KeyringInfo:
+        """Store (or replace) the credentials of destination ``name``; the backend used.
+
+        Raises :class:`~inspector.core.secrets.SecretStoreError` (nothing stored) when the
+        backend is plaintext without the opt-in, keeps nothing, or fails.
+        """
         secret = orjson.dumps(
             {"site_id": credentials.site_id, "api_key": credentials.api_key.get_secret_value()}
         ).decode()
-        keyring.set_password(self.service, name, secret)
+        return store_secret(self.service, name, secret, allow_plaintext=self.allow_plaintext)
 
     def get(self, name: str) -> Credentials | None:
-        """The credentials of ``name``, or ``None`` if the keyring has none."""
-        secret = keyring.get_password(self.service, name)
+        """The credentials of ``name``, or ``None`` if the keyring has none (or there is no
+        keyring); :class:`~inspector.core.secrets.SecretStoreError` if it cannot be read."""
+        secret = read_secret(self.service, name)
         if secret is None:
             return None
         data: dict[str, Any] = orjson.loads(secret)
@@ -146,8 +170,16 @@ class CredentialStore:
 
     def delete(self, name: str) -> None:
         """Forget the credentials of ``name`` (no error if there were none)."""
-        with contextlib.suppress(keyring.errors.PasswordDeleteError):
-            keyring.delete_password(self.service, name)
+        delete_secret(self.service, name)
+
+    def _raw(self, name: str) -> str | None:
+        return read_secret(self.service, name)
+
+    def _restore(self, name: str, raw: str | None) -> None:
+        if raw is None:
+            delete_secret(self.service, name)
+        else:
+            store_secret(self.service, name, raw, allow_plaintext=True)
 
 
 class DestinationStore:
@@ -158,22 +190,57 @@ class DestinationStore:
         self.credentials = credentials or CredentialStore()
 
     def save(self, destination: Destination, credentials: Credentials | None = None) -> None:
-        """Store a destination, and its credentials in the keyring when given."""
+        """Store a destination, and its credentials in the keyring when given, as one step.
+
+        The secret goes first: when the keyring refuses or fails,
+        :class:`~inspector.core.secrets.SecretStoreError` is raised and nothing is saved. When
+        the database write fails after that, the previous keyring entry is put back. A
+        destination that reads its key from ``api_key_env`` stores no secret (and forgets any
+        keyring entry it had).
+        """
+        previous: str | None = None
+        stored_secret = credentials is not None and destination.api_key_env is None
+        if stored_secret:
+            assert credentials is not None
+            previous = self.credentials._raw(destination.name)
+            self.credentials.set(destination.name, credentials)
         settings = destination.model_dump(
             mode="json", exclude={"name", "mode", "region", "marking"}
         )
         now = time.time()
-        with self._db.transaction() as connection:
-            connection.execute(
-                "INSERT INTO destinations(name, mode, region, marking, settings, created_at, "
-                "updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
-                "mode = excluded.mode, region = excluded.region, marking = excluded.marking, "
-                "settings = excluded.settings, updated_at = excluded.updated_at",
-                (destination.name, str(destination.mode), str(destination.region),
-                 str(destination.marking), orjson.dumps(settings).decode(), now, now),
-            )
-        if credentials is not None:
-            self.credentials.set(destination.name, credentials)
+        try:
+            with self._db.transaction() as connection:
+                connection.execute(
+                    "INSERT INTO destinations(name, mode, region, marking, settings, created_at, "
+                    "updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                    "mode = excluded.mode, region = excluded.region, marking = excluded.marking, "
+                    "settings = excluded.settings, updated_at = excluded.updated_at",
+                    (destination.name, str(destination.mode), str(destination.region),
+                     str(destination.marking), orjson.dumps(settings).decode(), now, now),
+                )
+        except BaseException:
+            if stored_secret:
+                self.credentials._restore(destination.name, previous)
+            raise
+        if destination.api_key_env is not None:
+            self.credentials.delete(destination.name)
+
+    def credentials_for(self, destination: Destination) -> Credentials | None:
+        """What to send with: the environment variable's key when the destination names
+        one, else the keyring entry; ``None`` when there is none (see
+        :meth:`missing_credentials`)."""
+        if destination.api_key_env is not None:
+            key = os.environ.get(destination.api_key_env)
+            return Credentials(site_id=destination.site_id, api_key=SecretStr(key)) if key \
+                else None
+        return self.credentials.get(destination.name)
+
+    def missing_credentials(self, destination: Destination) -> str:
+        """Why :meth:`credentials_for` found nothing, for a message."""
+        if destination.api_key_env is not None:
+            return (f"the environment variable {destination.api_key_env} (the API key of "
+                    f"{destination.name!r}) is not set")
+        return f"no credentials for {destination.name!r} in the {describe_keyring().name}"
 
     def get(self, name: str) -> Destination | None:
         """A destination by name."""

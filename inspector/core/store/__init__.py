@@ -1,4 +1,7 @@
-"""Durable SQLite storage for capture sessions, raw requests and events."""
+"""SQLite storage for capture sessions, raw requests and events.
+
+Commits survive a crash of the process (WAL, ``synchronous=NORMAL``); ``durable=True`` adds an
+fsync per commit so they also survive a power cut."""
 
 from inspector.core.store.database import EventStore, SessionInfo
 from inspector.core.store.query import EventQuery, QueryResult

@@ -2,9 +2,10 @@
 
 The REST API, the CLI and the window run no SQL and never reach for a connection: they ask an
 :class:`EventReader` (the read half of :class:`~inspector.core.store.database.EventStore`) for
-what they need. (The corrections and replay stores own their tables, and join events there.) Rows are read by column
-name (:func:`~inspector.core.store.rows.named_rows`); which statuses count as problems is
-:data:`~inspector.core.model.PROBLEM_STATUSES` / ``VIOLATED_STATUSES``, also in SQL.
+what they need (the corrections and replay stores own their tables, and join events there).
+Rows are read by column name (:func:`~inspector.core.store.rows.named_rows`); which statuses
+count as problems is :data:`~inspector.core.model.PROBLEM_STATUSES` / ``VIOLATED_STATUSES``,
+also in SQL.
 
 Each thread gets its own connection (sqlite3 connections are not meant to be shared across
 threads while in use); all of them see every committed write.

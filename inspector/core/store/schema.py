@@ -76,7 +76,7 @@ CREATE INDEX events_status ON events(session_id, status);
 """
 
 # Fix and replay. Secrets never land here: destinations hold only metadata, credentials live in
-# the OS keyring under the destination's name.
+# the keyring under the destination's name (or in the environment variable a destination names).
 _V2 = """
 -- The corrected version of an event, beside the untouched original in events.payload.
 CREATE TABLE corrections (

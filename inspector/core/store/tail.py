@@ -4,7 +4,7 @@ The window runs the capture endpoint as a child process (``inspector serve``), s
 hook the writer thread. In WAL mode a reader never blocks the writer and an indexed
 ``WHERE id > ? ORDER BY id LIMIT ?`` on the rowid costs tens of microseconds when nothing is
 new, so a worker thread polling every 50 ms is cheaper and simpler than any notification
-channel: the rows arrive in commit order, already durable, and a poll after a restart of
+channel: the rows arrive in commit order, already committed, and a poll after a restart of
 either side simply carries on from the last id seen. Listeners get the same
 ``list[CommittedEvent]`` that :meth:`GroupCommitWriter.add_listener` listeners get.
 """

@@ -1,4 +1,8 @@
-"""Group commit: every captured request is durable before it is acknowledged, at batch speed.
+"""Group commit: every captured request is committed before it is acknowledged, at batch speed.
+
+Committed means safe against a crash of the process; safe against a power cut only with
+``durable=True`` (an fsync per commit), see
+:func:`~inspector.core.store.connection.open_connection`.
 
 A commit per HTTP request would cap single-event traffic (analytics.js sends one request per
 event) at the rate of SQLite commits. Instead, request handlers hand their rows to one writer
@@ -68,7 +72,7 @@ class PendingRequest:
 
 
 class CommittedEvent(NamedTuple):
-    """An event that is now durable, with the ids the database gave it.
+    """An event that is now committed, with the ids the database gave it.
 
     A named tuple rather than a frozen dataclass: the writer builds one per event while
     holding the GIL, and a tuple is several times cheaper to make.

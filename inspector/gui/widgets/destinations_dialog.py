@@ -1,8 +1,11 @@
 """Replay destinations: add, edit, delete, test the connection.
 
-The API key is typed into a password field and goes straight to the OS keyring with the Site
-ID (:class:`~inspector.core.replay.CredentialStore`); neither is ever put back into a field,
-logged or exported. Editing a destination without typing them keeps the stored ones. "Test
+The API key is typed into a password field and goes straight to the keyring with the Site ID
+(:class:`~inspector.core.replay.CredentialStore`), or the destination names an environment
+variable to read the key from at send time; the key is never put back into a field, logged or
+exported. The dialog names the keyring backend in use, refuses a plaintext one unless the user
+ticks the opt-in, and when the keyring cannot store the key it says why in a dialog and saves
+nothing. Editing a destination without typing them keeps the stored credentials. "Test
 connection" runs on a worker thread with its own event loop; its result comes back through a
 queued signal.
 """
@@ -10,6 +13,7 @@ queued signal.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
 from pydantic import SecretStr, ValidationError
@@ -40,6 +44,12 @@ from inspector.core.replay import (
     Mode,
     Region,
     ReplayClient,
+)
+from inspector.core.secrets import (
+    ALLOW_PLAINTEXT_ENV,
+    BackendKind,
+    SecretStoreError,
+    plaintext_allowed_by_environment,
 )
 from inspector.core.store.connection import Database
 from inspector.gui.widgets._util import named
@@ -96,6 +106,27 @@ class DestinationsDialog(QDialog):
         self.api_key.setDragEnabled(False)
         self.key_state = named(QLabel(), "destKeyState")
         self.key_state.setTextFormat(Qt.TextFormat.PlainText)
+        self.key_env = named(QLineEdit(), "destKeyEnv")
+        self.key_env.setPlaceholderText("or: environment variable holding the key, e.g. "
+                                        "CIO_API_KEY")
+        self.key_env.setToolTip("Read the API key from this environment variable of inspector "
+                                "at every replay: nothing is stored")
+        backend = self.destinations.credentials.backend()
+        self.backend = backend
+        self.keyring_label = named(QLabel(f"Keys are kept in: {backend.description}"),
+                                   "destKeyring")
+        self.keyring_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.keyring_label.setWordWrap(True)
+        if backend.kind in (BackendKind.PLAINTEXT, BackendKind.UNAVAILABLE):
+            self.keyring_label.setStyleSheet("color: #D55E00;")
+        self.allow_plaintext = named(
+            QCheckBox("Store keys in this plaintext file anyway"), "destAllowPlaintext")
+        self.allow_plaintext.setChecked(self.destinations.credentials.allow_plaintext
+                                        or plaintext_allowed_by_environment())
+        self.allow_plaintext.setVisible(backend.kind is BackendKind.PLAINTEXT)
+        self.allow_plaintext.toggled.connect(self._on_allow_plaintext)
+        #: The last "could not save" dialog (kept for tests and so it is not collected).
+        self.error_box: QMessageBox | None = None
         self.host = named(QLineEdit(), "destHost")
         self.host.setPlaceholderText("default host of the region")
         self.marking = named(QComboBox(), "destMarking")
@@ -108,7 +139,10 @@ class DestinationsDialog(QDialog):
         form.addRow("Region", self.region)
         form.addRow("Site ID", self.site_id)
         form.addRow("API key", self.api_key)
+        form.addRow("", self.key_env)
         form.addRow("", self.key_state)
+        form.addRow("", self.keyring_label)
+        form.addRow("", self.allow_plaintext)
         form.addRow("Track host override", self.host)
         form.addRow("Workspace", self.marking)
         form.addRow("", self.send_anonymous)
@@ -185,7 +219,7 @@ class DestinationsDialog(QDialog):
         """Empty the form for a new destination."""
         self._editing = None
         self.list.clearSelection()
-        for field in (self.name, self.site_id, self.api_key, self.host):
+        for field in (self.name, self.site_id, self.api_key, self.host, self.key_env):
             field.clear()
         self.mode.setCurrentIndex(0)
         self.region.setCurrentIndex(0)
@@ -211,18 +245,39 @@ class DestinationsDialog(QDialog):
         self.send_anonymous.setChecked(destination.send_anonymous)
         self.site_id.clear()
         self.api_key.clear()
-        stored = self.destinations.credentials.get(name) is not None
+        self.key_env.setText(destination.api_key_env or "")
+        self.message.setText("")
+        if destination.api_key_env is not None:
+            self.site_id.setPlaceholderText(_KEY_KEEP if destination.site_id else "")
+            self.api_key.setPlaceholderText("read from the environment variable below")
+            present = destination.api_key_env in os.environ
+            self.key_state.setText(
+                f"✓ the key is read from ${destination.api_key_env} at each replay"
+                if present else f"⚠ ${destination.api_key_env} is not set in inspector's "
+                "environment: replay will refuse to start")
+            return
+        try:
+            stored = self.destinations.credentials.get(name) is not None
+        except SecretStoreError as error:
+            self.site_id.setPlaceholderText("")
+            self.api_key.setPlaceholderText("required")
+            self.key_state.setText(f"⚠ {error}")
+            return
         self.site_id.setPlaceholderText(_KEY_KEEP if stored else "")
         self.api_key.setPlaceholderText(_KEY_KEEP if stored else "required")
-        self.key_state.setText("✓ credentials in the OS keyring" if stored
+        self.key_state.setText(f"✓ credentials in the {self.backend.name}" if stored
                                else "⚠ no credentials stored: type the API key")
-        self.message.setText("")
 
     def destination_from_form(self) -> Destination:
         """The destination the form describes; raises ``ValueError`` when invalid."""
         previous = self.destinations.get(self._editing) if self._editing else None
         extra = previous.model_dump(include={"convert_to_unix_time", "batch_size"}) if previous \
             else {}
+        key_env = self.key_env.text().strip() or None
+        site_id = ""
+        if key_env is not None:
+            # The key stays in the environment; the Site ID (an identifier) is kept with it.
+            site_id = self.site_id.text().strip() or (previous.site_id if previous else "")
         try:
             return Destination(
                 name=self.name.text().strip(),
@@ -231,6 +286,8 @@ class DestinationsDialog(QDialog):
                 marking=Marking(self.marking.currentText()),
                 track_host=self.host.text().strip() or None,
                 send_anonymous=self.send_anonymous.isChecked(),
+                api_key_env=key_env,
+                site_id=site_id,
                 **extra,
             )
         except ValidationError as error:
@@ -238,8 +295,10 @@ class DestinationsDialog(QDialog):
             where = ".".join(str(part) for part in first["loc"])
             raise ValueError(f"{where}: {first['msg']}") from None
 
-    def _credentials_from_form(self) -> Credentials | None:
+    def _credentials_from_form(self, destination: Destination) -> Credentials | None:
         """Typed credentials merged with the stored ones (``None`` if there are none)."""
+        if destination.api_key_env is not None:
+            return self.destinations.credentials_for(destination)
         stored = self.destinations.credentials.get(self._editing) if self._editing else None
         key = self.api_key.text()
         site_id = self.site_id.text().strip()
@@ -256,19 +315,27 @@ class DestinationsDialog(QDialog):
         missing (``missing_key`` when no API key was typed or stored)."""
         try:
             destination = self.destination_from_form()
-        except ValueError as error:
+            credentials = self._credentials_from_form(destination)
+        except (ValueError, SecretStoreError) as error:
             self._show(str(error), ok=False)
             return None
-        credentials = self._credentials_from_form()
         if credentials is None:
+            if destination.api_key_env is not None:
+                missing_key = (f"The environment variable {destination.api_key_env} is not "
+                               "set in inspector's environment")
             self._show(missing_key, ok=False)
             return None
         return destination, credentials
 
     def save(self) -> bool:
-        """Store the destination (credentials to the keyring); ``False`` with a message if not."""
+        """Store the destination (credentials to the keyring); ``False`` with a message if not.
+
+        All or nothing: when the keyring refuses or fails, a dialog says why and neither the
+        destination nor its credentials are saved.
+        """
         form = self._read_form(
-            "Type the API key: it goes to the OS keyring, never the database")
+            "Type the API key (it goes to the keyring, never the database), or name an "
+            "environment variable that holds it")
         if form is None:
             return False
         destination, credentials = form
@@ -281,14 +348,20 @@ class DestinationsDialog(QDialog):
                 self.destinations.get(destination.name) is not None:
             self._show(f"There is already a destination called {destination.name!r}", ok=False)
             return False
-        self.destinations.save(destination, credentials)
-        if renamed_from is not None:
-            self.destinations.delete(renamed_from)
+        try:
+            self.destinations.save(destination, credentials)
+            if renamed_from is not None:
+                self.destinations.delete(renamed_from)
+        except SecretStoreError as error:
+            self._refuse(destination.name, str(error))
+            return False
         self.api_key.clear()
         self.site_id.clear()
         self.refresh(select=destination.name)
         self.edit(destination.name)
-        self._show(f"Saved {destination.name!r}; credentials are in the OS keyring", ok=True)
+        where = (f"the key is read from ${destination.api_key_env}" if destination.api_key_env
+                 else f"credentials are in the {self.backend.description}")
+        self._show(f"Saved {destination.name!r}; {where}", ok=True)
         self.sig_destinations_changed.emit()
         return True
 
@@ -347,6 +420,25 @@ class DestinationsDialog(QDialog):
         else:
             self._show(("✓ " if check.ok else "✕ ") + check.message, ok=check.ok)
         self.sig_check_finished.emit(check)
+
+    def _refuse(self, name: str, reason: str) -> None:
+        """Say in a dialog (and the form) why ``name`` was not saved."""
+        text = f"{name!r} was not saved: {reason}"
+        self._show(text, ok=False)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Destination not saved", text,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("destNotSaved")
+        box.setInformativeText(
+            "Nothing was stored. Name an environment variable that holds the key instead, or "
+            "unlock or install an OS keyring."
+            + (f" To use the plaintext file anyway, tick “Store keys in this plaintext file "
+               f"anyway” (or set {ALLOW_PLAINTEXT_ENV}=1)."
+               if self.backend.kind is BackendKind.PLAINTEXT else ""))
+        box.open()  # window-modal, not a nested event loop
+        self.error_box = box
+
+    def _on_allow_plaintext(self, allowed: bool) -> None:
+        self.destinations.credentials.allow_plaintext = allowed
 
     def _show(self, text: str, *, ok: bool) -> None:
         self.message.setText(text)

@@ -53,6 +53,7 @@ from inspector.core.replay import (
     preview_requests,
     to_items,
 )
+from inspector.core.secrets import SecretStoreError
 from inspector.core.store import EventQuery
 from inspector.core.store.connection import Database
 from inspector.gui.models.replay import NotSentModel, RequestPreviewModel, ResultsModel
@@ -388,10 +389,15 @@ class ReplayDialog(QDialog):
         return self._start(run.id, run.destination, retry_failed=retry_failed)
 
     def _start(self, run_id: int, destination: Destination, *, retry_failed: bool = False) -> bool:
-        credentials = self.destinations.credentials.get(destination.name)
+        try:
+            credentials = self.destinations.credentials_for(destination)
+        except SecretStoreError as error:
+            self.summary_label.setText(f"Cannot read the credentials: {error}")
+            return False
         if credentials is None:
             self.summary_label.setText(
-                f"No credentials for {destination.name!r} in the OS keyring (Destinations…).")
+                f"Not started: {self.destinations.missing_credentials(destination)} "
+                "(Destinations…).")
             return False
         self.run_id = run_id
         self.summary = None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import trustme
 
-from tests.support.customerio_standin import CustomerIOStandIn
+from tests.support.customerio_standin import CustomerIOStandIn, StandInThread
+from tests.support.events import add_events, make_event
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +45,22 @@ async def standin_tls(tls_ca: trustme.CA) -> AsyncIterator[CustomerIOStandIn]:
     await server.start(ssl_context=context)
     yield server
     await server.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[CustomerIOStandIn]:
+    """The stand-in on its own thread (for the command line, which runs its own loop)."""
+    with StandInThread(CustomerIOStandIn()) as standin:
+        yield standin
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A database with session "qa": an identify, a track and an anonymous track."""
+    path = tmp_path / "inspector.sqlite"
+    events = [make_event("identify", index=0, userId="u1"),
+              make_event("track", index=1, userId="u1", event="Signed Up"),
+              make_event("track", index=2, anonymousId="anon", event="Browsed")]
+    store, _, _ = add_events(path, events, session="qa")
+    store.close()
+    return path

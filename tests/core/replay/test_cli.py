@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
 from inspector.cli import main
-from tests.support.customerio_standin import CustomerIOStandIn, StandInThread
-from tests.support.events import add_events, make_event
-
-
-@pytest.fixture
-def server() -> Iterator[CustomerIOStandIn]:
-    with StandInThread(CustomerIOStandIn()) as standin:
-        yield standin
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "inspector.sqlite"
-    events = [make_event("identify", index=0, userId="u1"),
-              make_event("track", index=1, userId="u1", event="Signed Up"),
-              make_event("track", index=2, anonymousId="anon", event="Browsed")]
-    store, _, _ = add_events(path, events, session="qa")
-    store.close()
-    return path
+from tests.support.customerio_standin import CustomerIOStandIn
 
 
 def _inline(server: CustomerIOStandIn, db: Path, *extra: str) -> list[str]:
