@@ -1,37 +1,59 @@
-"""Render docs/screenshot.png: the window after ``inspector --demo`` (offscreen, no display).
+"""Render the window after ``inspector --demo`` with the invalid ``Product Viewed`` selected
+(its problem entry readable), at a given size; the README's picture is the default.
 
-    python bench/screenshot.py [docs/screenshot.png]
+    python bench/screenshot.py [docs/screenshot.png] [--size 1480x900]
+
+Runs offscreen (no display needed) on a screen of that size, so the window fits itself to it
+exactly as on a real screen of that size; the picture is Qt's own ``grab()``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
-from PySide6.QtWidgets import QApplication
-
 
 def main() -> int:
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("target", nargs="?", default="docs/screenshot.png")
+    parser.add_argument("--size", default="1480x900", help="screen size, WIDTHxHEIGHT")
+    parser.add_argument("--fill", action="store_true",
+                        help="resize the window to the whole screen (as maximised)")
+    options = parser.parse_args()
+    width, height = (int(part) for part in options.size.split("x"))
+    # The offscreen platform's screen is 800x600 unless told otherwise (a config file).
     scratch = Path(tempfile.mkdtemp())
+    config = scratch / "offscreen.json"
+    config.write_text('{"screens": [{"name": "shot", "x": 0, "y": 0, '
+                      f'"width": {width}, "height": {height}, "logicalDpi": 96}}]}}')
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+    import qasync
+    from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    target = Path(options.target)
     QCoreApplication.setOrganizationName("inspector-screenshot")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(scratch))
     app = QApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     from inspector.gui.app import build_window
     from inspector.gui.models.event_table import Column
 
     args = argparse.Namespace(db=str(scratch / "db.sqlite3"), host="127.0.0.1", port=0,
                               session="Checkout QA", plan=None, demo=True)
     window = build_window(args)
-    window.resize(1480, 900)
+    assert window is not None
+    if options.fill:
+        window.resize(width, height)
     window.show()
+    done = asyncio.Event()
 
     def shoot() -> None:
         model = window.model
@@ -40,13 +62,15 @@ def main() -> int:
         window.table.selectRow(row)
         window.detail.focus_field(window.detail.violations.violation(0).field)
         window.table.setFocus()
-        QTimer.singleShot(200, lambda: (window.grab().save(str(target)), app.quit()))
+        QTimer.singleShot(300, lambda: (window.grab().save(str(target)), done.set()))
 
-    window.sig_demo_finished.connect(lambda _n: QTimer.singleShot(600, shoot))
-    QTimer.singleShot(20000, app.quit)
-    app.exec()
-    window.close()
-    print(f"saved {target}" if target.exists() else "no screenshot taken")
+    window.sig_demo_finished.connect(lambda _n: QTimer.singleShot(800, shoot))
+    QTimer.singleShot(30000, done.set)
+    with loop:
+        loop.run_until_complete(done.wait())
+        window.close()
+    print(f"saved {target} ({window.width()}x{window.height()})" if target.exists()
+          else "no screenshot taken")
     return 0 if target.exists() else 1
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -23,6 +25,29 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.delenv("INSPECTOR_DB", raising=False)
     return
+
+
+#: How long threads that were told to stop may take to end before they count as leaked.
+THREAD_GRACE_SECONDS = 5.0
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a thread running: every worker it starts must be stopped and
+    joined by the time it ends (a window closed, a service stopped). Threads that are ending
+    get a short grace, waited for with ``join``, never a sleep."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + THREAD_GRACE_SECONDS
+    leaked = []
+    for thread in threading.enumerate():
+        if thread in before or thread is threading.current_thread():
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            leaked.append(thread.name)
+    if leaked:
+        pytest.fail(f"the test leaked running threads: {', '.join(sorted(leaked))}")
 
 
 @pytest.fixture(autouse=True)

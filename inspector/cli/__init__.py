@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inspector",
         description="Capture, validate and replay Segment events on your own machine.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"inspector {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -41,7 +43,29 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(subparsers)
+    parser.epilog = _window_options(parser)
     return parser
+
+
+def _window_options(parser: argparse.ArgumentParser) -> str | None:
+    """The window's options, for the top-level help: ``inspector --demo`` (the README's first
+    command) is ``inspector gui --demo``, and a user reading ``--help`` must find it."""
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        if isinstance(action, argparse._SubParsersAction) and "gui" in action.choices:
+            gui = action.choices["gui"]
+            lines = ["With no COMMAND, inspector opens the window; its options (see "
+                     "`inspector gui --help`):"]
+            for option in gui._actions:
+                if not option.option_strings or option.help == argparse.SUPPRESS:
+                    continue
+                if "-h" in option.option_strings:
+                    continue
+                flag = ", ".join(option.option_strings)
+                if option.nargs != 0:
+                    flag += f" {option.metavar or option.dest.upper()}"
+                lines.append(f"  {flag:<18}{option.help or ''}")
+            return "\n".join(lines)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,7 +80,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
-    result: int = handler(args)
+    try:
+        result: int = handler(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`inspector validate --format json | head`): stop quietly, as
+        # a command killed by SIGPIPE would, instead of a traceback. Point stdout at /dev/null
+        # so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     return result
 
 

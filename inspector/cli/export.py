@@ -50,8 +50,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if stream is not sys.stdout:
             stream.close()
-    note = f" ({summary.skipped} malformed requests without a payload left out)" \
-        if summary.skipped else ""
+    note = f" ({summary.raw} malformed, written as received)" if summary.raw else ""
     unit = "requests" if args.format == "har" else "events"
     print(f"inspector: exported {summary.written} {unit} from {session.name!r}{note}",
           file=sys.stderr)

@@ -13,11 +13,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "gui", help="open the inspector window (the default with no subcommand)"
     )
-    parser.add_argument("--port", type=int, default=8787, help="capture port (0 = any free)")
-    parser.add_argument("--host", default="127.0.0.1", help="capture address")
-    parser.add_argument("--db", help="database file (default: per-user data folder)")
-    parser.add_argument("--session", help="capture into this named session")
-    parser.add_argument("--plan", help="tracking plan to validate against")
+    parser.add_argument("--port", type=int, default=8787, metavar="N",
+                        help="capture port (default 8787; 0 = any free)")
+    parser.add_argument("--host", default="127.0.0.1", metavar="ADDR", help="capture address")
+    parser.add_argument("--db", metavar="PATH",
+                        help="database file (default: per-user data folder)")
+    parser.add_argument("--session", metavar="NAME", help="capture into this named session")
+    parser.add_argument("--plan", metavar="FILE", help="tracking plan to validate against")
     parser.add_argument("--tls", action="store_true",
                         help="also capture over HTTPS (see `inspector serve --tls`)")
     parser.add_argument("--tls-port", type=int, metavar="PORT",

@@ -18,6 +18,7 @@ from inspector.cli._common import RESET, STATUS_COLOURS, add_db_option, colour_w
 from inspector.core.capture import CaptureConfig, CaptureError, CaptureService
 from inspector.core.gc_tuning import CAPTURE_YOUNG_THRESHOLD, settle_garbage_collector
 from inspector.core.model import Status
+from inspector.core.paths import database_problem, default_db_path
 from inspector.core.store import CommittedEvent
 
 __all__ = ["register", "run"]
@@ -138,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         service = CaptureService(config)
     except Exception as error:  # an unreadable or foreign database file
-        return fail(f"cannot open the capture database: {error}")
+        path = args.db if args.db is not None else default_db_path()
+        return fail(f"cannot open the capture database: {database_problem(path, error)}")
     for key, name in names.items():
         service.store.name_write_key(key, name)
     try:

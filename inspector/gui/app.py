@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.core.capture.service import CaptureConfig
 from inspector.core.gc_tuning import settle_garbage_collector
-from inspector.core.paths import default_db_path
+from inspector.core.paths import database_problem, default_db_path
 from inspector.core.resources import example_plan_path
 from inspector.core.store import EventStore
 from inspector.gui.bridge import CaptureBridge
@@ -21,17 +23,66 @@ from inspector.gui.capture import CaptureController
 from inspector.gui.main_window import MainWindow
 from inspector.gui.state import UiState
 
-__all__ = ["build_window", "run"]
+__all__ = ["build_window", "open_store", "run"]
+
+#: Asks where the database should go instead: the chosen path, or ``None`` to give up.
+ChooseOther = Callable[[Path, str], Path | None]
 
 
-def build_window(args: argparse.Namespace) -> MainWindow:
-    """The window for ``args`` with capture started (errors shown in the window)."""
-    db_path = Path(args.db) if args.db else default_db_path()
-    store = EventStore(db_path)
+def ask_for_another_database(path: Path, reason: str, parent: QWidget | None = None
+                             ) -> Path | None:
+    """A dialog naming ``path`` and why it cannot be used, offering to pick another file."""
+    box = QMessageBox(QMessageBox.Icon.Critical, "inspector: cannot open the database",
+                      f"The capture database {path} cannot be used:\n{reason}",
+                      parent=parent)
+    box.setObjectName("databaseProblem")
+    choose = box.addButton("Choose another file…", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(choose)
+    box.exec()
+    if box.clickedButton() is not choose:
+        return None
+    chosen, _ = QFileDialog.getSaveFileName(
+        parent, "Capture database", str(default_db_path()),
+        "SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)",
+        options=QFileDialog.Option.DontConfirmOverwrite)
+    return Path(chosen) if chosen else None
+
+
+def open_store(path: Path, choose_other: ChooseOther = ask_for_another_database
+               ) -> EventStore | None:
+    """The store at ``path``; when it cannot be opened (a parent is a file, a folder without
+    write permission, not a database), ``choose_other`` is asked for another path until one
+    works or it gives up (``None``)."""
+    while True:
+        try:
+            return EventStore(path)
+        except (OSError, sqlite3.Error) as error:
+            chosen = choose_other(path, database_problem(path, error))
+            if chosen is None:
+                return None
+            path = chosen
+
+
+def build_window(args: argparse.Namespace,
+                 choose_other: ChooseOther = ask_for_another_database) -> MainWindow | None:
+    """The window for ``args`` with capture started (errors shown in the window); ``None``
+    when no usable database was found and the user gave up."""
+    store = open_store(Path(args.db) if args.db else default_db_path(), choose_other)
+    if store is None:
+        return None
+    db_path = store.path
+    session_name = args.session
+    if session_name is None:
+        # A launch that captured nothing (or could not start) left an empty session: file
+        # into it again rather than piling up another empty one.
+        latest = store.latest_session()
+        if latest is not None and latest.event_count == 0:
+            session_name = latest.name
     bridge = CaptureBridge()
     tls_port = getattr(args, "tls_port", None)
     config = CaptureConfig(host=args.host, port=args.port, db_path=db_path,
-                           session_name=args.session,
+                           session_name=session_name,
                            tls=getattr(args, "tls", False) or tls_port is not None,
                            tls_port=tls_port)
     capture = CaptureController(config, bridge)
@@ -60,18 +111,17 @@ def run(args: argparse.Namespace) -> int:
     QCoreApplication.setApplicationName("inspector")
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    try:
-        import qasync
-    except ImportError:  # pragma: no cover - qasync is a declared dependency
-        qasync = None
-    window = build_window(args)
-    window.show()
-    settle_garbage_collector()
-    if qasync is None:
-        return int(app.exec())
-    # One loop for Qt and asyncio, so coroutines (replay, the Public API) can run as slots.
+    import qasync
+
+    # One loop for Qt and asyncio, installed before the window exists: its I/O (the capture
+    # child's REST API, demo traffic) runs as coroutines on it (inspector.gui.tasks).
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    window = build_window(args)
+    if window is None:
+        return 2
+    window.show()
+    settle_garbage_collector()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     with loop:

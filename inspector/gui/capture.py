@@ -10,7 +10,8 @@ exactly ``inspector serve`` in a child process (its own interpreter, its own GIL
 * live events: a :class:`~inspector.core.store.tail.StoreTail` worker polls the SQLite store
   by id every 50 ms and hands new events to the :class:`~inspector.gui.bridge.CaptureBridge`,
   the one hand-off to the GUI thread.
-* control: the REST API under ``/inspector/api/`` (new session, plan, re-validate).
+* control: the REST API under ``/inspector/api/`` (new session, plan, re-validate); the long
+  call (re-validate) is a coroutine on the window's qasync loop (:class:`TaskRunner`).
 * lifetime: stop sends SIGTERM, then kills after a timeout; the child also stops when its
   stdin (a pipe held by this process) closes, so it never outlives the window, even one killed
   with SIGKILL. An unexpected exit is reported through :attr:`sig_crashed`.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import collections
 import json
 import sys
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from inspector.core.capture.service import CaptureConfig, CaptureError
 from inspector.core.store import SessionInfo
 from inspector.core.store.tail import StoreTail
 from inspector.gui.bridge import CaptureBridge
+from inspector.gui.tasks import TaskRunner, describe
 
 __all__ = ["CaptureController", "CaptureError"]
 
@@ -54,6 +55,8 @@ class CaptureController(QObject):
 
     #: The child exited without being asked to: a one-line description for the banner.
     sig_crashed = Signal(str)
+    #: Following the store failed (e.g. a listener raised): a one-line description.
+    sig_failed = Signal(str)
 
     def __init__(
         self,
@@ -81,6 +84,8 @@ class CaptureController(QObject):
         self._session: SessionInfo | None = None
         self._plan_path: Path | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
+        #: Runs the REST calls that take a while (re-validation) on the qasync loop.
+        self.tasks = TaskRunner(parent=self)
         #: Why the last plan could not be applied to a (re)started child, if it could not.
         self.plan_error: str | None = None
 
@@ -142,6 +147,7 @@ class CaptureController(QObject):
         # Fix the tail's starting id before the child can commit anything: nothing is missed.
         tail = StoreTail(self.config.db_path)
         tail.add_listener(self.bridge.on_committed)
+        tail.add_error_listener(self._on_tail_error)
         try:
             tail.open()
         except Exception as error:  # an unreadable database: say so, never crash
@@ -178,6 +184,11 @@ class CaptureController(QObject):
                 self._post_plan(self._plan_path)
             except CaptureError as error:
                 self.plan_error = error.message
+
+    def _on_tail_error(self, error: BaseException) -> None:
+        # On the tail's thread: only a queued hand-off to the GUI thread.
+        message = f"Following new events failed: {describe(error)}"
+        self.bridge.call_on_main(lambda: self.sig_failed.emit(message))
 
     def _wait_ready(self, process: QProcess) -> dict[str, Any]:
         if not process.waitForStarted(self._start_timeout_ms):
@@ -296,22 +307,29 @@ class CaptureController(QObject):
 
     def revalidate(self, session_id: int,
                    on_done: Callable[[dict[str, Any] | CaptureError], None]) -> None:
-        """Re-validate a session in the child against its plan, off the GUI thread;
-        ``on_done`` gets the report (or the error) on the GUI thread."""
-        http = self._http
-        if http is None:
+        """Re-validate a session in the child against its plan, as a coroutine on the qasync
+        loop (the GUI thread never waits); ``on_done`` gets the report or the error."""
+        base_url = self._base_url
+        if self._http is None or base_url is None:
             on_done(CaptureError("capture is not running"))
             return
 
-        def work() -> None:
-            result: dict[str, Any] | CaptureError
+        async def call() -> dict[str, Any] | CaptureError:
             try:
-                response = http.post("/revalidate", json={"session": session_id}, timeout=None)
-                data = response.json()
-                result = data if response.status_code < 400 else CaptureError(
-                    str(data.get("message")))
+                async with httpx.AsyncClient(base_url=base_url + API, timeout=None) as http:
+                    response = await http.post("/revalidate", json={"session": session_id})
+                data: dict[str, Any] = response.json()
             except (httpx.HTTPError, ValueError) as error:
-                result = CaptureError(f"re-validation failed: {error}")
-            self.bridge.call_on_main(lambda: on_done(result))
+                return CaptureError(f"re-validation failed: {error}")
+            if response.status_code >= 400:
+                return CaptureError(str(data.get("message")))
+            return data
 
-        threading.Thread(target=work, name="inspector-revalidate", daemon=True).start()
+        self.tasks.run_async(call(), on_done,
+                             on_error=lambda error: on_done(CaptureError(describe(error))),
+                             what="Re-validation")
+
+    def shutdown(self) -> None:
+        """Stop the child and cancel any REST call still running (the window is closing)."""
+        self.stop()
+        self.tasks.shutdown()

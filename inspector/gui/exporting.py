@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 
 from inspector.core.exchange import export_events as core_export
+from inspector.core.exchange.export import ExportSummary
 from inspector.core.model import EventRecord
 from inspector.core.store import EventQuery, EventStore
 
@@ -39,8 +40,8 @@ def curl_command(record: EventRecord, base_url: str) -> str:
     return " ".join(shlex.quote(part) for part in parts)
 
 
-def export_events(store: EventStore, query: EventQuery, path: Path, fmt: str) -> int:
-    """Write every event matching ``query`` to ``path`` as ``fmt``; returns how many."""
+def export_events(store: EventStore, query: EventQuery, path: Path, fmt: str) -> ExportSummary:
+    """Write every event matching ``query`` to ``path`` as ``fmt``; says how many."""
     newline = "" if fmt == "csv" else None  # the csv module writes its own line endings
     with path.open("w", encoding="utf-8", newline=newline) as stream:
-        return core_export(store, query, fmt, stream).written
+        return core_export(store, query, fmt, stream)

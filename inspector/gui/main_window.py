@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,31 +19,32 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
     QSplitter,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from inspector.core.demo import send_demo_traffic
+from inspector.core.demo import send_demo_traffic_async
+from inspector.core.exchange import ExportSummary
 from inspector.core.fixes import CorrectionStore
-from inspector.core.model import VIOLATED_STATUSES
+from inspector.core.live_counts import LiveCounts, SessionCounts, read_session_counts
 from inspector.core.store import CommittedEvent, EventStore
 from inspector.core.store.connection import Database
+from inspector.core.wording import count
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController, CaptureError
 from inspector.gui.exporting import FORMATS, curl_command, event_json, export_events
 from inspector.gui.models.event_table import EventTableModel
 from inspector.gui.plans import LoadedPlan, PlanLoadError, load_plan, revalidate
 from inspector.gui.state import UiState
-from inspector.gui.widgets._util import named
+from inspector.gui.tasks import TaskRunner
+from inspector.gui.widgets._util import fit_to_screen, named
+from inspector.gui.widgets.banner import ErrorBanner, SessionBanner
 from inspector.gui.widgets.event_detail import EventDetail
 from inspector.gui.widgets.event_editor import EventEditor
 from inspector.gui.widgets.event_table_view import EventTableView
@@ -55,54 +55,6 @@ from inspector.gui.widgets.status_bar import StatusBar
 __all__ = ["MainWindow"]
 
 PlanLoader = Callable[[Path], LoadedPlan]
-
-
-class ErrorBanner(QWidget):
-    """A dismissable one-line message at the top of the window (never a modal surprise)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("errorBanner")
-        self.label = named(QLabel(), "errorText")
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setWordWrap(True)
-        self.action_button = named(QToolButton(), "errorAction")
-        self.action_button.setAutoRaise(True)
-        self.action_button.clicked.connect(self._on_action)
-        self._action: Callable[[], Any] | None = None
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.action_button)
-        layout.addWidget(close)
-        self.setStyleSheet(
-            "#errorBanner { background: #D55E00; } #errorBanner QLabel, "
-            "#errorBanner QToolButton { color: white; font-weight: bold; }"
-        )
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.hide()
-
-    def show_message(self, text: str, action: tuple[str, Callable[[], Any]] | None = None) -> None:
-        """Show ``text`` (plain), with a button for ``action`` (label, callable) if given."""
-        self.label.setText(text)
-        self._action = action[1] if action else None
-        self.action_button.setText(action[0] if action else "")
-        self.action_button.setVisible(action is not None)
-        self.show()
-
-    def _on_action(self) -> None:
-        action, self._action = self._action, None
-        self.hide()
-        if action is not None:
-            action()
-
-    def text(self) -> str:
-        """The message shown, or ``""`` when hidden."""
-        return self.label.text() if not self.isHidden() else ""
 
 
 class MainWindow(QMainWindow):
@@ -116,6 +68,10 @@ class MainWindow(QMainWindow):
     sig_session_changed = Signal(int)
     #: A re-validation finished: how many events changed (-1: it failed).
     sig_revalidated = Signal(int)
+    #: A session's counts (status counters, sessions list, plan panel) were read again.
+    sig_counted = Signal(int)
+    #: An export finished: how many events (or HAR requests) it wrote (-1: it failed).
+    sig_exported = Signal(int)
 
     def __init__(
         self,
@@ -137,17 +93,16 @@ class MainWindow(QMainWindow):
         self.session_id: int | None = None
         self._names: set[str] = set()
         self._sources: set[str] = set()
-        # Plan and sessions panel counts: read by SQL up to an event id (when a session opens,
-        # a plan loads, ...), then kept current by adding each live batch's events after that
-        # id, applied once a second. Counting a session by SQL costs ~0.5 s at 200k events;
-        # doing it every few seconds on the GUI thread was a stall of its own.
-        self._plan_through = 0
-        self._sessions_through = 0
-        self._plan_counting = False
-        self._plan_delta: dict[str, list[int]] = {}
-        self._session_delta: dict[int, int] = {}
+        #: Plan and sessions panel counts between SQL recounts (see core.live_counts).
+        self.live_counts = LiveCounts()
+        #: SQL and CPU work off the GUI thread; failures reach the banner.
+        self.tasks = TaskRunner(parent=self)
+        self.tasks.sig_failed.connect(lambda what, why: self.show_error(f"{what} failed: {why}"))
+        self._busy: dict[str, str] = {}  # running background jobs: key -> what the bar says
+        #: The session whose counts are being read in the background (``None``: none).
+        self._opening: int | None = None
 
-        self.model = EventTableModel(store, parent=self)
+        self.model = EventTableModel(store, tasks=self.tasks, parent=self)
         self.table = EventTableView()
         self.table.setModel(self.model)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
@@ -166,6 +121,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.sig_filter_changed.connect(self._on_filter_changed)
         self.filter_bar.sig_saved_filters_changed.connect(self.state.set_saved_filters)
         self.banner = ErrorBanner()
+        self.session_banner = SessionBanner()
 
         split = named(QSplitter(Qt.Orientation.Horizontal), "mainSplitter")
         split.addWidget(self.table)
@@ -179,6 +135,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.session_banner)
         layout.addWidget(self.filter_bar)
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
@@ -208,13 +165,14 @@ class MainWindow(QMainWindow):
         self.bridge.sig_events_committed.connect(self._on_events_committed)
         if capture is not None:
             capture.sig_crashed.connect(self._on_capture_crashed)
+            capture.sig_failed.connect(self.show_error)
 
         self._slow_timer = QTimer(self)  # plan and sessions counts: live batches, once a second
         self._slow_timer.setInterval(1000)
         self._slow_timer.timeout.connect(self._apply_live_counts)
         self._slow_timer.start()
         self.plan_dock.visibilityChanged.connect(self._on_plan_dock_visibility)
-        self.resize(1400, 860)
+        self._fit_to_screen()
         self._fit_splitter_pending = False
         self._restore_state()
         self._update_capture_ui()
@@ -360,16 +318,17 @@ class MainWindow(QMainWindow):
         port, ok = QInputDialog.getInt(self, "Capture port", "Listen on port (0 = any free):",
                                        self.capture.config.port, 0, 65535)
         if ok:
-            self.set_port(port)
+            self.set_port(port, start=True)
 
-    def set_port(self, port: int) -> None:
-        """Listen on ``port`` from now on (restarting capture if it runs)."""
+    def set_port(self, port: int, *, start: bool = False) -> None:
+        """Listen on ``port`` from now on, restarting capture if it runs (``start``: starting
+        it if it does not, as after a port-in-use failure: choosing a port means "listen")."""
         if self.capture is None:
             return
         was_running = self.capture.running
         self.capture.stop()
         self.capture.set_port(port)
-        if was_running:
+        if was_running or start:
             self.start_capture()
         self._update_capture_ui()
 
@@ -402,11 +361,22 @@ class MainWindow(QMainWindow):
         name = self._session_name(self.session_id)
         capture_session = self.capture.session if self.capture and self.capture.running else None
         title = "inspector"
+        elsewhere = capture_session is not None and capture_session.id != self.session_id
         if name is not None:
             title += f" — {name}"
-            if capture_session is not None and capture_session.id != self.session_id:
+            if capture_session is not None and elsewhere:
                 title += f" (capturing into {capture_session.name})"
         self.setWindowTitle(title)
+        # The title bar alone was too easy to miss: say it across the window too.
+        if capture_session is not None and elsewhere:
+            target = capture_session.id
+            self.session_banner.show_message(
+                f"Showing the older session {name!r}. New events go to "
+                f"{capture_session.name!r} and are not shown here.",
+                ("Show the capturing session", lambda: self.open_session(target)),
+            )
+        else:
+            self.session_banner.hide()
 
     # ---- demo
 
@@ -417,20 +387,13 @@ class MainWindow(QMainWindow):
             self.show_error("Start capture first: demo traffic goes through the real endpoint.")
             return
         self.status.showMessage("Sending demo traffic…", 3000)
-
-        def run() -> None:
-            try:
-                sent = send_demo_traffic(url)
-            except Exception as error:  # network trouble: report, never crash
-                message = f"Demo traffic failed: {error}"
-                self.bridge.call_on_main(lambda: self._demo_failed(message))
-                return
-            self.bridge.call_on_main(lambda: self._demo_done(sent))
-
-        threading.Thread(target=run, name="inspector-demo", daemon=True).start()
+        # I/O: a coroutine on the qasync loop, never a thread of its own.
+        self.tasks.run_async(send_demo_traffic_async(url), self._demo_done,
+                             on_error=lambda error: self._demo_failed(
+                                 f"Demo traffic failed: {error}"))
 
     def _demo_done(self, sent: int) -> None:
-        self.status.showMessage(f"Sent {sent} demo calls", 5000)
+        self.status.showMessage(f"Sent {count(sent, 'demo call')}", 5000)
         self.bridge.drain()  # the last demo events are committed: show them and their counts
         self.refresh_plan_panel()
         self.refresh_sessions()
@@ -442,29 +405,68 @@ class MainWindow(QMainWindow):
 
     # ---- sessions
 
-    def open_session(self, session_id: int) -> None:
-        """Show ``session_id`` in the table (capture keeps filing into its own session)."""
+    def open_session(self, session_id: int) -> bool:
+        """Show ``session_id`` in the table (capture keeps filing into its own session);
+        ``False`` if the user kept an unsaved edit instead."""
+        if not self._may_leave_event():
+            return False
         self.session_id = session_id
         self._names, self._sources = set(), set()
+        self.status.clearMessage()  # a count from the previous view would be wrong now
         self.model.set_corrected(self.corrections.corrected_ids(session_id))
         self.model.set_query(FilterBar.to_query(self.filter_bar.state(), session_id))
         self.clear_detail()
         self._update_title()
-        # Counting a million-event session takes a few hundred ms: do it after the first
-        # rows have painted.
-        QTimer.singleShot(0, self._after_session_opened)
+        self._count_session(session_id)
         self.sig_session_changed.emit(session_id)
+        return True
 
-    def _after_session_opened(self) -> None:
-        if self.session_id is None:
-            return
-        self.status.reset_counts(self.store.status_counts(self.session_id))
-        self.refresh_sessions()
-        self._refresh_choices()
-        self.refresh_plan_panel()
+    def _count_session(self, session_id: int, message: str | None = None) -> None:
+        """Read the session's counts (status counters, sessions list, filter choices, plan
+        panel): ~1.2 s of SQL on a million events, so on a worker, after the first rows."""
+        store, with_plan = self.store, self.plan is not None and not self.plan_dock.isHidden()
+        self._opening = session_id
+        self._begin_busy("open", "Counting the session…")
+        self.tasks.submit(lambda: read_session_counts(store, session_id, plan=with_plan),
+                          lambda result: self._on_session_counted(session_id, result, message),
+                          on_error=lambda error: self._on_session_count_failed(session_id, error),
+                          what="Counting the session")
+
+    def _on_session_counted(self, session_id: int, result: SessionCounts,
+                            message: str | None = None) -> None:
+        if self._opening == session_id:
+            self._opening = None
+            self._end_busy("open")
+        if session_id != self.session_id:
+            return  # another session was opened meanwhile
+        statuses = result.statuses
+        self.status.reset_counts(statuses)
+        self.live_counts.sessions_recounted(result.through)
+        self._set_sessions(result.sessions)
+        self._names |= set(result.names)
+        self._sources |= set(result.write_keys)
+        self.filter_bar.set_event_names(sorted(self._names))
+        self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
+        if result.plan is not None and self.plan is not None:
+            self.live_counts.plan_recounted(session_id, result.through)
+            self.plan_panel.model.set_rows(self.plan.events, result.plan)
+        else:
+            self.refresh_plan_panel()
+        total = sum(statuses.values())
+        name = self._session_name(session_id) or "Session"
+        self.status.showMessage(message or f"{name}: {count(total, 'event')}", 4000)
+        self.sig_counted.emit(session_id)
+
+    def _on_session_count_failed(self, session_id: int, error: BaseException) -> None:
+        if self._opening == session_id:
+            self._opening = None
+            self._end_busy("open")
+        self.show_error(f"Counting the session failed: {error}")
 
     def new_session(self) -> None:
         """Start a new session and show it."""
+        if not self._may_leave_event():
+            return
         try:
             session = self.capture.new_session() if self.capture else None
         except CaptureError as error:
@@ -473,6 +475,7 @@ class MainWindow(QMainWindow):
         if session is None:
             session = self.store.create_session()
         self.open_session(session.id)
+        self._update_title()
 
     def rename_session(self, session_id: int, name: str | None = None) -> None:
         """Rename a session (asks for the name when not given)."""
@@ -497,8 +500,13 @@ class MainWindow(QMainWindow):
             self.show_error("That session is receiving captures; start a new session first.")
             return
         if confirm:
-            answer = QMessageBox.question(self, "Delete session",
-                                          "Delete this session and all its events?")
+            session = self.store.session_by_id(session_id)
+            if session is None:
+                return
+            answer = QMessageBox.question(
+                self, "Delete session",
+                f"Delete the session {session.name!r} and its "
+                f"{count(session.event_count, 'event')}? This cannot be undone.")
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.store.delete_session(session_id)
@@ -514,12 +522,13 @@ class MainWindow(QMainWindow):
 
     def refresh_sessions(self) -> None:
         """Re-read the sessions list."""
+        through = self.store.max_event_id()
+        self.live_counts.sessions_recounted(through)
+        self._set_sessions(self.store.list_sessions(through_id=through))
+
+    def _set_sessions(self, sessions: list[Any]) -> None:
         selected = self.sessions_panel.selected_session_id() or self.session_id
-        self._session_delta = {}
-        self._sessions_through = self.store.max_event_id()
-        self.sessions_panel.model.set_sessions(
-            self.store.list_sessions(through_id=self._sessions_through), self.session_id
-        )
+        self.sessions_panel.model.set_sessions(sessions, self.session_id)
         if selected is not None:  # a reset drops the selection: put it back
             self.sessions_panel.select_session(selected)
 
@@ -550,7 +559,7 @@ class MainWindow(QMainWindow):
         self.plan = plan
         self.editor.set_validator(plan.validator)  # live re-validation while editing
         self._fill_recent_menu(self.state.add_recent_plan(str(path)))
-        self.plan_panel.set_plan_title(f"{path.name}: {len(plan.events)} planned events")
+        self.plan_panel.set_plan_title(f"{path.name}: {count(len(plan.events), 'planned event')}")
         self.banner.hide()
         if revalidate_now:
             self.revalidate()
@@ -569,76 +578,59 @@ class MainWindow(QMainWindow):
         if self.capture is not None and self.capture.running:
             # The child holds the plan that validates captures: it re-validates, off this
             # process entirely; the answer comes back on the GUI thread.
-            self.status.showMessage("Re-validating…")
+            self._begin_busy("revalidate", "Re-validating…")
             self.capture.revalidate(self.session_id, self._on_revalidated)
             return
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            changed = revalidate(self.store, self.session_id, self.plan.validator)
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self._on_revalidated({"changed": changed})
+        # Stopped: re-validate here, on a worker (a big session takes seconds).
+        store, session_id, validator = self.store, self.session_id, self.plan.validator
+        self._begin_busy("revalidate", "Re-validating…")
+        self.tasks.submit(
+            lambda: {"changed": revalidate(store, session_id, validator)},
+            self._on_revalidated,
+            on_error=lambda error: self._on_revalidated(CaptureError(str(error))),
+            what="Re-validation",
+        )
 
     def _on_revalidated(self, result: dict[str, Any] | CaptureError) -> None:
+        self._end_busy("revalidate")
         if isinstance(result, CaptureError):
             self.show_error(f"Re-validation failed: {result.message}")
             self.sig_revalidated.emit(-1)
             return
         changed = int(result.get("changed", 0))
         self.model.refresh()
+        message = f"Re-validated: {count(changed, 'event')} changed"
         if self.session_id is not None:
-            self.status.reset_counts(self.store.status_counts(self.session_id))
-        self.refresh_plan_panel()
-        self.status.showMessage(f"Re-validated {changed} events", 4000)
+            # The counts change with the statuses: read again, on a worker, like an open.
+            self._count_session(self.session_id, message=message)
+        else:
+            self.refresh_plan_panel()
+        self.status.showMessage(message, 4000)
         self.sig_revalidated.emit(changed)
 
     def refresh_plan_panel(self) -> None:
         """Recount the plan's events in this session (SQL; live events are added after)."""
-        self._plan_delta = {}
-        self._plan_counting = False
         if self.plan is None or self.session_id is None or self.plan_dock.isHidden():
+            self.live_counts.plan_recounted(None)
             self.plan_panel.model.set_rows([], {})
             return
-        self._plan_through = self.store.max_event_id()
-        self._plan_counting = True
+        through = self.store.max_event_id()
+        self.live_counts.plan_recounted(self.session_id, through)
         self.plan_panel.model.set_rows(
-            self.plan.events, self.store.event_stats(self.session_id, self._plan_through)
+            self.plan.events, self.store.event_stats(self.session_id, through)
         )
 
     def _on_plan_dock_visibility(self, visible: bool) -> None:
-        if visible != self._plan_counting:
+        if visible != self.live_counts.counting_plan:
             self.refresh_plan_panel()
 
-    def _count_live(self, batch: list[CommittedEvent]) -> None:
-        """Add a live batch to the pending plan and sessions counts (O(batch), no SQL)."""
-        sessions_through, sessions = self._sessions_through, self._session_delta
-        plan_through, plan = self._plan_through, self._plan_delta
-        counting_plan, current = self._plan_counting, self.session_id
-        for event in batch:
-            event_id, session_id = event.id, event.session_id
-            if event_id > sessions_through:
-                sessions[session_id] = sessions.get(session_id, 0) + 1
-            if counting_plan and event_id > plan_through and session_id == current:
-                pending = event.event
-                if pending.type == "track" and pending.name is not None:
-                    counts = plan.get(pending.name)
-                    if counts is None:
-                        counts = plan[pending.name] = [0, 0]
-                    counts[0] += 1
-                    if pending.status in VIOLATED_STATUSES:
-                        counts[1] += 1
-
     def _apply_live_counts(self) -> None:
-        if self._session_delta:
-            delta, self._session_delta = self._session_delta, {}
-            if not self.sessions_panel.model.add_counts(delta):
-                self.refresh_sessions()  # a session the list does not show yet
-        if self._plan_delta:
-            stats, self._plan_delta = self._plan_delta, {}
-            if self._plan_counting:
-                self.plan_panel.model.add_stats(
-                    {name: (seen, violated) for name, (seen, violated) in stats.items()}
-                )
+        sessions = self.live_counts.take_sessions()
+        if sessions and not self.sessions_panel.model.add_counts(sessions):
+            self.refresh_sessions()  # a session the list does not show yet
+        stats = self.live_counts.take_plan()
+        if stats and self.live_counts.counting_plan:
+            self.plan_panel.model.add_stats(stats)
 
     def _fill_recent_menu(self, recent: list[str]) -> None:
         self.recent_menu.clear()
@@ -664,7 +656,8 @@ class MainWindow(QMainWindow):
 
     def export_view(self, path: Path | None = None, fmt: str | None = None,
                     session_id: int | None = None) -> int:
-        """Export the filtered view (or a whole session) to a file; returns the count."""
+        """Export the filtered view (or a whole session) to a file, on a worker; 1 if it
+        started, 0 if not. :attr:`sig_exported` carries the count when it is written."""
         if path is None:
             filters = ";;".join(label for label, _ in FORMATS.values())
             chosen, selected = QFileDialog.getSaveFileName(self, "Export events", "", filters)
@@ -682,14 +675,30 @@ class MainWindow(QMainWindow):
             if session_id is not None and session_id != self.session_id
             else self.model.query
         )
-        try:
-            count = export_events(self.store, query.model_copy(update={"limit": 100_000}),
-                                  path, fmt)
-        except (OSError, ValueError) as error:
-            self.show_error(f"Export failed: {error}")
+        if "export" in self._busy:
+            self.show_error("An export is already running.")
             return 0
-        self.status.showMessage(f"Exported {count} events to {path}", 5000)
-        return count
+        store, target, chosen_format = self.store, path, fmt
+        # Writing a big session takes seconds: on a worker, the window stays usable.
+        self._begin_busy("export", f"Exporting to {path.name}…")
+        self.tasks.submit(
+            lambda: export_events(store, query, target, chosen_format),
+            lambda summary: self._on_exported(summary, target, chosen_format),
+            on_error=self._on_export_failed, what="Export",
+        )
+        return 1
+
+    def _on_exported(self, summary: ExportSummary, path: Path, fmt: str) -> None:
+        self._end_busy("export")
+        unit = "request" if fmt == "har" else "event"
+        raw = f" ({summary.raw} malformed, as received)" if summary.raw else ""
+        self.status.showMessage(f"Exported {count(summary.written, unit)}{raw} to {path}", 8000)
+        self.sig_exported.emit(summary.written)
+
+    def _on_export_failed(self, error: BaseException) -> None:
+        self._end_busy("export")
+        self.show_error(f"Export failed: {error}")
+        self.sig_exported.emit(-1)
 
     def _selected_record(self) -> Any:
         record = self.detail.record
@@ -702,6 +711,8 @@ class MainWindow(QMainWindow):
         record = self._selected_record()
         if record is not None:
             QGuiApplication.clipboard().setText(event_json(record))
+            self.status.showMessage(f"Copied {record.name or record.type or 'the event'} as JSON",
+                                    3000)
 
     def copy_curl(self) -> None:
         """Copy a cURL command that re-sends the selected event here."""
@@ -709,6 +720,7 @@ class MainWindow(QMainWindow):
         if record is not None:
             base = (self.capture.base_url if self.capture else None) or "http://127.0.0.1:8787"
             QGuiApplication.clipboard().setText(curl_command(record, base))
+            self.status.showMessage(f"Copied a cURL command that re-sends it to {base}", 3000)
 
     # ---- errors
 
@@ -716,11 +728,34 @@ class MainWindow(QMainWindow):
         """Show a clear one-line problem at the top of the window (with an optional fix)."""
         self.banner.show_message(text, action)
 
+    # ---- background work: a busy indicator, and no conflicting action meanwhile
+
+    def _begin_busy(self, key: str, text: str) -> None:
+        self._busy[key] = text
+        self._update_busy()
+
+    def _end_busy(self, key: str) -> None:
+        self._busy.pop(key, None)
+        self._update_busy()
+
+    @property
+    def busy(self) -> bool:
+        """Whether background work the window waits for is running."""
+        return bool(self._busy)
+
+    def _update_busy(self) -> None:
+        self.status.set_busy(" · ".join(self._busy.values()) if self._busy else None)
+        # Export and re-validation read or rewrite the whole session: one at a time, and
+        # not while the session's counts are still being read.
+        self.act_export.setEnabled("export" not in self._busy)
+        self.act_revalidate.setEnabled("revalidate" not in self._busy)
+        self.act_load_plan.setEnabled("revalidate" not in self._busy)
+
     # ---- live events, filters, selection
 
     def _on_events_committed(self, batch: list[CommittedEvent]) -> None:
         self.model.append_committed(batch)
-        self._count_live(batch)
+        self.live_counts.add(batch)
         mine = [event for event in batch if event.session_id == self.session_id]
         if not mine:
             return
@@ -732,14 +767,6 @@ class MainWindow(QMainWindow):
             self._sources |= {key for key in keys if key}
             self.filter_bar.set_event_names(sorted(self._names))
             self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
-
-    def _refresh_choices(self) -> None:
-        if self.session_id is None:
-            return
-        self._names |= set(self.store.distinct_values("name", self.session_id))
-        self._sources |= set(self.store.distinct_values("write_key", self.session_id))
-        self.filter_bar.set_event_names(sorted(self._names))
-        self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
 
     def _on_filter_changed(self, state: FilterState) -> None:
         # Answered on a worker thread: a free-text search over a huge session must not freeze
@@ -757,14 +784,42 @@ class MainWindow(QMainWindow):
             row = self.model.row_of(selected)
             if row is not None:
                 self.table.selectRow(row)
+            else:  # the filter hides it: the detail pane must not keep showing it
+                self.clear_detail()
         more = "+" if self.model.canFetchMore(self.table.rootIndex()) else ""
-        self.status.showMessage(f"{self.model.rowCount()}{more} events match", 3000)
+        rows = self.model.rowCount()
+        self.status.showMessage(
+            f"{rows}{more} {'event matches' if rows == 1 and not more else 'events match'}",
+            3000)
 
-    def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+    def _on_selection(self, selected: QItemSelection, deselected: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        self.show_event(self.model.event_id(rows[0].row()))
+        event_id = self.model.event_id(rows[0].row())
+        shown = self.detail.record
+        if shown is not None and shown.id != event_id and not self._may_leave_event():
+            # Cancel: keep the edited event selected.
+            selection = self.table.selectionModel()
+            selection.blockSignals(True)
+            try:
+                selection.select(deselected, selection.SelectionFlag.ClearAndSelect)
+                row = self.model.row_of(shown.id)
+                if row is not None:
+                    selection.setCurrentIndex(self.model.index(row, 0),
+                                              selection.SelectionFlag.NoUpdate)
+            finally:
+                selection.blockSignals(False)
+            self.table.viewport().update()
+            return
+        self.show_event(event_id)
+
+    def _may_leave_event(self) -> bool:
+        """Before another event is shown: ask about an unsaved edit (``False``: stay)."""
+        if self.editor.confirm_leave():
+            return True
+        self.detail.tabs.setCurrentWidget(self.editor)
+        return False
 
     def show_event(self, event_id: int) -> None:
         """Show one event in the detail pane."""
@@ -813,6 +868,8 @@ class MainWindow(QMainWindow):
 
         dialog = BulkFixDialog(self.corrections, self.model.query, self.selected_event_ids(),
                                parent=self)
+        if self.detail.record is not None:
+            dialog.prefill(self.detail.record)
         dialog.sig_applied.connect(self._on_bulk_applied)
         self.bulk_fix_dialog = dialog
         dialog.open()
@@ -855,7 +912,7 @@ class MainWindow(QMainWindow):
             self.restoreState(window_state)
         else:  # first run: a narrow side bar, sized once the window has its real geometry
             QTimer.singleShot(0, lambda: self.resizeDocks(
-                [self.plan_dock], [260], Qt.Orientation.Horizontal))
+                [self.plan_dock], [280], Qt.Orientation.Horizontal))
         header = self.state.blob("table/header")
         if header is not None:
             self.table.horizontalHeader().restoreState(header)
@@ -881,6 +938,12 @@ class MainWindow(QMainWindow):
         table = max(min(self.table.columns_width(), total - 360), total // 2)
         self.splitter.setSizes([table, total - table])
 
+    #: The first-run size on a big screen; a smaller one gets its available geometry.
+    DEFAULT_SIZE = (1400, 860)
+
+    def _fit_to_screen(self) -> None:
+        fit_to_screen(self, *self.DEFAULT_SIZE)
+
     def _ensure_on_screen(self) -> None:
         screen = QGuiApplication.screenAt(self.frameGeometry().center())
         if screen is None:
@@ -897,9 +960,14 @@ class MainWindow(QMainWindow):
         self.state.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_leave_event():
+            event.ignore()
+            return
         self.save_state()
         self._slow_timer.stop()
         if self.capture is not None:
-            self.capture.stop()
+            self.capture.shutdown()
         self.bridge.stop()
+        # After the capture: no thread or coroutine started by this window outlives it.
+        self.tasks.shutdown()
         super().closeEvent(event)

@@ -1,7 +1,10 @@
 """Run the asyncio replay engine off the GUI thread, and hand its results over in batches.
 
-The engine runs on a plain worker thread with its own event loop (the GUI's tests and the
-window work the same with or without qasync). Its callbacks only append to a lock-protected
+The engine runs as one task of a :class:`~inspector.gui.tasks.TaskRunner` (the window's one
+mechanism for work off the GUI thread), with an event loop of its own on that worker: it
+writes every result to SQLite as it goes, which on the GUI thread's qasync loop would be SQL
+on the GUI thread. The summary or the failure comes back through the runner, on the GUI
+thread. The engine's callbacks only append to a lock-protected
 buffer; the first append after a drain emits :attr:`ReplayWorker.sig_batch_ready`, a queued
 signal, and the GUI-thread slot takes everything buffered so far with :meth:`take`. However fast
 answers arrive, the GUI sees at most one signal per turn of its event loop, and no Qt object is
@@ -14,6 +17,7 @@ Pause, resume and cancel are forwarded into the worker's loop with ``call_soon_t
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Callable
 
@@ -31,12 +35,13 @@ from inspector.core.replay import (
     ReplayProgress,
     ReplayRunStore,
 )
+from inspector.gui.tasks import TaskRunner
 
 __all__ = ["ReplayWorker"]
 
 
 class ReplayWorker(QObject):
-    """One engine run (a new run, a resume or a retry of the failed events) on a thread."""
+    """One engine run (a new run, a resume or a retry of the failed events) on a worker."""
 
     #: Results or progress are waiting in :meth:`take` (emitted once per drain).
     sig_batch_ready = Signal()
@@ -71,19 +76,20 @@ class ReplayWorker(QObject):
         self._progress: ReplayProgress | None = None
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._tasks = TaskRunner(max_workers=1, parent=self)
+        self._future: concurrent.futures.Future[object] | None = None
 
     # ---- GUI thread
 
     def start(self) -> None:
-        """Start sending on the worker thread."""
-        self._thread = threading.Thread(target=self._run, name="inspector-replay", daemon=True)
-        self._thread.start()
+        """Start sending on the worker."""
+        self._future = self._tasks.submit(self._run, self._on_done, on_error=self._on_error,
+                                          what="Replay")
 
     @property
     def running(self) -> bool:
-        """Whether the worker thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
+        """Whether the run is still going."""
+        return self._future is not None and not self._future.done()
 
     def take(self) -> tuple[ReplayProgress | None, list[ItemResult]]:
         """The latest progress and every result buffered since the last call."""
@@ -106,11 +112,24 @@ class ReplayWorker(QObject):
         self._in_loop(self.control.cancel)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Join the worker thread; ``True`` once it has ended."""
-        if self._thread is None:
+        """Wait for the run to end; ``True`` once it has, and its worker is stopped (a
+        summary not delivered yet is then dropped: the dialog is closing)."""
+        if self._future is None:
             return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        concurrent.futures.wait([self._future], timeout)
+        if not self._future.done():
+            return False
+        self._tasks.shutdown()
+        return True
+
+    def _on_done(self, summary: object) -> None:
+        self.sig_finished.emit(summary)
+
+    def _on_error(self, error: BaseException) -> None:
+        if isinstance(error, ProductionLockedError):
+            self.sig_failed.emit(str(error))
+        else:  # reported in the dialog, never raised on a thread
+            self.sig_failed.emit(f"replay stopped: {type(error).__name__}: {error}")
 
     def _in_loop(self, fn: Callable[[], None]) -> None:
         with self._lock:
@@ -125,18 +144,12 @@ class ReplayWorker(QObject):
 
     # ---- worker thread (no Qt calls besides emitting signals)
 
-    def _run(self) -> None:
+    def _run(self) -> object:
         loop = asyncio.new_event_loop()
         with self._lock:
             self._loop = loop
         try:
-            summary = loop.run_until_complete(self._main())
-        except ProductionLockedError as error:
-            self.sig_failed.emit(str(error))
-        except Exception as error:  # reported in the dialog, never raised on a thread
-            self.sig_failed.emit(f"replay stopped: {type(error).__name__}: {error}")
-        else:
-            self.sig_finished.emit(summary)
+            return loop.run_until_complete(self._main())
         finally:
             with self._lock:
                 self._loop = None

@@ -36,11 +36,18 @@ async def test_ndjson_round_trip_keeps_calls_and_timestamps(
     capture: CaptureService, tmp_path: Path
 ) -> None:
     await fill(capture)
-    text = export(capture.store, capture.session.id, "ndjson")
-    lines = [orjson.loads(line) for line in text.splitlines()]
+    stream = io.StringIO()
+    exported = export_events(capture.store, EventQuery(session_id=capture.session.id),
+                             "ndjson", stream)
+    text = stream.getvalue()
+    # The malformed capture is exported too, as received, and counted.
+    assert (exported.written, exported.raw) == (4, 1)
+    *calls, raw = text.splitlines()
+    assert raw == "{not json"
+    lines = [orjson.loads(line) for line in calls]
     assert [line.get("event") for line in lines] == ["Product Viewed", "Order Completed", None]
     path = tmp_path / "events.ndjson"
-    path.write_text(text)
+    path.write_text("\n".join(calls) + "\n")
     other = capture.store.create_session("imported")
     summary = import_file(path, capture.store, other.id)
     assert (summary.requests, summary.events, summary.skipped) == (3, 3, [])

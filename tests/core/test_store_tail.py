@@ -142,3 +142,41 @@ def test_opens_a_database_that_does_not_exist_yet(tmp_path: Path) -> None:
         assert tail.poll() == 0
     finally:
         tail.close()
+
+
+def test_a_failing_listener_is_reported_and_the_tail_keeps_delivering(store: EventStore) -> None:
+    session = store.open_session("s")
+    tail = StoreTail(store.path, interval=0.01)
+    errors: list[BaseException] = []
+    got: list[CommittedEvent] = []
+    reported = threading.Event()
+    delivered = threading.Condition()
+
+    def broken(_events: list[CommittedEvent]) -> None:
+        raise RuntimeError("listener bug")
+
+    def keep(events: list[CommittedEvent]) -> None:
+        with delivered:
+            got.extend(events)
+            delivered.notify_all()
+
+    def on_error(error: BaseException) -> None:
+        errors.append(error)
+        reported.set()
+
+    tail.add_listener(broken)
+    tail.add_listener(keep)
+    tail.add_error_listener(on_error)
+    tail.start()
+    try:
+        _write(store, session.id, ["First"])
+        assert reported.wait(10)
+        _write(store, session.id, ["Second"])  # the thread survived the failure
+        with delivered:
+            assert delivered.wait_for(lambda: len(got) == 2, 10)
+        assert tail.running
+    finally:
+        tail.stop()
+    assert [event.event.name for event in got] == ["First", "Second"]
+    assert isinstance(errors[0], RuntimeError)
+    assert str(errors[0]) == "listener bug"

@@ -6,6 +6,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import asyncio
+import inspect
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
+import qasync
 from PySide6.QtCore import QCoreApplication, QSettings
 
 from inspector.core.capture.service import CaptureConfig
@@ -32,6 +35,46 @@ def _isolated_settings(tmp_path: Path, qapp: Any) -> Iterator[None]:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qs"))
     return
+
+
+@pytest.fixture(scope="session")
+def _qasync_session_loop(qapp: Any) -> asyncio.AbstractEventLoop:
+    """One qasync loop for the whole run: closing one per test left its Qt socket notifier on
+    a file descriptor number that the next test's QProcess reused."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.events._set_running_loop(None)
+    return loop
+
+
+@pytest.fixture(autouse=True)
+def qasync_loop(request: pytest.FixtureRequest, qapp: Any,
+                _qasync_session_loop: asyncio.AbstractEventLoop
+                ) -> Iterator[asyncio.AbstractEventLoop | None]:
+    """The window's qasync loop, as :func:`inspector.gui.app.run` installs it, running inside
+    pytest-qt's event processing (``qtbot.wait*`` drive its coroutines). Not for the
+    pytest-asyncio tests here, which bring their own loop."""
+    if inspect.iscoroutinefunction(request.function):
+        yield None
+        return
+    loop = _qasync_session_loop
+    asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
+    try:
+        yield loop
+    finally:
+        # A closed window cancels its coroutines; one nobody cancelled is a leak.
+        leftover = [task for task in asyncio.all_tasks(loop)
+                    if not task.done() and not task.cancelling()]
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        deadline = time.monotonic() + 5
+        while any(not task.done() for task in asyncio.all_tasks(loop)):
+            if time.monotonic() > deadline:
+                break
+            qapp.processEvents()  # let the cancellations run (no sleep: events are waiting)
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
+        assert not leftover, f"the test left coroutines running: {leftover}"
 
 
 @pytest.fixture

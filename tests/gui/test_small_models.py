@@ -16,6 +16,7 @@ def test_violations_model(qtmodeltester: Any) -> None:
                                     Severity.WARNING, source=Source.PLAN)], "invalid")
     qtmodeltester.check(model, force_py=True)
     assert model.index(1, 1).data() == "properties.x"
+    assert model.index(0, 3).data() == "add `order_id` to `properties`"  # the advice column
 
 
 def test_plan_events_model(qtmodeltester: Any) -> None:
@@ -23,7 +24,7 @@ def test_plan_events_model(qtmodeltester: Any) -> None:
     model.set_rows(["A", "B"], {"A": (3, 1), "C": (2, 0)})
     qtmodeltester.check(model, force_py=True)
     assert [model.index(r, 0).data() for r in range(3)] == [
-        "A", "B  (never seen)", "C  (not in plan)"]
+        "A", "B  (never seen)", "C  (unplanned)"]
 
 
 def test_sessions_model(qtmodeltester: Any, store: EventStore) -> None:

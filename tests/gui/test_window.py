@@ -10,7 +10,7 @@ import orjson
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox
 
 from inspector.core.demo import send_demo_traffic
 from inspector.gui.main_window import MainWindow
@@ -73,11 +73,15 @@ def test_http_events_appear_coloured_and_violations_highlight_the_field(
     assert set(highlighted) == {price_line}
     assert highlighted[price_line].rgb() == status_color("invalid").rgb()
 
-    # Clicking the violation jumps to the field in the tree and in the text.
-    view = detail.violations_view
-    rect = view.visualRect(detail.violations.index(0, 1))
+    # The problem entry reads whole: kind, field, message, what to send.
+    [entry] = detail.problems.entries
+    assert entry.chip.text() == "✕ Invalid Type"
+    assert entry.field.text() == "properties.price"
+    assert entry.message.text() == "Invalid type. Expected: number, given: string"
+    assert entry.advice.text() == "→ send a number"
+    # Clicking it jumps to the field in the tree and in the text.
     with qtbot.waitSignal(detail.sig_field_focused, timeout=2000) as blocker:
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseClick(entry, Qt.MouseButton.LeftButton)
     assert blocker.args == ["properties.price"]
     assert detail.tree.currentItem() is detail.tree_item("properties.price")
     assert detail.text.textCursor().blockNumber() == price_line
@@ -135,7 +139,8 @@ def test_plan_loading_through_the_ui(
     from PySide6.QtWidgets import QPushButton
 
     button = window.plan_panel.findChild(QPushButton, "loadPlanButton")
-    with qtbot.waitSignals([window.sig_plan_loaded, window.sig_revalidated], timeout=10000):
+    with qtbot.waitSignals([window.sig_plan_loaded, window.sig_revalidated, window.sig_counted],
+                           timeout=10000):  # the counts are read again on a worker
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     # Loading re-validated (in the capture child) the session already captured.
     row = _row_named(window, "Product Viewed")
@@ -143,7 +148,7 @@ def test_plan_loading_through_the_ui(
     panel = window.plan_panel.model
     names = [panel.index(r, 0).data() for r in range(panel.rowCount())]
     assert "Cart Viewed  (never seen)" in names
-    assert "Completed Order  (not in plan)" in names
+    assert "Completed Order  (unplanned)" in names
     order = next(r for r in range(panel.rowCount()) if panel.row_data(r).name == "Order Completed")
     assert (panel.index(order, 1).data(), panel.index(order, 2).data()) == ("2", "1")
     assert UiState().recent_plans() == [str(plan)]
@@ -203,23 +208,37 @@ def test_session_switching_and_export_through_the_ui(
     target = tmp_path / "out"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (str(target), "NDJSON (*.ndjson)")))
-    qtbot.mouseClick(panel.findChild(QPushButton, "exportSessionButton"),
-                     Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.sig_exported, timeout=5000) as exported:  # on a worker
+        qtbot.mouseClick(panel.findChild(QPushButton, "exportSessionButton"),
+                         Qt.MouseButton.LeftButton)
+    assert exported.args == [13]
+    assert window.status.currentMessage() == f"Exported 13 events to {tmp_path / 'out.ndjson'}"
+    assert not window.status.busy.isVisible()
     lines = (tmp_path / "out.ndjson").read_bytes().splitlines()
     assert len(lines) == 13
     assert orjson.loads(lines[0])["type"] == "page"
     # Rename and delete.
     window.rename_session(first, "Checkout run 1")
     assert window.store.session_by_id(first).name == "Checkout run 1"  # type: ignore[union-attr]
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
+    asked: list[str] = []
+
+    def yes(_parent: Any, _title: str, text: str, *_a: Any, **_k: Any) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(yes))
     qtbot.mouseClick(panel.findChild(QPushButton, "deleteSessionButton"),
                      Qt.MouseButton.LeftButton)
+    # The confirmation names the session and what goes with it.
+    assert asked == ["Delete the session 'Checkout run 1' and its 13 events? "
+                     "This cannot be undone."]
     assert window.store.session_by_id(first) is None
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=2000)
 
 
-def test_port_in_use_is_a_message_not_a_crash(qtbot: Any, tmp_path: Path) -> None:
+def test_port_in_use_is_a_message_not_a_crash(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
@@ -228,9 +247,12 @@ def test_port_in_use_is_a_message_not_a_crash(qtbot: Any, tmp_path: Path) -> Non
         assert not win.start_capture()
         assert "already in use" in win.banner.text()
         assert win.act_start.isEnabled()
-        # Choosing another port recovers.
-        win.set_port(0)
-        assert win.start_capture()
+        # Choosing another port in the Port dialog starts capture there (it used to only
+        # store the port, and the banner stayed).
+        monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *a, **k: (0, True)))
+        win.act_port.trigger()
+        assert win.capture is not None
+        assert win.capture.running
         assert win.banner.text() == ""
         win.close()
     finally:
@@ -327,7 +349,8 @@ def test_bundled_plan_flags_exactly_the_planted_mistakes(
     assert problems == {("Product Viewed", "invalid · 1"), ("Order Completed", "invalid · 1"),
                         ("Completed Order", "unplanned · 1")}
     win.table.selectRow(_row_named(win, "Completed Order"))
-    assert win.detail.violations.index(0, 3).data() == "Order Completed"  # the suggestion
+    # the suggestion
+    assert win.detail.violations.index(0, 3).data() == "did you mean `Order Completed`?"
     panel = win.plan_panel.model
 
     def planned() -> list[tuple[str, int, int]]:
@@ -391,7 +414,8 @@ def test_live_events_keep_plan_and_session_counts_without_sql(
 def test_first_run_shows_every_table_column_beside_the_detail_pane(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    win = make_capture_window(qtbot, tmp_path)  # no saved state: first run, default size
+    win = make_capture_window(qtbot, tmp_path)  # no saved state: first run
+    win.resize(*win.DEFAULT_SIZE)  # the default size, as on a screen big enough for it
     win.show()
     qtbot.waitExposed(win)
     header = win.table.horizontalHeader()

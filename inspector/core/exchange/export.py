@@ -32,8 +32,9 @@ class ExportSummary:
     """What an export wrote."""
 
     written: int = 0
-    #: Events with no parsable payload (malformed requests), left out of NDJSON.
-    skipped: int = 0
+    #: Of those, events with no parsable payload (malformed requests) that NDJSON holds as
+    #: their raw body, as received (so ``inspector import`` reports them as invalid JSON).
+    raw: int = 0
 
 
 def export_events(
@@ -41,7 +42,7 @@ def export_events(
 ) -> ExportSummary:
     """Write every event matching ``query`` to ``stream`` in format ``fmt``."""
     if fmt == "ndjson":
-        return _ndjson(store.iter_events(query), stream)
+        return _ndjson(store, store.iter_events(query), stream)
     if fmt == "csv":
         return _csv(store.iter_events(query), stream)
     if fmt == "har":
@@ -49,16 +50,30 @@ def export_events(
     raise ValueError(f"unknown export format {fmt!r} (choose {', '.join(EXPORT_FORMATS)})")
 
 
-def _ndjson(events: Iterator[EventRecord], stream: TextIO) -> ExportSummary:
+def _ndjson(store: EventStore, events: Iterator[EventRecord], stream: TextIO) -> ExportSummary:
     summary = ExportSummary()
     for record in events:
         if record.payload is None:
-            summary.skipped += 1
+            # A malformed capture is exported too, never dropped: its body as received, on
+            # one line (line breaks are whitespace to a JSON reader, so nothing changes).
+            stream.write(_raw_line(store, record) + "\n")
+            summary.raw += 1
+            summary.written += 1
             continue
         # One Segment call per line, as `inspector validate` and `inspector import` read them.
         stream.write(orjson.dumps(record.payload).decode() + "\n")
         summary.written += 1
     return summary
+
+
+def _raw_line(store: EventStore, record: EventRecord) -> str:
+    request = store.get_request(record.request_id) if record.request_id else None
+    body = request.get("body") if request else None
+    if isinstance(body, bytes | bytearray | memoryview):
+        text = bytes(body).decode("utf-8", "replace")
+    else:
+        text = str(body or "")
+    return " ".join(text.splitlines())
 
 
 def _csv(events: Iterator[EventRecord], stream: TextIO) -> ExportSummary:

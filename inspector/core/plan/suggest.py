@@ -17,7 +17,9 @@ import functools
 import re
 from collections.abc import Callable, Collection
 
-__all__ = ["Suggester", "words"]
+from inspector.core.model import Violation, ViolationKind
+
+__all__ = ["Suggester", "advice", "words"]
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[^0-9a-zA-Z]+")
@@ -92,3 +94,32 @@ def _best(name: str, pool: Collection[str], index: dict[str, tuple[str, ...]]) -
         and (set(index[candidate]) <= target_set or target_set <= set(index[candidate]))
     ]
     return found[0] if len(found) == 1 else None
+
+
+_EXPECTED = re.compile(r"Expected: (\[[^\]]*\]|\S+)")
+_ARTICLES = {"integer": "an integer", "object": "an object", "array": "an array",
+             "null": "null"}
+
+
+def _a(type_name: str) -> str:
+    return _ARTICLES.get(type_name, f"a {type_name}")
+
+
+def advice(violation: Violation) -> str:
+    """What to change, in a few words, for the window's problem list: the near-miss name
+    (``did you mean `Order Completed`?``), what to send for a wrong type (``send a number``),
+    what to add for a missing field (``add `order_id` to `properties```); ``""`` when there is
+    nothing more to say than the message."""
+    if violation.suggestion:
+        return f"did you mean `{violation.suggestion}`?"
+    kind = str(violation.kind)
+    if kind == ViolationKind.REQUIRED and violation.field:
+        parent, _, name = violation.field.rpartition(".")
+        return f"add `{name}` to `{parent}`" if parent else f"add `{name}`"
+    if kind == ViolationKind.INVALID_TYPE:
+        found = _EXPECTED.search(violation.message)
+        if found:
+            types = [t for t in found.group(1).strip("[]").split(",") if t]
+            if types:
+                return "send " + " or ".join(_a(t) for t in types)
+    return ""

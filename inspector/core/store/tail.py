@@ -57,6 +57,7 @@ class StoreTail:
         self._interval = interval
         self._limit = limit
         self._listeners: list[Callable[[list[CommittedEvent]], None]] = []
+        self._error_listeners: list[Callable[[BaseException], None]] = []
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -69,6 +70,14 @@ class StoreTail:
     def add_listener(self, listener: Callable[[list[CommittedEvent]], None]) -> None:
         """Call ``listener`` on the worker thread with each group of new events."""
         self._listeners.append(listener)
+
+    def add_error_listener(self, listener: Callable[[BaseException], None]) -> None:
+        """Call ``listener`` on the worker thread when polling or a listener fails.
+
+        The tail keeps polling after a failure (a listener's bug must not silently stop the
+        live view); the owner tells the user, e.g. in the window's banner.
+        """
+        self._error_listeners.append(listener)
 
     @property
     def running(self) -> bool:
@@ -129,7 +138,11 @@ class StoreTail:
             total += len(events)
             self.delivered += len(events)
             for listener in list(self._listeners):
-                listener(events)
+                try:
+                    listener(events)
+                except Exception as error:  # one listener's bug: the others still get them
+                    log.exception("a listener of the tail of %s failed", self._path)
+                    self._report(error)
             if len(rows) < self._limit:
                 return total
 
@@ -146,6 +159,13 @@ class StoreTail:
         if newest < (self.last_id or 0):
             self.last_id = newest
 
+    def _report(self, error: BaseException) -> None:
+        for listener in list(self._error_listeners):
+            try:
+                listener(error)
+            except Exception:  # the reporter itself failed: the log has both
+                log.exception("reporting a tail failure failed")
+
     def _run(self) -> None:
         while True:
             stopping = self._stop.is_set()
@@ -153,6 +173,9 @@ class StoreTail:
                 self.poll()
             except sqlite3.Error as error:  # a locked or replaced file: try again next time
                 log.warning("tailing %s failed: %s", self._path, error)
+            except Exception as error:  # anything else: report it, keep the thread alive
+                log.exception("tailing %s failed", self._path)
+                self._report(error)
             if stopping:  # one last poll after stop(): nothing committed before it is lost
                 return
             self._wake.wait(self._interval)

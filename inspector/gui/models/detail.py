@@ -10,10 +10,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QFont
 
 from inspector.core.model import Status, Violation
+from inspector.core.plan.suggest import advice
 from inspector.core.store import SessionInfo
 from inspector.gui.theme import severity_color, status_icon
 
-__all__ = ["PlanEventRow", "PlanEventsModel", "SessionsModel", "ViolationsModel"]
+__all__ = ["Column", "PlanEventRow", "PlanEventsModel", "SessionsModel", "ViolationsModel"]
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -45,8 +46,15 @@ class _TableModel(QAbstractTableModel):
         raise NotImplementedError
 
 
+class Column:
+    """The violations model's columns."""
+
+    KIND, FIELD, MESSAGE, SUGGESTION = range(4)
+
+
 class ViolationsModel(_TableModel):
-    """The violations of the selected event, coloured by severity and status."""
+    """The violations of the selected event, coloured by severity and status; the Suggestion
+    column says what to change (:func:`~inspector.core.plan.suggest.advice`)."""
 
     headers = ("Kind", "Field", "Message", "Suggestion")
 
@@ -55,6 +63,7 @@ class ViolationsModel(_TableModel):
         self._violations: list[Violation] = []
         self._status = str(Status.NOT_VALIDATED)
         self._brushes: list[QBrush] = []
+        self._advice: list[str] = []
 
     def set_violations(self, violations: list[Violation], status: str) -> None:
         """Show ``violations`` of an event whose status is ``status``."""
@@ -62,6 +71,7 @@ class ViolationsModel(_TableModel):
         self._violations = list(violations)
         self._status = status
         self._brushes = [QBrush(severity_color(v.severity, status)) for v in violations]
+        self._advice = [advice(v) for v in violations]
         self.endResetModel()
 
     def violation(self, row: int) -> Violation:
@@ -85,7 +95,7 @@ class ViolationsModel(_TableModel):
                 str(violation.kind),
                 violation.field or "(event)",
                 violation.message,
-                violation.suggestion or "",
+                self._advice[index.row()],
             )
             return values[column]
         if role == Qt.ItemDataRole.ForegroundRole and column in (0, 1):
@@ -172,11 +182,14 @@ class PlanEventsModel(_TableModel):
         row = self._rows[index.row()]
         column = index.column()
         never_seen = row.planned and row.seen == 0
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            # The tooltip repeats the text: a long name in the narrow side bar is elided.
             if column == 0:
                 if never_seen:
                     return f"{row.name}  (never seen)"
-                return row.name if row.planned else f"{row.name}  (not in plan)"
+                return row.name if row.planned else f"{row.name}  (unplanned)"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{row.name}: seen {row.seen}, violated {row.violated}"
             return str(row.seen if column == 1 else row.violated)
         if role == Qt.ItemDataRole.FontRole and never_seen:
             return self._bold
@@ -246,13 +259,18 @@ class SessionsModel(_TableModel):
         if not index.isValid():
             return None
         session = self._sessions[index.row()]
+        column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            column = index.column()
             if column == 0:
                 return session.name
             if column == 1:
-                return datetime.fromtimestamp(session.created_at).strftime("%Y-%m-%d %H:%M")
+                # Short enough for every column to show in the side bar; the year is in the
+                # tooltip.
+                return datetime.fromtimestamp(session.created_at).strftime("%d %b %H:%M")
             return str(session.event_count)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            created = datetime.fromtimestamp(session.created_at).strftime("%Y-%m-%d %H:%M")
+            return f"{session.name}: created {created}, {session.event_count} events"
         if role == Qt.ItemDataRole.FontRole and session.id == self._current:
             return self._bold
         return None

@@ -12,7 +12,6 @@ stays in SQLite).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -28,6 +27,7 @@ from PySide6.QtCore import (
 from inspector.core.model import Status
 from inspector.core.store import CommittedEvent, EventQuery, EventStore
 from inspector.core.store.paging import EventRow, matches
+from inspector.gui.tasks import TaskRunner
 from inspector.gui.theme import STATUS_LABELS, status_brush, status_icon
 
 __all__ = ["COLUMNS", "Column", "EventTableModel", "TableRow"]
@@ -153,8 +153,6 @@ class EventTableModel(QAbstractTableModel):
     sig_rows_trimmed = Signal(int)
     #: Emitted when a query started with :meth:`set_query_async` has been applied.
     sig_query_applied = Signal()
-    # Worker thread → GUI thread: (generation, query, page or exception).
-    _sig_page_ready = Signal(int, object, object)
 
     def __init__(
         self,
@@ -162,10 +160,13 @@ class EventTableModel(QAbstractTableModel):
         *,
         chunk: int = 500,
         capacity: int = 200_000,
+        tasks: TaskRunner | None = None,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
         self._store = store
+        #: Where the first page of a filter is read (the window's runner, or the model's own).
+        self.tasks = tasks if tasks is not None else TaskRunner(parent=self)
         self._chunk = chunk
         self._capacity = capacity
         self._rows: list[TableRow] = []
@@ -177,10 +178,9 @@ class EventTableModel(QAbstractTableModel):
         self._generation = 0
         self._pending_query: EventQuery | None = None
         self._held_live: list[CommittedEvent] = []
-        self.last_error: Exception | None = None
+        self.last_error: BaseException | None = None
         #: Ids of events with a stored correction (marked in the status column).
         self._corrected: set[int] = set()
-        self._sig_page_ready.connect(self._on_page_ready)
 
     # ---- public API
 
@@ -233,15 +233,12 @@ class EventTableModel(QAbstractTableModel):
         self._pending_query = normalised
         self._held_live = []
         store = self._store
-
-        def work() -> None:
-            try:
-                result: list[EventRow] | Exception = store.page_events(normalised)
-            except Exception as error:  # shown by the window, never raised on a thread
-                result = error
-            self._sig_page_ready.emit(generation, normalised, result)
-
-        threading.Thread(target=work, name="inspector-query", daemon=True).start()
+        self.tasks.submit(
+            lambda: store.page_events(normalised),
+            lambda rows: self._on_page_ready(generation, normalised, rows),
+            on_error=lambda error: self._on_page_ready(generation, normalised, error),
+            what="Filtering",
+        )
 
     @property
     def querying(self) -> bool:
@@ -249,13 +246,13 @@ class EventTableModel(QAbstractTableModel):
         return self._pending_query is not None
 
     def _on_page_ready(
-        self, generation: int, query: EventQuery, result: list[EventRow] | Exception
+        self, generation: int, query: EventQuery, result: list[EventRow] | BaseException
     ) -> None:
         if generation != self._generation:
             return  # superseded
         held, self._held_live = self._held_live, []
         self._pending_query = None
-        if isinstance(result, Exception):
+        if isinstance(result, BaseException):
             self.last_error = result
             self.sig_query_applied.emit()
             return

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-__all__ = ["compact_table", "named"]
+__all__ = ["compact_table", "fit_to_screen", "named"]
 
 _T = TypeVar("_T", bound=QObject)
 
@@ -38,3 +39,22 @@ def compact_table(view: QTableView, stretch: int | None = None) -> QTableView:
         header.setStretchLastSection(False)
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return view
+
+
+#: Room left for the window frame (title bar, borders), not known before the window shows.
+FRAME_ALLOWANCE = 40
+
+
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Size ``window`` to ``width`` x ``height``, shrunk to its screen's available area (a
+    1280x720 screen used to lose the status bar below its edge), and centre it there."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        window.resize(width, height)
+        return
+    available = screen.availableGeometry()
+    width = min(width, available.width())
+    height = min(height, available.height() - FRAME_ALLOWANCE)
+    window.resize(width, height)
+    window.move(available.left() + (available.width() - width) // 2,
+                available.top() + max(0, (available.height() - height - FRAME_ALLOWANCE) // 2))

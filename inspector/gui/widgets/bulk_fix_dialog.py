@@ -40,6 +40,8 @@ from inspector.core.fixes import (
     FixSet,
     fix_list_adapter,
 )
+from inspector.core.model import EventRecord, ViolationKind
+from inspector.core.plan.suggest import advice
 from inspector.core.store import EventQuery
 from inspector.gui.models.fixes import DiffModel, FixPreviewModel
 from inspector.gui.widgets._util import compact_table, named
@@ -72,6 +74,26 @@ def describe_fix(fix: Any) -> str:
     label = next(name for name, (value, _) in OPERATIONS.items() if value == op)
     args = ", ".join(f"{key}={orjson.dumps(value).decode()}" for key, value in data.items())
     return f"{label}: {args}" + (f"  (only {only!r})" if only else "")
+
+
+def _suggested_fix(record: EventRecord) -> dict[str, str]:
+    """The form values (``op`` and fields) for the fix ``record``'s first violation needs."""
+    for violation in record.violations:
+        kind = str(violation.kind)
+        scope, _, key = violation.field.partition(".")
+        if kind == ViolationKind.INVALID_TYPE and scope in ("properties", "traits", "context"):
+            wanted = advice(violation).removeprefix("send ").split(" or ")[0]
+            for to in ("number", "boolean"):
+                if wanted.endswith(to) or (to == "number" and wanted.endswith("integer")):
+                    return {"op": "coerce", "scope": scope, "key": key, "to": to}
+        if kind == ViolationKind.UNPLANNED_EVENT and violation.suggestion and record.name:
+            return {"op": "rename_event", "from_name": record.name,
+                    "to_name": violation.suggestion}
+        if (kind in (ViolationKind.UNPLANNED_PROPERTY, ViolationKind.UNPLANNED_TRAIT)
+                and violation.suggestion and scope in ("properties", "traits", "context")):
+            return {"op": "rename_key", "scope": scope, "from_key": key,
+                    "to_key": violation.suggestion}
+    return {"op": "rename_event", "from_name": record.name or ""}
 
 
 class BulkFixDialog(QDialog):
@@ -294,6 +316,23 @@ class BulkFixDialog(QDialog):
             del self.fixes[row]
             self.fix_list.takeItem(row)
             self._invalidate()
+
+    def prefill(self, record: EventRecord) -> None:
+        """Fill the form from the selected event: the fix its first violation calls for
+        (coerce a wrongly typed field, rename a near-miss event or key), else renaming it;
+        only for that event name. Nothing is added until *Add fix*."""
+        form = _suggested_fix(record)
+        wanted = form.pop("op")
+        label = next(name for name, (op, _) in OPERATIONS.items() if op == wanted)
+        self.op_combo.setCurrentText(label)
+        for key, value in form.items():
+            widget = self.fields[key]
+            if isinstance(widget, QComboBox):
+                widget.setCurrentText(value)
+            else:
+                widget.setText(value)
+        if record.type == "track" and record.name:
+            self.only_event.setText(record.name)
 
     def _on_op_changed(self, label: str) -> None:
         _, keys = OPERATIONS.get(label, ("", ()))

@@ -6,15 +6,13 @@ variable to read the key from at send time; the key is never put back into a fie
 exported. The dialog names the keyring backend in use, refuses a plaintext one unless the user
 ticks the opt-in, and when the keyring cannot store the key it says why in a dialog and saves
 nothing. Editing a destination without typing them keeps the stored credentials. "Test
-connection" runs on a worker thread with its own event loop; its result comes back through a
-queued signal.
+connection" is a coroutine on the window's qasync loop (:class:`~inspector.gui.tasks.TaskRunner`);
+its result comes back on the GUI thread.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 
 from pydantic import SecretStr, ValidationError
 from PySide6.QtCore import Qt, Signal
@@ -52,6 +50,7 @@ from inspector.core.secrets import (
     plaintext_allowed_by_environment,
 )
 from inspector.core.store.connection import Database
+from inspector.gui.tasks import TaskRunner
 from inspector.gui.widgets._util import named
 
 __all__ = ["DestinationsDialog"]
@@ -71,8 +70,6 @@ class DestinationsDialog(QDialog):
     sig_destinations_changed = Signal()
     #: "Test connection" finished (``ConnectionCheck``).
     sig_check_finished = Signal(object)
-    # Worker thread → GUI thread.
-    _sig_check_done = Signal(object)
 
     def __init__(
         self, db: Database, destinations: DestinationStore | None = None,
@@ -83,8 +80,8 @@ class DestinationsDialog(QDialog):
         self.setObjectName("destinationsDialog")
         self.destinations = destinations or DestinationStore(db)
         self._editing: str | None = None
-        self._check_thread: threading.Thread | None = None
-        self._sig_check_done.connect(self._on_check_done)
+        #: Test connection is I/O: a coroutine on the window's qasync loop.
+        self.tasks = TaskRunner(parent=self)
 
         self.list = named(QListWidget(), "destinationList")
         self.list.currentItemChanged.connect(self._on_current_changed)
@@ -394,26 +391,18 @@ class DestinationsDialog(QDialog):
         self.test_button.setEnabled(False)
         self._show("Testing…", ok=True)
 
-        def work() -> None:
-            async def check() -> ConnectionCheck:
-                async with ReplayClient(destination, credentials) as client:
-                    return await client.test_connection()
+        async def check() -> ConnectionCheck:
+            async with ReplayClient(destination, credentials) as client:
+                return await client.test_connection()
 
-            try:
-                result = asyncio.run(check())
-            except Exception as error:  # shown in the dialog, never raised on a thread
-                result = ConnectionCheck(False, f"{type(error).__name__}: {error}")
-            self._sig_check_done.emit(result)
-
-        self._check_thread = threading.Thread(target=work, name="inspector-test-connection",
-                                              daemon=True)
-        self._check_thread.start()
+        self.tasks.run_async(
+            check(), self._on_check_done, what="Test connection",
+            on_error=lambda error: self._on_check_done(  # shown in the dialog
+                ConnectionCheck(False, f"{type(error).__name__}: {error}")),
+        )
         return True
 
     def _on_check_done(self, check: ConnectionCheck) -> None:
-        if self._check_thread is not None:
-            self._check_thread.join()
-            self._check_thread = None
         self.test_button.setEnabled(True)
         if check.region_mismatch:
             self._show(f"⚠ {check.message}", ok=False)
@@ -445,6 +434,5 @@ class DestinationsDialog(QDialog):
         self.message.setStyleSheet("" if ok else "color: #D55E00; font-weight: bold;")
 
     def done(self, result: int) -> None:
-        if self._check_thread is not None:
-            self._check_thread.join(15)
+        self.tasks.cancel()  # a test still running is cancelled with the dialog
         super().done(result)

@@ -14,16 +14,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontDatabase, QTextCursor, QTextFormat
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFontDatabase,
+    QResizeEvent,
+    QTextCursor,
+    QTextFormat,
+)
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFormLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QSplitter,
-    QTableView,
     QTabWidget,
     QTextEdit,
     QTreeWidget,
@@ -34,10 +38,12 @@ from PySide6.QtWidgets import (
 
 from inspector.core.model import EventRecord
 from inspector.core.timeutil import parse_timestamp
+from inspector.core.wording import problem_summary
 from inspector.gui.models.detail import ViolationsModel
 from inspector.gui.pretty import PrettyJson, field_path, pretty_json
 from inspector.gui.theme import STATUS_LABELS, status_color
 from inspector.gui.widgets._util import named
+from inspector.gui.widgets.problem_list import ProblemList
 
 __all__ = ["EventDetail", "decode_body"]
 
@@ -99,27 +105,20 @@ class EventDetail(QWidget):
         self.title.setFont(font)
 
         self.violations = ViolationsModel(self)
-        self.violations_view = named(QTableView(), "violationsView")
-        self.violations_view.setModel(self.violations)
-        self.violations_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.violations_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.violations_view.verticalHeader().setVisible(False)
-        self.violations_view.setWordWrap(False)
-        header = self.violations_view.horizontalHeader()
-        header.setStretchLastSection(False)
-        # A handful of rows: sizing to contents is cheap here (never on the event table).
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        self.violations_view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.violations_view.clicked.connect(self._on_violation_clicked)
+        self.problems = named(ProblemList(self.violations), "problemList")
+        self.problems.sig_problem_clicked.connect(self._on_problem_clicked)
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.tree = named(QTreeWidget(), "payloadTree")
         self.tree.setHeaderLabels(["Field", "Value"])
         self.tree.setUniformRowHeights(True)
         self.tree.setColumnWidth(0, 150)
+        # The value column takes what the field column leaves (it was ~0 px wide: the last
+        # section only stretched to the header's own tiny default).
+        tree_header = self.tree.header()
+        tree_header.setStretchLastSection(True)
+        tree_header.setMinimumSectionSize(60)
+        self.tree.setMinimumWidth(220)
         self.text = named(QPlainTextEdit(), "payloadText")
         self.text.setReadOnly(True)
         self.text.setFont(mono)
@@ -127,7 +126,11 @@ class EventDetail(QWidget):
         payload_split = QSplitter(Qt.Orientation.Horizontal)
         payload_split.addWidget(self.tree)
         payload_split.addWidget(self.text)
-        payload_split.setSizes([260, 320])
+        payload_split.setChildrenCollapsible(False)
+        payload_split.setStretchFactor(0, 1)
+        payload_split.setStretchFactor(1, 1)
+        payload_split.setSizes([300, 300])
+        self.payload_split = payload_split
 
         self.raw = named(QPlainTextEdit(), "rawRequest")
         self.raw.setReadOnly(True)
@@ -148,11 +151,14 @@ class EventDetail(QWidget):
         self.tabs.addTab(self.raw, "Raw request")
         self.tabs.addTab(self.context, "Context")
 
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.violations_view)
+        split = named(QSplitter(Qt.Orientation.Vertical), "detailSplitter")
+        self.split = split
+        split.addWidget(self.problems)
         split.addWidget(self.tabs)
-        split.setStretchFactor(0, 1)
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
+        split.setSizes([220, 330])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -171,6 +177,7 @@ class EventDetail(QWidget):
         self._record = None
         self.title.setText("Select an event")
         self.violations.set_violations([], "not_validated")
+        self.problems.set_empty_text("")
         self.tree.clear()
         self._tree_items = {}
         self.text.setPlainText("")
@@ -185,8 +192,8 @@ class EventDetail(QWidget):
         shown in the Edit tab; the Payload tab always shows the original)."""
         self._record = record
         status_label = STATUS_LABELS.get(record.status, str(record.status))
-        count = len(record.violations)
-        suffix = f" — {count} violation{'s' if count != 1 else ''}" if count else ""
+        summary = problem_summary(record.violations)
+        suffix = f" — {summary}" if summary else ""
         mark = "  ✎ corrected" if corrected else ""
         self.title.setText(
             f"{record.type or '?'}  {record.name or ''}  [{status_label}{suffix}]{mark}"
@@ -195,6 +202,11 @@ class EventDetail(QWidget):
         palette.setColor(self.title.foregroundRole(), status_color(record.status))
         self.title.setPalette(palette)
         self.violations.set_violations(record.violations, str(record.status))
+        self.problems.set_empty_text(
+            "No problems: the event matches the plan." if record.status == "valid"
+            else "No problems recorded for this event."
+        )
+        self._fit_problems()
         payload = record.payload if record.payload is not None else {}
         self._pretty = pretty_json(payload)
         self.text.setPlainText(self._pretty.text)
@@ -202,6 +214,28 @@ class EventDetail(QWidget):
         self._highlight()
         self._fill_raw(request)
         self._fill_context(record, payload, request)
+
+    #: Below this width the payload tree and text are stacked, not side by side: side by side
+    #: in a narrow pane, the tree's value column had next to no room.
+    STACK_BELOW = 640
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wanted = (Qt.Orientation.Vertical if event.size().width() < self.STACK_BELOW
+                  else Qt.Orientation.Horizontal)
+        if self.payload_split.orientation() != wanted:
+            self.payload_split.setOrientation(wanted)
+        self._fit_problems()
+
+    def _fit_problems(self) -> None:
+        """Give the problems list the height its entries need (at most half the pane), the
+        payload the rest."""
+        total = sum(self.split.sizes())
+        if total <= 0:
+            return
+        wanted = self.problems.content_height() + 2 * self.problems.frameWidth()
+        top = max(48, min(wanted, total // 2))
+        self.split.setSizes([top, total - top])
 
     def focus_field(self, field: str) -> None:
         """Select ``field`` in the tree and put the text cursor on its lines."""
@@ -365,6 +399,5 @@ class EventDetail(QWidget):
         for key, value in values.items():
             self._context_labels[key].setText(value)
 
-    def _on_violation_clicked(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.focus_field(self.violations.violation(index.row()).field)
+    def _on_problem_clicked(self, row: int) -> None:
+        self.focus_field(self.violations.violation(row).field)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -178,6 +179,33 @@ class EventEditor(QWidget):
         if check.payload is None:
             return True
         return bool(json_diff(self._saved, check.payload))
+
+    def has_unsaved_edit(self) -> bool:
+        """Whether the text holds an edit that is not stored (checks pending keystrokes)."""
+        if self._timer.isActive():
+            self.check_now()
+        return self.dirty
+
+    def confirm_leave(self) -> bool:
+        """Before the editor shows another event: with an unsaved edit, ask whether to save
+        it, discard it, or cancel; ``False`` to stay on this one (cancel, or a save of text
+        that does not parse)."""
+        if not self.has_unsaved_edit():
+            return True
+        buttons = QMessageBox.StandardButton
+        record = self._record
+        name = (record.name or record.type or "this event") if record else "this event"
+        answer = QMessageBox.question(
+            self, "Unsaved edit",
+            f"The edit of {name} is not saved. Save it as a correction?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save,
+        )
+        if answer == buttons.Save:
+            return self.save()  # the JSON error stays shown when it does not parse
+        if answer == buttons.Discard:
+            self.discard()
+            return True
+        return False
 
     @property
     def corrected(self) -> bool:

@@ -51,7 +51,10 @@ class FilterBar(QWidget):
         for type_ in _TYPES:
             self.type_box.addItem(type_, type_)
 
-        self.event_edit = named(QLineEdit(), "filterEvent", placeholderText="Event name")
+        # Short placeholders, the whole description in the tooltip: at 1280 px the long ones
+        # were cut off.
+        self.event_edit = named(QLineEdit(), "filterEvent", placeholderText="Event")
+        self.event_edit.setToolTip("Event name (track) or page/screen name")
         self._names = QStringListModel(self)
         completer = QCompleter(self._names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -69,10 +72,12 @@ class FilterBar(QWidget):
         for kind in ViolationKind:
             self.kind_box.addItem(str(kind), str(kind))
 
-        self.id_edit = named(QLineEdit(), "filterId", placeholderText="userId or anonymousId")
+        self.id_edit = named(QLineEdit(), "filterId", placeholderText="User id")
+        self.id_edit.setToolTip("userId or anonymousId")
         self.source_box = named(QComboBox(), "filterSource")
         self.source_box.addItem("Any source", _ANY)
-        self.text_edit = named(QLineEdit(), "filterText", placeholderText="Search payloads…")
+        self.text_edit = named(QLineEdit(), "filterText", placeholderText="Search…")
+        self.text_edit.setToolTip("Search the payloads' text")
         self.text_edit.setClearButtonEnabled(True)
 
         self.saved_box = named(QComboBox(), "savedFilters")
@@ -94,6 +99,8 @@ class FilterBar(QWidget):
             box.currentIndexChanged.connect(self._changed)
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(9)
+        # Its entries are short and must read whole ("Problems only" was cut to "Problems onl").
+        self.status_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for edit in (self.event_edit, self.id_edit, self.text_edit):
             edit.textChanged.connect(self._changed)
         self.saved_box.activated.connect(self._on_saved_chosen)

@@ -52,6 +52,11 @@ class PlanPanel(QWidget):
         self.view = _table("planEventsView")
         self.view.setModel(self.model)
         self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # A long name (or its "(unplanned)" note) wraps onto a second line instead of being
+        # cut off in the narrow side bar; a plan has a few hundred events at most, so sizing
+        # rows to their contents is cheap here (never on the event table).
+        self.view.setWordWrap(True)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.doubleClicked.connect(self._on_double_clicked)
         load = named(QPushButton("Load plan…"), "loadPlanButton")
         load.clicked.connect(self.sig_load_requested)
@@ -88,6 +93,9 @@ class SessionsPanel(QWidget):
         self.model = SessionsModel(self)
         self.view = _table("sessionsView")
         self.view.setModel(self.model)
+        # Set again once the model gives the header its sections (else the name column did
+        # not stretch and the Events column was cut off).
+        self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.view.doubleClicked.connect(lambda index: self._emit(self.sig_open_requested))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -56,6 +56,7 @@ from inspector.core.replay import (
 from inspector.core.secrets import SecretStoreError
 from inspector.core.store import EventQuery
 from inspector.core.store.connection import Database
+from inspector.core.wording import count
 from inspector.gui.models.replay import NotSentModel, RequestPreviewModel, ResultsModel
 from inspector.gui.replay_worker import ReplayWorker
 from inspector.gui.widgets._util import compact_table, named
@@ -178,12 +179,12 @@ class ReplayDialog(QDialog):
         self.preview_summary = named(QLabel("Preview to see the exact requests."),
                                      "previewSummary")
         self.preview_summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview_summary.setWordWrap(True)  # "… would be dropped by …" reads whole
 
         # ---- run controls
         self.progress_bar = named(QProgressBar(), "replayProgress")
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
-        self.progress_bar.setFormat("%v / %m events")
         self.progress_label = named(QLabel(), "replayCounts")
         self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
         self.run_button = named(QPushButton("Run replay"), "replayRun")
@@ -228,6 +229,7 @@ class ReplayDialog(QDialog):
         self.resize(1000, 680)
         self.refresh_destinations()
         self.refresh_runs()
+        self._show_scope_size()
 
     # ---- destinations
 
@@ -303,7 +305,24 @@ class ReplayDialog(QDialog):
         self.not_sent_model.set_entries([], [])
         self.request_text.setPlainText("")
         self.preview_summary.setText("Preview to see the exact requests.")
+        self._show_scope_size()
         self._update_buttons()
+
+    def _show_scope_size(self, size: int | None = None) -> None:
+        """Before a run, the progress bar says how many events the scope holds (it said
+        "0 / 1 events" whatever the scope); unknown until a preview for a filter or session."""
+        if size is None and self.scope_selection.isChecked() and self.selection:
+            size = len(self.selection)
+        self.progress_bar.setRange(0, max(size or 0, 1))
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat(
+            f"0 / {count(size, 'event')}" if size is not None
+            else "Preview to count the events")
+
+    def _set_progress(self, done: int, total: int) -> None:
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(done)
+        self.progress_bar.setFormat(f"{done} / {count(total, 'event')}")
 
     def run_preview(self) -> int:
         """Plan the requests for the scope (sending nothing); returns how many requests."""
@@ -320,8 +339,9 @@ class ReplayDialog(QDialog):
         self.requests_model.set_requests(requests)
         self.not_sent_model.set_entries(not_sent, event_ids)
         dropped = sum(isinstance(entry, Dropped) for entry in not_sent)
-        text = (f"{len(pairs)} events → {len(requests)} request"
-                f"{'s' if len(requests) != 1 else ''} to {destination.base_url}")
+        self._show_scope_size(len(pairs))
+        text = (f"{count(len(pairs), 'event')} → {count(len(requests), 'request')} "
+                f"to {destination.base_url}")
         if dropped:
             text += f"; {dropped} would be dropped by {destination.mode}"
         if len(not_sent) - dropped:
@@ -405,10 +425,9 @@ class ReplayDialog(QDialog):
         self.results_model.set_rows(self.runs.results(run_id, limit=10_000_000))
         counts = self.runs.counts(run_id)
         total = sum(counts.values())
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(total - counts[ItemStatus.PENDING]
-                                   - (counts[ItemStatus.FAILED] + counts[ItemStatus.HELD]
-                                      if retry_failed else 0))
+        self._set_progress(total - counts[ItemStatus.PENDING]
+                           - (counts[ItemStatus.FAILED] + counts[ItemStatus.HELD]
+                              if retry_failed else 0), total)
         worker = ReplayWorker(self.runs, destination, credentials, run_id,
                               retry_failed=retry_failed, unlock=self.unlock.text() or None,
                               options=self._options(), parent=self)
@@ -456,8 +475,7 @@ class ReplayDialog(QDialog):
             self.results_model.apply_results(results)
         if progress is not None:
             self.progress = progress
-            self.progress_bar.setRange(0, max(progress.total, 1))
-            self.progress_bar.setValue(progress.done)
+            self._set_progress(progress.done, progress.total)
             self.progress_label.setText(
                 f"sent {progress.sent} · failed {progress.failed} · dropped {progress.dropped}"
                 f" · held {progress.held} · pending {progress.pending} · "
@@ -470,8 +488,7 @@ class ReplayDialog(QDialog):
         self.summary = summary
         counts = summary.counts
         done = sum(counts.values()) - counts[ItemStatus.PENDING]
-        self.progress_bar.setRange(0, max(sum(counts.values()), 1))
-        self.progress_bar.setValue(done)
+        self._set_progress(done, sum(counts.values()))
         parts = [f"{counts[status]} {status}" for status in ItemStatus if counts[status]]
         text = (f"Run {summary.run_id} {summary.state}: {', '.join(parts) or 'nothing to send'}"
                 f" — {summary.requests} requests, {summary.retries} retries, "

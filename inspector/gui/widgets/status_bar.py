@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPlainTextEdit,
+    QProgressBar,
     QStatusBar,
     QToolButton,
     QVBoxLayout,
@@ -117,7 +118,20 @@ class StatusBar(QStatusBar):
         # Room for any rate up front: a changing rate never relayouts the bar or gets cut off.
         self.counters.setMinimumWidth(self.counters.fontMetrics().horizontalAdvance("00000 ev/s"))
         self.status_labels: dict[str, QLabel] = {}
+        #: Work running off the GUI thread (opening a session's counts, export, ...).
+        self.busy = named(QProgressBar(), "busyIndicator")
+        self.busy.setRange(0, 0)  # indeterminate
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumWidth(80)
+        self.busy.setMaximumHeight(self.fontMetrics().height())
+        self.busy.hide()
+        self.busy_label = named(QLabel(""), "busyLabel")
+        self.busy_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.busy_label.hide()
+        self._snippet_dialog: QDialog | None = None
         # Permanent widgets stay visible while temporary messages show on the left.
+        self.addPermanentWidget(self.busy_label)
+        self.addPermanentWidget(self.busy)
         self.addPermanentWidget(self.url_label)
         self.addPermanentWidget(self.copy_button)
         self.addPermanentWidget(self.snippet_button)
@@ -163,24 +177,43 @@ class StatusBar(QStatusBar):
             QGuiApplication.clipboard().setText(self.base_url)
             self.showMessage("Endpoint URL copied", 2000)
 
+    def set_busy(self, text: str | None) -> None:
+        """Show that work runs in the background (``None``: nothing does)."""
+        self.busy.setVisible(text is not None)
+        self.busy_label.setVisible(text is not None)
+        self.busy_label.setText(text or "")
+
     def show_snippet(self, name: str) -> QDialog:
-        """A dialog with the snippet for ``name`` and a copy button."""
+        """The dialog with the snippet for ``name`` and a copy button (one dialog, reused:
+        choosing another snippet while it is open shows that one in it)."""
         text = client_snippets(self.base_url or "http://127.0.0.1:8787")[name]
-        dialog = QDialog(self)
+        dialog = self._snippet_dialog
+        if dialog is None:
+            dialog = self._snippet_dialog = named(QDialog(self), "snippetDialog")
+            edit = named(QPlainTextEdit(), "snippetText")
+            edit.setReadOnly(True)
+            buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+            copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+            copy.clicked.connect(self._copy_snippet)
+            buttons.rejected.connect(dialog.reject)
+            layout = QVBoxLayout(dialog)
+            layout.addWidget(edit)
+            layout.addWidget(buttons)
+            dialog.resize(560, 220)
         dialog.setWindowTitle(f"Point {name} at inspector")
-        edit = named(QPlainTextEdit(), "snippetText")
-        edit.setPlainText(text)
-        edit.setReadOnly(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
-        buttons.rejected.connect(dialog.reject)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(edit)
-        layout.addWidget(buttons)
-        dialog.resize(560, 220)
+        shown = dialog.findChild(QPlainTextEdit, "snippetText")
+        assert shown is not None
+        shown.setPlainText(text)
         dialog.show()
+        dialog.raise_()
         return dialog
+
+    def _copy_snippet(self) -> None:
+        if self._snippet_dialog is not None:
+            edit = self._snippet_dialog.findChild(QPlainTextEdit, "snippetText")
+            assert edit is not None
+            QGuiApplication.clipboard().setText(edit.toPlainText())
+            self.showMessage("Snippet copied", 2000)
 
     def reset_counts(self, counts: dict[str, int]) -> None:
         """Start the per-status counters from a session's stored counts."""
