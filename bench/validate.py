@@ -36,7 +36,7 @@ import jsonschema
 import orjson
 
 from inspector.core.model import Status
-from inspector.core.plan import PlanValidator, compile_plan, load_compiled, load_data
+from inspector.core.plan import PlanValidator, compile_plan, load_data, load_plan_file
 
 D7 = "http://json-schema.org/draft-07/schema#"
 CURRENCIES = ["USD", "EUR", "GBP", "JPY"]
@@ -201,7 +201,7 @@ def bench_load() -> None:
         times = []
         for _ in range(3):
             start = time.perf_counter()
-            plan = load_compiled(path)  # read and compiled, ready to validate
+            plan = load_plan_file(path)  # read and compiled, ready to validate
             times.append(time.perf_counter() - start)
     elapsed = statistics.median(times)
     print(f"load: {len(plan)} rules, {size / 1e6:.2f} MB in {elapsed * 1000:.0f} ms (median of 3)")

@@ -14,7 +14,7 @@ from inspector.cli import main
 from inspector.core.capture import CaptureConfig, CaptureService
 from inspector.core.exchange import import_file
 from inspector.core.model import Violation
-from inspector.core.plan import PlanValidator, load_compiled
+from inspector.core.plan import PlanValidator, load_plan_file
 from inspector.core.store import EventQuery, EventStore
 from inspector.core.verdict.revalidate import revalidate_session
 from inspector.gui.plans import validate_payload
@@ -111,7 +111,7 @@ async def test_every_entry_point_gives_the_same_verdict(
     # Segment rejects it (ingestion), and the plan's schema says why too (plan).
     assert [v[4] for v in captured["properties-not-object"][1]][:1] == ["ingestion"]
 
-    validator = PlanValidator(load_compiled(plan_path))
+    validator = PlanValidator(load_plan_file(plan_path))
     revalidate_session(store, captured_id, validator)
     assert _stored(store, captured_id) == captured
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from inspector.core.plan import PlanError, compile_plan, load_compiled
+from inspector.core.plan import PlanError, compile_plan, load_plan_file
 from inspector.core.plan.fetch import DEFAULT_BASE_URL, fetch_plan_data, load_token, store_token
 from inspector.core.plan.formats import load_data
 
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    plan = load_compiled(args.plan).plan  # compiled: a plan that cannot validate is an error
+    plan = load_plan_file(args.plan).plan  # compiled: a plan that cannot validate is an error
     rows: list[dict[str, Any]] = []
     for (rule_type, key), versions in sorted(
         plan.rules.items(), key=lambda item: (str(item[0][0]), item[0][1] or "")

@@ -14,6 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from inspector.cli._access import (
+    AccessOptionError,
+    access_config,
+    access_notice,
+    add_access_options,
+    ready_fields,
+)
 from inspector.cli._common import RESET, STATUS_COLOURS, add_db_option, colour_wanted, fail
 from inspector.core.capture import CaptureConfig, CaptureError, CaptureService
 from inspector.core.gc_tuning import CAPTURE_YOUNG_THRESHOLD, settle_garbage_collector
@@ -54,10 +61,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="serve /analytics.js/v1/<key>/analytics.min.js from this "
                         "@segment/analytics-next package (default $INSPECTOR_ANALYTICS_JS)")
     parser.add_argument("--quiet", action="store_true", help="do not print a line per event")
+    add_access_options(parser)
     parser.add_argument("--ready-json", action="store_true",
                         help="print one JSON line when listening ({\"url\": ..., \"port\": ..., "
-                        "\"session\": {...}, \"database\": ...}) instead of the banner; for "
-                        "programs that start serve with --port 0")
+                        "\"session\": {...}, \"database\": ..., \"urls\": [...], "
+                        "\"token_required\": ..., \"api_token\": ... when generated}) instead "
+                        "of the banner; for programs that start serve with --port 0")
     parser.add_argument("--exit-with-stdin", action="store_true",
                         help="stop when stdin reaches end of file (the parent process that "
                         "holds its other end exited, even if it was killed)")
@@ -130,11 +139,15 @@ def run(args: argparse.Namespace) -> int:
         from inspector.core.resources import example_plan_path
 
         plan_path = example_plan_path()
+    try:
+        access = access_config(args)
+    except AccessOptionError as error:
+        return fail(str(error))
     config = CaptureConfig(
         host=args.host, port=args.port, db_path=args.db, session_name=args.session,
         forward_url=args.forward, plan_path=plan_path, durable=args.durable,
         tls=args.tls or args.tls_port is not None, tls_port=args.tls_port,
-        analytics_js=args.analytics_js,
+        analytics_js=args.analytics_js, **access,
     )
     try:
         service = CaptureService(config)
@@ -185,7 +198,8 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
         ready = {"url": service.base_url, "port": service.port,
                  "session": service.session.to_dict(), "database": str(service.store.path),
                  "pid": os.getpid(), "tls_url": service.tls_url, "tls_port": service.tls_port,
-                 "tls_ca": str(service.tls_ca.cert_path) if service.tls_ca else None}
+                 "tls_ca": str(service.tls_ca.cert_path) if service.tls_ca else None,
+                 **ready_fields(service)}
         print(json.dumps(ready), flush=True)
     else:
         print(
@@ -198,6 +212,8 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
         if service.tls_url and service.tls_ca:
             print(f"  HTTPS: {service.tls_url} (CA {service.tls_ca.cert_path}; how to trust "
                   f"it: {service.base_url}/inspector/tls or `inspector tls show`)", flush=True)
+        for line in access_notice(service, args):
+            print(line, flush=True)
     printing = asyncio.create_task(printer.run())
     if args.demo:
         from inspector.core.demo import send_demo_traffic_async

@@ -17,7 +17,7 @@ import orjson
 
 from inspector.cli._common import DIM, RESET, STATUS_COLOURS, colour_wanted
 from inspector.core.model import Severity, Status, Violation
-from inspector.core.plan import PlanError, PlanValidator, TrackingPlan, load_compiled
+from inspector.core.plan import PlanError, PlanValidator, TrackingPlan, load_plan_file
 from inspector.core.verdict.ndjson import LineResult, validate_lines
 
 __all__ = ["register", "run"]
@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate and print; returns the exit status."""
     try:
-        compiled = load_compiled(args.plan)
+        compiled = load_plan_file(args.plan)
     except PlanError as error:
         print(f"inspector validate: plan error: {error}", file=sys.stderr)
         return 2

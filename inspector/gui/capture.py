@@ -11,7 +11,10 @@ exactly ``inspector serve`` in a child process (its own interpreter, its own GIL
   by id every 50 ms and hands new events to the :class:`~inspector.gui.bridge.CaptureBridge`,
   the one hand-off to the GUI thread.
 * control: the REST API under ``/inspector/api/`` (new session, plan, re-validate); the long
-  call (re-validate) is a coroutine on the window's qasync loop (:class:`TaskRunner`).
+  call (re-validate) is a coroutine on the window's qasync loop (:class:`TaskRunner`). Plans
+  are uploaded as content, never as a path for the child to open. Bound beyond loopback, the
+  API needs a bearer token: this process generates it and hands it over in the child's
+  environment (``--api-token-env``), never on its command line where ``ps`` shows it.
 * lifetime: stop sends SIGTERM, then kills after a timeout; the child also stops when its
   stdin (a pipe held by this process) closes, so it never outlives the window, even one killed
   with SIGKILL. An unexpected exit is reported through :attr:`sig_crashed`.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import json
+import secrets
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -30,7 +34,10 @@ from typing import Any
 import httpx
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
+from inspector.core.capture.addresses import host_name, is_loopback
 from inspector.core.capture.service import CaptureConfig, CaptureError
+from inspector.core.plan import PlanError
+from inspector.core.plan.reading import read_plan_file
 from inspector.core.store import SessionInfo
 from inspector.core.store.tail import StoreTail
 from inspector.gui.bridge import CaptureBridge
@@ -39,6 +46,9 @@ from inspector.gui.tasks import TaskRunner, describe
 __all__ = ["CaptureController", "CaptureError"]
 
 API = "/inspector/api"
+#: The child's environment variable holding the REST API token (its name is on the command
+#: line, the value is not).
+TOKEN_ENV = "INSPECTOR_API_TOKEN"
 
 
 def _session_info(data: dict[str, Any]) -> SessionInfo:
@@ -82,7 +92,9 @@ class CaptureController(QObject):
         self._base_url: str | None = None
         self._tls_url: str | None = None
         self._session: SessionInfo | None = None
-        self._plan_path: Path | None = None
+        #: The plan uploaded to every (re)started child: its name and text.
+        self._plan: tuple[str, str] | None = None
+        self._token: str | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
         #: Runs the REST calls that take a while (re-validation) on the qasync loop.
         self.tasks = TaskRunner(parent=self)
@@ -134,7 +146,18 @@ class CaptureController(QObject):
         name = session_name or config.session_name
         if name:
             args += ["--session", name]
+        if self._token is not None:
+            args += ["--api-token-env", TOKEN_ENV]
         return args
+
+    def _new_token(self) -> str | None:
+        # On loopback the child's Host and Origin checks guard its API and scripts may use it
+        # without a token, as with `inspector serve`; beyond, the API needs one.
+        if self.config.api_token:
+            return self.config.api_token
+        if is_loopback(host_name(self.config.host)):
+            return None
+        return secrets.token_urlsafe(32)
 
     # ---- lifecycle
 
@@ -154,11 +177,15 @@ class CaptureController(QObject):
             tail.close()
             raise CaptureError(f"cannot read the capture database: {error}") from error
         process = QProcess(self)
+        self._token = self._new_token()
         command = self.command(session_name)
         process.setProgram(command[0])
         process.setArguments(command[1:])
         environment = QProcessEnvironment.systemEnvironment()
         environment.insert("PYTHONUNBUFFERED", "1")
+        environment.remove(TOKEN_ENV)
+        if self._token is not None:
+            environment.insert(TOKEN_ENV, self._token)
         process.setProcessEnvironment(environment)
         self._stderr.clear()
         process.start()
@@ -175,13 +202,14 @@ class CaptureController(QObject):
         self._base_url = str(ready["url"])
         self._tls_url = ready.get("tls_url")
         self._session = _session_info(ready["session"])
-        self._http = httpx.Client(base_url=self._base_url + API, timeout=30.0)
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        self._http = httpx.Client(base_url=self._base_url + API, timeout=30.0, headers=headers)
         self._tail = tail
         tail.start()
         self.plan_error = None
-        if self._plan_path is not None:
+        if self._plan is not None:
             try:
-                self._post_plan(self._plan_path)
+                self._post_plan(self._plan)
             except CaptureError as error:
                 self.plan_error = error.message
 
@@ -296,14 +324,27 @@ class CaptureController(QObject):
     def set_plan(self, path: Path | None) -> None:
         """Validate new captures against ``path`` (kept across restarts; ``None``: stop).
 
-        Raises :class:`CaptureError` with the child's reason when it rejects the plan.
+        The file is read here (a regular file, bounded) and its content uploaded. Raises
+        :class:`CaptureError` when it cannot be read or the child rejects the plan.
         """
-        self._plan_path = path
+        plan: tuple[str, str] | None = None
+        if path is not None:
+            try:
+                text = read_plan_file(path).decode("utf-8-sig")
+            except PlanError as error:
+                raise CaptureError(str(error)) from error
+            except UnicodeDecodeError as error:
+                raise CaptureError(f"{path}: plan file is not UTF-8 text") from error
+            plan = (str(path), text)
+        self._plan = plan
         if self.running:
-            self._post_plan(path)
+            self._post_plan(plan)
 
-    def _post_plan(self, path: Path | None) -> None:
-        self._call("POST", "/plan", {"path": str(path) if path else None})
+    def _post_plan(self, plan: tuple[str, str] | None) -> None:
+        if plan is None:
+            self._call("POST", "/plan", {"path": None})
+        else:
+            self._call("POST", "/plan", {"content": plan[1], "name": plan[0]})
 
     def revalidate(self, session_id: int,
                    on_done: Callable[[dict[str, Any] | CaptureError], None]) -> None:
@@ -313,10 +354,12 @@ class CaptureController(QObject):
         if self._http is None or base_url is None:
             on_done(CaptureError("capture is not running"))
             return
+        headers = self._http.headers  # the token, when the child needs one
 
         async def call() -> dict[str, Any] | CaptureError:
             try:
-                async with httpx.AsyncClient(base_url=base_url + API, timeout=None) as http:
+                async with httpx.AsyncClient(base_url=base_url + API, timeout=None,
+                                             headers=headers) as http:
                     response = await http.post("/revalidate", json={"session": session_id})
                 data: dict[str, Any] = response.json()
             except (httpx.HTTPError, ValueError) as error:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from inspector.core.model import Status, Violation
-from inspector.core.plan import CompiledPlan, PlanError, PlanValidator, RuleType, load_compiled
+from inspector.core.plan import CompiledPlan, PlanError, PlanValidator, RuleType
+from inspector.core.plan.reading import load_plan_file
 from inspector.core.store import EventStore
 from inspector.core.verdict import Classifier
 from inspector.core.verdict import EventValidator as Validator
@@ -41,9 +44,19 @@ def planned_events(compiled: CompiledPlan) -> list[str]:
 
 
 def load_plan(path: Path) -> LoadedPlan:
-    """Load and compile ``path``; raises :class:`PlanLoadError` with a readable message."""
+    """Load and compile ``path``; raises :class:`PlanLoadError` with a readable message.
+
+    Only a regular file of bounded size is read: a FIFO or a device picked in the file dialog
+    would otherwise block the GUI thread or fill memory. (The window's own user may hear what
+    the OS says; the REST API gives callers less.)
+    """
     try:
-        compiled = load_compiled(path)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise PlanLoadError(f"cannot read {path}: not a regular file")
+    except OSError as error:
+        raise PlanLoadError(f"cannot read {path}: {error.strerror or error}") from error
+    try:
+        compiled = load_plan_file(path)
     except PlanError as error:
         raise PlanLoadError(f"{Path(path).name}: {error}") from error
     except OSError as error:

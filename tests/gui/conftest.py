@@ -92,11 +92,13 @@ def writer(store: EventStore) -> Iterator[GroupCommitWriter]:
     w.stop()
 
 
-def make_capture_window(qtbot: Any, tmp_path: Path, port: int = 0) -> MainWindow:
-    """A main window whose capture child (``inspector serve``) will listen on ``port``."""
+def make_capture_window(qtbot: Any, tmp_path: Path, port: int = 0,
+                        host: str = "127.0.0.1") -> MainWindow:
+    """A main window whose capture child (``inspector serve``) will listen on ``host:port``."""
     db = tmp_path / "captures.sqlite3"
     bridge = CaptureBridge(interval_ms=20)
-    capture = CaptureController(CaptureConfig(port=port, db_path=db, session_name="QA"), bridge)
+    capture = CaptureController(
+        CaptureConfig(host=host, port=port, db_path=db, session_name="QA"), bridge)
     window = MainWindow(EventStore(db), capture=capture, bridge=bridge, state=UiState())
     qtbot.addWidget(window)
     return window

@@ -163,7 +163,9 @@ def test_plan_and_new_session_go_through_the_rest_api(
     plan = write_plan(tmp_path / "plan.json")
     with qtbot.waitSignal(window.sig_revalidated, timeout=10000):
         assert window.load_plan_file(plan)
-    assert _api(window, "/health")["plan"]["path"] == str(plan)  # the child holds the plan
+    # The child holds the plan, uploaded as content: it opened no path it was handed.
+    assert _api(window, "/health")["plan"]["source"] == str(plan)
+    assert _api(window, "/health")["plan"]["path"] is None
     first = window.session_id
     window.act_new_session.trigger()
     assert window.session_id != first
@@ -182,7 +184,34 @@ def test_plan_and_new_session_go_through_the_rest_api(
     window._plan_loader = lambda path: window.plan  # type: ignore[assignment,return-value]
     assert not window.load_plan_file(broken)
     assert window.banner.text().startswith("Plan not loaded: ")
-    assert _api(window, "/health")["plan"]["path"] == str(plan)
+    assert _api(window, "/health")["plan"]["source"] == str(plan)
+
+
+def test_beyond_loopback_the_child_gets_a_token_off_its_command_line(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    window = make_capture_window(qtbot, tmp_path, host="0.0.0.0")
+    assert window.start_capture(), window.banner.text()
+    try:
+        capture = window.capture
+        assert capture is not None
+        assert capture.base_url is not None
+        pid = capture.pid
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        [token] = [item.partition(b"=")[2] for item in environ
+                   if item.startswith(b"INSPECTOR_API_TOKEN=")]
+        assert len(token) >= 32
+        assert token not in Path(f"/proc/{pid}/cmdline").read_bytes()  # not in `ps`
+        url = f"{capture.base_url}/inspector/api/health"
+        assert httpx.get(url).status_code == 401  # the API needs the token here
+        assert capture.health()["session"]["name"] == "QA"  # the window's calls carry it
+        plan = write_plan(tmp_path / "plan.json")
+        with qtbot.waitSignal(window.sig_revalidated, timeout=10000):
+            assert window.load_plan_file(plan)
+        health = httpx.get(url, headers={"Authorization": f"Bearer {token.decode()}"}).json()
+        assert health["plan"]["source"] == str(plan)
+    finally:
+        window.close()
 
 
 def test_tls_window_child_serves_https_with_the_local_ca(qtbot: Any, tmp_path: Path) -> None:

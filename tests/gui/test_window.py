@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,10 @@ def test_real_plan_loader_reports_problems_clearly(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("[1,")
     with pytest.raises(PlanLoadError, match="invalid JSON"):
         load_plan(tmp_path / "bad.json")
+    if hasattr(os, "mkfifo"):  # picked in the dialog, a FIFO would block the GUI thread
+        os.mkfifo(tmp_path / "fifo.json")
+        with pytest.raises(PlanLoadError, match="not a regular file"):
+            load_plan(tmp_path / "fifo.json")
 
 
 def test_session_switching_and_export_through_the_ui(

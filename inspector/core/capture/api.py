@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -13,6 +12,11 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from inspector import __version__
+from inspector.core.capture.plan_requests import (
+    apply_plan_request,
+    apply_revalidate_plan,
+    read_plan_body,
+)
 from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.model import EventRecord
 from inspector.core.store import EventQuery
@@ -180,27 +184,11 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
             }
         )
 
-    async def read_json_object(request: web.Request) -> dict[str, Any]:
-        if not request.can_read_body:
-            return {}
-        try:
-            body = orjson.loads(await request.read() or b"{}")
-        except orjson.JSONDecodeError as error:
-            raise _bad_request(f"Invalid JSON: {error.msg}") from error
-        if not isinstance(body, dict):
-            raise _bad_request("the body must be a JSON object")
-        return body
-
     async def revalidate(request: web.Request) -> web.Response:
-        body = await read_json_object(request)
+        body = await read_plan_body(request)
         plan = body.get("plan")
         if plan is not None:
-            from inspector.core.plan import PlanError
-
-            try:
-                await in_thread(lambda: service.load_plan(Path(str(plan))))
-            except PlanError as error:
-                raise ApiError(400, "invalid_plan", str(error)) from error
+            await apply_revalidate_plan(service, plan)
         session = body.get("session")
         session_id: int | None = None
         if session is not None:
@@ -213,22 +201,11 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         return json_response({"plan": service.plan_description, **report.to_dict()})
 
     async def set_plan(request: web.Request) -> web.Response:
-        """Load (``{"path": FILE}``) or unload (``{"path": null}``) the plan new captures are
-        validated against; ``"watch": true`` reloads it when the file changes. Nothing is
-        re-validated: POST revalidate for that."""
-        from inspector.core.plan import PlanError
-
-        body = await read_json_object(request)
-        if "path" not in body:
-            raise _bad_request('expected {"path": FILE} or {"path": null}')
-        path = body["path"]
-        if path is not None and not isinstance(path, str):
-            raise _bad_request("path must be a string or null")
-        try:
-            await service.replace_plan(Path(path) if path else None,
-                                       watch=bool(body.get("watch", False)))
-        except (PlanError, OSError) as error:
-            raise ApiError(400, "invalid_plan", str(error)) from error
+        """Load (``{"path": FILE}`` or ``{"content": PLAN, "name": NAME}``) or unload
+        (``{"path": null}``) the plan new captures are validated against; ``"watch": true``
+        reloads a path when the file changes. Nothing is re-validated: POST revalidate for
+        that."""
+        await apply_plan_request(service, await read_plan_body(request))
         return json_response({"plan": service.plan_description})
 
     async def write_keys(request: web.Request) -> web.Response:

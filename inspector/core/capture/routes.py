@@ -26,7 +26,7 @@ from inspector.core.capture.normalize import ROUTE_TYPES
 if TYPE_CHECKING:
     from inspector.core.capture.service import CaptureService
 
-__all__ = ["ApiError", "add_tracking_routes", "cors_middleware", "json_errors_middleware"]
+__all__ = ["ApiError", "add_tracking_routes", "json_errors_middleware"]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ HARD_BODY_CAP = 8 * 1024 * 1024
 _SUCCESS = b'{"success":true}'
 #: The 1x1 transparent GIF the pixel API answers with.
 _PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-_ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, X-Retry-Count, X-Requested-With"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -45,30 +44,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def json_response(data: Any, *, status: int = 200) -> web.Response:
     """A JSON response serialised with orjson."""
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
-
-
-@web.middleware
-async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer preflights and add CORS headers, so analytics-next in a browser can post here."""
-    origin = request.headers.get("Origin")
-    if request.method == "OPTIONS":
-        response: web.StreamResponse = web.Response(status=204)
-        requested = request.headers.get("Access-Control-Request-Headers")
-        response.headers["Access-Control-Allow-Headers"] = (
-            f"{_ALLOWED_HEADERS}, {requested}" if requested else _ALLOWED_HEADERS
-        )
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
-        response.headers["Access-Control-Max-Age"] = "600"
-    else:
-        response = await handler(request)
-    if origin:
-        # Echoing the origin (not "*") is what lets pages that send credentials through.
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers["Vary"] = "Origin"
-    else:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
 
 
 class ApiError(Exception):
@@ -207,7 +182,9 @@ def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
 
     async def project_settings(request: web.Request) -> web.Response:
         write_key = request.match_info["write_key"]
-        host = request.host or f"127.0.0.1:{service.port}"
+        # Echo the Host only when the API would accept it: a DNS-rebinding page must not
+        # have its own domain handed back as the place to send events.
+        host = service.access.public_host(request.headers.get("Host"), service.bound_netloc)
         scheme = request.scheme
         if service.tls_port is not None:
             # analytics-next's batching posts to https://<apiHost> whatever this says, so with

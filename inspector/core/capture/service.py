@@ -16,19 +16,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.core.capture.api import add_api_routes
 from inspector.core.capture.bundle import add_bundle_routes
 from inspector.core.capture.forward import Forwarder
 from inspector.core.capture.ingest import EventValidator, Ingestor
-from inspector.core.capture.routes import (
-    add_tracking_routes,
-    cors_middleware,
-    json_errors_middleware,
-)
+from inspector.core.capture.routes import add_tracking_routes, json_errors_middleware
+from inspector.core.capture.security import ApiAccessPolicy
 from inspector.core.capture.tls_page import add_tls_routes
 from inspector.core.paths import default_db_path
 from inspector.core.store import CommittedEvent, EventStore, GroupCommitWriter, SessionInfo
@@ -70,6 +68,13 @@ class CaptureConfig(BaseModel):
     plan_path: Path | None = None
     #: fsync every commit (survives power loss, not just a crash of the process).
     durable: bool = False
+    #: Host names the REST API answers for besides loopback and ``host`` (``--allow-host``).
+    allow_hosts: tuple[str, ...] = ()
+    #: Browser origins allowed to call the REST API with CORS (``--api-allow-origin``).
+    api_allow_origins: tuple[str, ...] = ()
+    #: The bearer token the REST API requires; ``None``: one is generated when ``host`` is
+    #: beyond loopback (read it from ``CaptureService.access.token``). Kept out of ``repr``.
+    api_token: str | None = Field(default=None, repr=False)
     #: Also serve HTTPS, with a certificate from the local CA (:mod:`inspector.core.tls`).
     tls: bool = False
     #: The HTTPS port; ``None``: ``port + 1`` (any free port when ``port`` is 0).
@@ -94,6 +99,8 @@ class CaptureService:
             self.session.id, seen_message_ids=self.store.message_ids(self.session.id)
         )
         self.plan_description: dict[str, Any] | None = None
+        #: Who may use the REST API (its token, when one is required).
+        self.access = ApiAccessPolicy.from_config(config)
         self.port = config.port
         self.base_url = f"http://{config.host}:{config.port}"
         #: Set once listening with TLS: the HTTPS port and URL, and the CA that signs them.
@@ -112,7 +119,7 @@ class CaptureService:
 
     def build_app(self) -> web.Application:
         """The aiohttp application with every route (also used by tests and benchmarks)."""
-        app = web.Application(middlewares=[cors_middleware, json_errors_middleware])
+        app = web.Application(middlewares=[self.access.middleware, json_errors_middleware])
         add_tracking_routes(app, self)
         add_api_routes(app, self)
         add_tls_routes(app, self)
@@ -197,6 +204,11 @@ class CaptureService:
         self.writer.stop()
         self.store.close()
 
+    @property
+    def bound_netloc(self) -> str:
+        """``host:port`` of :attr:`base_url` (a loopback address for a wildcard bind)."""
+        return urlsplit(self.base_url).netloc
+
     # ---- hooks
 
     def add_listener(self, listener: Callable[[list[CommittedEvent]], None]) -> None:
@@ -229,12 +241,15 @@ class CaptureService:
     def load_plan(self, path: Path) -> CompiledPlan:
         """Load a tracking plan file and validate new captures against it.
 
-        Raises :class:`~inspector.core.plan.PlanError` naming the file, line and column (or the
+        The file must be a regular file of at most
+        :data:`~inspector.core.plan.reading.MAX_PLAN_BYTES`. Raises
+        :class:`~inspector.core.plan.PlanError` naming the file, line and column (or the
         rule) that is wrong; the previous plan stays in force.
         """
-        from inspector.core.plan import PlanValidator, load_compiled
+        from inspector.core.plan import PlanValidator
+        from inspector.core.plan.reading import load_plan_file
 
-        plan = load_compiled(path)
+        plan = load_plan_file(path)
         self.set_validator(PlanValidator(plan), self._describe(plan, path))
         return plan
 
@@ -250,17 +265,38 @@ class CaptureService:
         """Validate new captures against ``path`` from now on (``None``: stop validating).
 
         Stops watching the previous plan file. Raises
-        :class:`~inspector.core.plan.PlanError` (the previous plan stays in force) or
-        :class:`OSError`. Loading runs in a worker thread: compiling a big plan takes a while.
+        :class:`~inspector.core.plan.PlanError` (the previous plan stays in force): reading
+        runs in a worker thread with a timeout, and compiling a big plan takes a while too.
         """
         if path is None:
             await self._stop_watching()
             self.set_validator(None)
             return
-        plan = await asyncio.to_thread(self.load_plan, path)
-        await self._stop_watching()
+        from inspector.core.plan.reading import plan_from_bytes, read_plan_file_async
+
+        raw = await read_plan_file_async(path)
+        plan = await asyncio.to_thread(plan_from_bytes, raw, str(path))
+        await self._use_plan(plan, self._describe(plan, path))
         if watch:
             self.watch_plan(path, plan)
+
+    async def upload_plan(self, content: bytes, source: str) -> None:
+        """Validate new captures against a plan's ``content`` (at most
+        :data:`~inspector.core.plan.reading.MAX_PLAN_BYTES`), named ``source`` in messages.
+
+        Stops watching any plan file; raises :class:`~inspector.core.plan.PlanError` (the
+        previous plan stays in force).
+        """
+        from inspector.core.plan.reading import plan_from_bytes
+
+        plan = await asyncio.to_thread(plan_from_bytes, content, source)
+        await self._use_plan(plan, self._describe(plan, None, source))
+
+    async def _use_plan(self, plan: CompiledPlan, description: dict[str, Any]) -> None:
+        from inspector.core.plan import PlanValidator
+
+        await self._stop_watching()
+        self.set_validator(PlanValidator(plan), description)
 
     async def _stop_watching(self) -> None:
         if self._watcher is not None:
@@ -300,10 +336,14 @@ class CaptureService:
             self.plan_description = {**self.plan_description, "error": str(error)}
 
     @staticmethod
-    def _describe(compiled: CompiledPlan, path: Path) -> dict[str, Any]:
+    def _describe(compiled: CompiledPlan, path: Path | None,
+                  source: str | None = None) -> dict[str, Any]:
         plan = compiled.plan
         return {
-            "path": str(path),
+            # path: the file served and watched; source: what messages call it (an upload's
+            # name, or the path).
+            "path": str(path) if path is not None else None,
+            "source": source if source is not None else str(path),
             "name": plan.name,
             "format": plan.format,
             "rules": len(plan),

@@ -19,11 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from inspector.core.plan.compile import CompiledPlan, compile_plan
 from inspector.core.plan.errors import PlanError
 from inspector.core.plan.rules import PlanSettings, Rule, RuleType, TrackingPlan
 
-__all__ = ["FORMATS", "detect_format", "load_compiled", "load_data", "load_file", "read_plan"]
+__all__ = ["FORMATS", "detect_format", "load_bytes", "load_data", "load_file", "read_plan"]
 
 FORMATS = ("segment-public-api", "typewriter", "config-api", "legacy-local")
 
@@ -31,22 +30,23 @@ FORMATS = ("segment-public-api", "typewriter", "config-api", "legacy-local")
 _SETTINGS_KEYS = ("settings", "schemaSettings", "schema_settings")
 
 
-def load_compiled(path: str | Path) -> CompiledPlan:
-    """Read and compile a plan file, ready to validate; every failure is a PlanError."""
-    return compile_plan(load_file(Path(path)))
-
-
 def load_file(path: Path) -> TrackingPlan:
     """Read and detect a plan file; every failure is a PlanError naming the file.
 
     Schema errors a rule only shows when compiled (an unsupported regex) are raised by
-    :func:`~inspector.core.plan.compile.compile_plan`, or :func:`load_compiled`.
+    :func:`~inspector.core.plan.compile.compile_plan` (``reading.load_plan_file`` does both).
     """
     source = str(path)
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise PlanError(f"cannot read plan file: {error.strerror or error}", file=source) from None
+    return load_bytes(raw, source=source)
+
+
+def load_bytes(raw: bytes, *, source: str = "<memory>") -> TrackingPlan:
+    """Decode, parse and detect a plan's bytes; PlanErrors name ``source`` and the line and
+    column of a syntax error."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

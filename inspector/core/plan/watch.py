@@ -23,7 +23,7 @@ from pathlib import Path
 
 from inspector.core.plan.compile import CompiledPlan
 from inspector.core.plan.errors import PlanError
-from inspector.core.plan.formats import load_compiled
+from inspector.core.plan.reading import plan_from_bytes, read_plan_file
 
 __all__ = ["PlanWatcher"]
 
@@ -61,12 +61,16 @@ class PlanWatcher:
         self._stat = signature
         if signature is None:
             return PlanError("plan file disappeared; keeping the loaded plan", file=str(self.path))
-        digest = self._hash()
-        if digest is None or digest == self._digest:
+        try:
+            raw = read_plan_file(self.path)  # regular files only, bounded: never blocks
+        except PlanError as error:
+            return error
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest == self._digest:
             return None
         self._digest = digest
         try:
-            return load_compiled(self.path)
+            return plan_from_bytes(raw, str(self.path))
         except PlanError as error:
             return error
 
@@ -115,6 +119,6 @@ class PlanWatcher:
 
     def _hash(self) -> str | None:
         try:
-            return hashlib.sha256(self.path.read_bytes()).hexdigest()
-        except OSError:
+            return hashlib.sha256(read_plan_file(self.path)).hexdigest()
+        except PlanError:
             return None

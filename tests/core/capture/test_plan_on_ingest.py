@@ -13,19 +13,11 @@ import orjson
 import pytest
 
 from inspector.core.capture import CaptureConfig, CaptureService
-from inspector.core.resources import example_plan_path
 from inspector.core.verdict.revalidate import RevalidationReport
 from tests.support.segment_calls import track
 
 ORDER = {"order_id": "o-1", "total": 30.0, "currency": "USD",
          "items": [{"sku": "TEE-1", "name": "Tee", "variant": "M", "price": 15.0, "quantity": 2}]}
-
-
-@pytest.fixture
-def plan_file(tmp_path: Path) -> Path:
-    path = tmp_path / "plan.json"
-    shutil.copy(example_plan_path(), path)
-    return path
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from inspector.core.plan import (
     PlanValidator,
     compile_plan,
     explain,
-    load_compiled,
     load_data,
+    load_plan_file,
     read_plan,
 )
 from inspector.core.plan.compile import CompiledRule, explain_tree, names_validator
@@ -85,7 +85,7 @@ def _values(schema: Any, data: st.DataObject, depth: int = 0) -> Any:
 def _rules() -> list[tuple[str, CompiledRule]]:
     found = []
     for path in _PLANS:
-        plan = load_compiled(path)
+        plan = load_plan_file(path)
         for versions in plan.rules.values():
             for compiled in versions:
                 found.append((f"{path.name}:{compiled.rule.label}", compiled))

@@ -15,8 +15,8 @@ from inspector.core.plan import (
     RuleType,
     TrackingPlan,
     compile_plan,
-    load_compiled,
     load_data,
+    load_plan_file,
     read_plan,
 )
 from inspector.core.plan.formats import detect_format
@@ -115,7 +115,7 @@ def test_config_api_global_identify_group_rules() -> None:
 
 
 def test_draft04_and_draft06_events_validate() -> None:
-    validator = PlanValidator(load_compiled(FIXTURES / "legacy-local-draft04-draft06.json"))
+    validator = PlanValidator(load_plan_file(FIXTURES / "legacy-local-draft04-draft06.json"))
     for event in ("Draft-04 Event", "Draft-06 Event"):
         assert validator.validate(track(event, {}))[0] is Status.VALID
         status, violations = validator.validate({"type": "track", "event": event,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.core.model import Severity, Status, Violation
-from inspector.core.plan import PlanValidator, compile_plan, load_compiled, load_data
+from inspector.core.plan import PlanValidator, compile_plan, load_data, load_plan_file
 from tests.core.plan.conftest import FIXTURES, track
 
 
@@ -248,7 +248,7 @@ _VALIDATORS: dict[str, PlanValidator] = {}
 def _cached() -> PlanValidator:
     # Hypothesis re-runs the body many times; function-scoped fixtures are not allowed there.
     if "raw" not in _VALIDATORS:
-        _VALIDATORS["raw"] = PlanValidator(load_compiled(FIXTURES / "public-api-raw.json"))
+        _VALIDATORS["raw"] = PlanValidator(load_plan_file(FIXTURES / "public-api-raw.json"))
     return _VALIDATORS["raw"]
 
 
