@@ -164,21 +164,25 @@ class Violation:
         )
 
 
-#: Marks the one ingestion warning (an unreadable timestamp) whose kind a plan also uses.
+#: Mark the ingestion warnings whose kinds a plan also uses: an unreadable timestamp
+#: (``verdict.checks.timestamp_warning``) and an integer beyond 64 bits (``big_integer_warning``).
 _TIMESTAMP_WARNING_TAIL = "Segment uses receivedAt instead"
+_BIG_INTEGER_WORDING = "exceeds 64-bit; stored as"
 
 
 def legacy_source(kind: str, field: str, message: str) -> Source:
     """The source of a violation stored before sources were recorded, told from its text.
 
-    Ingestion kinds are their own (Segment's wording); the one exception is the unreadable
-    timestamp warning, kind "Invalid Format" like a plan's format errors, told apart by field and
-    wording (see ``verdict.checks.timestamp_warning``).
+    Ingestion kinds are their own (Segment's wording); the exceptions are two ingestion warnings
+    whose kinds a plan also uses ("Invalid Format" for an unreadable timestamp, "Out Of Range"
+    for an integer beyond 64 bits), told apart by field and wording.
     """
     if kind in _INGESTION_KIND_NAMES:
         return Source.INGESTION
     if (kind == ViolationKind.INVALID_FORMAT and field in ("timestamp", "sentAt")
             and message.endswith(_TIMESTAMP_WARNING_TAIL)):
+        return Source.INGESTION
+    if kind == ViolationKind.OUT_OF_RANGE and _BIG_INTEGER_WORDING in message:
         return Source.INGESTION
     return Source.PLAN
 

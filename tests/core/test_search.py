@@ -51,6 +51,9 @@ PAYLOADS: list[dict[str, Any]] = [
     {"type": "track", "event": "emoji 🛒 cart", "properties": {"note": "tab\there"}},
     {"type": "page", "name": "Home", "properties": {"url": "https://shop.example.com/p/123?x=1"}},
     {"type": "track", "event": "aaaa bbbb", "properties": {"empty": ""}},
+    # Capitals beyond ASCII, which SQLite's lower() leaves alone.
+    {"type": "track", "event": "CAFÉ CRÈME", "properties": {"note": "ÜBER alles", "city": "ΑΘΗΝΑ",
+                                                           "street": "STRASSE 5", "road": "ΟΔΟΣ"}},
 ]
 
 # Payload texts that are not JSON objects: short texts at the very end, non-ASCII characters
@@ -70,6 +73,9 @@ QUERIES = [
     "zq", "Zq", "1}", "}", "xé", "Xé", "é", "éü", "ü!", "e ", " w", "\x01", "d\x01", "\x01d",
     "\x02", "l\x02", "\x7f", 'd"', '""', "\"}", "\t", "ab", "AB", "q", "💰", "🛒 ", "af", "cr",
     "CR", "xé",
+    # Unicode case: found in any case, as in a plain case-insensitive (casefold) scan.
+    "über", "Über", "ÜBER", "αθηνα", "Αθηνα", "ΑΘΗΝΑ", "café crème", "CAFÉ CRÈME", "Café Crème",
+    "crÈme", "straße", "STRASSE", "οδος", "οδοσ", "ΟΔΟΣ", "ος", "ΣΑ", "ü", "Ü",
 ]
 
 
@@ -151,6 +157,27 @@ def test_the_scan_itself_means_case_insensitive_substring(
     assert _scan(store, "USER_84", first) == [ids[0], ids[1]]
     assert _scan(store, "mug-11-blk", first) == [ids[2]]
     assert _scan(store, "ser_841", first) == [ids[0], ids[1]]
+    unicode = len(PAYLOADS) - 1
+    for q in ["über", "ΑΘΗΝΑ", "αθηνα", "οδοσ", "ΟΔΟΣ"]:
+        assert _scan(store, q, first) == [ids[unicode]], q
+    assert _scan(store, "CAFÉ CRÈME", first) == [ids[4], ids[unicode]]  # and "Café Crème"
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_every_query_finds_what_a_python_case_insensitive_scan_finds(
+    store: EventStore, corpus: tuple[int, int, list[int]], indexed: bool
+) -> None:
+    """The definition, outside SQL: ``q`` in the payload text, both Unicode-case-folded."""
+    first, _, ids = corpus
+    if indexed:
+        _index_everything(store)
+    texts = [_json(p) for p in PAYLOADS] + [None, *RAW_PAYLOADS]
+    for q in QUERIES:
+        if not q or "\x00" in q:
+            continue  # no filter; SQLite's instr() stops at a NUL, Python's "in" does not
+        expected = [event_id for event_id, text in zip(ids, texts, strict=True)
+                    if text is not None and q.casefold() in text.casefold()]
+        assert _search(store, q, first) == expected, q
 
 
 @pytest.mark.parametrize("state", ["caught_up", "lagging", "never_indexed"])
@@ -197,7 +224,8 @@ def test_the_index_records_the_non_ascii_characters_it_meets(
     _index_everything(store)
     recorded = {chr(code) for (code,) in
                 store._reader().execute("SELECT codepoint FROM search_alphabet")}
-    assert {"é", "ü", "\u212a", "🛒"} <= recorded
+    assert {"é", "ü", "🛒", "α"} <= recorded
+    assert not {"\u212a", "Ü", "Α"} & recorded  # folded: Kelvin sign to "k", capitals away
     assert all(not character.isascii() for character in recorded)
 
 
@@ -452,25 +480,39 @@ def test_a_version_2_database_is_upgraded_and_indexed_in_the_background(
     assert {q: _search(store, q, 1) for q in QUERIES} == before
 
 
+def _fill_old_index(connection: sqlite3.Connection, texts: list[str], *, pad: str) -> None:
+    """Events of session 1 and the index an older inspector built: lower(payload) + ``pad``."""
+    connection.execute("INSERT INTO sessions(id, name, created_at) VALUES (1, 'old', 0)")
+    connection.executemany(
+        "INSERT INTO events(session_id, received_at, status, payload) VALUES (1, 0, 'valid', ?)",
+        [(text,) for text in texts],
+    )
+    connection.execute("CREATE VIRTUAL TABLE events_fts_1 USING fts5(body, content='', "
+                       "columnsize=0, tokenize='trigram case_sensitive 1')")
+    connection.execute("INSERT INTO events_fts_1(rowid, body) SELECT id, lower(payload) || ? "
+                       "FROM events WHERE payload IS NOT NULL", (pad,))
+    connection.execute("UPDATE search_index_state SET indexed_upto = (SELECT max(id) FROM events)")
+    connection.close()
+
+
+def _index_in_background(db_path: Path, count: int) -> None:
+    indexer = SearchIndexer(db_path)
+    indexer.start()
+    try:
+        assert indexer.wait_until_indexed(count, timeout=30)
+    finally:
+        indexer.stop()
+
+
 def test_a_version_4_index_is_dropped_and_rebuilt_padded(db_path: Path) -> None:
     """Schema 5 pads every indexed text; the unpadded tables of schema 3-4 are rebuilt."""
     connection = sqlite3.connect(db_path, isolation_level=None)
     for version, script in enumerate(MIGRATIONS[:4], start=1):
         assert isinstance(script, str)
         connection.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
-    connection.execute("INSERT INTO sessions(id, name, created_at) VALUES (1, 'old', 0)")
     texts = [_json(p) for p in PAYLOADS] + RAW_PAYLOADS
-    connection.executemany(
-        "INSERT INTO events(session_id, received_at, status, payload) VALUES (1, 0, 'valid', ?)",
-        [(text,) for text in texts],
-    )
     # What the schema 4 indexer left: lower(payload), no pad, watermark at the end.
-    connection.execute("CREATE VIRTUAL TABLE events_fts_1 USING fts5(body, content='', "
-                       "columnsize=0, tokenize='trigram case_sensitive 1')")
-    connection.execute("INSERT INTO events_fts_1(rowid, body) SELECT id, lower(payload) "
-                       "FROM events WHERE payload IS NOT NULL")
-    connection.execute("UPDATE search_index_state SET indexed_upto = (SELECT max(id) FROM events)")
-    connection.close()
+    _fill_old_index(connection, texts, pad="")
 
     store = EventStore(db_path)
     reader = store._reader()
@@ -483,12 +525,7 @@ def test_a_version_4_index_is_dropped_and_rebuilt_padded(db_path: Path) -> None:
     expected = {q: _scan(store, q, 1) for q in QUERIES}
     assert {q: _search(store, q, 1) for q in QUERIES} == expected
     assert _search(store, "1}", 1) == [len(PAYLOADS) + RAW_PAYLOADS.index("end with 1}") + 1]
-    indexer = SearchIndexer(db_path)
-    indexer.start()
-    try:
-        assert indexer.wait_until_indexed(len(texts), timeout=30)
-    finally:
-        indexer.stop()
+    _index_in_background(db_path, len(texts))
     assert _uses_index(store, "1}", 1)
     assert {q: _search(store, q, 1) for q in QUERIES} == expected
 
@@ -541,3 +578,64 @@ def test_a_status_filter_every_event_passes_is_planned_away_and_others_kept(
             assert store.count_events(query) == expected[1]
             plan = Plan(reader, query)
             assert (plan.query.status is None) is planned_away, (session_id, statuses)
+
+
+def test_a_search_over_every_session_works_with_hundreds_of_sessions(store: EventStore) -> None:
+    """One index table per session: SQLite takes at most 500 terms in one compound SELECT (and
+    expressions at most 1,000 deep), and every ``serve`` without ``--session`` adds a session."""
+    sessions = [store.create_session(f"s{number}").id for number in range(520)]
+    writer = GroupCommitWriter(store.path, search_index=False)
+    writer.start()
+    try:
+        for number, session in enumerate(sessions):
+            writer.write(_request(session, [_json({"type": "track", "n": f"item-{number}"})]))
+    finally:
+        writer.stop()
+    _index_everything(store)
+    _write(store.path, sessions[7], [_json({"type": "track", "n": "item-tail"})])  # the tail
+    assert len(search_module.index_tables(store._reader())) > 500
+    assert _uses_index(store, "item-", None)
+    variants: list[dict[str, Any]] = [
+        {}, {"order": "desc", "limit": 5}, {"status": ["valid"]}, {"type": "track", "limit": 3},
+        {"since_id": 10, "offset": 2}, {"violation_kind": "x"},
+    ]
+    for q in ["item-", "item-51", "it", "no-such-text"]:
+        for variant in variants:
+            query = EventQuery(session_id=None, q=q, **variant)
+            expected = _scan_query(store, query)
+            result = store.query_events(query, with_payload=False)
+            assert [e.id for e in result.events] == expected[0], (q, variant)
+            assert result.total == expected[1], (q, variant)
+            assert store.count_events(query) == expected[1]
+    assert store.summary(None)["total"] == 521
+    assert len(_search(store, "item-", None)) == 521
+
+
+def test_a_version_7_index_folded_by_sqlite_lower_is_dropped_and_rebuilt(db_path: Path) -> None:
+    """Schema 8 folds indexed text with str.casefold(); schema 5-7 tables held lower(payload),
+    in which "CAFÉ" stayed "cafÉ"."""
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    for version, step in enumerate(MIGRATIONS[:7], start=1):
+        if isinstance(step, str):
+            connection.executescript(f"BEGIN;\n{step}\nPRAGMA user_version = {version};\nCOMMIT;")
+            continue
+        connection.execute("BEGIN")
+        step(connection)
+        connection.execute(f"PRAGMA user_version = {version}")
+        connection.execute("COMMIT")
+    connection.execute("INSERT INTO search_alphabet(codepoint) VALUES (201)")  # "É"
+    texts = [_json(p) for p in PAYLOADS]
+    _fill_old_index(connection, texts, pad=PAD)
+
+    store = EventStore(db_path)
+    reader = store._reader()
+    assert reader.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert indexed_upto(reader) == 0
+    assert reader.execute("SELECT count(*) FROM search_alphabet").fetchone() == (0,)
+    unicode = len(PAYLOADS)  # the last payload's id
+    assert _search(store, "café crème", 1) == [5, unicode]
+    _index_in_background(db_path, len(texts))
+    assert _uses_index(store, "café crème", 1)
+    assert _search(store, "café crème", 1) == [5, unicode]
+    assert _search(store, "αθηνα", 1) == [unicode]
+    store.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -90,6 +92,22 @@ def test_http_events_appear_coloured_and_violations_highlight_the_field(
     # The raw request came over real HTTP, with the key in the body (analytics.js style).
     assert "POST /v1/t" in detail.raw.toPlainText()
     assert "came from: body" in detail.raw.toPlainText()
+
+
+def test_a_truncated_rejected_body_says_so_in_the_raw_request(
+    window: MainWindow, qtbot: Any
+) -> None:
+    assert window.capture is not None
+    url = window.capture.base_url
+    assert url is not None
+    body = b'{"batch": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    assert httpx.post(f"{url}/v1/batch", content=body).status_code == 400
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
+    window.table.selectRow(0)
+    raw = window.detail.raw.toPlainText()
+    assert (f"Body truncated: the first 65,536 of {len(body):,} bytes are kept (SHA-256 of the "
+            f"whole body: {hashlib.sha256(body).hexdigest()})") in raw
+    assert not window.editor.has_unsaved_edit()
 
 
 def test_filters_narrow_the_table(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:

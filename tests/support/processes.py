@@ -6,18 +6,20 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 _URL = re.compile(r"^inspector (http://\S+)")
 
 
-def start_serve(db_path: Path, *extra: str,
-                env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+def start_serve(db_path: Path, *extra: str, env: dict[str, str] | None = None,
+                preexec_fn: Callable[[], None] | None = None,
+                ) -> tuple[subprocess.Popen[str], str]:
     """Start ``inspector serve --port 0`` and return the process and its base URL."""
     process = subprocess.Popen(
         [sys.executable, "-m", "inspector", "serve", "--port", "0", "--db", str(db_path), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, preexec_fn=preexec_fn,
     )
     assert process.stdout is not None
     first = process.stdout.readline()  # blocks until the server has bound its port

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,7 @@ from inspector.core.capture.plan_requests import (
 from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.model import EventRecord
 from inspector.core.store import EventQuery
+from inspector.core.store.query import SQLITE_MAX_INT
 
 if TYPE_CHECKING:
     from inspector.core.capture.service import CaptureService
@@ -64,9 +66,13 @@ def _bad_request(message: str) -> ApiError:
 def _parse_since(value: str) -> float:
     """``since`` as epoch seconds or an ISO timestamp."""
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds):
+            raise _bad_request(f"since must be a finite number of epoch seconds, got {value!r}")
+        return seconds
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
@@ -92,7 +98,7 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         if value == "all":
             return None
         session = service.store.session_by_name(value)
-        if session is None and value.isdigit():
+        if session is None and value.isdecimal() and int(value) <= SQLITE_MAX_INT:
             session = service.store.session_by_id(int(value))
         if session is None:
             raise ApiError(404, "unknown_session", f"No session {value!r}")
@@ -131,6 +137,8 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
             event_id = int(request.match_info["event_id"])
         except ValueError as error:
             raise _bad_request("event id must be an integer") from error
+        if not 0 <= event_id <= SQLITE_MAX_INT:
+            raise _bad_request(f"event id must be between 0 and {SQLITE_MAX_INT}")
         record = await in_thread(lambda: service.store.get_event(event_id))
         if record is None:
             return json_response(
@@ -141,6 +149,9 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
             raw = await in_thread(lambda: service.store.get_request(record.request_id or 0))
             if raw is not None:
                 body: bytes = raw.pop("body") or b""
+                # A rejected request keeps only a prefix of its body (with the whole one's
+                # length and SHA-256).
+                raw["body_truncated"] = raw["body_size"] > len(body)
                 raw["body_text"] = body.decode("utf-8", "replace") if not raw["headers"].get(
                     "Content-Encoding"
                 ) else None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 import zlib
 from typing import Any
 
@@ -21,10 +23,17 @@ __all__ = [
     "MAX_EVENT_BYTES",
     "MAX_REQUEST_BYTES",
     "RequestError",
+    "big_integers",
     "decode_body",
     "parse_json",
     "write_key_from",
 ]
+
+#: orjson keeps integers in [-2**63, 2**64) and turns any other integer into a float.
+_INT_RANGE = range(-(2**63), 2**64)
+#: Any integer outside that range has at least 19 digits: bodies without such a run skip the
+#: (slower) second parse that finds them.
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 class RequestError(Exception):
@@ -107,6 +116,44 @@ def parse_json(body: bytes) -> Any:
             "invalid_json",
             f"Invalid JSON: {reason} at line {error.lineno} column {error.colno}",
         ) from error
+
+
+class _BigInteger(str):
+    """An integer literal orjson turns into a float (kept as its text)."""
+
+    __slots__ = ()
+
+
+def _integer(text: str) -> int | _BigInteger:
+    number = int(text)
+    return number if number in _INT_RANGE else _BigInteger(text)
+
+
+def big_integers(body: bytes) -> list[tuple[tuple[str | int, ...], str]]:
+    """Where ``body`` holds an integer that orjson reads as a float: ``(path, literal)`` pairs.
+
+    orjson accepts integers beyond 64 bits silently as floats, losing digits; the raw request
+    keeps the original, and this says where. Python's json module parses the body a second time
+    (only when a 19-digit run occurs at all), keeping such integers as text.
+    """
+    if _LONG_DIGITS.search(body) is None:
+        return []
+    try:
+        tree = json.loads(body, parse_int=_integer)
+    except (ValueError, RecursionError):
+        return []
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), tree)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _BigInteger):
+            found.append((path, str(value)))
+        elif isinstance(value, dict):
+            stack.extend(((*path, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, index), item) for index, item in enumerate(value))
+    found.sort(key=lambda pair: [str(part) for part in pair[0]])
+    return found
 
 
 def write_key_from(

@@ -9,6 +9,7 @@ server; the aiohttp handlers in :mod:`inspector.core.capture.routes` only move b
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ import orjson
 
 from inspector.core.capture.decode import (
     RequestError,
+    big_integers,
     decode_body,
     parse_json,
     write_key_from,
@@ -28,8 +30,15 @@ from inspector.core.store.writer import PendingEvent, PendingRequest
 from inspector.core.timeutil import format_iso
 from inspector.core.verdict import Classifier, EventValidator, ingestion_violation
 from inspector.core.verdict.checks import MAX_EVENT_BYTES, MAX_REQUEST_BYTES
+from inspector.core.verdict.storable import storable_json
 
-__all__ = ["EventValidator", "IncomingRequest", "Ingestor"]
+__all__ = ["REJECTED_BODY_PREFIX", "EventValidator", "IncomingRequest", "Ingestor"]
+
+#: Of a rejected request's body only this prefix is stored, with its full length and SHA-256:
+#: enough to see what a client sent, without letting a client fill the disk with junk.
+REJECTED_BODY_PREFIX = 64 * 1024
+#: Characters of one header value stored (cookies and user agents fit; padding does not).
+MAX_STORED_HEADER_VALUE = 1024
 
 
 @dataclass(slots=True)
@@ -47,8 +56,11 @@ class IncomingRequest:
     route_type: str | None
     #: For single-call routes Segment's limit is per event; for batches, per request.
     single_call: bool
-    #: The server stopped reading at its hard cap: the body is only a prefix.
+    #: The server stopped keeping the body at its hard cap: ``body`` is only a prefix.
     truncated: bool = False
+    #: With ``truncated``: the length of the whole body as sent, and its SHA-256 (hex).
+    full_size: int | None = None
+    full_sha256: str | None = None
 
 
 class Ingestor:
@@ -93,7 +105,11 @@ class Ingestor:
         """Build the rows for one request; the error, if any, is what to answer with."""
         received_at = incoming.received.timestamp()
         # Header names arrive as aiohttp's case-insensitive ``istr``; store plain strings.
-        headers = {str(name): value for name, value in incoming.headers.items()}
+        # The server takes at most 64 headers of 8 KB; only a prefix of a long value is kept.
+        headers = {
+            str(name): value if len(value) <= MAX_STORED_HEADER_VALUE else _cut_header(value)
+            for name, value in incoming.headers.items()
+        }
         pending = PendingRequest(
             session_id=self.session_id,
             received_at=received_at,
@@ -110,17 +126,22 @@ class Ingestor:
         body: Any = None
         try:
             if incoming.truncated:
+                size = incoming.full_size or len(incoming.body)
                 raise RequestError(
                     "payload_too_large",
-                    f"Payload is too large: over {len(incoming.body):,} bytes, the limit is "
-                    f"{limit:,} bytes",
+                    f"Payload is too large: {size:,} bytes, the limit is {limit:,} bytes",
                 )
             decoded = decode_body(
                 incoming.body, _header(incoming.headers, "Content-Encoding"), limit=limit,
             )
             body = parse_json(decoded)
             items, envelope = split_request(incoming.route_type, body)
-        except RequestError as error:
+        except RequestError as raised:
+            # Answer with a fresh copy: the raised one holds a traceback, whose frames (with
+            # the request body in their locals) would form a reference cycle with the caller's
+            # frame that only the (rarely run, in serve) cyclic collector could free.
+            error = RequestError(raised.code, raised.message, http_status=raised.http_status)
+            del raised
             write_key, source = write_key_from(
                 _header(incoming.headers, "Authorization"), body if isinstance(body, dict) else None
             )
@@ -128,17 +149,20 @@ class Ingestor:
             pending.http_status = error.http_status
             pending.error_code, pending.error_message = error.code, error.message
             pending.events.append(self._malformed_request_row(incoming, error, write_key))
+            _keep_prefix(pending, incoming)
             return pending, error
 
         write_key, source = write_key_from(_header(incoming.headers, "Authorization"), body)
         pending.write_key, pending.write_key_source = write_key, source
         received_iso = format_iso(incoming.received)
         parsed_sent: dict[str, datetime | None] = {}
-        for item in items:
+        big = _big_integers_by_item(decoded, incoming.route_type is None, len(items))
+        for index, item in enumerate(items):
             pending.events.append(
                 self._event_row(item, envelope, incoming, received_at, received_iso, write_key,
                                 single=incoming.single_call,
-                                batch_size=len(items), parsed_sent=parsed_sent)
+                                batch_size=len(items), parsed_sent=parsed_sent,
+                                big_integers=big.get(index, ()))
             )
         return pending, None
 
@@ -154,10 +178,12 @@ class Ingestor:
         single: bool,
         batch_size: int,
         parsed_sent: dict[str, datetime | None],
+        big_integers: tuple[tuple[str, str], ...] = (),
     ) -> PendingEvent:
         verdict = self.classifier.classify(
             item, received=incoming.received, received_iso=received_iso, envelope=envelope,
             parsed_sent=parsed_sent, batch_size=batch_size, single=single,
+            big_integers=big_integers,
         )
         return _row(received_at, write_key, verdict.payload, verdict.violations, verdict.status,
                     verdict.payload_json)
@@ -195,10 +221,50 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+def _cut_header(value: str) -> str:
+    return f"{value[:MAX_STORED_HEADER_VALUE]}… ({len(value):,} characters, truncated)"
+
+
+def _keep_prefix(pending: PendingRequest, incoming: IncomingRequest) -> None:
+    """Store only a prefix of a long rejected body, with its full length and hash."""
+    if not incoming.truncated and len(incoming.body) <= REJECTED_BODY_PREFIX:
+        return
+    pending.body_size = incoming.full_size or len(incoming.body)
+    pending.body_sha256 = incoming.full_sha256 or hashlib.sha256(incoming.body).hexdigest()
+    pending.body = incoming.body[:REJECTED_BODY_PREFIX]
+
+
+def _big_integers_by_item(
+    body: bytes, batch: bool, count: int
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Integers beyond 64 bits per item index, as (dotted field, literal) pairs."""
+    found = big_integers(body)
+    if not found:
+        return {}
+    by_item: dict[int, list[tuple[str, str]]] = {}
+    for path, literal in found:
+        if not batch:
+            by_item.setdefault(0, []).append((_dotted(path), literal))
+        elif len(path) > 2 and path[0] == "batch" and isinstance(path[1], int):
+            by_item.setdefault(path[1], []).append((_dotted(path[2:]), literal))
+        elif path and path[0] in ("context", "integrations"):
+            # The envelope's context and integrations are merged into every item.
+            for index in range(count):
+                by_item.setdefault(index, []).append((_dotted(path), literal))
+    return {index: tuple(sorted(pairs)) for index, pairs in by_item.items()}
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(part) for part in path)
+
+
 def _text(value: Any) -> str | None:
-    """An id column value: Segment accepts numeric ids and stores them as strings."""
-    if value is None or isinstance(value, dict | list):
+    """An id column value: Segment accepts numeric ids and stores them as strings; an object or
+    array id (a violation) is kept as its compact JSON, so it can still be searched for."""
+    if value is None:
         return None
+    if isinstance(value, dict | list):
+        return storable_json(value)[0]
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)

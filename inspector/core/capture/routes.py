@@ -10,17 +10,22 @@ so a power cut or an OS crash can still lose the last commits; ``--durable``
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError as _PayloadError
 
-from inspector.core.capture.ingest import IncomingRequest
+from inspector.core.capture.ingest import REJECTED_BODY_PREFIX, IncomingRequest
 from inspector.core.capture.normalize import ROUTE_TYPES
 
 if TYPE_CHECKING:
@@ -30,9 +35,13 @@ __all__ = ["ApiError", "add_tracking_routes", "json_errors_middleware"]
 
 log = logging.getLogger(__name__)
 
-#: Read at most this much of a request body, so an oversized body is still stored for the
-#: user to inspect without letting a client exhaust memory.
-HARD_BODY_CAP = 8 * 1024 * 1024
+#: Keep at most this much of a request body in memory: twice Segment's 500 KB request limit, so
+#: every body Segment accepts (gzip included, which never shrinks past its limit this way) is
+#: read whole, and a longer one is known to be too large.
+HARD_BODY_CAP = 1024 * 1024
+#: Past the cap the rest of a body is read and dropped (hashed, never buffered), so the client
+#: can read its 400 answer; past this much the connection is closed instead.
+DRAIN_LIMIT = 64 * 1024 * 1024
 
 _SUCCESS = b'{"success":true}'
 #: The 1x1 transparent GIF the pixel API answers with.
@@ -91,18 +100,69 @@ async def json_errors_middleware(request: web.Request, handler: Handler) -> web.
         )
 
 
-async def _read_bounded(request: web.Request) -> bytes:
-    # Stop at the cap rather than buffering whatever a client sends; the ingestor reports the
-    # truncated body as too large.
+@dataclass(slots=True)
+class ReadBody:
+    """A request body as read: whole, or (``truncated``) a prefix with the whole one's length
+    and SHA-256."""
+
+    data: bytes
+    size: int
+    sha256: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """Only a prefix of the body was kept."""
+        return self.sha256 is not None
+
+
+class BodyNotReceivedError(Exception):
+    """The client stopped sending (disconnected, or too slow) before its body was complete."""
+
+    def __init__(self, message: str, *, timed_out: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.timed_out = timed_out
+
+
+async def read_bounded(request: web.Request, timeout: float) -> ReadBody:
+    """Read a body, keeping at most :data:`HARD_BODY_CAP` bytes; the rest is hashed and dropped.
+
+    Raises :class:`BodyNotReceivedError` when the body takes longer than ``timeout`` seconds
+    to arrive or the client goes away first.
+    """
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > HARD_BODY_CAP:
-            chunks.append(chunk[: len(chunk) - (size - HARD_BODY_CAP)])
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
+    hasher: Any = None
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if hasher is None and size <= HARD_BODY_CAP:
+                    chunks.append(chunk)
+                    continue
+                if hasher is None:
+                    hasher = hashlib.sha256()
+                    for kept in chunks:
+                        hasher.update(kept)
+                hasher.update(chunk)
+                if size > DRAIN_LIMIT:
+                    # Not worth reading on: close the connection once answered.
+                    request.protocol.keep_alive(False)
+                    break
+    except TimeoutError:
+        raise BodyNotReceivedError(
+            f"the body did not arrive within {timeout:g} s ({size:,} bytes received)",
+            timed_out=True,
+        ) from None
+    except (ConnectionError, web.HTTPException, _PayloadError) as error:
+        raise BodyNotReceivedError(
+            f"the client went away after {size:,} bytes of the body ({type(error).__name__})",
+            timed_out=False,
+        ) from None
+    if hasher is None:
+        return ReadBody(b"".join(chunks), size)
+    # A rejected body is stored as a prefix only (see ingest.REJECTED_BODY_PREFIX).
+    return ReadBody(b"".join(chunks)[:REJECTED_BODY_PREFIX], size, hasher.hexdigest())
 
 
 def _without_port(host: str) -> str:
@@ -115,11 +175,32 @@ def _without_port(host: str) -> str:
 def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
     """Register every Tracking API route on ``app``."""
 
+    async def read_body(request: web.Request) -> ReadBody | web.Response:
+        try:
+            return await read_bounded(request, service.body_timeout)
+        except BodyNotReceivedError as error:
+            # Never acknowledged, so the client (if it is still there) sends it again; half a
+            # body is not stored as if it were a request.
+            log.info("%s %s from %s: client stopped sending: %s; nothing stored",
+                     request.method, request.path, request.remote, error.message)
+            status, code = (408, "request_timeout") if error.timed_out else (
+                400, "incomplete_body")
+            response = json_response({"code": code, "message": f"Incomplete request: "
+                                      f"{error.message}"}, status=status)
+            # Answer, then close at once: aiohttp would otherwise linger reading the rest.
+            with contextlib.suppress(ConnectionError):
+                await response.prepare(request)
+                await response.write_eof()
+            request.protocol.force_close()
+            return response
+
     async def capture(request: web.Request, route_type: str | None, single: bool,
                       body: bytes | None = None) -> web.Response:
         received = datetime.now(UTC)
-        if body is None:
-            body = await _read_bounded(request)
+        read = ReadBody(body, len(body)) if body is not None else await read_body(request)
+        if isinstance(read, web.Response):
+            return read
+        body = read.data
         peer = request.transport.get_extra_info("peername") if request.transport else None
         incoming = IncomingRequest(
             method=request.method,
@@ -131,7 +212,9 @@ def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
             received=received,
             route_type=route_type,
             single_call=single,
-            truncated=len(body) >= HARD_BODY_CAP,
+            truncated=read.truncated,
+            full_size=read.size,
+            full_sha256=read.sha256,
         )
         pending, error = service.ingestor.process(incoming)
         try:
@@ -144,7 +227,8 @@ def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
                 {"code": "storage_error", "message": f"Could not store the request: {store_error}"},
                 status=503,
             )
-        service.after_capture(request_id, request, body)
+        if not read.truncated:  # only a prefix was kept: nothing to forward upstream
+            service.after_capture(request_id, request, body)
         if error is not None:
             return json_response(error.to_body(), status=error.http_status)
         if route_type == "pixel":
@@ -160,7 +244,9 @@ def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
 
     async def metrics(request: web.Request) -> web.Response:
         # analytics.js telemetry ({"series": [...]}): not an event. Drain and acknowledge.
-        await _read_bounded(request)
+        read = await read_body(request)
+        if isinstance(read, web.Response):
+            return read
         return web.Response(body=_SUCCESS, content_type="application/json")
 
     async def pixel(request: web.Request) -> web.Response:

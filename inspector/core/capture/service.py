@@ -23,6 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.core.capture.api import add_api_routes
 from inspector.core.capture.bundle import add_bundle_routes
+from inspector.core.capture.connections import (
+    MAX_FIELD_SIZE,
+    MAX_HEADERS,
+    MAX_LINE_SIZE,
+    ConnectionGate,
+    GatedTCPSite,
+    connection_limit,
+    quiet_accept_errors,
+    raise_fd_limit,
+)
 from inspector.core.capture.forward import Forwarder
 from inspector.core.capture.ingest import EventValidator, Ingestor
 from inspector.core.capture.routes import add_tracking_routes, json_errors_middleware
@@ -68,6 +78,10 @@ class CaptureConfig(BaseModel):
     plan_path: Path | None = None
     #: fsync every commit (survives power loss, not just a crash of the process).
     durable: bool = False
+    #: Seconds before an idle connection (also one that never sends a request) is closed.
+    idle_timeout: float = 30.0
+    #: Seconds a request body may take to arrive before it is answered 408.
+    body_timeout: float = 30.0
     #: Host names the REST API answers for besides loopback and ``host`` (``--allow-host``).
     allow_hosts: tuple[str, ...] = ()
     #: Browser origins allowed to call the REST API with CORS (``--api-allow-origin``).
@@ -102,12 +116,14 @@ class CaptureService:
         #: Who may use the REST API (its token, when one is required).
         self.access = ApiAccessPolicy.from_config(config)
         self.port = config.port
+        self.body_timeout = config.body_timeout
         self.base_url = f"http://{config.host}:{config.port}"
         #: Set once listening with TLS: the HTTPS port and URL, and the CA that signs them.
         self.tls_port: int | None = None
         self.tls_url: str | None = None
         self.tls_ca: CertificateAuthority | None = None
         self._runner: web.AppRunner | None = None
+        self._gate: ConnectionGate | None = None
         self.forwarder = Forwarder(config.forward_url, self.store) if config.forward_url else None
         self._session_lock = threading.Lock()
         self._watcher: PlanWatcher | None = None
@@ -130,9 +146,16 @@ class CaptureService:
         """Start the writer and listen; raises :class:`CaptureError` if that is impossible."""
         self.writer.start()
         # auto_decompress=False: the ingestor inflates bodies itself, with a size bound.
-        runner = web.AppRunner(self.build_app(), auto_decompress=False, access_log=None,
-                               handle_signals=False)
+        runner = web.AppRunner(
+            self.build_app(), auto_decompress=False, access_log=None, handle_signals=False,
+            keepalive_timeout=self.config.idle_timeout, max_headers=MAX_HEADERS,
+            max_field_size=MAX_FIELD_SIZE, max_line_size=MAX_LINE_SIZE,
+        )
         await runner.setup()
+        assert runner.server is not None
+        # One cap over every site (HTTP and HTTPS share the server and the descriptors).
+        self._gate = ConnectionGate(runner.server, connection_limit(raise_fd_limit()))
+        quiet_accept_errors(asyncio.get_running_loop(), self._gate.shed)
         try:
             self.port = await self._listen(runner, self.config.port, "--port")
             if self.config.tls:
@@ -159,7 +182,9 @@ class CaptureService:
                       ssl_context: ssl.SSLContext | None = None) -> int:
         """Listen on ``port`` (``option`` names the flag that sets it); the bound port."""
         host = self.config.host
-        site = web.TCPSite(runner, host, port, backlog=1024, ssl_context=ssl_context)
+        assert self._gate is not None
+        site = GatedTCPSite(runner, host, port, gate=self._gate, backlog=1024,
+                            ssl_context=ssl_context)
         try:
             await site.start()
         except OSError as error:
@@ -169,9 +194,7 @@ class CaptureService:
                     f"stop the other program or choose another port with {option}"
                 ) from error
             raise CaptureError(f"cannot listen on {host}:{port}: {error.strerror}") from error
-        server = site._server  # aiohttp has no public accessor for the bound socket
-        sockets = getattr(server, "sockets", None) or []
-        return int(sockets[0].getsockname()[1]) if sockets else port
+        return site.bound_port
 
     async def _listen_tls(self, runner: web.AppRunner) -> None:
         from inspector.core.tls import (

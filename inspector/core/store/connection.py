@@ -15,7 +15,17 @@ from pathlib import Path
 
 from inspector.core.store.schema import migrate
 
-__all__ = ["Database", "immediate_transaction", "open_connection", "read_snapshot"]
+__all__ = ["FOLD_FUNCTION", "Database", "fold", "immediate_transaction", "open_connection",
+           "read_snapshot"]
+
+#: The SQL name of :func:`fold`, which every connection registers.
+FOLD_FUNCTION = "inspector_fold"
+
+
+def fold(text: str | None) -> str | None:
+    """``text`` with case folded away (Unicode ``casefold``), as free-text searches compare it
+    (see :mod:`inspector.core.store.search`)."""
+    return text.casefold() if type(text) is str else text
 
 
 def open_connection(path: Path, *, durable: bool = False) -> sqlite3.Connection:
@@ -35,6 +45,8 @@ def open_connection(path: Path, *, durable: bool = False) -> sqlite3.Connection:
     connection.execute("PRAGMA busy_timeout=30000")
     # 32 MB of page cache: the nine event indexes stay in memory under sustained capture.
     connection.execute("PRAGMA cache_size=-32000")
+    # Searches compare Unicode-case-folded text (SQLite's lower() folds A-Z only).
+    connection.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
     return connection
 
 

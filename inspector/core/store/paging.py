@@ -9,7 +9,6 @@ rows carry only the columns a table shows (:class:`EventRow`, whose fields name 
 
 from __future__ import annotations
 
-import string
 from typing import NamedTuple
 
 import orjson
@@ -36,8 +35,6 @@ class EventRow(NamedTuple):
     violation_count: int
 
 
-#: What SQLite's ``lower()`` does (without ICU): A-Z only. ``str.lower()`` would also fold "É".
-_SQL_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def matches(query: EventQuery, event: CommittedEvent) -> bool:
@@ -68,7 +65,7 @@ def matches(query: EventQuery, event: CommittedEvent) -> bool:
             return False
     if query.q and (
         pending.payload_json is None
-        or query.q.lower() not in pending.payload_json.translate(_SQL_LOWER)
+        or query.q.casefold() not in pending.payload_json.casefold()
     ):
         return False
     if query.since is not None and pending.received_at < query.since:

@@ -17,14 +17,20 @@ from inspector.core.store.search import (
     plan_text,
     probe_matches,
     probed_count_sql,
+    sum_of,
     text_clause,
     text_count_sql,
     text_ids_sql,
+    union_all,
     walked_sql,
 )
 
-__all__ = ["EventQuery", "Plan", "QueryResult", "count_statement", "distinct_in_session",
-           "page_statement", "union_count", "union_select"]
+__all__ = ["SQLITE_MAX_INT", "EventQuery", "Plan", "QueryResult", "count_statement",
+           "distinct_in_session", "page_statement", "union_count", "union_select"]
+
+
+#: The largest integer SQLite stores (a signed 64-bit one); binding a larger one is an error.
+SQLITE_MAX_INT = 2**63 - 1
 
 
 class EventQuery(BaseModel):
@@ -36,7 +42,7 @@ class EventQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    session_id: int | None = None
+    session_id: int | None = Field(default=None, ge=0, le=SQLITE_MAX_INT)
     type: str | None = None
     event: str | None = None
     status: list[str] | None = None
@@ -46,10 +52,10 @@ class EventQuery(BaseModel):
     any_id: str | None = None
     write_key: str | None = None
     q: str | None = None
-    since: float | None = None
-    since_id: int | None = None
+    since: float | None = Field(default=None, allow_inf_nan=False)
+    since_id: int | None = Field(default=None, ge=0, le=SQLITE_MAX_INT)
     limit: int = Field(default=100, ge=0, le=100_000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=SQLITE_MAX_INT)
     order: Literal["asc", "desc"] = "asc"
 
     @property
@@ -209,7 +215,7 @@ class Plan:
         if self.walk is not None:
             head = "SELECT {id}" + columns.removeprefix("e.id")
             parts, params = walked_sql(self.search, head, joins, *self.walk, query.since_id)
-            return (f"{' UNION ALL '.join(parts)} ORDER BY 1 {direction} LIMIT ? OFFSET ?",
+            return (f"{union_all(parts)} ORDER BY 1 {direction} LIMIT ? OFFSET ?",
                     [*params, query.limit, query.offset])
         ids, params = text_ids_sql(self.search, query.session_id, query.since_id, query.order,
                                    query.limit + query.offset)
@@ -235,7 +241,7 @@ class Plan:
                 return probed_count_sql(self.search, *probe, *self.walk, self.query.since_id)
             parts, params = walked_sql(self.search, "SELECT count(*)", "", *self.walk,
                                        self.query.since_id)
-            return "SELECT " + " + ".join(f"({part})" for part in parts), params
+            return sum_of(parts), params
         return text_count_sql(self.search, self.query.session_id, self.query.since_id)
 
 

@@ -192,7 +192,8 @@ UPDATE search_index_state SET indexed_upto = 0 WHERE id = 1;
 """
 
 
-def _v5(connection: sqlite3.Connection) -> None:
+def _drop_search_tables(connection: sqlite3.Connection) -> None:
+    """Drop every session's FTS table (quickly: see _V5), for the indexer to rebuild."""
     tables = [row[0] for row in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'events_fts_[0-9]*' "
         "AND name NOT GLOB 'events_fts_*[^0-9]*'")]
@@ -203,9 +204,17 @@ def _v5(connection: sqlite3.Connection) -> None:
             connection.execute(f'DROP TABLE "{table}"')
     finally:
         connection.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
-    for statement in _V5.split(";"):
+
+
+def _run_script(connection: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
         if statement.strip():
             connection.execute(statement)
+
+
+def _v5(connection: sqlite3.Connection) -> None:
+    _drop_search_tables(connection)
+    _run_script(connection, _V5)
 
 
 # The plan panel's counts (track events per name, and how many of them are invalid or malformed)
@@ -216,10 +225,31 @@ CREATE INDEX events_track_name ON events(session_id, name, status)
     WHERE indexed = 1 AND type = 'track';
 """
 
+# Rejected requests keep only a prefix of their body (a client could otherwise store megabytes
+# of junk per request): the whole body's SHA-256 says what was sent, body_size how much.
+_V7 = """
+ALTER TABLE requests ADD COLUMN body_sha256 TEXT;
+"""
+
+# Search index, third format: texts are case-folded by Python's str.casefold() (Unicode) instead
+# of SQLite's lower() (A-Z only), so "CAFÉ CRÈME" is found as "café crème". The tables and the
+# alphabet they recorded are rebuilt by the background indexer, as after V5; searches scan
+# meanwhile, with the same answers.
+_V8 = """
+DELETE FROM search_alphabet;
+UPDATE search_index_state SET indexed_upto = 0 WHERE id = 1;
+"""
+
+
+def _v8(connection: sqlite3.Connection) -> None:
+    _drop_search_tables(connection)
+    _run_script(connection, _V8)
+
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

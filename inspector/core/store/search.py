@@ -1,22 +1,28 @@
 """Free-text search over event payloads: an FTS5 trigram index kept up to date in the background.
 
-``EventQuery.q`` means "this text appears in the payload JSON, ignoring ASCII case", i.e.
-``instr(lower(payload), lower(q)) > 0``. On a million-event session that scan reads every payload
+``EventQuery.q`` means "this text appears in the payload JSON, ignoring case", i.e.
+``instr(fold(payload), fold(q)) > 0``, where :func:`fold` is Unicode case folding
+(``str.casefold``: "ÜBER", "Über" and "über" are one text; SQLite's own ``lower()`` folds A-Z
+only). Case folding maps each character on its own, with no context (unlike ``lower()``, whose
+Greek final sigma depends on the next letter), so ``fold(text)`` contains ``fold(q)`` wherever
+``text`` contains ``q`` in any case. On a million-event session that scan reads every payload
 (about a gigabyte). This module answers the same question from an index without changing a single
 answer:
 
 * **What is indexed.** Each session has a contentless FTS5 table ``events_fts_<session id>``
-  holding ``lower(payload)`` followed by one :data:`PAD` character, under the ``trigram``
-  tokenizer with ``case_sensitive 1``. Because the indexed text is already lowered by SQLite's
-  own ``lower()``, a query for ``lower(q)`` that requires every trigram of it at consecutive
-  positions (an FTS5 phrase) is exactly a substring test on ``lower(payload)``: the index is not a
+  holding ``fold(payload)`` followed by one :data:`PAD` character, under the ``trigram``
+  tokenizer with ``case_sensitive 1`` (its own ``case_sensitive 0`` folding, unicode61's, is
+  not what any function the scan can call does, e.g. for "ß"). Because the
+  indexed text is already folded, a query for ``fold(q)`` that requires every trigram of it at
+  consecutive positions (an FTS5 phrase) is exactly a substring test on ``fold(payload)``: the
+  index is not a
   candidate generator, its matches are the answer, and a count comes straight from it.
   Token-based tokenizers (unicode61, even with ``tokenchars``) cannot find text inside a token
   (``ser_84`` in ``user_8412``), so they would change what ``q`` means.
 * **Two characters.** A two-character text has no trigram of its own, but every place it occurs
   starts a trigram: it is followed by another character, at the very end by :data:`PAD`. So it
   occurs exactly where one of the trigrams "text + c" does, for c in the characters the indexed
-  texts are made of: ASCII (less A-Z, which ``lower()`` removed) plus the non-ASCII characters
+  texts are made of: ASCII (less A-Z, which folding removed) plus the non-ASCII characters
   the indexer has met, which it records in ``search_alphabet``. One character, a NUL, or
   :data:`PAD` itself is left to the scan.
 * **One table per session** because SQLite here is 3.40 (``contentless_delete`` needs 3.43): a
@@ -49,14 +55,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from inspector.core.store.background import CatchUpWorker
-from inspector.core.store.connection import immediate_transaction
+from inspector.core.store.connection import FOLD_FUNCTION, fold, immediate_transaction
 
 __all__ = [
+    "FOLD_FUNCTION",
     "INDEX_TABLE_PREFIX",
     "PAD",
     "SearchIndexer",
     "TextSearch",
     "checked_clause",
+    "fold",
     "index_batch",
     "index_table",
     "indexed_upto",
@@ -64,9 +72,11 @@ __all__ = [
     "match_expression",
     "plan_text",
     "probe_matches",
+    "sum_of",
     "text_clause",
     "text_count_sql",
     "text_ids_sql",
+    "union_all",
     "walked_sql",
 ]
 
@@ -90,8 +100,32 @@ _ASCII = tuple(chr(code) for code in range(1, 128) if not "A" <= chr(code) <= "Z
 #: scan rather than asked as an OR of that many trigrams.
 MAX_ALPHABET = 2000
 
-#: What the scan is: ``instr()`` on ``lower()`` is a plain substring test, no wildcards.
-_SCAN = "instr(lower({payload}), ?) > 0"
+#: What the scan is: ``instr()`` on the folded text is a plain substring test, no wildcards.
+_SCAN = f"instr({FOLD_FUNCTION}({{payload}}), ?) > 0"
+
+
+#: SQLite refuses a compound SELECT of more than 500 terms (``SQLITE_MAX_COMPOUND_SELECT``) and
+#: an expression nested more than 1,000 deep: with one index table per session, a search over
+#: every session of a long-used database would exceed both.
+_MAX_COMPOUND = 400
+
+
+def union_all(parts: Sequence[str]) -> str:
+    """``parts`` joined by ``UNION ALL``; past :data:`_MAX_COMPOUND` terms, grouped into
+    subqueries so that no compound SELECT exceeds SQLite's limit (the rows are the same)."""
+    if len(parts) <= _MAX_COMPOUND:
+        return " UNION ALL ".join(parts)
+    return union_all([
+        f"SELECT * FROM ({' UNION ALL '.join(parts[start:start + _MAX_COMPOUND])})"
+        for start in range(0, len(parts), _MAX_COMPOUND)
+    ])
+
+
+def sum_of(counts: Sequence[str]) -> str:
+    """A statement adding up the one-row, one-column ``SELECT count(*) ...`` statements."""
+    if len(counts) <= _MAX_COMPOUND:
+        return "SELECT " + " + ".join(f"({count})" for count in counts)
+    return f"SELECT sum(n) FROM ({union_all([f'SELECT ({count}) AS n' for count in counts])})"
 
 
 def index_table(session_id: int) -> str:
@@ -106,7 +140,7 @@ def _quoted(text: str) -> str:
 
 
 def match_expression(needle: str, alphabet: Sequence[str] | None = None) -> str | None:
-    """The FTS5 query matching indexed texts that contain ``needle`` (already lowered).
+    """The FTS5 query matching indexed texts that contain ``needle`` (already folded).
 
     Three characters or more: the needle as one FTS5 phrase, which the trigram tokenizer turns
     into consecutive trigrams, i.e. a substring. Two characters: "needle + c" for every c in
@@ -169,7 +203,7 @@ def plan_text(
     connection: sqlite3.Connection | None, q: str, session_id: int | None
 ) -> TextSearch:
     """Decide how to answer ``q`` (within ``session_id``, if given) on ``connection``."""
-    needle = q.lower()
+    needle = q.casefold()
     if connection is None:
         return TextSearch(needle, None, ())
     alphabet = _alphabet(connection) if len(needle) == 2 else None
@@ -196,13 +230,14 @@ def text_clause(
     if not search.indexed:
         return _SCAN.format(payload="e.payload"), [search.needle]
     assert search.match is not None
-    indexed = " UNION ALL ".join(
-        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid <= {_WATERMARK_SQL}"
-        for table in search.tables
-    )
     scan = _SCAN.format(payload="payload")
     tail = f"SELECT id FROM events WHERE id > {_WATERMARK_SQL} AND {scan}"
-    return (f"e.id IN ({indexed} UNION ALL {tail})",
+    selects = union_all([
+        *(f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid <= {_WATERMARK_SQL}"
+          for table in search.tables),
+        tail,
+    ])
+    return (f"e.id IN ({selects})",
             [*([search.match] * len(search.tables)), search.needle])
 
 
@@ -251,7 +286,7 @@ def checked_clause(search: TextSearch, since_id: int | None) -> tuple[str, list[
         sql, values = _indexed_sql(table, since_id)
         parts.append(f"SELECT rowid {sql}")
         params.extend([search.match, *values])
-    return (f"+e.id IN ({' UNION ALL '.join(parts)} UNION ALL SELECT id {tail})",
+    return (f"+e.id IN ({union_all([*parts, f'SELECT id {tail}'])})",
             [*params, *tail_params])
 
 
@@ -312,7 +347,7 @@ def probed_count_sql(
     parts.append(f"SELECT count(*) FROM events e WHERE e.id > {_WATERMARK_SQL} "
                  f"AND ({where}) AND {_SCAN.format(payload='e.payload')}")
     values.extend([*params, search.needle])
-    return "SELECT " + " + ".join(f"({part})" for part in parts), values
+    return sum_of(parts), values
 
 
 def _tail_sql(
@@ -366,7 +401,7 @@ def text_ids_sql(
     sql, values = _tail_sql(search, session_id, since_id)
     parts.append(f"SELECT id FROM (SELECT id {sql} ORDER BY id {direction} LIMIT ?)")
     params.extend([*values, limit])
-    return f"{' UNION ALL '.join(parts)} ORDER BY 1 {direction} LIMIT ?", [*params, limit]
+    return f"{union_all(parts)} ORDER BY 1 {direction} LIMIT ?", [*params, limit]
 
 
 def text_count_sql(
@@ -382,12 +417,12 @@ def text_count_sql(
     if search.indexed:
         for table in search.tables:
             sql, values = _indexed_sql(table, since_id)
-            parts.append(f"(SELECT count(*) {sql})")
+            parts.append(f"SELECT count(*) {sql}")
             params.extend([search.match, *values])
     sql, values = _tail_sql(search, session_id, since_id)
-    parts.append(f"(SELECT count(*) {sql})")
+    parts.append(f"SELECT count(*) {sql}")
     params.extend(values)
-    return f"SELECT {' + '.join(parts)}", params
+    return sum_of(parts), params
 
 
 def indexed_upto(connection: sqlite3.Connection) -> int:
@@ -435,17 +470,18 @@ def index_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
     with immediate_transaction(connection):
         start = indexed_upto(connection)
         rows = connection.execute(
-            "SELECT id, session_id, lower(payload) FROM events WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, session_id, payload FROM events WHERE id > ? ORDER BY id LIMIT ?",
             (start, limit),
         ).fetchall()
         if not rows:
             return 0, start
         texts: dict[int, list[tuple[int, str]]] = {}
         seen: set[str] = set()
-        for event_id, session_id, text in rows:
+        for event_id, session_id, payload in rows:
             batch = texts.setdefault(session_id, [])
-            if text is None:
+            if payload is None:
                 continue
+            text = payload.casefold()
             if not text.isascii():
                 seen.update(text)
             elif "\x00" in text:

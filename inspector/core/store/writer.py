@@ -69,6 +69,9 @@ class PendingRequest:
     write_key: str | None = None
     write_key_source: str | None = None
     events: list[PendingEvent] = field(default_factory=list)
+    #: Set when ``body`` is only a prefix (a rejected request): the whole body's SHA-256, hex.
+    #: ``body_size`` is then the whole body's length.
+    body_sha256: str | None = None
 
 
 class CommittedEvent(NamedTuple):
@@ -346,10 +349,12 @@ def _settle_on_loop(pairs: list[tuple[asyncio.Future[_Outcome], _Result]]) -> No
 _REQUEST_COLUMNS = (
     "session_id", "received_at", "method", "path", "query", "remote_addr", "headers", "body",
     "body_size", "http_status", "error_code", "error_message", "write_key", "write_key_source",
+    "body_sha256",
 )
 _request_values = operator.attrgetter(
     "session_id", "received_at", "method", "path", "query", "remote_addr", "headers_json", "body",
     "body_size", "http_status", "error_code", "error_message", "write_key", "write_key_source",
+    "body_sha256",
 )
 _EVENT_COLUMNS = (
     *EVENT_COLUMNS, "session_id", "request_id",

@@ -11,9 +11,21 @@ from typing import Any
 
 from inspector.core.model import Severity, Source, Violation, ViolationKind
 
-__all__ = ["CALL_TYPES", "MAX_BATCH_EVENTS", "MAX_EVENT_BYTES", "MAX_MESSAGE_ID_LENGTH",
-           "MAX_REQUEST_BYTES", "duplicate_violation", "ingestion_violation",
-           "ingestion_violations", "oversized_violation", "timestamp_warning"]
+__all__ = [
+    "CALL_TYPES",
+    "MAX_BATCH_EVENTS",
+    "MAX_EVENT_BYTES",
+    "MAX_MESSAGE_ID_LENGTH",
+    "MAX_REQUEST_BYTES",
+    "big_integer_warning",
+    "duplicate_violation",
+    "identifier_violations",
+    "ingestion_violation",
+    "ingestion_violations",
+    "nesting_violation",
+    "oversized_violation",
+    "timestamp_warning",
+]
 
 #: Segment's limit on one request (``/v1/batch``): 500 KB.
 MAX_REQUEST_BYTES = 500 * 1024
@@ -35,6 +47,9 @@ _OBJECT_FIELDS = {
     "group": ("traits", "context", "integrations"),
     "alias": ("context", "integrations"),
 }
+
+
+_IDENTIFIERS = ("userId", "anonymousId", "previousId", "groupId")
 
 
 def ingestion_violation(
@@ -77,6 +92,7 @@ def ingestion_violations(payload: dict[str, Any]) -> list[Violation]:
                 ViolationKind.MISSING_IDENTIFIER, "userId", "Missing userId or anonymousId"
             )
         )
+    violations.extend(identifier_violations(payload))
     if call_type == "track":
         event = payload.get("event")
         if event is None or event == "":
@@ -137,6 +153,41 @@ def ingestion_violations(payload: dict[str, Any]) -> list[Violation]:
                 )
             )
     return violations
+
+
+def identifier_violations(payload: dict[str, Any]) -> list[Violation]:
+    """Ids sent as an object or array: Segment's ids are strings (numbers are stringified), so
+    such a call reaches no destination under a usable id."""
+    return [
+        ingestion_violation(
+            ViolationKind.INVALID_FIELD_TYPE,
+            field,
+            f"{field} must be a string, given: {_json_type(payload[field])}",
+        )
+        for field in _IDENTIFIERS
+        if isinstance(payload.get(field), dict | list)
+    ]
+
+
+def nesting_violation(limit: int) -> Violation:
+    """An event nested deeper than inspector (and most JSON tooling) can write back out."""
+    return ingestion_violation(
+        ViolationKind.INVALID_JSON,
+        "",
+        f"Invalid JSON: the event is nested deeper than {limit} levels; it is stored with the "
+        "deeper values replaced by a note (the raw request keeps them)",
+    )
+
+
+def big_integer_warning(field: str, literal: str, stored: object) -> Violation:
+    """An integer beyond 64 bits, which the parsed (stored) payload holds as a float."""
+    return ingestion_violation(
+        ViolationKind.OUT_OF_RANGE,
+        field,
+        f"integer {literal} exceeds 64-bit; stored as {stored!r} (the raw request keeps the "
+        "original digits)",
+        severity=Severity.WARNING,
+    )
 
 
 def duplicate_violation(message_id: str) -> Violation:

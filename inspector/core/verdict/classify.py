@@ -22,12 +22,15 @@ from inspector.core.timeutil import format_iso
 from inspector.core.verdict.checks import (
     MAX_BATCH_EVENTS,
     MAX_EVENT_BYTES,
+    big_integer_warning,
     duplicate_violation,
     ingestion_violation,
     ingestion_violations,
+    nesting_violation,
     oversized_violation,
 )
 from inspector.core.verdict.normalize import normalise_call
+from inspector.core.verdict.storable import MAX_STORED_DEPTH, storable_json, value_at
 
 __all__ = ["Classifier", "EventValidator", "Verdict", "plan_verdict", "status_of"]
 
@@ -108,33 +111,42 @@ class Classifier:
         parsed_sent: dict[str, datetime | None] | None = None,
         batch_size: int = 1,
         single: bool = True,
+        big_integers: tuple[tuple[str, str], ...] = (),
     ) -> Verdict:
         """The verdict on one call as sent (``item``), received at ``received``.
 
         ``envelope`` is the batch envelope it came in (its ``context``, ``integrations`` and
         ``sentAt`` apply to it), ``batch_size`` how many calls that batch held, and ``single``
         whether it came alone (Segment's 32 KB limit then applies to the request, checked before
-        parsing). ``received_iso`` and ``parsed_sent`` only save work across a batch.
+        parsing). ``big_integers`` are the ``(dotted field, literal)`` integers beyond 64 bits
+        the raw body held for this call (only the raw bytes show them: parsed, they are floats).
+        ``received_iso`` and ``parsed_sent`` only save work across a batch.
         """
         if not isinstance(item, dict):
             violation = ingestion_violation(
                 ViolationKind.INVALID_FIELD_TYPE, "",
                 f"Each batch item must be an object, given: {type(item).__name__}",
             )
-            return Verdict(_MALFORMED, [violation], None, orjson.dumps(item).decode())
+            return Verdict(_MALFORMED, [violation], None, storable_json(item)[0])
         call = normalise_call(item, envelope, received,
                               received_iso if received_iso is not None else format_iso(received),
                               parsed_sent)
         payload = call.payload
-        payload_json = orjson.dumps(payload).decode()
+        payload_json, pruned = storable_json(payload)
+        if pruned is not None:
+            payload = pruned
         violations = ingestion_violations(payload)
+        if pruned is not None:
+            violations.append(nesting_violation(MAX_STORED_DEPTH))
         # Segment's 32 KB limit applies to the event as sent. Normalising changes the size by at
         # most a few hundred bytes (timestamps added, nulls and write keys dropped), so the
         # exact (second) serialisation is only needed for events near the limit.
         if not single and len(payload_json) > MAX_EVENT_BYTES - _SIZE_MARGIN - _key_bytes(item):
-            size = len(orjson.dumps(item))
+            size = len(payload_json) if pruned is not None else len(orjson.dumps(item))
             if size > MAX_EVENT_BYTES:
                 violations.append(oversized_violation(size, MAX_EVENT_BYTES))
+        for field, literal in big_integers:
+            violations.append(big_integer_warning(field, literal, value_at(payload, field)))
         if batch_size > MAX_BATCH_EVENTS:
             violations.append(ingestion_violation(
                 ViolationKind.BATCH_TOO_LARGE, "",

@@ -350,6 +350,11 @@ class EventDetail(QWidget):
             body_title = f"Body ({note}; re-indented for reading)"
         except orjson.JSONDecodeError:
             body_title = f"Body as received ({note})"
+        if request.get("body_sha256"):
+            # A rejected request keeps only a prefix of its body.
+            body_title = (f"Body truncated: the first {len(request.get('body') or b''):,} of "
+                          f"{request.get('body_size', 0):,} bytes are kept (SHA-256 of the whole "
+                          f"body: {request['body_sha256']})")
         query = f"?{request['query']}" if request.get("query") else ""
         lines = [
             f"{request.get('method', '')} {request.get('path', '')}{query}",

@@ -174,7 +174,8 @@ class EventEditor(QWidget):
     def dirty(self) -> bool:
         """Whether the text differs from what is stored (the correction, else the original)."""
         check = self.check
-        if check is None or self._record is None:
+        # An event stored without a payload (unparsable JSON) is shown read-only: nothing to save.
+        if check is None or self._record is None or self._record.payload is None:
             return False
         if check.payload is None:
             return True

@@ -118,3 +118,22 @@ async def test_a_dead_upstream_never_loses_the_capture(db_path: Path) -> None:
         assert error.startswith("ConnectError")
     finally:
         await service.stop()
+
+
+async def test_a_body_over_the_hard_cap_is_not_forwarded(upstream: tuple[Upstream, str],
+                                                         db_path: Path) -> None:
+    recorder, url = upstream
+    service = CaptureService(CaptureConfig(port=0, db_path=db_path, forward_url=url))
+    await service.start()
+    try:
+        async with httpx.AsyncClient() as http:
+            oversized = await http.post(f"{service.base_url}/v1/batch",
+                                        content=b"x" * (2 * 1024 * 1024))
+            assert oversized.status_code == 400
+            assert (await http.post(f"{service.base_url}/v1/t", json=track())).status_code == 200
+        # Only the second request goes upstream (the first, had it been sent, goes out first).
+        path, _, received = await asyncio.wait_for(recorder.received.get(), timeout=10)
+        assert path == "/v1/t"
+        assert orjson.loads(received)["event"] == "Order Completed"
+    finally:
+        await service.stop()

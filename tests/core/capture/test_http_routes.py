@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import orjson
 import pytest
 
 from inspector.core.capture import CaptureService
+from inspector.core.capture.ingest import REJECTED_BODY_PREFIX
 from inspector.core.model import Status
 from inspector.core.store import EventQuery
 from tests.support.segment_calls import track
@@ -203,24 +205,41 @@ async def test_bad_input_is_answered_precisely_stored_and_the_server_keeps_servi
     assert event.violations[0].message == response.json()["message"]
     raw = capture.store.get_request(event.request_id or 0)
     assert raw is not None
-    assert raw["body"] == body
+    # A long rejected body is kept as a prefix, with its length and hash.
+    assert raw["body"] == body[:REJECTED_BODY_PREFIX]
+    assert raw["body_size"] == len(body)
+    assert raw["body_sha256"] == (
+        hashlib.sha256(body).hexdigest() if len(body) > REJECTED_BODY_PREFIX else None
+    )
     assert raw["http_status"] == 400
     # And the next good request is served as usual.
     assert (await client.post("/v1/t", json=track())).status_code == 200
 
 
-async def test_body_beyond_the_hard_cap_is_cut_off_not_buffered(
+async def test_body_beyond_the_hard_cap_is_drained_and_only_a_prefix_kept(
     client: httpx.AsyncClient, capture: CaptureService
 ) -> None:
-    from inspector.core.capture.routes import HARD_BODY_CAP
-
-    response = await client.post("/v1/batch", content=b"x" * (HARD_BODY_CAP + 4096))
+    body = b"x" * (9 * 1024 * 1024 + 5)
+    response = await client.post("/v1/batch", content=body)
     assert response.status_code == 400
-    assert response.json()["code"] == "payload_too_large"
+    assert response.json() == {
+        "code": "payload_too_large",
+        "message": "Payload is too large: 9,437,189 bytes, the limit is 512,000 bytes",
+    }
     [event] = stored(capture)
     raw = capture.store.get_request(event.request_id or 0)
     assert raw is not None
-    assert raw["body_size"] == HARD_BODY_CAP
+    assert raw["body"] == body[:REJECTED_BODY_PREFIX]
+    assert raw["body_size"] == len(body)
+    assert raw["body_sha256"] == hashlib.sha256(body).hexdigest()
+    # The REST API says the stored body is only a prefix.
+    detail = (await client.get(f"/inspector/api/events/{event.id}")).json()["request"]
+    assert detail["body_truncated"] is True
+    assert detail["body_size"] == len(body)
+    assert detail["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert len(detail["body_text"]) == REJECTED_BODY_PREFIX
+    # The connection stays usable: the rest of the body was read, not left in the socket.
+    assert (await client.post("/v1/t", json=track())).status_code == 200
 
 
 async def test_ingestion_checks_are_stored_on_the_event(client: httpx.AsyncClient,
@@ -269,5 +288,9 @@ async def test_odd_values_in_ids_and_library_do_not_break_ingest(
            "messageId": True, "context": {"library": {"name": {"n": 1}, "version": [1]}}}
     assert (await client.post("/v1/batch", json={"batch": [odd]})).status_code == 200
     [event] = stored(capture)
-    assert (event.user_id, event.anonymous_id, event.library) == ("42", None, None)
+    # An object id is kept as its JSON text (searchable), and is a violation of its own.
+    assert (event.user_id, event.anonymous_id, event.library) == ("42", '{"x":1}', None)
     assert event.status is Status.MALFORMED  # event must be a string; messageId too
+    assert ("anonymousId", "anonymousId must be a string, given: object") in [
+        (v.field, v.message) for v in event.violations
+    ]

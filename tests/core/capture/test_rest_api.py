@@ -85,6 +85,19 @@ async def test_bad_query_parameters_are_400_with_a_reason(api: httpx.AsyncClient
         assert response.status_code == 400
         assert response.json()["code"] == "invalid_query"
         assert expected in response.json()["message"]
+    huge = str(2**64)
+    for params, expected in (({"offset": huge}, "offset"), ({"since_id": huge}, "since_id"),
+                             ({"since": "nan"}, "since"), ({"since": "inf"}, "since"),
+                             ({"since": "-Infinity"}, "since"), ({"since_id": "-1"}, "since_id")):
+        response = await api.get("/inspector/api/events", params=params)
+        assert response.status_code == 400, params
+        assert response.json()["code"] == "invalid_query"
+        assert expected in response.json()["message"]
+    for event_id in (huge, str(2**63)):
+        response = await api.get(f"/inspector/api/events/{event_id}")
+        assert response.status_code == 400
+        assert "event id" in response.json()["message"]
+    assert (await api.get("/inspector/api/events", params={"session": huge})).status_code == 404
     unknown = await api.get("/inspector/api/events", params={"session": "nope"})
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "unknown_session"

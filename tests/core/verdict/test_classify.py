@@ -46,6 +46,10 @@ def test_violations_stored_without_a_source_get_the_one_they_had() -> None:
     duplicate = {"kind": "Duplicate messageId", "field": "messageId", "message": "m"}
     assert [Violation.from_dict(v).source for v in (timestamp, plan_format, duplicate)] == [
         Source.INGESTION, Source.PLAN, Source.INGESTION]
+    big = {"kind": "Out Of Range", "field": "properties.id", "severity": "warning",
+           "message": "integer 99999999999999999999 exceeds 64-bit; stored as 1e+20 (the raw "
+                      "request keeps the original digits)"}
+    assert Violation.from_dict(big).source is Source.INGESTION
     assert Violation.from_dict({**plan_format, "source": "audit"}).source is Source.AUDIT
 
 
