@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from inspector.core.store import EventQuery, EventStore  # noqa: E402
-from inspector.core.store.paging import count_events, page_events  # noqa: E402
 from inspector.core.store.query import union_count, union_select  # noqa: E402
 from inspector.core.store.search import index_batch, indexed_upto  # noqa: E402
 
@@ -172,10 +171,10 @@ def previous_window(store: EventStore, query: EventQuery) -> tuple[float, float,
 def current_window(store: EventStore, query: EventQuery) -> tuple[float, float, int]:
     """The filter bar now: page_events (500 rows), then count_events, each timed."""
     started = time.perf_counter()
-    page_events(store, query.model_copy(update={"limit": 500}))
+    store.page_events(query.model_copy(update={"limit": 500}))
     page = time.perf_counter() - started
     started = time.perf_counter()
-    total = count_events(store, query)
+    total = store.count_events(query)
     return page, time.perf_counter() - started, total
 
 

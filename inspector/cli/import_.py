@@ -34,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
     validator = None
     if args.plan is not None:
         try:
-            from inspector.core.plan import PlanValidator, TrackingPlan
+            from inspector.core.plan import PlanValidator, load_plan_file
 
-            validator = PlanValidator(TrackingPlan.load(args.plan))
+            validator = PlanValidator(load_plan_file(args.plan))
         except Exception as error:
             return fail(str(error))
     session = store.open_session(args.session or f"Import of {args.file.name}")

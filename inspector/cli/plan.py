@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from inspector.core.plan import PlanError, TrackingPlan
+from inspector.core.plan import PlanError, compile_plan, load_plan_file
 from inspector.core.plan.fetch import DEFAULT_BASE_URL, fetch_plan_data, load_token, store_token
 from inspector.core.plan.formats import load_data
 
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    plan = TrackingPlan.load(args.plan)
+    plan = load_plan_file(args.plan).plan  # compiled: a plan that cannot validate is an error
     rows: list[dict[str, Any]] = []
     for (rule_type, key), versions in sorted(
         plan.rules.items(), key=lambda item: (str(item[0][0]), item[0][1] or "")
@@ -93,7 +93,8 @@ def _show(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace) -> int:
     token = load_token(args.token_name)
     data = fetch_plan_data(args.plan_id, token, base_url=args.base_url)
-    plan = load_data(data, source=f"segment:{args.plan_id}")  # refuse to save an unusable plan
+    # Compiled, to refuse to save an unusable plan.
+    plan = compile_plan(load_data(data, source=f"segment:{args.plan_id}")).plan
     Path(args.output).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(f"saved {len(plan)} rules of {plan.name or args.plan_id} to {args.output}")
     return 0

@@ -17,15 +17,11 @@ import orjson
 
 from inspector.cli._common import DIM, RESET, STATUS_COLOURS, colour_wanted
 from inspector.core.model import Severity, Status, Violation
-from inspector.core.plan import PlanError, PlanValidator, TrackingPlan
-from inspector.core.plan.ndjson import (
-    ChecksFunction,
-    LineResult,
-    basic_ingestion_checks,
-    validate_lines,
-)
+from inspector.core.plan import PlanError, PlanValidator, TrackingPlan, load_plan_file
+from inspector.core.verdict.ndjson import LineResult, validate_lines
 
-__all__ = ["ingestion_checks", "register", "run"]
+__all__ = ["register", "run"]
+
 
 def register(subparsers: Any) -> None:
     """Add the ``validate`` subcommand."""
@@ -45,26 +41,15 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def ingestion_checks() -> ChecksFunction:
-    """The capture layer's ingestion checks when installed, else the two basic rules."""
-    try:
-        from inspector.core.capture.checks import (  # type: ignore[import-not-found,unused-ignore]
-            ingestion_violations,
-        )
-    except ImportError:
-        return basic_ingestion_checks
-    checks: ChecksFunction = ingestion_violations
-    return checks
-
-
-def run(args: argparse.Namespace, *, checks: ChecksFunction | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
     """Validate and print; returns the exit status."""
     try:
-        plan = TrackingPlan.load(args.plan)
+        compiled = load_plan_file(args.plan)
     except PlanError as error:
         print(f"inspector validate: plan error: {error}", file=sys.stderr)
         return 2
-    validator = PlanValidator(plan)
+    plan = compiled.plan
+    validator = PlanValidator(compiled)
     try:
         stream: IO[bytes] = (
             sys.stdin.buffer if args.events == "-" else open(args.events, "rb")  # noqa: SIM115
@@ -73,7 +58,7 @@ def run(args: argparse.Namespace, *, checks: ChecksFunction | None = None) -> in
         print(f"inspector validate: cannot read {args.events}: {error.strerror}", file=sys.stderr)
         return 2
     try:
-        results = validate_lines(stream, validator, checks=checks or ingestion_checks())
+        results = validate_lines(stream, validator)
         if args.format == "json":
             counts = _write_json(results, sys.stdout)
         elif args.format == "junit":

@@ -12,14 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from inspector.core.model import VIOLATED_STATUSES
 from inspector.core.store import EventStore, SessionInfo
-from inspector.core.store.paging import distinct_values, event_stats, max_event_id, status_counts
 from inspector.core.store.writer import CommittedEvent
 
-__all__ = ["VIOLATED", "LiveCounts", "SessionCounts", "read_session_counts"]
-
-#: Statuses that count as "violated" in the plan panel (as in ``paging.event_stats``).
-VIOLATED = frozenset({"invalid", "malformed"})
+__all__ = ["LiveCounts", "SessionCounts", "read_session_counts"]
 
 
 class LiveCounts:
@@ -65,7 +62,7 @@ class LiveCounts:
                     if counts is None:
                         counts = plan[event.name] = [0, 0]
                     counts[0] += 1
-                    if event.status in VIOLATED:
+                    if event.status in VIOLATED_STATUSES:
                         counts[1] += 1
 
     def take_sessions(self) -> dict[int, int]:
@@ -96,12 +93,12 @@ class SessionCounts:
 def read_session_counts(store: EventStore, session_id: int, *, plan: bool) -> SessionCounts:
     """The status counters, sessions list, filter choices and (``plan``) plan-panel counts of
     a session: ~1.2 s of SQL at a million events, so callers run it off the GUI thread."""
-    through = max_event_id(store)
+    through = store.max_event_id()
     return SessionCounts(
         through=through,
-        statuses=status_counts(store, session_id),
+        statuses=store.status_counts(session_id),
         sessions=store.list_sessions(through_id=through),
-        names=distinct_values(store, "name", session_id),
-        write_keys=distinct_values(store, "write_key", session_id),
-        plan=event_stats(store, session_id, through) if plan else None,
+        names=store.distinct_values("name", session_id),
+        write_keys=store.distinct_values("write_key", session_id),
+        plan=store.event_stats(session_id, through) if plan else None,
     )

@@ -9,12 +9,16 @@ files) is a pydantic model instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "PROBLEM_STATUSES",
+    "VIOLATED_STATUSES",
     "EventRecord",
     "Severity",
+    "Source",
     "Status",
     "Violation",
     "ViolationKind",
@@ -29,6 +33,30 @@ class Status(StrEnum):
     UNPLANNED = "unplanned"
     MALFORMED = "malformed"
     NOT_VALIDATED = "not_validated"
+
+
+#: Statuses a "problems only" filter shows: everything a tracking plan or Segment objects to.
+PROBLEM_STATUSES: frozenset[Status] = frozenset(
+    {Status.INVALID, Status.UNPLANNED, Status.MALFORMED}
+)
+#: Statuses the plan panel counts as "violated" for a planned event name (an unplanned event
+#: has no planned name to count against).
+VIOLATED_STATUSES: frozenset[Status] = frozenset({Status.INVALID, Status.MALFORMED})
+
+
+class Source(StrEnum):
+    """Which layer found a violation; it decides what re-validation keeps and what a status means.
+
+    ``ingestion``: Segment's Tracking API itself would reject, drop or re-stamp the call (any error
+    makes the event *malformed*); found once, at capture, and kept across re-validation, since some
+    (duplicates, batch limits) depend on the request and the session, not on the payload alone.
+    ``plan``: the tracking plan's verdict, recomputed whenever the plan changes. ``audit``:
+    cross-event findings (identity, drift...), which never change an event's status.
+    """
+
+    INGESTION = "ingestion"
+    PLAN = "plan"
+    AUDIT = "audit"
 
 
 class Severity(StrEnum):
@@ -66,7 +94,9 @@ class ViolationKind(StrEnum):
     UNKNOWN_TYPE = "Unknown Call Type"
 
 
-#: Kinds that mean Segment itself would reject or drop the event: they make the status malformed.
+#: Kinds only the ingestion checks produce (all errors: Segment would reject or drop the event).
+#: What makes an event malformed is its violations' source (``verdict.status_of``); these kinds
+#: only tell the source of violations stored before sources were recorded (``legacy_source``).
 MALFORMED_KINDS: frozenset[ViolationKind] = frozenset(
     {
         ViolationKind.INVALID_JSON,
@@ -83,12 +113,17 @@ MALFORMED_KINDS: frozenset[ViolationKind] = frozenset(
 )
 
 
+_INGESTION_KIND_NAMES = frozenset(str(kind) for kind in MALFORMED_KINDS)
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     """One problem with one field of one event.
 
     ``field`` is a dotted path written the way Segment writes it (``properties.items.1.price``,
-    ``traits.email``); an empty string means the event as a whole.
+    ``traits.email``); an empty string means the event as a whole. ``source`` (keyword-only, no
+    default on purpose: a forgotten one would silently change what an event's status means) is
+    the layer that found it.
     """
 
     kind: str
@@ -96,6 +131,7 @@ class Violation:
     message: str
     severity: Severity = Severity.ERROR
     suggestion: str | None = None
+    source: Source = dataclass_field(kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by the store, the REST API and exports."""
@@ -104,6 +140,7 @@ class Violation:
             "field": self.field,
             "message": self.message,
             "severity": str(self.severity),
+            "source": str(self.source),
         }
         if self.suggestion is not None:
             data["suggestion"] = self.suggestion
@@ -111,14 +148,43 @@ class Violation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Violation:
-        """Rebuild a violation from :meth:`to_dict` output."""
+        """Rebuild a violation from :meth:`to_dict` output (also of inspector versions that did
+        not record the source: see :func:`legacy_source`)."""
+        kind = data["kind"]
+        field = data.get("field", "")
+        message = data.get("message", "")
+        source = data.get("source")
         return cls(
-            kind=data["kind"],
-            field=data.get("field", ""),
-            message=data.get("message", ""),
+            kind=kind,
+            field=field,
+            message=message,
             severity=Severity(data.get("severity", Severity.ERROR)),
             suggestion=data.get("suggestion"),
+            source=Source(source) if source is not None else legacy_source(kind, field, message),
         )
+
+
+#: Mark the ingestion warnings whose kinds a plan also uses: an unreadable timestamp
+#: (``verdict.checks.timestamp_warning``) and an integer beyond 64 bits (``big_integer_warning``).
+_TIMESTAMP_WARNING_TAIL = "Segment uses receivedAt instead"
+_BIG_INTEGER_WORDING = "exceeds 64-bit; stored as"
+
+
+def legacy_source(kind: str, field: str, message: str) -> Source:
+    """The source of a violation stored before sources were recorded, told from its text.
+
+    Ingestion kinds are their own (Segment's wording); the exceptions are two ingestion warnings
+    whose kinds a plan also uses ("Invalid Format" for an unreadable timestamp, "Out Of Range"
+    for an integer beyond 64 bits), told apart by field and wording.
+    """
+    if kind in _INGESTION_KIND_NAMES:
+        return Source.INGESTION
+    if (kind == ViolationKind.INVALID_FORMAT and field in ("timestamp", "sentAt")
+            and message.endswith(_TIMESTAMP_WARNING_TAIL)):
+        return Source.INGESTION
+    if kind == ViolationKind.OUT_OF_RANGE and _BIG_INTEGER_WORDING in message:
+        return Source.INGESTION
+    return Source.PLAN
 
 
 @dataclass(slots=True)

@@ -36,10 +36,6 @@ from inspector.core.fixes import CorrectionStore
 from inspector.core.live_counts import LiveCounts, SessionCounts, read_session_counts
 from inspector.core.store import CommittedEvent, EventQuery, EventStore
 from inspector.core.store.connection import Database
-from inspector.core.store.paging import (  # the reads the window makes by SQL
-    event_stats,
-    max_event_id,
-)
 from inspector.core.wording import count
 from inspector.gui.audit_view import AuditView
 from inspector.gui.bridge import CaptureBridge
@@ -381,10 +377,7 @@ class MainWindow(QMainWindow):
         row = self.sessions_panel.model.row_of(session_id)
         if row is not None:
             return self.sessions_panel.model.session(row).name
-        name = self.store._reader().execute(  # no event count: that is slow on big sessions
-            "SELECT name FROM sessions WHERE id = ?", (session_id,)
-        ).fetchone()
-        return str(name[0]) if name else None
+        return self.store.session_name(session_id)
 
     def _update_title(self) -> None:
         name = self._session_name(self.session_id)
@@ -553,7 +546,7 @@ class MainWindow(QMainWindow):
 
     def refresh_sessions(self) -> None:
         """Re-read the sessions list."""
-        through = max_event_id(self.store)
+        through = self.store.max_event_id()
         self.live_counts.sessions_recounted(through)
         self._set_sessions(self.store.list_sessions(through_id=through))
 
@@ -645,10 +638,10 @@ class MainWindow(QMainWindow):
             self.live_counts.plan_recounted(None)
             self.plan_panel.model.set_rows([], {})
             return
-        through = max_event_id(self.store)
+        through = self.store.max_event_id()
         self.live_counts.plan_recounted(self.session_id, through)
         self.plan_panel.model.set_rows(
-            self.plan.events, event_stats(self.store, self.session_id, through)
+            self.plan.events, self.store.event_stats(self.session_id, through)
         )
 
     def _on_plan_dock_visibility(self, visible: bool) -> None:

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from inspector.core.model import Status, Violation
-from inspector.core.plan import PlanError, PlanValidator, RuleType, TrackingPlan, revalidate_session
+from inspector.core.plan import CompiledPlan, PlanError, PlanValidator, RuleType
 from inspector.core.plan.reading import load_plan_file
 from inspector.core.store import EventStore
+from inspector.core.verdict import Classifier
+from inspector.core.verdict import EventValidator as Validator
+from inspector.core.verdict.normalize import as_sent
+from inspector.core.verdict.revalidate import revalidate_session
 
 __all__ = ["LoadedPlan", "PlanLoadError", "Validator", "load_plan", "planned_events",
            "revalidate", "validate_payload"]
-
-
-class Validator(Protocol):
-    """What the capture service and re-validation need from a plan."""
-
-    def validate(self, payload: dict[str, Any]) -> tuple[Status, list[Violation]]: ...
 
 
 class PlanLoadError(Exception):
@@ -39,9 +38,9 @@ class LoadedPlan:
         self.events = events
 
 
-def planned_events(plan: TrackingPlan) -> list[str]:
+def planned_events(compiled: CompiledPlan) -> list[str]:
     """Names of the plan's track events, in plan order."""
-    return [key for (type_, key) in plan.rules if type_ is RuleType.TRACK and key]
+    return [key for (type_, key) in compiled.plan.rules if type_ is RuleType.TRACK and key]
 
 
 def load_plan(path: Path) -> LoadedPlan:
@@ -57,51 +56,25 @@ def load_plan(path: Path) -> LoadedPlan:
     except OSError as error:
         raise PlanLoadError(f"cannot read {path}: {error.strerror or error}") from error
     try:
-        plan = load_plan_file(path)
-        validator = PlanValidator(plan)
+        compiled = load_plan_file(path)
     except PlanError as error:
         raise PlanLoadError(f"{Path(path).name}: {error}") from error
     except OSError as error:
         raise PlanLoadError(f"cannot read {path}: {error.strerror or error}") from error
-    return LoadedPlan(Path(path), validator, planned_events(plan))
+    return LoadedPlan(Path(path), PlanValidator(compiled), planned_events(compiled))
 
 
 def revalidate(store: EventStore, session_id: int, validator: Validator) -> int:
     """Re-validate every event of a session; returns how many changed."""
-    if isinstance(validator, PlanValidator):
-        return revalidate_session(store, session_id, validator).changed
-    # A validator that is not a compiled plan (tests, future plugins): same loop, simpler.
-    from inspector.core.store import EventQuery
-
-    updates: list[tuple[int, Status, list[Violation]]] = []
-    for record in store.iter_events(EventQuery(session_id=session_id)):
-        if record.payload is None or record.status is Status.MALFORMED:
-            continue
-        status, violations = validator.validate(record.payload)
-        if status != record.status or violations != record.violations:
-            updates.append((record.id, status, violations))
-    return store.update_validation(updates) if updates else 0
+    return revalidate_session(store, session_id, validator).changed
 
 
 def validate_payload(
     payload: dict[str, Any], validator: Validator | None
 ) -> tuple[Status, list[Violation]]:
-    """Status and violations of an edited payload, computed as capture computes them
-    (``Ingestor``), so the chip in the editor matches what a re-capture would show.
-
-    The Tracking-API checks run on every payload; the plan's validator, when one is loaded,
-    decides the status. Without a plan an event with no structural problem is "not validated".
-    """
-    from inspector.core.capture.checks import ingestion_violations
-    from inspector.core.model import MALFORMED_KINDS, Severity
-
-    violations = ingestion_violations(payload)
-    if validator is not None and isinstance(payload.get("type"), str):
-        plan_status, plan_violations = validator.validate(payload)
-        violations.extend(plan_violations)
-    else:
-        plan_status = Status.NOT_VALIDATED
-    malformed = any(
-        v.kind in MALFORMED_KINDS and v.severity is Severity.ERROR for v in violations
-    )
-    return (Status.MALFORMED if malformed else plan_status), violations
+    """Status and violations of an edited payload: the verdict capture gives the call it is
+    (judged as sent and received, see ``as_sent``), so the chip in the editor matches what a
+    re-capture would show."""
+    item, received = as_sent(payload)
+    verdict = Classifier(validator).classify(item, received=received or datetime.now(UTC))
+    return verdict.status, verdict.violations

@@ -10,7 +10,6 @@ import pytest
 from inspector.core.model import Status
 from inspector.core.store import EventQuery, EventStore, GroupCommitWriter
 from inspector.core.store.indexing import build_index_batch
-from inspector.core.store.paging import count_events, distinct_values, event_stats, page_events
 from inspector.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.core.test_store import request
 
@@ -33,11 +32,11 @@ def answers(store: EventStore, session_id: int) -> list[object]:
         scoped = query.model_copy(update={"session_id": session_id})
         result = store.query_events(scoped)
         found.append((result.total, [e.id for e in result.events]))
-        found.append([row.id for row in page_events(store, scoped)])
-        found.append(count_events(store, scoped))
+        found.append([row.id for row in store.page_events(scoped)])
+        found.append(store.count_events(scoped))
     found.append(store.summary(session_id))
-    found.append(event_stats(store, session_id))
-    found.append(distinct_values(store, "name", session_id))
+    found.append(store.event_stats(session_id))
+    found.append(store.distinct_values("name", session_id))
     return found
 
 
@@ -105,7 +104,7 @@ def test_user_or_anonymous_id_finds_both_in_both_halves(
     connection.execute("UPDATE events SET user_id = 'id-7' WHERE id IN (5, 50)")
     query = EventQuery(session_id=session_id, any_id="id-7", limit=100)
     assert [e.id for e in store.query_events(query).events] == [3, 5, 40, 50]
-    assert count_events(store, query) == 4
+    assert store.count_events(query) == 4
     everywhere = query.model_copy(update={"session_id": None})
     assert [e.id for e in store.query_events(everywhere).events] == [3, 5, 40, 50]
 
@@ -167,7 +166,7 @@ def test_event_stats_count_track_names_and_problems_in_both_halves(
             if call_type == "track" and (through is None or event_id <= through):
                 seen, bad = expected.get(name, (0, 0))
                 expected[name] = (seen + 1, bad + (status in ("invalid", "malformed")))
-        assert event_stats(store, session_id, through) == expected
+        assert store.event_stats(session_id, through) == expected
     # The covering index those counts are read from on big sessions (bench/gui_big_session.py).
     assert connection.execute(
         "SELECT sql FROM sqlite_master WHERE name = 'events_track_name'").fetchone()[0].endswith(

@@ -25,7 +25,7 @@ from inspector.core.store import (
 from inspector.core.store import query as query_module
 from inspector.core.store import search as search_module
 from inspector.core.store.indexing import build_index_batch
-from inspector.core.store.paging import count_events, matches, page_events
+from inspector.core.store.paging import matches
 from inspector.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 from inspector.core.store.search import (
     PAD,
@@ -279,8 +279,8 @@ def test_text_beside_other_filters_and_paging_give_the_scan_answer(
                 result = store.query_events(query, with_payload=False)
                 assert [e.id for e in result.events] == expected[0], (q, session_id, variant)
                 assert result.total == expected[1], (q, session_id, variant)
-                assert [row.id for row in page_events(store, query)] == expected[0]
-                assert count_events(store, query) == expected[1]
+                assert [row.id for row in store.page_events(query)] == expected[0]
+                assert store.count_events(query) == expected[1]
     assert {event.id for event in store.iter_events(EventQuery(q="ex"))} == set(
         _scan(store, "ex", None))
 
@@ -575,7 +575,7 @@ def test_a_status_filter_every_event_passes_is_planned_away_and_others_kept(
             query = EventQuery(session_id=session_id, q=q, status=statuses, limit=1000)
             expected = _scan_query(store, query)
             assert [e.id for e in store.query_events(query).events] == expected[0]
-            assert count_events(store, query) == expected[1]
+            assert store.count_events(query) == expected[1]
             plan = Plan(reader, query)
             assert (plan.query.status is None) is planned_away, (session_id, statuses)
 
@@ -606,7 +606,7 @@ def test_a_search_over_every_session_works_with_hundreds_of_sessions(store: Even
             result = store.query_events(query, with_payload=False)
             assert [e.id for e in result.events] == expected[0], (q, variant)
             assert result.total == expected[1], (q, variant)
-            assert count_events(store, query) == expected[1]
+            assert store.count_events(query) == expected[1]
     assert store.summary(None)["total"] == 521
     assert len(_search(store, "item-", None)) == 521
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.core.model import Status, Violation
+from inspector.core.model import Source, Status, Violation
 from inspector.core.store import (
     CommittedEvent,
     EventQuery,
@@ -102,7 +102,8 @@ def test_update_validation_and_summary(db_path: Path) -> None:
     _, events = writer.write(request(session.id, "A", "B"))
     writer.stop()
     store.update_validation([
-        (events[0].id, Status.INVALID, [Violation("Invalid Type", "properties.total", "m")]),
+        (events[0].id, Status.INVALID,
+         [Violation("Invalid Type", "properties.total", "m", source=Source.PLAN)]),
         (events[1].id, Status.VALID, []),
     ])
     summary = store.summary(session.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspector.core.model import Severity, Violation
+from inspector.core.model import Severity, Source, Violation
 from inspector.core.wording import count, problem_summary
 
 
@@ -12,8 +12,9 @@ def test_plurals() -> None:
 
 
 def test_a_warning_is_called_a_warning() -> None:
-    warning = Violation("Unplanned Property", "properties.x", "x", Severity.WARNING)
-    error = Violation("Invalid Type", "properties.price", "y")
+    warning = Violation("Unplanned Property", "properties.x", "x", Severity.WARNING,
+                        source=Source.PLAN)
+    error = Violation("Invalid Type", "properties.price", "y", source=Source.PLAN)
     assert problem_summary([warning]) == "1 warning"
     assert problem_summary([error, error, warning]) == "2 errors, 1 warning"
     assert problem_summary([]) == ""

@@ -6,10 +6,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from inspector.core.model import Status, Violation
+from inspector.core.model import Source, Status, Violation
 from inspector.core.store import EventQuery, EventStore, GroupCommitWriter
 from inspector.gui.bridge import CaptureBridge
-from inspector.gui.models import event_table
 from inspector.gui.models.event_table import Column, EventTableModel
 from inspector.gui.theme import status_color
 from tests.gui.conftest import make_event, make_request
@@ -60,7 +59,8 @@ def test_live_batches_append_once_and_respect_the_filter(
     bridge = CaptureBridge(interval_ms=10)
     writer.add_listener(bridge.on_committed)
     bridge.sig_events_committed.connect(model.append_committed)
-    bad = Violation("Invalid Type", "properties.price", "price must be a number")
+    bad = Violation("Invalid Type", "properties.price", "price must be a number",
+                    source=Source.PLAN)
     with qtbot.waitSignal(model.sig_rows_appended, timeout=3000):
         writer.write(make_request(session.id, [
             make_event("Order Completed", status=Status.INVALID, violations=[bad]),
@@ -112,7 +112,7 @@ def test_async_query_holds_live_events_and_drops_superseded_results(
     model = EventTableModel(store)
     model.set_query(EventQuery(session_id=session.id))
     # The worker reads its snapshot, then waits for the gate before handing the page back.
-    original = event_table.page_events
+    original = store.page_events
     snapshots, gate = threading.Semaphore(0), threading.Event()
 
     def slow_page(*args: Any) -> Any:
@@ -121,7 +121,7 @@ def test_async_query_holds_live_events_and_drops_superseded_results(
         gate.wait(5)
         return page
 
-    monkeypatch.setattr(event_table, "page_events", slow_page)
+    monkeypatch.setattr(store, "page_events", slow_page)
     model.set_query_async(EventQuery(session_id=session.id, event="B"))  # superseded
     model.set_query_async(EventQuery(session_id=session.id, event="A"))
     assert model.querying

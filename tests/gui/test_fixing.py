@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from inspector.core.fixes import CorrectionStore
-from inspector.core.model import Status, Violation
+from inspector.core.model import Source, Status, Violation
 from inspector.core.store import EventStore, GroupCommitWriter
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models.event_table import CORRECTED_MARK, Column
@@ -23,7 +23,7 @@ from tests.gui.fakes import write_plan
 def _fill(store: EventStore, writer: GroupCommitWriter) -> int:
     session = store.create_session("fixes")
     price = Violation("Invalid Type", "properties.price",
-                      "Invalid type. Expected: number, given: string")
+                      "Invalid type. Expected: number, given: string", source=Source.PLAN)
     events = [
         make_event("Product Viewed", status=Status.INVALID, violations=[price],
                    properties={"product_id": "P-A", "price": "12.5", "sku": "A"}),

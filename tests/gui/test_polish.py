@@ -14,7 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from inspector.core.demo import DEMO_CALLS, send_demo_traffic
-from inspector.core.model import Severity, Status, Violation
+from inspector.core.model import Severity, Source, Status, Violation
 from inspector.core.store import EventStore, GroupCommitWriter
 from inspector.gui.app import build_window, open_store
 from inspector.gui.main_window import MainWindow
@@ -23,11 +23,12 @@ from inspector.gui.state import UiState
 from tests.gui.conftest import make_event, make_request
 
 PRICE = Violation("Invalid Type", "properties.price",
-                  "Invalid type. Expected: number, given: string")
-ORDER_ID = Violation("Required", "properties.order_id", "properties.order_id is required")
+                  "Invalid type. Expected: number, given: string", source=Source.PLAN)
+ORDER_ID = Violation("Required", "properties.order_id", "properties.order_id is required",
+                     source=Source.PLAN)
 EXTRA = Violation("Unplanned Property", "properties.coupon",
                   "properties.coupon is not in the tracking plan (unplanned property)",
-                  Severity.WARNING)
+                  Severity.WARNING, source=Source.PLAN)
 
 
 def _session(store: EventStore, writer: GroupCommitWriter, name: str = "polish") -> int:

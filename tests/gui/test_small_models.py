@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector.core.model import Severity, Violation
+from inspector.core.model import Severity, Source, Violation
 from inspector.core.store import EventStore
 from inspector.gui.models.detail import PlanEventsModel, SessionsModel, ViolationsModel
 from inspector.gui.pretty import field_path, pretty_json
@@ -10,9 +10,10 @@ from inspector.gui.pretty import field_path, pretty_json
 
 def test_violations_model(qtmodeltester: Any) -> None:
     model = ViolationsModel()
-    model.set_violations([Violation("Required", "properties.order_id", "missing"),
+    model.set_violations([Violation("Required", "properties.order_id", "missing",
+                                    source=Source.PLAN),
                           Violation("Unplanned Property", "properties.x", "extra",
-                                    Severity.WARNING)], "invalid")
+                                    Severity.WARNING, source=Source.PLAN)], "invalid")
     qtmodeltester.check(model, force_py=True)
     assert model.index(1, 1).data() == "properties.x"
     assert model.index(0, 3).data() == "add `order_id` to `properties`"  # the advice column

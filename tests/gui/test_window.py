@@ -392,13 +392,10 @@ def test_bundled_plan_flags_exactly_the_planted_mistakes(
 def test_live_events_keep_plan_and_session_counts_without_sql(
     window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import inspector.gui.main_window as main_window
-    from inspector.core.store.paging import event_stats, status_counts
-
     _load_plan(window, qtbot, write_plan(tmp_path / "plan.json"))
     recounts: list[int] = []
-    real_stats, real_sessions = main_window.event_stats, window.store.list_sessions
-    monkeypatch.setattr(main_window, "event_stats",
+    real_stats, real_sessions = window.store.event_stats, window.store.list_sessions
+    monkeypatch.setattr(window.store, "event_stats",
                         lambda *a, **k: recounts.append(1) or real_stats(*a, **k))
     monkeypatch.setattr(window.store, "list_sessions",
                         lambda *a, **k: recounts.append(2) or real_sessions(*a, **k))
@@ -409,7 +406,7 @@ def test_live_events_keep_plan_and_session_counts_without_sql(
     assert window.capture.base_url is not None
     assert send_demo_traffic(window.capture.base_url) == DEMO_CALLS
     qtbot.waitUntil(
-        lambda: sum(status_counts(window.store, window.session_id).values()) == 2 * DEMO_CALLS,
+        lambda: sum(window.store.status_counts(window.session_id).values()) == 2 * DEMO_CALLS,
         timeout=5000)
     window.refresh_plan_panel()
     window.refresh_sessions()
@@ -422,7 +419,7 @@ def test_live_events_keep_plan_and_session_counts_without_sql(
     qtbot.waitUntil(lambda: drained(2 * DEMO_CALLS), timeout=5000)
     assert send_demo_traffic(window.capture.base_url) == DEMO_CALLS  # and live ones after it are
     qtbot.waitUntil(lambda: drained(3 * DEMO_CALLS), timeout=5000)
-    expected = event_stats(window.store, window.session_id)
+    expected = real_stats(window.session_id)
     panel = window.plan_panel.model
 
     def shown() -> dict[str, tuple[int, int]]:

@@ -12,7 +12,7 @@ from inspector.core.gc_tuning import collector_paused
 from inspector.core.model import EventRecord
 from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventStore
-from inspector.core.store.database import CallRow
+from inspector.core.store.reader import CallRow
 
 __all__ = ["AuditResult", "audit_session", "observe_records", "observe_rows"]
 

@@ -16,28 +16,19 @@ from typing import Any
 
 import orjson
 
+from inspector.core.verdict.checks import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_REQUEST_BYTES
+
 __all__ = [
     "MAX_BATCH_EVENTS",
     "MAX_EVENT_BYTES",
     "MAX_REQUEST_BYTES",
-    "MAX_STORED_DEPTH",
     "RequestError",
     "big_integers",
     "decode_body",
     "parse_json",
-    "prune_depth",
     "write_key_from",
 ]
 
-#: Segment's limit on one request (``/v1/batch``): 500 KB.
-MAX_REQUEST_BYTES = 500 * 1024
-#: Segment's limit on one event (and on a single-call request): 32 KB.
-MAX_EVENT_BYTES = 32 * 1024
-#: Segment accepts at most this many events in one batch.
-MAX_BATCH_EVENTS = 2500
-#: orjson reads up to 1,024 levels of nested arrays and objects but writes at most 254 (an
-#: event object and 253 levels inside it), so an event nested deeper cannot be stored as is.
-MAX_STORED_DEPTH = 254
 #: orjson keeps integers in [-2**63, 2**64) and turns any other integer into a float.
 _INT_RANGE = range(-(2**63), 2**64)
 #: Any integer outside that range has at least 19 digits: bodies without such a run skip the
@@ -125,21 +116,6 @@ def parse_json(body: bytes) -> Any:
             "invalid_json",
             f"Invalid JSON: {reason} at line {error.lineno} column {error.colno}",
         ) from error
-
-
-def prune_depth(value: Any, limit: int = MAX_STORED_DEPTH) -> Any:
-    """``value`` with every array or object below ``limit`` levels replaced by a short note.
-
-    Only called for the rare event that orjson cannot serialise: the recursion is bounded by
-    ``limit``, well inside Python's own limit.
-    """
-    if not isinstance(value, dict | list):
-        return value
-    if limit <= 1:
-        return f"(nested deeper than {MAX_STORED_DEPTH} levels: see the raw request)"
-    if isinstance(value, dict):
-        return {key: prune_depth(item, limit - 1) for key, item in value.items()}
-    return [prune_depth(item, limit - 1) for item in value]
 
 
 class _BigInteger(str):

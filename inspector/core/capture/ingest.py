@@ -1,6 +1,7 @@
 """The ingest pipeline: one HTTP request in, one durable-ready :class:`PendingRequest` out.
 
-decode → parse → split the batch → normalise each call → ingestion checks → plan validation →
+decode → parse → split the batch → the verdict on each call
+(:class:`~inspector.core.verdict.Classifier`: normalise, ingestion checks, plan, status) →
 rows for the store. Nothing here does I/O, so the whole pipeline runs (and is tested) without a
 server; the aiohttp handlers in :mod:`inspector.core.capture.routes` only move bytes in and out.
 """
@@ -12,33 +13,24 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
-from inspector.core.capture.checks import (
-    big_integer_warning,
-    duplicate_violation,
-    ingestion_violations,
-    nesting_violation,
-    oversized_violation,
-)
 from inspector.core.capture.decode import (
-    MAX_BATCH_EVENTS,
-    MAX_EVENT_BYTES,
-    MAX_REQUEST_BYTES,
-    MAX_STORED_DEPTH,
     RequestError,
     big_integers,
     decode_body,
     parse_json,
-    prune_depth,
     write_key_from,
 )
-from inspector.core.capture.normalize import normalise_call, split_request
-from inspector.core.model import MALFORMED_KINDS, Severity, Status, Violation, ViolationKind
+from inspector.core.capture.normalize import split_request
+from inspector.core.model import Status, Violation, ViolationKind
 from inspector.core.store.writer import PendingEvent, PendingRequest
 from inspector.core.timeutil import format_iso
+from inspector.core.verdict import Classifier, EventValidator, ingestion_violation
+from inspector.core.verdict.checks import MAX_EVENT_BYTES, MAX_REQUEST_BYTES
+from inspector.core.verdict.storable import storable_json
 
 __all__ = ["REJECTED_BODY_PREFIX", "EventValidator", "IncomingRequest", "Ingestor"]
 
@@ -47,14 +39,6 @@ __all__ = ["REJECTED_BODY_PREFIX", "EventValidator", "IncomingRequest", "Ingesto
 REJECTED_BODY_PREFIX = 64 * 1024
 #: Characters of one header value stored (cookies and user agents fit; padding does not).
 MAX_STORED_HEADER_VALUE = 1024
-
-
-class EventValidator(Protocol):
-    """What the ingest pipeline needs from a tracking plan."""
-
-    def validate(self, payload: dict[str, Any]) -> tuple[Status, list[Violation]]:
-        """The plan status of one normalised call and every violation found."""
-        ...
 
 
 @dataclass(slots=True)
@@ -93,13 +77,23 @@ class Ingestor:
         seen_message_ids: set[str] | None = None,
     ) -> None:
         self.session_id = session_id
-        self.validator = validator
+        #: The session's messageIds, shared with the classifier, which flags repeats.
         self._seen = seen_message_ids if seen_message_ids is not None else set()
+        self.classifier = Classifier(validator, seen_message_ids=self._seen)
+
+    @property
+    def validator(self) -> EventValidator | None:
+        """The plan new captures are validated against (``None``: not validated)."""
+        return self.classifier.validator
+
+    @validator.setter
+    def validator(self, validator: EventValidator | None) -> None:
+        self.classifier.validator = validator
 
     def switch_session(self, session_id: int, seen_message_ids: set[str]) -> None:
         """Start filing requests under another session."""
         self.session_id = session_id
-        self._seen = seen_message_ids
+        self.classifier.seen = self._seen = seen_message_ids
 
     def forget(self, request: PendingRequest) -> None:
         """Undo duplicate tracking for a request that could not be stored (its client retries)."""
@@ -186,58 +180,13 @@ class Ingestor:
         parsed_sent: dict[str, datetime | None],
         big_integers: tuple[tuple[str, str], ...] = (),
     ) -> PendingEvent:
-        if not isinstance(item, dict):
-            violation = Violation(
-                ViolationKind.INVALID_FIELD_TYPE, "",
-                f"Each batch item must be an object, given: {type(item).__name__}",
-            )
-            return _row(received_at, write_key, None, [violation], Status.MALFORMED,
-                        _dumps_pruned(item)[0])
-
-        call = normalise_call(item, envelope, incoming.received, received_iso, parsed_sent)
-        payload = call.payload
-        payload_json, pruned = _dumps_pruned(payload)
-        if pruned is not None:
-            payload = pruned
-        violations = ingestion_violations(payload)
-        if pruned is not None:
-            violations.append(nesting_violation(MAX_STORED_DEPTH))
-        # Segment's 32 KB limit applies to the event as sent. Normalising changes the size by at
-        # most a few hundred bytes (timestamps added, nulls and write keys dropped), so the
-        # exact (second) serialisation is only needed for events near the limit.
-        if not single and len(payload_json) > MAX_EVENT_BYTES - _SIZE_MARGIN - _key_bytes(item):
-            size = len(payload_json) if pruned is not None else len(orjson.dumps(item))
-            if size > MAX_EVENT_BYTES:
-                violations.append(oversized_violation(size, MAX_EVENT_BYTES))
-        for field, literal in big_integers:
-            violations.append(big_integer_warning(field, literal, _lookup(payload, field)))
-        if batch_size > MAX_BATCH_EVENTS:
-            violations.append(
-                Violation(
-                    ViolationKind.BATCH_TOO_LARGE, "",
-                    f"The batch holds {batch_size:,} events; Segment answers 200 but rejects "
-                    f"batches over {MAX_BATCH_EVENTS:,} events",
-                )
-            )
-        message_id = payload.get("messageId")
-        if type(message_id) is str:
-            if message_id in self._seen:
-                violations.append(duplicate_violation(message_id))
-            else:
-                self._seen.add(message_id)
-        if call.warnings:
-            violations.extend(call.warnings)
-
-        if self.validator is not None and isinstance(payload.get("type"), str):
-            plan_status, plan_violations = self.validator.validate(payload)
-            violations.extend(plan_violations)
-        else:
-            plan_status = Status.NOT_VALIDATED
-        malformed = bool(violations) and any(
-            v.kind in MALFORMED_KINDS and v.severity is Severity.ERROR for v in violations
+        verdict = self.classifier.classify(
+            item, received=incoming.received, received_iso=received_iso, envelope=envelope,
+            parsed_sent=parsed_sent, batch_size=batch_size, single=single,
+            big_integers=big_integers,
         )
-        status = Status.MALFORMED if malformed else plan_status
-        return _row(received_at, write_key, payload, violations, status, payload_json)
+        return _row(received_at, write_key, verdict.payload, verdict.violations, verdict.status,
+                    verdict.payload_json)
 
     def _malformed_request_row(
         self, incoming: IncomingRequest, error: RequestError, write_key: str | None
@@ -246,7 +195,7 @@ class Ingestor:
             "invalid_json": ViolationKind.INVALID_JSON,
             "payload_too_large": ViolationKind.PAYLOAD_TOO_LARGE,
         }.get(error.code, ViolationKind.INVALID_JSON)
-        violation = Violation(kind, "", error.message)
+        violation = ingestion_violation(kind, "", error.message)
         return PendingEvent(
             received_at=incoming.received.timestamp(),
             write_key=write_key,
@@ -261,20 +210,6 @@ class Ingestor:
             violations_json=orjson.dumps([violation.to_dict()]).decode(),
             payload_json=None,
         )
-
-
-#: Upper bound on the bytes normalisation adds to or removes from an event (besides write keys).
-_SIZE_MARGIN = 512
-
-
-def _key_bytes(item: dict[str, Any]) -> int:
-    """Bytes of write-key fields, which normalisation removes from the stored event."""
-    size = 0
-    if "writeKey" in item:
-        size += len(str(item["writeKey"]))
-    if "secret" in item:
-        size += len(str(item["secret"]))
-    return size
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -297,16 +232,6 @@ def _keep_prefix(pending: PendingRequest, incoming: IncomingRequest) -> None:
     pending.body_size = incoming.full_size or len(incoming.body)
     pending.body_sha256 = incoming.full_sha256 or hashlib.sha256(incoming.body).hexdigest()
     pending.body = incoming.body[:REJECTED_BODY_PREFIX]
-
-
-def _dumps_pruned(value: Any) -> tuple[str, Any]:
-    """``value`` as JSON, and ``None``; or, when it is nested too deeply for orjson to write,
-    the JSON of a copy with the deepest values replaced, and that copy."""
-    try:
-        return orjson.dumps(value).decode(), None
-    except orjson.JSONEncodeError:
-        pruned = prune_depth(value)
-        return orjson.dumps(pruned).decode(), pruned
 
 
 def _big_integers_by_item(
@@ -333,26 +258,13 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in path)
 
 
-def _lookup(payload: Any, field: str) -> Any:
-    """The value at a dotted path (as far as it exists)."""
-    value = payload
-    for part in field.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
 def _text(value: Any) -> str | None:
     """An id column value: Segment accepts numeric ids and stores them as strings; an object or
     array id (a violation) is kept as its compact JSON, so it can still be searched for."""
     if value is None:
         return None
     if isinstance(value, dict | list):
-        return _dumps_pruned(value)[0]
+        return storable_json(value)[0]
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)

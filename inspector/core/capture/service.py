@@ -44,9 +44,10 @@ from inspector.core.store import CommittedEvent, EventStore, GroupCommitWriter, 
 
 if TYPE_CHECKING:
     from inspector.core.audit.live import SessionAudit
-    from inspector.core.plan import PlanError, RevalidationReport, TrackingPlan
+    from inspector.core.plan import CompiledPlan, PlanError
     from inspector.core.plan.watch import PlanWatcher
     from inspector.core.tls import CertificateAuthority
+    from inspector.core.verdict.revalidate import RevalidationReport
 
 __all__ = ["CaptureConfig", "CaptureError", "CaptureService", "CaptureThread", "PortInUseError"]
 
@@ -287,7 +288,7 @@ class CaptureService:
         self.ingestor.validator = validator
         self.plan_description = description if validator is not None else None
 
-    def load_plan(self, path: Path) -> TrackingPlan:
+    def load_plan(self, path: Path) -> CompiledPlan:
         """Load a tracking plan file and validate new captures against it.
 
         The file must be a regular file of at most
@@ -302,7 +303,7 @@ class CaptureService:
         self.set_validator(PlanValidator(plan), self._describe(plan, path))
         return plan
 
-    def watch_plan(self, path: Path, plan: TrackingPlan) -> None:
+    def watch_plan(self, path: Path, plan: CompiledPlan) -> None:
         """Reload ``path`` when it changes on disk and re-validate the current session."""
         from inspector.core.plan.watch import PlanWatcher
 
@@ -341,7 +342,7 @@ class CaptureService:
         plan = await asyncio.to_thread(plan_from_bytes, content, source)
         await self._use_plan(plan, self._describe(plan, None, source))
 
-    async def _use_plan(self, plan: TrackingPlan, description: dict[str, Any]) -> None:
+    async def _use_plan(self, plan: CompiledPlan, description: dict[str, Any]) -> None:
         from inspector.core.plan import PlanValidator
 
         await self._stop_watching()
@@ -356,15 +357,14 @@ class CaptureService:
         """Validate a session (default: the current one) again against the loaded plan
         (blocking: call it in a worker thread); without a plan, events go back to "not
         validated"."""
-        from inspector.core.plan import PlanValidator, revalidate_session
+        from inspector.core.verdict.revalidate import revalidate_session
 
-        validator = self.ingestor.validator
         return revalidate_session(
             self.store, self.session.id if session_id is None else session_id,
-            validator if isinstance(validator, PlanValidator) else None,
+            self.ingestor.validator,
         )
 
-    def _on_plan_changed(self, path: Path, plan: TrackingPlan) -> None:
+    def _on_plan_changed(self, path: Path, plan: CompiledPlan) -> None:
         from inspector.core.plan import PlanValidator
 
         self.set_validator(PlanValidator(plan), self._describe(plan, path))
@@ -386,8 +386,9 @@ class CaptureService:
             self.plan_description = {**self.plan_description, "error": str(error)}
 
     @staticmethod
-    def _describe(plan: TrackingPlan, path: Path | None,
+    def _describe(compiled: CompiledPlan, path: Path | None,
                   source: str | None = None) -> dict[str, Any]:
+        plan = compiled.plan
         return {
             # path: the file served and watched; source: what messages call it (an upload's
             # name, or the path).

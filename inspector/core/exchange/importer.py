@@ -1,7 +1,7 @@
 """Import captures from NDJSON (one Segment call or batch per line) or a browser's HAR file.
 
 Imported traffic goes through the same ingest pipeline as live traffic, so it gets the same
-normalisation, ingestion checks and plan validation, and lands in the store the same way.
+verdict (:class:`~inspector.core.verdict.Classifier`) and lands in the store the same way.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from inspector.core.capture.ingest import EventValidator, IncomingRequest, Ingestor
+from inspector.core.capture.ingest import IncomingRequest, Ingestor
 from inspector.core.capture.normalize import ROUTE_TYPES
 from inspector.core.store import EventStore, GroupCommitWriter
 from inspector.core.timeutil import parse_timestamp
+from inspector.core.verdict import EventValidator
+from inspector.core.verdict.normalize import as_sent
 
 __all__ = ["ImportFileError", "ImportSummary", "import_file"]
 
@@ -99,16 +101,10 @@ def _ndjson_requests(data: bytes) -> list[IncomingRequest | str]:
             if route_type not in ("identify", "track", "page", "screen", "group", "alias"):
                 results.append(f"line {number}: no Segment call type")
                 continue
-            # An exported event already carries Segment's timestamps: keep the originals, so
-            # normalising again gives the same values instead of re-stamping it "now".
-            if "originalTimestamp" in item:
-                item = dict(item)
-                item["timestamp"] = item.pop("originalTimestamp")
-            elif "receivedAt" in item:
-                # Exported without a client timestamp: its "timestamp" was receivedAt.
-                item = dict(item)
-                item.pop("timestamp", None)
-            received = parse_timestamp(item.pop("receivedAt", None)) or now
+            # An exported event already carries Segment's timestamps: judge it as it was sent
+            # and received, so normalising again gives the same values, not "now".
+            item, sent_received = as_sent(item)
+            received = sent_received or now
         results.append(
             IncomingRequest(
                 method="POST", path=f"/import/ndjson#L{number}", query=None,

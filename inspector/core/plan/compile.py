@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import jsonschema_rs
@@ -39,8 +41,8 @@ from inspector.core.plan import explain
 from inspector.core.plan.errors import PlanError
 from inspector.core.plan.rules import Rule, RuleType, TrackingPlan
 
-__all__ = ["CompiledRule", "KeyTree", "compile_plan", "compile_rule", "explain_tree",
-           "find_lookaround", "names_validator"]
+__all__ = ["CompiledPlan", "CompiledRule", "KeyTree", "compile_plan", "compile_rule",
+           "explain_tree", "find_lookaround", "names_validator"]
 
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
@@ -89,12 +91,28 @@ class CompiledRule:
     strict_validator: Any = None
 
 
-def compile_plan(plan: TrackingPlan) -> None:
-    """Compile every rule of ``plan`` in place; raises PlanError naming the first bad rule."""
-    plan.compiled = {
-        key: [compile_rule(rule, source=plan.source) for rule in versions]
+@dataclass(frozen=True, slots=True)
+class CompiledPlan:
+    """A tracking plan with every rule compiled: what a ``PlanValidator`` validates against.
+
+    A different value from the :class:`TrackingPlan` it comes from (made by
+    :func:`compile_plan` only), so that no validator can ever see a plan half compiled.
+    """
+
+    plan: TrackingPlan
+    #: ``plan.rules``' keys, each with its compiled versions, oldest first.
+    rules: Mapping[tuple[RuleType, str | None], tuple[CompiledRule, ...]]
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+
+def compile_plan(plan: TrackingPlan) -> CompiledPlan:
+    """Compile every rule of ``plan``; raises PlanError naming the first bad rule."""
+    return CompiledPlan(plan, MappingProxyType({
+        key: tuple(compile_rule(rule, source=plan.source) for rule in versions)
         for key, versions in plan.rules.items()
-    }
+    }))
 
 
 def compile_rule(rule: Rule, *, source: str = "<memory>") -> CompiledRule:

@@ -19,11 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from inspector.core.plan.compile import compile_plan
 from inspector.core.plan.errors import PlanError
 from inspector.core.plan.rules import PlanSettings, Rule, RuleType, TrackingPlan
 
-__all__ = ["FORMATS", "detect_format", "load_bytes", "load_data", "load_file"]
+__all__ = ["FORMATS", "detect_format", "load_bytes", "load_data", "load_file", "read_plan"]
 
 FORMATS = ("segment-public-api", "typewriter", "config-api", "legacy-local")
 
@@ -32,7 +31,11 @@ _SETTINGS_KEYS = ("settings", "schemaSettings", "schema_settings")
 
 
 def load_file(path: Path) -> TrackingPlan:
-    """Read, detect and compile a plan file; every failure is a PlanError naming the file."""
+    """Read and detect a plan file; every failure is a PlanError naming the file.
+
+    Schema errors a rule only shows when compiled (an unsupported regex) are raised by
+    :func:`~inspector.core.plan.compile.compile_plan` (``reading.load_plan_file`` does both).
+    """
     source = str(path)
     try:
         raw = path.read_bytes()
@@ -42,8 +45,8 @@ def load_file(path: Path) -> TrackingPlan:
 
 
 def load_bytes(raw: bytes, *, source: str = "<memory>") -> TrackingPlan:
-    """Decode, parse, detect and compile a plan's bytes; PlanErrors name ``source`` and the
-    line and column of a syntax error."""
+    """Decode, parse and detect a plan's bytes; PlanErrors name ``source`` and the line and
+    column of a syntax error."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -63,7 +66,7 @@ def load_bytes(raw: bytes, *, source: str = "<memory>") -> TrackingPlan:
 
 
 def load_data(data: Any, *, source: str = "<memory>") -> TrackingPlan:
-    """Detect the format of parsed JSON and build a compiled plan from it."""
+    """Detect the format of parsed JSON and build a plan from it."""
     fmt = detect_format(data, source=source)
     if fmt == "config-api":
         rules = list(_config_api_rules(data, source))
@@ -78,8 +81,12 @@ def load_data(data: Any, *, source: str = "<memory>") -> TrackingPlan:
         format=fmt,
         name=_plan_name(data),
     )
-    compile_plan(plan)
     return plan
+
+
+def read_plan(path: str | Path) -> TrackingPlan:
+    """Read a plan file in any supported format (:func:`load_file` for any path-like)."""
+    return load_file(Path(path))
 
 
 def detect_format(data: Any, *, source: str = "<memory>") -> str:

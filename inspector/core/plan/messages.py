@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from inspector.core.jsontypes import json_type
-from inspector.core.model import Severity, Violation, ViolationKind
+from inspector.core.model import Severity, Source, Violation, ViolationKind
 
 __all__ = ["field_path", "json_type", "keyword_violations", "to_violations"]
 
@@ -95,6 +95,7 @@ def keyword_violations(
                 kind=ViolationKind.COMMON_JSON_SCHEMA if common else member_kind,
                 field=field_path([*path, extra]),
                 message=f"Additional property {extra} is not allowed",
+                source=Source.PLAN,
             )
             for extra in details.get("unexpected") or []
         ]
@@ -133,7 +134,8 @@ def keyword_violations(
         message = _FIXED.get(name) or _fallback(name, error)
     if common:
         kind = ViolationKind.COMMON_JSON_SCHEMA
-    return [Violation(kind=kind, field=field, message=message, severity=Severity.ERROR)]
+    return [Violation(kind=kind, field=field, message=message, severity=Severity.ERROR,
+                      source=Source.PLAN)]
 
 
 def _fallback(name: str, error: Any) -> str:

@@ -18,9 +18,9 @@ import os
 import stat
 from pathlib import Path
 
+from inspector.core.plan.compile import CompiledPlan, compile_plan
 from inspector.core.plan.errors import PlanError
 from inspector.core.plan.formats import load_bytes
-from inspector.core.plan.rules import TrackingPlan
 
 __all__ = ["MAX_PLAN_BYTES", "MAX_PLAN_TEXT", "PLAN_READ_TIMEOUT", "load_plan_file",
            "plan_from_bytes", "read_plan_file", "read_plan_file_async"]
@@ -85,13 +85,13 @@ async def read_plan_file_async(path: str | Path, *,
         raise PlanError(f"cannot read plan {path}: no answer after {timeout:g} s") from None
 
 
-def plan_from_bytes(raw: bytes, source: str) -> TrackingPlan:
-    """Parse and compile a plan's bytes (at most :data:`MAX_PLAN_BYTES`)."""
+def plan_from_bytes(raw: bytes, source: str) -> CompiledPlan:
+    """Parse and compile a plan's bytes (at most :data:`MAX_PLAN_BYTES`), ready to validate."""
     if len(raw) > MAX_PLAN_BYTES:
         raise too_large(source)
-    return load_bytes(raw, source=source)
+    return compile_plan(load_bytes(raw, source=source))
 
 
-def load_plan_file(path: str | Path) -> TrackingPlan:
-    """Read (bounded, regular files only) and compile a plan file."""
-    return load_bytes(read_plan_file(path), source=str(path))
+def load_plan_file(path: str | Path) -> CompiledPlan:
+    """Read (bounded, regular files only) and compile a plan file, ready to validate."""
+    return plan_from_bytes(read_plan_file(path), str(path))

@@ -8,13 +8,10 @@ validator and one field-path convention (``properties.items.1.price``) serve eve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from inspector.core.plan.compile import CompiledRule
+from typing import Any
 
 __all__ = ["PlanSettings", "Rule", "RuleType", "TrackingPlan"]
 
@@ -120,37 +117,22 @@ class PlanSettings:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class TrackingPlan:
     """A loaded tracking plan: its rules, settings, where it came from and in which format.
 
     ``rules`` maps ``(type, key)`` to that key's versions, oldest first (Segment validates against
     the oldest version unless the event names another in ``context.protocols.event_version``).
+    A plan is a value: nothing fills it in later. Validating needs its compiled form,
+    :func:`inspector.core.plan.compile.compile_plan` -> ``CompiledPlan``; reading a file is
+    :func:`inspector.core.plan.formats.read_plan`.
     """
 
-    rules: dict[tuple[RuleType, str | None], list[Rule]]
+    rules: Mapping[tuple[RuleType, str | None], list[Rule]]
     settings: PlanSettings = field(default_factory=PlanSettings)
     source: str = "<memory>"
     format: str = "unknown"
     name: str | None = None
-    #: Filled by :func:`inspector.core.plan.compile.compile_plan` when the plan is loaded.
-    compiled: dict[tuple[RuleType, str | None], list[CompiledRule]] = field(
-        default_factory=dict, repr=False
-    )
-
-    @classmethod
-    def load(cls, path: str | Path) -> TrackingPlan:
-        """Read a plan file in any supported format; raises PlanError naming what is wrong."""
-        from inspector.core.plan.formats import load_file
-
-        return load_file(Path(path))
-
-    @classmethod
-    def from_data(cls, data: Any, *, source: str = "<memory>") -> TrackingPlan:
-        """Build a plan from already-parsed JSON in any supported format."""
-        from inspector.core.plan.formats import load_data
-
-        return load_data(data, source=source)
 
     def all_rules(self) -> list[Rule]:
         """Every rule version, in a stable listing order (type, key, version)."""

@@ -21,11 +21,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from inspector.core.model import Severity, Status, Violation, ViolationKind
-from inspector.core.plan.compile import CompiledRule, KeyTree, explain_tree, names_validator
+from inspector.core.model import Severity, Source, Status, Violation, ViolationKind
+from inspector.core.plan.compile import (
+    CompiledPlan,
+    CompiledRule,
+    KeyTree,
+    explain_tree,
+    names_validator,
+)
 from inspector.core.plan.explain import Node
 from inspector.core.plan.messages import field_path, json_type
-from inspector.core.plan.rules import CALL_TYPES, RuleType, TrackingPlan
+from inspector.core.plan.rules import CALL_TYPES, RuleType
 from inspector.core.plan.suggest import Suggester
 
 __all__ = ["PlanValidator"]
@@ -38,6 +44,7 @@ _UNPLANNED_CACHE_SIZE = 2048
 _VALID = Status.VALID
 _INVALID = Status.INVALID
 _ERROR = Severity.ERROR
+_PLAN = Source.PLAN
 
 _log = logging.getLogger(__name__)
 
@@ -55,14 +62,15 @@ class PlanValidator:
     properties and traits) are reported without changing the status.
     """
 
-    def __init__(self, plan: TrackingPlan) -> None:
-        self.plan = plan
+    def __init__(self, compiled: CompiledPlan) -> None:
+        self.compiled = compiled
+        self.plan = plan = compiled.plan
         # Rules by call type ("track", the payload's own string), then by key: two lookups on
         # plain strings. Keying one dict by (RuleType, key) tuples cost more than validating a
         # small event, as hashing a StrEnum member runs Python code.
         self._tables: dict[str, dict[str | None, _Versions]] = {call: {} for call in CALL_TYPES}
         self._common: _Versions | None = None
-        for (rule_type, key), versions in plan.compiled.items():
+        for (rule_type, key), versions in compiled.rules.items():
             if not versions:
                 continue
             by_version: dict[int | None, CompiledRule] = {c.rule.version: c for c in versions}
@@ -92,10 +100,10 @@ class PlanValidator:
             RuleType.IDENTIFY: settings.allow_unplanned_identify_traits,
             RuleType.GROUP: settings.allow_unplanned_group_traits,
         }
-        for versions in plan.compiled.values():
-            for compiled in versions:
-                if compiled.keys is not None and compiled.keys.planned is not None:
-                    self._members[id(compiled)] = Suggester(compiled.keys.planned)
+        for versions in compiled.rules.values():
+            for rule in versions:
+                if rule.keys is not None and rule.keys.planned is not None:
+                    self._members[id(rule)] = Suggester(rule.keys.planned)
 
     def validate(self, payload: dict[str, Any]) -> tuple[Status, list[Violation]]:
         """The status of one call and all its violations; never raises."""
@@ -108,6 +116,7 @@ class PlanValidator:
                     kind=ViolationKind.JSON_SCHEMA,
                     field="",
                     message="The event could not be validated (internal error, see the log)",
+                    source=_PLAN,
                 )
             ]
 
@@ -128,6 +137,7 @@ class PlanValidator:
                     kind=ViolationKind.JSON_SCHEMA,
                     field="",
                     message=f"Invalid type. Expected: object, given: {json_type(payload)}",
+                    source=_PLAN,
                 )
             ]
         violations: list[Violation] = []
@@ -309,6 +319,7 @@ class PlanValidator:
             message=message,
             severity=Severity.WARNING if allowed else Severity.ERROR,
             suggestion=suggestion,
+            source=_PLAN,
         )
 
     def _nested_suggester(self, tree: KeyTree) -> Suggester:
@@ -330,6 +341,7 @@ class PlanValidator:
             message=message,
             severity=self._event_severity,
             suggestion=suggestion,
+            source=_PLAN,
         )
 
 

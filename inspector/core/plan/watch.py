@@ -21,9 +21,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from inspector.core.plan.compile import CompiledPlan
 from inspector.core.plan.errors import PlanError
 from inspector.core.plan.reading import plan_from_bytes, read_plan_file
-from inspector.core.plan.rules import TrackingPlan
 
 __all__ = ["PlanWatcher"]
 
@@ -34,11 +34,11 @@ class PlanWatcher:
     def __init__(
         self,
         path: str | Path,
-        on_change: Callable[[TrackingPlan], None],
+        on_change: Callable[[CompiledPlan], None],
         *,
         on_error: Callable[[PlanError], None] | None = None,
         interval: float = 1.0,
-        plan: TrackingPlan | None = None,
+        plan: CompiledPlan | None = None,
     ) -> None:
         self.path = Path(path)
         self.on_change = on_change
@@ -50,11 +50,11 @@ class PlanWatcher:
         self._stat = self._signature()
         self._digest = self._hash() if self._stat is not None else None
 
-    def check(self) -> TrackingPlan | None:
+    def check(self) -> CompiledPlan | None:
         """Poll once; returns the new plan when one was loaded (also passed to on_change)."""
         return self._notify(self._poll())
 
-    def _poll(self) -> TrackingPlan | PlanError | None:
+    def _poll(self) -> CompiledPlan | PlanError | None:
         signature = self._signature()
         if signature == self._stat:
             return None
@@ -74,7 +74,7 @@ class PlanWatcher:
         except PlanError as error:
             return error
 
-    def _notify(self, result: TrackingPlan | PlanError | None) -> TrackingPlan | None:
+    def _notify(self, result: CompiledPlan | PlanError | None) -> CompiledPlan | None:
         if isinstance(result, PlanError):
             self.error = result
             if self.on_error is not None:

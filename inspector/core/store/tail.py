@@ -16,30 +16,25 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from inspector.core.store.connection import open_connection
+from inspector.core.store.rows import EVENT_COLUMNS, named_rows, pending_from_row
 from inspector.core.store.schema import migrate
-from inspector.core.store.writer import CommittedEvent, PendingEvent
+from inspector.core.store.writer import CommittedEvent
 
 __all__ = ["StoreTail"]
 
 log = logging.getLogger(__name__)
 
 _TAIL_SQL = (
-    "SELECT id, request_id, session_id, received_at, write_key, type, name, user_id, "
-    "anonymous_id, message_id, library, status, violation_count, violations, payload "
+    f"SELECT id, request_id, session_id, {', '.join(EVENT_COLUMNS)} "
     "FROM events WHERE id > ? ORDER BY id LIMIT ?"
 )
 
 
-def _committed(row: tuple[Any, ...]) -> CommittedEvent:
-    (event_id, request_id, session_id, received_at, write_key, type_, name, user_id,
-     anonymous_id, message_id, library, status, violation_count, violations, payload) = row
+def _committed(row: sqlite3.Row) -> CommittedEvent:
     return CommittedEvent(
-        event_id, request_id or 0, session_id,
-        PendingEvent(received_at, write_key, type_, name, user_id, anonymous_id, message_id,
-                     library, status, violation_count, violations, payload),
+        row["id"], row["request_id"] or 0, row["session_id"], pending_from_row(row)
     )
 
 
@@ -133,7 +128,7 @@ class StoreTail:
         self.polls += 1
         total = 0
         while True:
-            rows = self._conn.execute(_TAIL_SQL, (self.last_id or 0, self._limit)).fetchall()
+            rows = named_rows(self._conn, _TAIL_SQL, (self.last_id or 0, self._limit))
             if not rows:
                 if total == 0:
                     self._follow_id_reuse()

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from inspector.core.store.connection import open_connection
 from inspector.core.store.indexing import IndexBuilder
+from inspector.core.store.rows import EVENT_COLUMNS, PENDING_FIELDS, PendingEvent
 from inspector.core.store.search import SearchIndexer
 
 __all__ = ["CommittedEvent", "GroupCommitWriter", "PendingEvent", "PendingRequest"]
@@ -47,24 +48,6 @@ _SLOW_COMMIT_SECONDS = float(os.environ.get("INSPECTOR_SLOW_COMMIT_SECONDS", "0"
 #: ``INSPECTOR_SEARCH_INDEX=0`` runs capture without the background search indexer (searches
 #: then scan; their answers are the same).
 _SEARCH_INDEX = os.environ.get("INSPECTOR_SEARCH_INDEX", "1") != "0"
-
-
-@dataclass(slots=True)
-class PendingEvent:
-    """An event ready to be written: indexed columns and JSON text already computed."""
-
-    received_at: float
-    write_key: str | None
-    type: str | None
-    name: str | None
-    user_id: str | None
-    anonymous_id: str | None
-    message_id: str | None
-    library: str | None
-    status: str
-    violation_count: int
-    violations_json: str
-    payload_json: str | None
 
 
 @dataclass(slots=True)
@@ -374,15 +357,11 @@ _request_values = operator.attrgetter(
     "body_sha256",
 )
 _EVENT_COLUMNS = (
-    "received_at", "write_key", "type", "name", "user_id", "anonymous_id", "message_id",
-    "library", "status", "violation_count", "violations", "payload", "session_id", "request_id",
+    *EVENT_COLUMNS, "session_id", "request_id",
     # indexed = 0: the secondary indexes are built after the commit (store.indexing).
     "indexed",
 )
-_event_values = operator.attrgetter(
-    "received_at", "write_key", "type", "name", "user_id", "anonymous_id", "message_id",
-    "library", "status", "violation_count", "violations_json", "payload_json",
-)
+_event_values = operator.attrgetter(*PENDING_FIELDS)
 #: Rows per multi-row INSERT, largest first: a group is written with a few statements of these
 #: sizes, so SQLite keeps a handful of prepared statements whatever the group's size.
 _CHUNK_SIZES = (64, 16, 4, 1)

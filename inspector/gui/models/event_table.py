@@ -26,7 +26,7 @@ from PySide6.QtCore import (
 
 from inspector.core.model import Status
 from inspector.core.store import CommittedEvent, EventQuery, EventStore
-from inspector.core.store.paging import EventRow, matches, page_events
+from inspector.core.store.paging import EventRow, matches
 from inspector.gui.tasks import TaskRunner
 from inspector.gui.theme import STATUS_LABELS, status_brush, status_icon
 
@@ -234,7 +234,7 @@ class EventTableModel(QAbstractTableModel):
         self._held_live = []
         store = self._store
         self.tasks.submit(
-            lambda: page_events(store, normalised),
+            lambda: store.page_events(normalised),
             lambda rows: self._on_page_ready(generation, normalised, rows),
             on_error=lambda error: self._on_page_ready(generation, normalised, error),
             what="Filtering",
@@ -401,7 +401,8 @@ class EventTableModel(QAbstractTableModel):
     # ---- internals
 
     def _fetch_page(self, *, notify: bool = False) -> None:
-        page = page_events(self._store, self._query.model_copy(update={"since_id": self._last_id}))
+        page = self._store.page_events(
+            self._query.model_copy(update={"since_id": self._last_id}))
         if len(page) < self._chunk:
             self._exhausted = True
         if not page:

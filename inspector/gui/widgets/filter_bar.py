@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.model import Status, ViolationKind
+from inspector.core.model import PROBLEM_STATUSES, Status, ViolationKind
 from inspector.core.store import EventQuery
 from inspector.gui.theme import STATUS_LABELS, status_icon
 from inspector.gui.widgets._util import named
@@ -153,7 +153,7 @@ class FilterBar(QWidget):
         """The store query for ``state`` in ``session_id``."""
         status = state.get("status")
         statuses = (
-            [str(Status.INVALID), str(Status.UNPLANNED), str(Status.MALFORMED)]
+            [str(status) for status in Status if status in PROBLEM_STATUSES]
             if status == _PROBLEMS
             else [status] if status else None
         )

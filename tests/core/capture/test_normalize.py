@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from inspector.core.capture.decode import RequestError
-from inspector.core.capture.normalize import normalise_call, split_request
+from inspector.core.capture.normalize import split_request
 from inspector.core.model import ViolationKind
+from inspector.core.verdict.normalize import normalise_call
 
 RECEIVED = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 RECEIVED_ISO = "2026-11-29T12:00:00.000Z"

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from inspector.core.capture import CaptureConfig, CaptureService
-from inspector.core.plan import RevalidationReport
+from inspector.core.verdict.revalidate import RevalidationReport
 from tests.support.segment_calls import track
 
 ORDER = {"order_id": "o-1", "total": 30.0, "currency": "USD",

@@ -68,7 +68,7 @@ async def test_event_shape_and_detail(api: httpx.AsyncClient, capture: CaptureSe
     assert event["session"] == "test"
     assert event["violations"] == [{"kind": "Missing event key for track call", "field": "event",
                                     "message": "Missing event key for track call",
-                                    "severity": "error"}]
+                                    "severity": "error", "source": "ingestion"}]
     detail = (await api.get(f"/inspector/api/events/{event['id']}")).json()
     assert detail["request"]["path"] == "/v1/batch"
     assert detail["request"]["write_key_source"] == "body"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from inspector.core.plan import PlanValidator, TrackingPlan
+from inspector.core.plan import PlanValidator, TrackingPlan, compile_plan, read_plan
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
 EXAMPLE = Path(__file__).resolve().parents[3] / "resources" / "plans" / "retention-example.json"
@@ -15,12 +15,12 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "resources" / "plans" / "retenti
 
 @pytest.fixture
 def raw_plan() -> TrackingPlan:
-    return TrackingPlan.load(FIXTURES / "public-api-raw.json")
+    return read_plan(FIXTURES / "public-api-raw.json")
 
 
 @pytest.fixture
 def validator(raw_plan: TrackingPlan) -> PlanValidator:
-    return PlanValidator(raw_plan)
+    return PlanValidator(compile_plan(raw_plan))
 
 
 def track(event: str, properties: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspector.core.model import Violation, ViolationKind
+from inspector.core.model import Source, Violation, ViolationKind
 from inspector.core.plan.messages import keyword_violations
 from inspector.core.plan.suggest import advice
 
@@ -25,8 +25,8 @@ def test_a_missing_field_says_what_to_add() -> None:
 def test_a_near_miss_name_is_offered_and_other_kinds_say_nothing_more() -> None:
     unplanned = Violation(kind=ViolationKind.UNPLANNED_EVENT, field="event",
                           message="Event 'Completed Order' is not in the tracking plan",
-                          suggestion="Order Completed")
+                          suggestion="Order Completed", source=Source.PLAN)
     assert advice(unplanned) == "did you mean `Order Completed`?"
     pattern = Violation(kind=ViolationKind.DOES_NOT_MATCH_PATTERN, field="properties.sku",
-                        message="Does not match pattern '^[A-Z]+$'")
+                        message="Does not match pattern '^[A-Z]+$'", source=Source.PLAN)
     assert advice(pattern) == ""

@@ -15,7 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.core.model import Status, Violation
-from inspector.core.plan import PlanValidator, TrackingPlan, explain
+from inspector.core.plan import (
+    PlanValidator,
+    compile_plan,
+    explain,
+    load_data,
+    load_plan_file,
+    read_plan,
+)
 from inspector.core.plan.compile import CompiledRule, explain_tree, names_validator
 from inspector.core.plan.messages import to_violations
 from inspector.core.plan.validator import _all_planned
@@ -78,8 +85,8 @@ def _values(schema: Any, data: st.DataObject, depth: int = 0) -> Any:
 def _rules() -> list[tuple[str, CompiledRule]]:
     found = []
     for path in _PLANS:
-        plan = TrackingPlan.load(path)
-        for versions in plan.compiled.values():
+        plan = load_plan_file(path)
+        for versions in plan.rules.values():
             for compiled in versions:
                 found.append((f"{path.name}:{compiled.rule.label}", compiled))
     return found
@@ -145,10 +152,10 @@ _TRICKY: dict[str, Any] = {
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_tricky_schema_matches_iter_errors(data: st.DataObject) -> None:
-    plan = TrackingPlan.from_data({"rules": [{"type": "TRACK", "key": "E", "version": 1,
+    plan = compile_plan(load_data({"rules": [{"type": "TRACK", "key": "E", "version": 1,
                                               "jsonSchema": {"properties": {
-                                                  "properties": _TRICKY}}}]})
-    compiled = plan.compiled[next(iter(plan.compiled))][0]
+                                                  "properties": _TRICKY}}}]}))
+    compiled = plan.rules[next(iter(plan.rules))][0]
     value = _values(_TRICKY, data)
     assert _fast(compiled, value, member=True, common=False) == _slow(
         compiled, value, member=True, common=False)
@@ -167,8 +174,8 @@ def test_split_is_skipped_where_it_cannot_be_exact() -> None:
 
 
 def test_validator_uses_trees_and_agrees(tmp_path: Path) -> None:
-    plan = TrackingPlan.load(FIXTURES / "public-api-raw.json")
-    validator = PlanValidator(plan)
+    plan = read_plan(FIXTURES / "public-api-raw.json")
+    validator = PlanValidator(compile_plan(plan))
     payload = {"type": "track", "event": "Order Completed", "userId": "u",
                "properties": {"total": "1", "currency": "usd", "items": [{"price": "x"}]}}
     status, violations = validator.validate(payload)

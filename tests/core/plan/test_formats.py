@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from inspector.core.model import Status
-from inspector.core.plan import PlanError, PlanValidator, RuleType, TrackingPlan
+from inspector.core.plan import (
+    PlanError,
+    PlanValidator,
+    RuleType,
+    TrackingPlan,
+    compile_plan,
+    load_data,
+    load_plan_file,
+    read_plan,
+)
 from inspector.core.plan.formats import detect_format
 from tests.core.plan.conftest import EXAMPLE, FIXTURES, track
 
@@ -34,25 +43,25 @@ def test_public_api_raw_export_with_every_rule_type(raw_plan: TrackingPlan) -> N
 def test_public_api_paginated_page_and_saved_pages() -> None:
     rules = _raw()["rules"]
     page = {"data": {"rules": rules, "pagination": {"current": "a", "next": None}}}
-    assert TrackingPlan.from_data(page).format == "segment-public-api"
-    assert len(TrackingPlan.from_data(page)) == len(rules)
+    assert load_data(page).format == "segment-public-api"
+    assert len(load_data(page)) == len(rules)
     pages = [
         {"data": {"rules": rules[:4], "pagination": {"current": "a", "next": "b"}}},
         {"data": {"rules": rules[4:], "pagination": {"current": "b", "next": None}}},
     ]
-    plan = TrackingPlan.from_data(pages)
+    plan = load_data(pages)
     assert len(plan) == len(rules)
     # A bare list of rules, and a saved fetch with trackingPlan metadata, load too.
-    assert len(TrackingPlan.from_data(rules)) == len(rules)
-    saved = TrackingPlan.from_data({"trackingPlan": {"id": "tp_1", "name": "Web"}, "rules": rules})
+    assert len(load_data(rules)) == len(rules)
+    saved = load_data({"trackingPlan": {"id": "tp_1", "name": "Web"}, "rules": rules})
     assert saved.name == "Web"
 
 
 def test_typewriter_plan_json_is_unflattened() -> None:
-    plan = TrackingPlan.load(FIXTURES / "public-api-sanitized.json")
+    plan = read_plan(FIXTURES / "public-api-sanitized.json")
     assert plan.format == "typewriter"
     assert len(plan) == 25
-    validator = PlanValidator(plan)
+    validator = PlanValidator(compile_plan(plan))
     # "regex property" is required and must match "Lawyer Morty|Evil Morty".
     status, violations = validator.validate(
         track("Default Violation Handler", {"regex property": "Rick"})
@@ -77,15 +86,15 @@ def test_typewriter_plan_json_is_unflattened() -> None:
     ],
 )
 def test_legacy_formats(name: str, fmt: str, count: int) -> None:
-    plan = TrackingPlan.load(FIXTURES / name)
+    plan = read_plan(FIXTURES / name)
     assert plan.format == fmt
     assert len(plan) == count
     assert all(rule_type is RuleType.TRACK for rule_type, _ in plan.rules)
 
 
 def test_config_api_draft04_id_annotations_do_not_break_validation() -> None:
-    plan = TrackingPlan.load(FIXTURES / "config-api-v1.json")
-    validator = PlanValidator(plan)
+    plan = read_plan(FIXTURES / "config-api-v1.json")
+    validator = PlanValidator(compile_plan(plan))
     status, violations = validator.validate(
         track("Default Violation Handler", {"regex property": "Rick"})
     )
@@ -94,7 +103,7 @@ def test_config_api_draft04_id_annotations_do_not_break_validation() -> None:
 
 
 def test_config_api_global_identify_group_rules() -> None:
-    plan = TrackingPlan.from_data({"rules": {
+    plan = load_data({"rules": {
         "events": [],
         "global": {"properties": {"context": {"type": "object", "required": ["locale"]}}},
         "identify": {"properties": {"traits": {"properties": {"email": {"type": "string"}}}}},
@@ -106,7 +115,7 @@ def test_config_api_global_identify_group_rules() -> None:
 
 
 def test_draft04_and_draft06_events_validate() -> None:
-    validator = PlanValidator(TrackingPlan.load(FIXTURES / "legacy-local-draft04-draft06.json"))
+    validator = PlanValidator(load_plan_file(FIXTURES / "legacy-local-draft04-draft06.json"))
     for event in ("Draft-04 Event", "Draft-06 Event"):
         assert validator.validate(track(event, {}))[0] is Status.VALID
         status, violations = validator.validate({"type": "track", "event": event,
@@ -126,10 +135,10 @@ def test_draft04_and_draft06_events_validate() -> None:
     ],
 )
 def test_declared_drafts_with_date_time_format(uri: str) -> None:
-    plan = TrackingPlan.from_data({"rules": [{"type": "TRACK", "key": "E", "version": 1,
+    plan = load_data({"rules": [{"type": "TRACK", "key": "E", "version": 1,
         "jsonSchema": {"$schema": uri, "properties": {"properties": {"properties": {
             "at": {"type": "string", "format": "date-time"}}}}}}]})
-    validator = PlanValidator(plan)
+    validator = PlanValidator(compile_plan(plan))
     ok = validator.validate(track("E", {"at": "2024-05-01T10:00:00.123+02:00"}))
     assert ok[0] is Status.VALID
     status, violations = validator.validate(track("E", {"at": "2024-05-01 10:00"}))
@@ -139,7 +148,7 @@ def test_declared_drafts_with_date_time_format(uri: str) -> None:
 
 
 def test_retention_example_plan_loads() -> None:
-    plan = TrackingPlan.load(EXAMPLE)
+    plan = read_plan(EXAMPLE)
     assert plan.format == "segment-public-api"
     assert set(plan.track_keys()) == {"Product Viewed", "Added to Cart", "Checkout Started",
                                       "Order Completed", "Subscription Canceled"}
@@ -148,7 +157,7 @@ def test_retention_example_plan_loads() -> None:
     order = plan.rules[(RuleType.TRACK, "Order Completed")][0]
     assert order.required_fields() == [
         "properties.order_id", "properties.total", "properties.currency"]
-    validator = PlanValidator(plan)
+    validator = PlanValidator(compile_plan(plan))
     good = track("Order Completed", {"order_id": "o1", "total": 30.5, "currency": "EUR",
                                      "items": [{"sku": "A", "name": "Mug", "variant": "blue",
                                                 "price": 15.25, "quantity": 2}],
@@ -163,7 +172,7 @@ def test_malformed_json_names_file_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     path.write_text('{\n  "rules": [\n    {"type": "TRACK",, }\n  ]\n}\n')
     with pytest.raises(PlanError) as caught:
-        TrackingPlan.load(path)
+        read_plan(path)
     error = caught.value
     assert (error.file, error.line, error.column) == (str(path), 3, 22)
     assert str(error).startswith(f"{path}:3:22: invalid JSON")
@@ -173,10 +182,10 @@ def test_not_utf8_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     path.write_bytes(b'{"rules":\n [\xff]}')
     with pytest.raises(PlanError, match="not UTF-8") as caught:
-        TrackingPlan.load(path)
+        read_plan(path)
     assert caught.value.line == 2
     with pytest.raises(PlanError, match="cannot read"):
-        TrackingPlan.load(tmp_path / "missing.json")
+        read_plan(tmp_path / "missing.json")
 
 
 def test_unknown_shape_is_not_guessed() -> None:
@@ -191,9 +200,10 @@ def _one(schema: dict[str, Any], **rule: Any) -> dict[str, Any]:
 
 
 def test_invalid_schema_names_the_rule() -> None:
+    # Reading a plan checks its shape; compiling it checks each rule's schema.
     bad = {"properties": {"properties": {"properties": {"total": {"type": "money"}}}}}
     with pytest.raises(PlanError) as caught:
-        TrackingPlan.from_data(_one(bad), source="plan.json")
+        compile_plan(load_data(_one(bad), source="plan.json"))
     assert caught.value.rule == "TRACK 'Order Completed' v1"
     assert "invalid JSON Schema" in str(caught.value)
     assert "money" in str(caught.value)
@@ -203,13 +213,13 @@ def test_lookahead_regex_is_named() -> None:
     schema = {"properties": {"properties": {"properties": {
         "sku": {"type": "string", "pattern": "^(?!TEST)[A-Z]+$"}}}}}
     with pytest.raises(PlanError) as caught:
-        TrackingPlan.from_data(_one(schema))
+        compile_plan(load_data(_one(schema)))
     assert caught.value.rule == "TRACK 'Order Completed' v1"
     assert "(?!TEST)" in str(caught.value)
     assert "look-ahead" in str(caught.value)
     behind = {"patternProperties": {"(?<=x)y": {}}}
     with pytest.raises(PlanError, match="look-ahead"):
-        TrackingPlan.from_data(_one(behind))
+        compile_plan(load_data(_one(behind)))
 
 
 @pytest.mark.parametrize(
@@ -223,10 +233,10 @@ def test_lookahead_regex_is_named() -> None:
 )
 def test_bad_rules(rule: dict[str, Any], message: str) -> None:
     with pytest.raises(PlanError, match=message):
-        TrackingPlan.from_data(_one({}, **rule))
+        load_data(_one({}, **rule))
 
 
 def test_invalid_regex_is_reported() -> None:
     schema = {"properties": {"properties": {"properties": {"sku": {"pattern": "([A-Z"}}}}}
     with pytest.raises(PlanError, match="invalid JSON Schema"):
-        TrackingPlan.from_data(_one(schema))
+        compile_plan(load_data(_one(schema)))

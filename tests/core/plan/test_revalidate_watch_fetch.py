@@ -14,12 +14,20 @@ from urllib.parse import parse_qs, urlparse
 import orjson
 import pytest
 
-from inspector.core.model import Status, Violation, ViolationKind
-from inspector.core.plan import PlanError, PlanValidator, TrackingPlan, revalidate_session
+from inspector.core.model import Source, Status, Violation, ViolationKind
+from inspector.core.plan import (
+    PlanError,
+    PlanValidator,
+    TrackingPlan,
+    compile_plan,
+    load_data,
+    read_plan,
+)
 from inspector.core.plan.fetch import fetch_plan, load_token, store_token
 from inspector.core.plan.suggest import Suggester
 from inspector.core.plan.watch import PlanWatcher
 from inspector.core.store import EventStore, GroupCommitWriter, PendingEvent, PendingRequest
+from inspector.core.verdict.revalidate import revalidate_session
 from tests.core.plan.conftest import FIXTURES, track
 from tests.support.keyring import MemoryKeyring
 
@@ -35,7 +43,8 @@ def _store_events(path: Path, payloads: list[dict[str, Any]],
         if payload.get("userId") is None:
             status = Status.MALFORMED
             violations = [Violation(ViolationKind.MISSING_IDENTIFIER, "userId",
-                                    "Missing userId or anonymousId"), *violations]
+                                    "Missing userId or anonymousId", source=Source.INGESTION),
+                          *violations]
         events.append(PendingEvent(
             received_at=1.0, write_key=None, type=payload.get("type"), name=payload.get("event"),
             user_id=payload.get("userId"), anonymous_id=None,
@@ -68,8 +77,8 @@ def test_revalidate_session_after_plan_change(tmp_path: Path, validator: PlanVal
     rules = json.loads((FIXTURES / "public-api-raw.json").read_text())["rules"]
     rules = [r for r in rules if not (r["key"] == "Order Completed" and r["version"] == 1)]
     rules.append({"type": "TRACK", "key": "Checkout Started", "version": 1, "jsonSchema": {}})
-    report = revalidate_session(store, session, PlanValidator(TrackingPlan.from_data(
-        {"rules": rules})))
+    report = revalidate_session(store, session, PlanValidator(compile_plan(load_data(
+        {"rules": rules}))))
     assert report.total == 4
     assert report.transitions[(Status.VALID, Status.INVALID)] == 1
     assert report.transitions[(Status.UNPLANNED, Status.VALID)] == 1
@@ -99,7 +108,7 @@ def test_watcher_reloads_and_keeps_old_plan_on_error(tmp_path: Path) -> None:
     seen: list[TrackingPlan] = []
     errors: list[PlanError] = []
     watcher = PlanWatcher(path, seen.append, on_error=errors.append,
-                          plan=TrackingPlan.load(path))
+                          plan=read_plan(path))
     assert watcher.check() is None  # nothing changed
     data = json.loads(path.read_text())
     data["rules"] = data["rules"][:3]

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.core.model import Severity, Status, Violation
-from inspector.core.plan import PlanValidator, TrackingPlan
+from inspector.core.plan import PlanValidator, compile_plan, load_data, load_plan_file
 from tests.core.plan.conftest import FIXTURES, track
 
 
@@ -196,9 +196,9 @@ def test_page_and_screen_rules(validator: PlanValidator) -> None:
 def test_settings_flags() -> None:
     rules = [{"type": "TRACK", "key": "A", "version": 1, "jsonSchema": {"properties": {
         "properties": {"properties": {"x": {}}}}}}]
-    strict = PlanValidator(TrackingPlan.from_data({"rules": rules, "settings": {
+    strict = PlanValidator(compile_plan(load_data({"rules": rules, "settings": {
         "allow_unplanned_track_events": True,
-        "allow_unplanned_track_event_properties": False}}))
+        "allow_unplanned_track_event_properties": False}})))
     status, violations = strict.validate(track("A", {"y": 1}))
     assert status is Status.INVALID
     assert violations[0].severity is Severity.ERROR
@@ -248,7 +248,7 @@ _VALIDATORS: dict[str, PlanValidator] = {}
 def _cached() -> PlanValidator:
     # Hypothesis re-runs the body many times; function-scoped fixtures are not allowed there.
     if "raw" not in _VALIDATORS:
-        _VALIDATORS["raw"] = PlanValidator(TrackingPlan.load(FIXTURES / "public-api-raw.json"))
+        _VALIDATORS["raw"] = PlanValidator(load_plan_file(FIXTURES / "public-api-raw.json"))
     return _VALIDATORS["raw"]
 
 
@@ -280,12 +280,12 @@ def test_event_version_must_be_an_integer(validator: PlanValidator, value: Any) 
 
 
 def test_const_is_named_like_an_enum() -> None:
-    plan = TrackingPlan.from_data({"rules": [{
+    plan = load_data({"rules": [{
         "type": "TRACK", "key": "Plan Chosen", "version": 1,
         "jsonSchema": {"type": "object", "properties": {"properties": {
             "type": "object", "properties": {"currency": {"const": "USD"}}}}},
     }]})
-    status, violations = PlanValidator(plan).validate(
+    status, violations = PlanValidator(compile_plan(plan)).validate(
         track("Plan Chosen", {"currency": "EUR"}))
     assert status is Status.INVALID
     assert _kinds(violations) == [

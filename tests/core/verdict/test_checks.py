@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from inspector.core.capture.checks import ingestion_violations
+from inspector.core.verdict.checks import ingestion_violations
 
 
 def kinds(payload: dict[str, Any]) -> list[tuple[str, str, str]]:

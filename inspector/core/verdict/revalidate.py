@@ -1,9 +1,9 @@
 """Re-validating a stored session against another plan (or another version of one).
 
-Ingestion violations (Segment's own drop rules, recorded by the capture layer) do not depend on
-the plan, so they are kept as they are and an event that had one stays *malformed*; only the
-plan's violations are recomputed. Passing ``validator=None`` unloads the plan: every event that is
-not malformed becomes *not validated*.
+Each stored event gets :meth:`Classifier.reclassify`: what capture found (source ``ingestion``:
+Segment's own drop rules, timestamp warnings) is kept as it is and an event that had an ingestion
+error stays *malformed*; only the plan's violations are recomputed. Passing ``validator=None``
+unloads the plan: every event that is not malformed becomes *not validated*.
 """
 
 from __future__ import annotations
@@ -12,21 +12,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inspector.core.model import MALFORMED_KINDS, EventRecord, Status, Violation, ViolationKind
+from inspector.core.model import EventRecord, Status, Violation
 from inspector.core.store.query import EventQuery
+from inspector.core.verdict.classify import Classifier, EventValidator
 
 if TYPE_CHECKING:
-    from inspector.core.plan.validator import PlanValidator
     from inspector.core.store.database import EventStore
 
 __all__ = ["EventDiff", "RevalidationReport", "revalidate_event", "revalidate_session"]
-
-#: Ingestion-layer kinds, kept across re-validation (MALFORMED_KINDS plus informational ones).
-_INGEST_KINDS = frozenset(str(kind) for kind in MALFORMED_KINDS) | {
-    str(ViolationKind.DUPLICATE_MESSAGE_ID)
-}
-_MALFORMED = frozenset(str(kind) for kind in MALFORMED_KINDS)
-
 
 @dataclass(frozen=True, slots=True)
 class EventDiff:
@@ -82,30 +75,26 @@ class RevalidationReport:
 
 
 def revalidate_event(
-    record: EventRecord, validator: PlanValidator | None
+    record: EventRecord, validator: EventValidator | None
 ) -> tuple[Status, list[Violation]]:
     """The new status and violations of one stored event."""
-    kept = [v for v in record.violations if str(v.kind) in _INGEST_KINDS]
-    malformed = any(str(v.kind) in _MALFORMED for v in kept)
-    if validator is None or record.payload is None:
-        return (Status.MALFORMED if malformed else Status.NOT_VALIDATED), kept
-    status, found = validator.validate(record.payload)
-    return (Status.MALFORMED if malformed else status), kept + found
+    return Classifier(validator).reclassify(record.payload, record.violations)
 
 
 def revalidate_session(
     store: EventStore,
     session_id: int,
-    validator: PlanValidator | None,
+    validator: EventValidator | None,
     *,
     batch: int = 2000,
 ) -> RevalidationReport:
     """Validate every event of a session again, store the changes and report them."""
     report = RevalidationReport(session_id=session_id)
+    classifier = Classifier(validator)
     pending: list[tuple[int, Status, list[Violation]]] = []
     for record in store.iter_events(EventQuery(session_id=session_id)):
         report.total += 1
-        status, violations = revalidate_event(record, validator)
+        status, violations = classifier.reclassify(record.payload, record.violations)
         old = set(record.violations)
         new = set(violations)
         if status == record.status and old == new:

@@ -9,17 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector.core.model import Severity, Violation, ViolationKind
+from inspector.core.model import Severity, Source, Violation, ViolationKind
 
 __all__ = [
     "CALL_TYPES",
+    "MAX_BATCH_EVENTS",
+    "MAX_EVENT_BYTES",
     "MAX_MESSAGE_ID_LENGTH",
+    "MAX_REQUEST_BYTES",
     "big_integer_warning",
+    "duplicate_violation",
     "identifier_violations",
+    "ingestion_violation",
     "ingestion_violations",
     "nesting_violation",
+    "oversized_violation",
+    "timestamp_warning",
 ]
 
+#: Segment's limit on one request (``/v1/batch``): 500 KB.
+MAX_REQUEST_BYTES = 500 * 1024
+#: Segment's limit on one event (and on a single-call request): 32 KB.
+MAX_EVENT_BYTES = 32 * 1024
+#: Segment accepts at most this many events in one batch.
+MAX_BATCH_EVENTS = 2500
 #: The six Segment call types.
 CALL_TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
 #: Segment deduplicates on messageId, which must be "fewer than 100 characters".
@@ -39,6 +52,13 @@ _OBJECT_FIELDS = {
 _IDENTIFIERS = ("userId", "anonymousId", "previousId", "groupId")
 
 
+def ingestion_violation(
+    kind: str, field: str, message: str, *, severity: Severity = Severity.ERROR
+) -> Violation:
+    """A violation found by these checks (``source`` ingestion: an error makes it malformed)."""
+    return Violation(kind, field, message, severity, source=Source.INGESTION)
+
+
 def _present(value: Any) -> bool:
     return value is not None and value != ""
 
@@ -50,7 +70,7 @@ def ingestion_violations(payload: dict[str, Any]) -> list[Violation]:
     if not isinstance(call_type, str) or call_type not in CALL_TYPES:
         given = "no type" if call_type is None else f"type {call_type!r}"
         violations.append(
-            Violation(
+            ingestion_violation(
                 ViolationKind.UNKNOWN_TYPE,
                 "type",
                 f"Unknown call type: {given} is not one of identify, track, page, screen, "
@@ -68,28 +88,36 @@ def ingestion_violations(payload: dict[str, Any]) -> list[Violation]:
         and (anonymous_id is None or anonymous_id == "")
     ):
         violations.append(
-            Violation(ViolationKind.MISSING_IDENTIFIER, "userId", "Missing userId or anonymousId")
+            ingestion_violation(
+                ViolationKind.MISSING_IDENTIFIER, "userId", "Missing userId or anonymousId"
+            )
         )
     violations.extend(identifier_violations(payload))
     if call_type == "track":
         event = payload.get("event")
         if event is None or event == "":
             violations.append(
-                Violation(ViolationKind.MISSING_EVENT, "event", "Missing event key for track call")
+                ingestion_violation(
+                    ViolationKind.MISSING_EVENT, "event", "Missing event key for track call"
+                )
             )
         elif type(event) is not str:
             violations.append(
-                Violation(ViolationKind.INVALID_FIELD_TYPE, "event", "Event must be a string")
+                ingestion_violation(
+                    ViolationKind.INVALID_FIELD_TYPE, "event", "Event must be a string"
+                )
             )
     elif call_type == "group" and not _present(payload.get("groupId")):
         violations.append(
-            Violation(ViolationKind.MISSING_FIELD, "groupId", "groupId is required for group calls")
+            ingestion_violation(
+                ViolationKind.MISSING_FIELD, "groupId", "groupId is required for group calls"
+            )
         )
     elif call_type == "alias":
         for field in ("previousId", "userId"):
             if not _present(payload.get(field)):
                 violations.append(
-                    Violation(
+                    ingestion_violation(
                         ViolationKind.MISSING_FIELD, field, f"{field} is required for alias calls"
                     )
                 )
@@ -98,7 +126,7 @@ def ingestion_violations(payload: dict[str, Any]) -> list[Violation]:
         value = payload.get(field)
         if value is not None and not isinstance(value, dict):
             violations.append(
-                Violation(
+                ingestion_violation(
                     ViolationKind.INVALID_FIELD_TYPE,
                     field,
                     f"{field} must be an object, given: {_json_type(value)}",
@@ -109,7 +137,7 @@ def ingestion_violations(payload: dict[str, Any]) -> list[Violation]:
     if message_id is not None:
         if not isinstance(message_id, str):
             violations.append(
-                Violation(
+                ingestion_violation(
                     ViolationKind.INVALID_FIELD_TYPE,
                     "messageId",
                     f"messageId must be a string, given: {_json_type(message_id)}",
@@ -117,7 +145,7 @@ def ingestion_violations(payload: dict[str, Any]) -> list[Violation]:
             )
         elif len(message_id) > MAX_MESSAGE_ID_LENGTH:
             violations.append(
-                Violation(
+                ingestion_violation(
                     ViolationKind.MESSAGE_ID_TOO_LONG,
                     "messageId",
                     f"messageId is {len(message_id)} characters; Segment requires fewer than "
@@ -131,7 +159,7 @@ def identifier_violations(payload: dict[str, Any]) -> list[Violation]:
     """Ids sent as an object or array: Segment's ids are strings (numbers are stringified), so
     such a call reaches no destination under a usable id."""
     return [
-        Violation(
+        ingestion_violation(
             ViolationKind.INVALID_FIELD_TYPE,
             field,
             f"{field} must be a string, given: {_json_type(payload[field])}",
@@ -143,7 +171,7 @@ def identifier_violations(payload: dict[str, Any]) -> list[Violation]:
 
 def nesting_violation(limit: int) -> Violation:
     """An event nested deeper than inspector (and most JSON tooling) can write back out."""
-    return Violation(
+    return ingestion_violation(
         ViolationKind.INVALID_JSON,
         "",
         f"Invalid JSON: the event is nested deeper than {limit} levels; it is stored with the "
@@ -153,7 +181,7 @@ def nesting_violation(limit: int) -> Violation:
 
 def big_integer_warning(field: str, literal: str, stored: object) -> Violation:
     """An integer beyond 64 bits, which the parsed (stored) payload holds as a float."""
-    return Violation(
+    return ingestion_violation(
         ViolationKind.OUT_OF_RANGE,
         field,
         f"integer {literal} exceeds 64-bit; stored as {stored!r} (the raw request keeps the "
@@ -164,7 +192,7 @@ def big_integer_warning(field: str, literal: str, stored: object) -> Violation:
 
 def duplicate_violation(message_id: str) -> Violation:
     """A messageId already seen in this session: Segment keeps the first and drops this one."""
-    return Violation(
+    return ingestion_violation(
         ViolationKind.DUPLICATE_MESSAGE_ID,
         "messageId",
         f"Duplicate messageId {message_id!r}: Segment deduplicates on messageId and drops this "
@@ -174,7 +202,7 @@ def duplicate_violation(message_id: str) -> Violation:
 
 def oversized_violation(size: int, limit: int) -> Violation:
     """An event over Segment's 32 KB per-event limit."""
-    return Violation(
+    return ingestion_violation(
         ViolationKind.PAYLOAD_TOO_LARGE,
         "",
         f"Payload is too large: the event is {size:,} bytes, Segment drops events over "
@@ -184,7 +212,7 @@ def oversized_violation(size: int, limit: int) -> Violation:
 
 def timestamp_warning(field: str, value: Any) -> Violation:
     """A timestamp Segment cannot read: it falls back to its own clock."""
-    return Violation(
+    return ingestion_violation(
         ViolationKind.INVALID_FORMAT,
         field,
         f"Does not match format 'date-time': {value!r} is not an ISO-8601 timestamp; "

@@ -1,0 +1,360 @@
+"""The reader facade: every read of the event store, as named methods.
+
+The REST API, the CLI and the window run no SQL and never reach for a connection: they ask an
+:class:`EventReader` (the read half of :class:`~inspector.core.store.database.EventStore`) for
+what they need (the corrections and replay stores own their tables, and join events there).
+Rows are read by column name (:func:`~inspector.core.store.rows.named_rows`); which statuses
+count as problems is :data:`~inspector.core.model.PROBLEM_STATUSES` / ``VIOLATED_STATUSES``,
+also in SQL.
+
+Each thread gets its own connection (sqlite3 connections are not meant to be shared across
+threads while in use); all of them see every committed write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import orjson
+
+from inspector.core.model import VIOLATED_STATUSES, EventRecord, Status, Violation
+from inspector.core.store.connection import read_snapshot
+from inspector.core.store.paging import EventRow
+from inspector.core.store.query import (
+    EventQuery,
+    Plan,
+    QueryResult,
+    count_statement,
+    distinct_in_session,
+    page_statement,
+    union_count,
+    union_select,
+)
+from inspector.core.store.rows import EVENT_JOINS, EVENT_SELECT, named_rows
+
+__all__ = ["CallRow", "EventReader", "SessionInfo"]
+
+
+class CallRow(NamedTuple):
+    """The columns the audits read of one event (a projection of the one row declaration,
+    :class:`~inspector.core.store.rows.PendingEvent`; selected by these names, in order)."""
+
+    id: int
+    received_at: float
+    write_key: str | None
+    type: str | None
+    name: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    message_id: str | None
+    payload: str | None
+
+
+_CALL_SELECT = ", ".join(CallRow._fields)
+
+#: What a table row selects, named as :class:`EventRow`'s fields.
+_ROW_SELECT = ", ".join(
+    "k.name AS source_name" if name == "source_name" else f"e.{name} AS {name}"
+    for name in EventRow._fields
+)
+_ROW_JOINS = "LEFT JOIN write_keys k ON k.write_key = e.write_key"
+#: ``VIOLATED_STATUSES`` as an SQL list (the values are this module's own constants).
+_VIOLATED_SQL = ", ".join(f"'{status}'" for status in sorted(VIOLATED_STATUSES))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A named capture session and how many events it holds."""
+
+    id: int
+    name: str
+    created_at: float
+    event_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form used by the REST API."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created_at": datetime.fromtimestamp(self.created_at).astimezone().isoformat(),
+            "event_count": self.event_count,
+        }
+
+
+class EventReader:
+    """Every read of one inspector database (the read half of ``EventStore``)."""
+
+    def __init__(self, connection: Callable[[], sqlite3.Connection]) -> None:
+        #: This thread's connection (``Database.connection``).
+        self._reader = connection
+
+    # ---- sessions
+
+    def session_by_name(self, name: str) -> SessionInfo | None:
+        """Look a session up by its exact name."""
+        return self._session_where("s.name = ?", name)
+
+    def session_by_id(self, session_id: int) -> SessionInfo | None:
+        """Look a session up by id."""
+        return self._session_where("s.id = ?", session_id)
+
+    def latest_session(self) -> SessionInfo | None:
+        """The most recently created session, if any."""
+        sessions = self.list_sessions()
+        return sessions[0] if sessions else None
+
+    def _session_where(self, clause: str, value: object) -> SessionInfo | None:
+        row = self._reader().execute(
+            "SELECT s.id, s.name, s.created_at, "
+            "(SELECT count(*) FROM events e WHERE e.session_id = s.id) "
+            f"FROM sessions s WHERE {clause}",
+            (value,),
+        ).fetchone()
+        return SessionInfo(*row) if row else None
+
+    def list_sessions(self, through_id: int | None = None) -> list[SessionInfo]:
+        """All sessions, newest first, with their event counts (of events up to ``through_id``
+        if given, so that live events after it can be added without counting any twice)."""
+        bound = "" if through_id is None else " AND e.id <= ?"
+        rows = self._reader().execute(
+            "SELECT s.id, s.name, s.created_at, "
+            f"(SELECT count(*) FROM events e WHERE e.session_id = s.id{bound}) "
+            "FROM sessions s ORDER BY s.created_at DESC, s.id DESC",
+            () if through_id is None else (through_id,),
+        ).fetchall()
+        return [SessionInfo(*row) for row in rows]
+
+    def session_name(self, session_id: int) -> str | None:
+        """A session's name, without counting its events (that is slow on big sessions)."""
+        row = self._reader().execute(
+            "SELECT name FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    # ---- write-key names
+
+    def write_key_names(self) -> dict[str, str]:
+        """Every labelled write key and its name."""
+        return dict(self._reader().execute("SELECT write_key, name FROM write_keys").fetchall())
+
+    # ---- events
+
+    def query_events(self, query: EventQuery, *, with_payload: bool = True) -> QueryResult:
+        """One page of events matching ``query``, with the total count."""
+        connection = self._reader()
+        with read_snapshot(connection):
+            plan = Plan(connection, query)
+            events = self._page(connection, plan, with_payload)
+            short = 0 < len(events) < query.limit or (not events and not query.offset)
+            if query.limit and short:
+                # A page that is not full ends the match: no need to count it again.
+                total = query.offset + len(events)
+            else:
+                total = connection.execute(*plan.count()).fetchone()[0]
+        return QueryResult(total=total, events=events)
+
+    def _page(
+        self, connection: sqlite3.Connection, plan: Plan, with_payload: bool
+    ) -> list[EventRecord]:
+        payload_column = ", e.payload AS payload" if with_payload else ""
+        rows = named_rows(connection, *plan.page(f"{EVENT_SELECT}{payload_column}", EVENT_JOINS))
+        return [_record(row, with_payload) for row in rows]
+
+    def iter_events(self, query: EventQuery, *, chunk: int = 2000) -> Iterator[EventRecord]:
+        """Every event matching ``query`` (ignoring its limit/offset), fetched in chunks by id."""
+        last_id = 0
+        connection = self._reader()
+        while True:
+            chunk_query = query.model_copy(
+                update={"since_id": last_id, "limit": chunk, "offset": 0, "order": "asc"})
+            with read_snapshot(connection):
+                page = self._page(connection, Plan(connection, chunk_query), True)
+            yield from page
+            if len(page) < chunk:
+                return
+            last_id = page[-1].id
+
+    def iter_call_rows(self, session_id: int, *, after_id: int = 0,
+                       chunk: int = 5000) -> Iterator[CallRow]:
+        """A session's events above ``after_id`` in id order, as lean rows: the columns the
+        audits read and the payload JSON text (not parsed; no violations decoded).
+
+        Each chunk is read in its own snapshot, so a long scan never holds up the writer's
+        checkpoints.
+        """
+        connection = self._reader()
+        last_id = after_id
+        while True:
+            with read_snapshot(connection):
+                rows = connection.execute(
+                    f"SELECT {_CALL_SELECT} FROM events WHERE session_id = ? AND id > ? "
+                    "ORDER BY id LIMIT ?", (session_id, last_id, chunk),
+                ).fetchall()
+            for row in rows:
+                yield CallRow._make(row)
+            if len(rows) < chunk:
+                return
+            last_id = rows[-1][0]
+
+    def get_event(self, event_id: int) -> EventRecord | None:
+        """One event with its payload."""
+        rows = named_rows(
+            self._reader(),
+            f"SELECT {EVENT_SELECT}, e.payload AS payload FROM events e {EVENT_JOINS} "
+            "WHERE e.id = ?",
+            (event_id,),
+        )
+        return _record(rows[0], True) if rows else None
+
+    def get_request(self, request_id: int) -> dict[str, Any] | None:
+        """The raw request an event came in, as received."""
+        rows = named_rows(self._reader(), "SELECT * FROM requests WHERE id = ?", (request_id,))
+        if not rows:
+            return None
+        request = dict(zip(rows[0].keys(), rows[0], strict=True))
+        request["headers"] = orjson.loads(request["headers"])
+        return request
+
+    def message_ids(self, session_id: int) -> set[str]:
+        """Every messageId seen in a session (for duplicate detection after a restart)."""
+        rows = self._reader().execute(
+            "SELECT message_id FROM events WHERE session_id = ? AND message_id IS NOT NULL",
+            (session_id,),
+        )
+        return {row[0] for row in rows}
+
+    def summary(self, session_id: int | None = None) -> dict[str, Any]:
+        """Counts by status, type, event name and violation kind."""
+        connection = self._reader()
+        where, params = EventQuery(session_id=session_id).where_clause(connection)
+        # Only events with violations (violation_count > 0) can contribute a kind.
+        select, select_params = union_select(
+            "SELECT e.violations AS violations FROM events e", f"({where}) AND "
+            "e.violation_count > 0", params)
+        kinds = connection.execute(
+            "SELECT json_extract(v.value, '$.kind'), count(*) "
+            f"FROM ({select}) f, json_each(f.violations) v GROUP BY 1 ORDER BY 2 DESC",
+            select_params,
+        )
+        total = connection.execute(*union_count(where, params))
+
+        def largest_first(counts: dict[str, int]) -> dict[str, int]:
+            return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+        return {
+            "total": total.fetchone()[0],
+            "by_status": largest_first(self.status_counts(session_id)),
+            "by_type": largest_first(self._counts_by("type", session_id)),
+            "by_event": largest_first(self._counts_by("name", session_id)),
+            "by_violation_kind": dict(kinds.fetchall()),
+        }
+
+    def status_counts(self, session_id: int | None) -> dict[str, int]:
+        """Events per status (answered from the ``(session_id, status)`` index alone)."""
+        return self._counts_by("status", session_id)
+
+    def _counts_by(self, column: str, session_id: int | None) -> dict[str, int]:
+        """Events per value of an indexed column (``""`` for NULL)."""
+        where, params = EventQuery(session_id=session_id).where_clause()
+        select, select_params = union_select(f"SELECT e.{column} AS value FROM events e",
+                                             where, params)
+        rows = self._reader().execute(
+            f"SELECT value, count(*) FROM ({select}) GROUP BY value", select_params
+        )
+        return {str(value) if value is not None else "": count for value, count in rows}
+
+    # ---- table views: keyset pages without a count, counts without a page (see paging)
+
+    def page_events(self, query: EventQuery) -> list[EventRow]:
+        """Up to ``query.limit`` rows after ``query.since_id`` in ``query.order``; no count."""
+        connection = self._reader()
+        with read_snapshot(connection):
+            rows = named_rows(connection,
+                              *page_statement(connection, query, _ROW_SELECT, _ROW_JOINS))
+        return [EventRow(**row_fields(row)) for row in rows]
+
+    def count_events(self, query: EventQuery) -> int:
+        """How many events match ``query`` (ignoring its limit and offset)."""
+        connection = self._reader()
+        with read_snapshot(connection):
+            count: int = connection.execute(*count_statement(connection, query)).fetchone()[0]
+        return count
+
+    def max_event_id(self) -> int:
+        """The newest event id in the store (0 when empty)."""
+        row = self._reader().execute("SELECT max(id) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def event_stats(
+        self, session_id: int | None, through_id: int | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """Per track-event name: how many were seen and how many were violated
+        (``VIOLATED_STATUSES``: invalid or malformed).
+
+        ``through_id`` counts only events up to that id, so that live events after it can be
+        added to the result one batch at a time without counting any twice.
+        """
+        # Written out so SQLite sees the partial index's own terms (indexed = 1, type = 'track'):
+        # the indexed half is then read from events_track_name alone, grouped in its order.
+        filters, params = "", []
+        if session_id is not None:
+            filters, params = "AND e.session_id = ? ", [session_id]
+        if through_id is not None:
+            filters, params = f"{filters}AND e.id <= ? ", [*params, through_id]
+        half = ("SELECT e.name AS name, count(*) AS seen, "
+                f"sum(e.status IN ({_VIOLATED_SQL})) AS bad FROM events e "
+                f"WHERE e.indexed = {{indexed}} AND e.type = 'track' {filters}"
+                "AND e.name IS NOT NULL GROUP BY e.name")
+        rows = named_rows(
+            self._reader(),
+            f"SELECT name, sum(seen) AS seen, sum(bad) AS bad FROM ({half.format(indexed=1)} "
+            f"UNION ALL {half.format(indexed=0)}) GROUP BY name",
+            [*params, *params],
+        )
+        return {row["name"]: (row["seen"], row["bad"] or 0) for row in rows}
+
+    def distinct_values(self, column: str, session_id: int | None) -> list[str]:
+        """Distinct non-empty values of an indexed column (``name`` or ``write_key``), sorted."""
+        if column not in ("name", "write_key", "type"):
+            raise ValueError(f"not a distinct-able column: {column}")
+        if session_id is not None:
+            return distinct_in_session(self._reader(), column, session_id)
+        where, params = EventQuery(session_id=session_id).where_clause()
+        select, select_params = union_select(
+            f"SELECT e.{column} AS value FROM events e",
+            f"({where}) AND e.{column} IS NOT NULL", params)
+        rows = self._reader().execute(
+            f"SELECT DISTINCT value FROM ({select}) ORDER BY 1", select_params
+        )
+        return [row[0] for row in rows]
+
+
+def row_fields(row: sqlite3.Row) -> dict[str, Any]:
+    """A named row as a mapping of its columns."""
+    return {name: row[name] for name in row.keys()}  # noqa: SIM118 (sqlite3.Row is no dict)
+
+
+def _record(row: sqlite3.Row, with_payload: bool) -> EventRecord:
+    return EventRecord(
+        id=row["id"],
+        session_id=row["session_id"],
+        received_at=row["received_at"],
+        write_key=row["write_key"],
+        type=row["type"],
+        name=row["name"],
+        user_id=row["user_id"],
+        anonymous_id=row["anonymous_id"],
+        message_id=row["message_id"],
+        status=Status(row["status"]),
+        violations=[Violation.from_dict(item) for item in orjson.loads(row["violations"])],
+        request_id=row["request_id"],
+        session_name=row["session_name"],
+        source_name=row["source_name"],
+        library=row["library"],
+        payload=(orjson.loads(row["payload"])
+                 if with_payload and row["payload"] is not None else None),
+    )
