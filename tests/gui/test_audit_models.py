@@ -13,7 +13,9 @@ def _audited() -> Auditor:
     calls = [
         ("identify", "jane@shop.test", "anon-1", {"traits": {"email": "jane@shop.test"}}),
         ("identify", "8412", None, {"traits": {"email": "jane@shop.test"}}),
-        ("track", None, "ghost", {"event": "Added to Cart"}),
+        ("track", None, "ghost", {"event": "Added to Cart", "properties": {
+            "cart_id": "c-1", "sku": "MUG-11", "name": "Mug", "variant": "black",
+            "price": 12.5, "quantity": 1}}),
     ]
     auditor = Auditor()
     auditor.feed(
@@ -34,7 +36,8 @@ def test_findings_model_groups_areas_checks_and_findings(qtmodeltester: Any) -> 
     model.set_findings(auditor.checks, findings)
     qtmodeltester.check(model, force_py=True)
     areas = [model.index(row, 0).data() for row in range(model.rowCount())]
-    assert areas == ["People and identity", "Email capture", "Trait write rules", "Consent"]
+    assert areas == ["People and identity", "Email capture", "Trait write rules", "Consent",
+                     "Drift across events of one name", "Item payloads"]
     identity = model.index(0, 0)
     checks = {model.check_id(model.index(row, 0, identity)): model.index(row, 0, identity)
               for row in range(model.rowCount(identity))}

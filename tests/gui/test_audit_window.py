@@ -50,7 +50,8 @@ def test_live_findings_reach_the_panels_and_the_detail_pane(
     window = capture_window
     _audited(window, qtbot)
     panel = window.audit_view.audit_panel
-    assert panel.summary.text().startswith("3 errors")
+    # Identity, ghost cart, email; name and type drift; an Order Completed with no order_id.
+    assert panel.summary.text().startswith("6 errors")
     assert panel.summary.text().endswith("· 2 people")
     check = _check_row(window, "identity.multiple_user_ids")
     assert panel.model.index(check.row(), 1, check.parent()).data() == "✕ 1 error"

@@ -61,6 +61,12 @@ _DEFAULT_PLACEHOLDER_PATTERNS = (
     r"^\{\{.*\}\}$",
 )
 
+#: Cart, checkout and order events and the id each must carry (items.incomplete).
+_DEFAULT_ITEM_EVENTS: dict[str, str | None] = {
+    "Product Added": "cart_id", "Added to Cart": "cart_id", "Cart Viewed": "cart_id",
+    "Checkout Started": "cart_id", "Order Completed": "order_id",
+}
+
 
 def _compiles(pattern: str) -> str:
     try:
@@ -131,6 +137,32 @@ class AuditConfig(BaseModel):
     anonymous_id_churn_threshold: int = Field(
         default=3, ge=2,
         description="How many anonymousIds one user or device may have before it is churn.",
+    )
+    # Drift across events of one name (checks/drift.py) and item payloads (checks/items.py).
+    planned_events: list[str] = Field(
+        default_factory=list,
+        description="Event names of the tracking plan, if any: drift.event_name also compares "
+        "the session's names against them (empty: the session's names only).",
+    )
+    item_events: dict[str, str | None] = Field(
+        default_factory=lambda: dict(_DEFAULT_ITEM_EVENTS),
+        description="Cart, checkout and order events whose items are checked, each with the "
+        "id it must carry (cart_id, order_id; null: none).",
+    )
+    item_fields: list[str] = Field(
+        default=["sku", "name", "variant", "price", "quantity"],
+        description="Fields every element of items[] (or products[]) needs for item-level "
+        "cart recovery.",
+    )
+    item_total_tolerance_absolute: float = Field(
+        default=0.01, ge=0,
+        description="How far total may differ from the sum of price x quantity (currency "
+        "units) before items.total_mismatch reports it.",
+    )
+    item_total_tolerance_relative: float = Field(
+        default=0.25, ge=0,
+        description="The same as a share of the items' sum (tax, shipping and discounts); "
+        "the larger of the two tolerances applies.",
     )
     checks: dict[str, CheckSetting] = Field(
         default_factory=dict,

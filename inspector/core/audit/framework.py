@@ -109,10 +109,16 @@ class Auditor:
     """
 
     def __init__(self, config: AuditConfig | None = None,
-                 checks: Iterable[Check] | None = None) -> None:
+                 checks: Iterable[Check] | None = None, *,
+                 planned_events: Iterable[str] | None = None) -> None:
+        """``planned_events``: the loaded tracking plan's event names, added to the
+        configuration's ``planned_events`` (drift.event_name compares against them)."""
         from inspector.core.audit.checks import all_checks
 
         self.config = config or AuditConfig()
+        if planned_events is not None:
+            self.config = self.config.model_copy(update={"planned_events": list(
+                dict.fromkeys([*self.config.planned_events, *planned_events]))})
         self.graph = IdentityGraph(
             intent_events=self.config.intent_events,
             checkout_events=self.config.checkout_events,

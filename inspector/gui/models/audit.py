@@ -55,6 +55,8 @@ _AREA_TITLES = {
     "email": "Email capture",
     "traits": "Trait write rules",
     "consent": "Consent",
+    "drift": "Drift across events of one name",
+    "items": "Item payloads",
 }
 
 

@@ -14,14 +14,15 @@ from inspector.cli import main
 from inspector.core.audit.config import AuditConfigError, parse_audit_config
 from inspector.core.capture import CaptureService
 from tests.core.audit.conftest import Traffic
-from tests.core.audit.test_retention_checks import clean_checkout
+from tests.core.audit.test_retention_checks import ITEMS, clean_checkout
 
 Audit = Callable[..., Any]
 
 
 def ghost_cart(traffic: Traffic) -> None:
     clean_checkout(traffic)
-    traffic.web("track", anonymousId="ghost-1", event="Added to Cart")
+    traffic.web("track", anonymousId="ghost-1", event="Added to Cart",
+                properties={"cart_id": "c-9", "items": ITEMS})
 
 
 async def test_audit_fails_on_an_error_finding_and_prints_json(

@@ -29,8 +29,9 @@ def clean_checkout(traffic: Traffic) -> None:
                 properties={"cart_id": "c-1", "items": ITEMS})
     traffic.web("track", anonymousId="anon-clean", userId="81001", event="Checkout Started",
                 properties={"cart_id": "c-1", "items": ITEMS})
-    traffic.backend.track("81001", "Order Completed", {"order_id": "o-1", "total": 25.0},
-                          message_id=mid())
+    # With its items: an order confirmation lists them (items.incomplete).
+    traffic.backend.track("81001", "Order Completed",
+                          {"order_id": "o-1", "total": 25.0, "items": ITEMS}, message_id=mid())
     traffic.backend.identify("81001", {"email": "ada@shop.test", "lifetime_value": 25.0},
                              message_id=mid())
 
@@ -173,11 +174,12 @@ async def test_intent_before_the_email_is_known(audit_traffic: Audit) -> None:
         traffic.web("identify", anonymousId="a-30", userId="81030",
                     traits={"first_name": "Gus"})
         ids.append(traffic.web("track", anonymousId="a-30", userId="81030",
-                               event="Added to Cart", properties={"cart_id": "c-30"}))
+                               event="Added to Cart",
+                               properties={"cart_id": "c-30", "items": ITEMS}))
         traffic.web("identify", anonymousId="a-30", userId="81030",
                     traits={"email": "gus@shop.test", "marketing_opt_in": True})
         traffic.web("track", anonymousId="a-30", userId="81030", event="Added to Cart",
-                    properties={"cart_id": "c-30"})
+                    properties={"cart_id": "c-30", "items": ITEMS})
 
     result = await audit_traffic(late)
     assert checks_found(result) == {"email.intent_without_email"}
@@ -293,7 +295,8 @@ async def test_a_check_turned_off_or_downgraded(audit_traffic: Audit) -> None:
 
     def both(traffic: Traffic) -> None:
         traffic.backend.identify("81100", {"email": "mo@shop.test"}, message_id=mid())
-        traffic.web("track", anonymousId="ghost-2", event="Added to Cart")
+        traffic.web("track", anonymousId="ghost-2", event="Added to Cart",
+                    properties={"cart_id": "c-2", "items": ITEMS})
 
     result = await audit_traffic(both, config)
     assert [(f.check, f.severity) for f in result.findings] == [

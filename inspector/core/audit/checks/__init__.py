@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from inspector.core.audit.checks.drift import (
+    EventNameDrift,
+    PropertyNameDrift,
+    PropertyTypeDrift,
+    ValueFormatDrift,
+)
 from inspector.core.audit.checks.email import EmailCapturedLate, IntentWithoutEmail
 from inspector.core.audit.checks.identity import (
     AnonymousIdChurn,
@@ -11,6 +17,7 @@ from inspector.core.audit.checks.identity import (
     UserIdChanged,
     UserIdShape,
 )
+from inspector.core.audit.checks.items import ItemsIncomplete, ItemsTotalMismatch
 from inspector.core.audit.checks.traits import (
     ConsentMissing,
     PlaceholderValue,
@@ -37,6 +44,13 @@ CHECK_CLASSES: tuple[type[Check], ...] = (
     TraitOverwritten,
     TraitTypeChanged,
     ConsentMissing,
+    # Drift across events of one name, then item payloads (issue 13).
+    PropertyTypeDrift,
+    EventNameDrift,
+    PropertyNameDrift,
+    ValueFormatDrift,
+    ItemsIncomplete,
+    ItemsTotalMismatch,
 )
 
 
