@@ -6,9 +6,11 @@ The browser speaks HTTP exactly as analytics.js does: one request per call to ``
 (analytics-ios's) join in. Mistakes are planted so a newcomer sees them at once:
 
 * ``Product Viewed`` with ``price`` sent as the string ``"12.5"`` (a violation, and type drift
-  against the other Product Viewed);
-* an ``Order Completed`` missing ``order_id``, and both sent from the browser;
-* an event named ``Completed Order`` (not in the plan: the name is the wrong way round);
+  against the other Product Viewed: ``drift.property_type``);
+* an ``Order Completed`` missing ``order_id`` (``items.incomplete``), and both sent from the
+  browser;
+* an event named ``Completed Order`` (not in the plan: the name is the wrong way round,
+  ``drift.event_name``);
 * the backend identifies the same shopper by a numeric userId (``8412``) where the web uses
   ``user_8412``: one shopper, two Customer.io people (linked here by the email);
 * the iPhone browses and adds to cart without ever identifying: a ghost cart.

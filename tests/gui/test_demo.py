@@ -62,6 +62,21 @@ def test_the_demo_shows_a_fragmented_shopper_and_a_ghost_cart(service: CaptureSe
     assert len(result.auditor.graph) == 2  # the web and backend shopper, the iPhone
 
 
+def test_the_demo_shows_drift(service: CaptureService) -> None:
+    from inspector.core.audit.session import audit_session
+
+    send_demo_traffic(service.base_url)
+    found = {finding.check: finding for finding in audit_session(
+        service.store, service.session.id).findings}
+    assert found["drift.property_type"].message.startswith(
+        'Product Viewed sends price as a number in 67% (e.g. 24.0) and a string in 33% '
+        '(e.g. "12.5")')
+    assert found["drift.event_name"].message.startswith(
+        '"Order Completed" (2 calls) and "Completed Order" (1 call) are one event name')
+    assert found["items.incomplete"].message.startswith(
+        "1 of 2 Order Completed calls has no order_id")
+
+
 async def test_async_variant(service: CaptureService) -> None:
     assert await send_demo_traffic_async(service.base_url, write_key="demo-2") == DEMO_CALLS
     assert {e.write_key for e in _events(service)} == {"demo-2", "demo-2-backend", "demo-2-ios"}

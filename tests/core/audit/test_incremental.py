@@ -21,6 +21,30 @@ libraries = st.sampled_from(["analytics.js", "analytics-python", "analytics-ios"
 trait_values = st.sampled_from(["gold", "silver", "true", True, False, "", "N/A", 3])
 
 
+# Properties for the drift and items checks: types, names and formats that vary.
+item_elements = st.fixed_dictionaries(
+    {"price": st.sampled_from([12.5, "12.5", 3])},
+    optional={"sku": st.just("MUG-11"), "SKU": st.just("MUG-11"), "name": st.just("Mug"),
+              "variant": st.just("black"), "quantity": st.sampled_from([1, 2, "1"])})
+
+
+@st.composite
+def track_properties(draw: st.DrawFn) -> dict[str, Any]:
+    properties: dict[str, Any] = draw(st.fixed_dictionaries({}, optional={
+        "value": st.sampled_from(["49.90", 49.9, 50, None]),
+        "currency": st.sampled_from(["GBP", "gbp", "£4"]),
+        "total": st.sampled_from([25.0, 60, "25"]),
+        "cart_total": st.just(25.0),
+        "cart_id": st.just("c-1"),
+        "order_id": st.just("o-1"),
+        "delivery_date": st.sampled_from(["2026-01-12", "12/01/2026"]),
+    }))
+    if draw(st.booleans()):
+        key = draw(st.sampled_from(["items", "products"]))
+        properties[key] = draw(st.lists(item_elements, max_size=3))
+    return properties
+
+
 @st.composite
 def calls(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["identify", "track", "page", "alias"]))
@@ -39,6 +63,9 @@ def calls(draw: st.DrawFn) -> dict[str, Any]:
     elif kind == "track":
         call["event"] = draw(st.sampled_from(["Added to Cart", "Checkout Started",
                                               "Order Completed", "Product Viewed"]))
+        call["event"] = draw(st.sampled_from([call["event"], "order_completed",
+                                              "Completed Order"]))  # drift.event_name
+        call["properties"] = draw(track_properties())
     elif kind == "alias":
         call["previousId"] = draw(st.sampled_from(["a-1", "a-2", "a-9", "81001"]))
         call["userId"] = call["userId"] or "81003"

@@ -124,9 +124,11 @@ class ItemsIncomplete(SessionCheck):
         per = self._events[name]
         tally = per.missing[missing]
         calls = f"{tally.calls} of {plural(per.calls, name + ' call')}"
+        one = tally.calls == 1
         if missing == NO_ITEMS:
-            message = (f"{calls} carry no items[] (or products[]): item-level emails (cart "
-                       "recovery, order confirmation) have no products to list.")
+            message = (f"{calls} {'carries' if one else 'carry'} no items[] (or products[]): "
+                       "item-level emails (cart recovery, order confirmation) have no "
+                       "products to list.")
         elif missing in ctx.config.item_fields:
             message = (f"{missing} is missing from {tally.items} of "
                        f"{plural(per.items, 'item')} in {calls}: item-level cart recovery "
@@ -134,8 +136,9 @@ class ItemsIncomplete(SessionCheck):
                        "show and rebuild the cart.")
         else:
             thing = missing.removesuffix("_id")
-            message = (f"{calls} have no {missing}: without it Customer.io cannot tie the "
-                       f"events of one {thing} together or tell a repeat from a new {thing}.")
+            message = (f"{calls} {'has' if one else 'have'} no {missing}: without it "
+                       f"Customer.io cannot tie the events of one {thing} together or tell a "
+                       f"repeat from a new {thing}.")
         return (self.finding(
             ctx, key=key, message=message, events=tally.events,
             event=name, missing=missing, calls=tally.calls, of_calls=per.calls,
