@@ -37,8 +37,11 @@ LIBRARIES = {"k-web": "analytics.js", "k-backend": "analytics-python", "k-ios": 
 EVENTS = ["Product Viewed", "Added to Cart", "Checkout Started", "Order Completed"]
 
 
-def synthetic_calls(count: int, people: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Retail traffic: pages and carts from browsers, identifies, orders from the backend."""
+def synthetic_calls(count: int, people: int, seed: int = 7,
+                    items: int = 0) -> list[dict[str, Any]]:
+    """Retail traffic: pages and carts from browsers, identifies, orders from the backend;
+    ``items``: that many complete items[] elements (and a currency) on every track call."""
+    item = {"sku": "MUG-11", "name": "Mug", "variant": "black", "price": 12.5, "quantity": 2}
     rng = random.Random(seed)
     calls = []
     for number in range(count):
@@ -67,6 +70,9 @@ def synthetic_calls(count: int, people: int, seed: int = 7) -> list[dict[str, An
             call["type"] = "track"
             call["event"] = rng.choice(EVENTS)
             call["properties"] = {"cart_id": f"c-{shopper}", "total": 25.0}
+            if items:  # no random draws: the same calls as without, plus their items
+                call["properties"].update(order_id=f"o-{number}", total=25.0 * items,
+                                          currency="GBP", items=[dict(item)] * items)
         calls.append(call)
     return calls
 
@@ -154,8 +160,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--people", type=int, default=50_000)
     parser.add_argument("--stored", type=int, default=200_000)
+    parser.add_argument("--items", type=int, default=0,
+                        help="items[] elements on every track call (0: none)")
     args = parser.parse_args()
-    calls = synthetic_calls(args.events, args.people)
+    calls = synthetic_calls(args.events, args.people, items=args.items)
     in_memory(calls)
     if args.stored:
         stored(calls[: args.stored])
