@@ -81,17 +81,22 @@ def _walk(properties: Mapping[str, Any]) -> tuple[list[Leaf], list[Obj]]:
     return leaves, objects
 
 
-#: The last event walked: the drift and items checks see each call in turn, so one entry
-#: shares the walk between them (the reference keeps the event alive, so ``is`` is sound).
-_last: list[Any] = [None, ([], [])]
+#: The last event walked, with its walk: the drift and items checks see each call in turn,
+#: so one entry shares the walk between them. One tuple, read and replaced whole, so two
+#: auditors on two threads (the window's and the server's) never mix an event with another's
+#: walk; the reference keeps the event alive, so ``is`` is sound.
+_last: tuple[ObservedEvent | None, tuple[list[Leaf], list[Obj]]] = (None, ([], []))
 
 
 def property_paths(event: ObservedEvent) -> tuple[list[Leaf], list[Obj]]:
     """Every ``(path, value)`` of a call's properties (nested objects dotted, array elements
     as ``items[]``), and every object with its path (``""`` for the properties)."""
-    if _last[0] is not event:
-        _last[0], _last[1] = event, _walk(event.properties)
-    walked: tuple[list[Leaf], list[Obj]] = _last[1]
+    global _last
+    cached = _last
+    if cached[0] is event:
+        return cached[1]
+    walked = _walk(event.properties)
+    _last = (event, walked)
     return walked
 
 
