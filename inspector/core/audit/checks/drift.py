@@ -161,30 +161,48 @@ def _shares(variants: Mapping[str, _First], describe: Any) -> tuple[str, int]:
 class _VariantsByPath(SessionCheck):
     """A check counting variants (a type, a format) per (event name, property path)."""
 
+    call_types = _TRACK
+
     def __init__(self) -> None:
         super().__init__()
-        self._variants: dict[tuple[str, str], dict[str, _First]] = {}
+        self._variants: dict[str, dict[str, dict[str, _First]]] = {}
         self._keys: dict[str, tuple[str, str]] = {}
 
-    def _see(self, name: str, path: str, variant: str, event: ObservedEvent,
-             value: Any) -> None:
-        variants = self._variants.get((name, path))
-        if variants is None:
-            self._variants[(name, path)] = {variant: _first(event, value)}
+    @staticmethod
+    def variant(value: Any) -> str | None:
+        """The variant of one value (``None``: not counted)."""
+        raise NotImplementedError
+
+    def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
+        name = event.name
+        if not name or not event.properties:
             return
-        first = variants.get(variant)
-        if first is None:
-            variants[variant] = _first(event, value)
-        else:
-            first.count += 1
-        if len(variants) > 1:
-            key = f"{name}|{path}"
-            self._keys[key] = (name, path)
-            self.mark(key)
+        paths = self._variants.get(name)
+        if paths is None:
+            paths = self._variants[name] = {}
+        classify = self.variant
+        # One loop, inlined: it runs for every property of every track call.
+        for path, value in property_paths(event)[0]:
+            variant = classify(value)
+            if variant is None:
+                continue
+            variants = paths.get(path)
+            if variants is None:
+                paths[path] = {variant: _First(event.id, event.message_id, value)}
+                continue
+            first = variants.get(variant)
+            if first is None:
+                variants[variant] = _First(event.id, event.message_id, value)
+            else:
+                first.count += 1
+            if len(variants) > 1:
+                key = f"{name}|{path}"
+                self._keys[key] = (name, path)
+                self.mark(key)
 
     def _of(self, key: str) -> tuple[str, str, dict[str, _First]]:
         name, path = self._keys[key]
-        return name, path, self._variants[(name, path)]
+        return name, path, self._variants[name][path]
 
 
 class PropertyTypeDrift(_VariantsByPath):
@@ -194,16 +212,10 @@ class PropertyTypeDrift(_VariantsByPath):
     area = "drift"
     severity = FindingSeverity.ERROR
     title = "Property sent with different types"
-    call_types = _TRACK
-
-    def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
-        name = event.name
-        if not name or not event.properties:
-            return
-        see = self._see
-        for path, value in property_paths(event)[0]:
-            if value is not None:  # null is "not sent", not a type of its own
-                see(name, path, _kind(value), event, value)
+    @staticmethod
+    def variant(value: Any) -> str | None:
+        """The JSON type (null is "not sent", not a type of its own)."""
+        return None if value is None else _kind(value)
 
     def check_key(self, key: str, ctx: AuditContext) -> Iterable[Finding]:
         name, path, types = self._of(key)
@@ -461,17 +473,10 @@ class ValueFormatDrift(_VariantsByPath):
     area = "drift"
     severity = FindingSeverity.WARNING
     title = "Property values in several formats"
-    call_types = _TRACK
-
-    def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
-        name = event.name
-        if not name or not event.properties:
-            return
-        for path, value in property_paths(event)[0]:
-            if type(value) is str:
-                kind = value_format(value)
-                if kind is not None:
-                    self._see(name, path, kind, event, value)
+    @staticmethod
+    def variant(value: Any) -> str | None:
+        """The format class of a string."""
+        return value_format(value) if type(value) is str else None
 
     def check_key(self, key: str, ctx: AuditContext) -> Iterable[Finding]:
         name, path, formats = self._of(key)

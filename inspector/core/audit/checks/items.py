@@ -100,11 +100,15 @@ class ItemsIncomplete(SessionCheck):
             self._tally(per, NO_ITEMS).add(event)
         else:
             per.items += len(items)
-            for wanted in config.item_fields:
-                short = sum(1 for item in items
-                            if not isinstance(item, dict) or _blank(item.get(wanted)))
-                if short:
-                    self._tally(per, wanted).add(event, short)
+            fields = config.item_fields
+            short: dict[str, int] = {}
+            for item in items:  # items outer, fields inner: no generator per field
+                for wanted in fields:
+                    value = item.get(wanted) if isinstance(item, dict) else None
+                    if value is None or value == "":
+                        short[wanted] = short.get(wanted, 0) + 1
+            for wanted, count in short.items():
+                self._tally(per, wanted).add(event, count)
         id_field = config.item_events[name]
         if id_field and _blank(properties.get(id_field)):
             self._tally(per, id_field).add(event)
