@@ -168,37 +168,24 @@ class _VariantsByPath(SessionCheck):
         self._variants: dict[str, dict[str, dict[str, _First]]] = {}
         self._keys: dict[str, tuple[str, str]] = {}
 
-    @staticmethod
-    def variant(value: Any) -> str | None:
-        """The variant of one value (``None``: not counted)."""
-        raise NotImplementedError
+    def _counted(self, name: str, path: str, variant: str, event: ObservedEvent,
+                 value: Any, variants: dict[str, _First]) -> None:
+        """A variant seen again, or for the first time, at a path seen before."""
+        first = variants.get(variant)
+        if first is None:
+            variants[variant] = _First(event.id, event.message_id, value)
+        else:
+            first.count += 1
+        if len(variants) > 1:
+            key = f"{name}|{path}"
+            self._keys[key] = (name, path)
+            self.mark(key)
 
-    def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
-        name = event.name
-        if not name or not event.properties:
-            return
+    def _paths(self, name: str) -> dict[str, dict[str, _First]]:
         paths = self._variants.get(name)
         if paths is None:
             paths = self._variants[name] = {}
-        classify = self.variant
-        # One loop, inlined: it runs for every property of every track call.
-        for path, value in property_paths(event)[0]:
-            variant = classify(value)
-            if variant is None:
-                continue
-            variants = paths.get(path)
-            if variants is None:
-                paths[path] = {variant: _First(event.id, event.message_id, value)}
-                continue
-            first = variants.get(variant)
-            if first is None:
-                variants[variant] = _First(event.id, event.message_id, value)
-            else:
-                first.count += 1
-            if len(variants) > 1:
-                key = f"{name}|{path}"
-                self._keys[key] = (name, path)
-                self.mark(key)
+        return paths
 
     def _of(self, key: str) -> tuple[str, str, dict[str, _First]]:
         name, path = self._keys[key]
@@ -212,10 +199,29 @@ class PropertyTypeDrift(_VariantsByPath):
     area = "drift"
     severity = FindingSeverity.ERROR
     title = "Property sent with different types"
-    @staticmethod
-    def variant(value: Any) -> str | None:
-        """The JSON type (null is "not sent", not a type of its own)."""
-        return None if value is None else _kind(value)
+    def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
+        name = event.name
+        if not name or not event.properties:
+            return
+        paths = self._paths(name)
+        kinds = _KINDS
+        # The loop runs for every property of every track call: the common case (the same
+        # type at a known path) is two dict look-ups and an increment, inline.
+        for path, value in property_paths(event)[0]:
+            kind = kinds.get(type(value))
+            if kind is None:
+                if value is None:  # null is "not sent", not a type of its own
+                    continue
+                kind = _kind(value)
+            variants = paths.get(path)
+            if variants is None:
+                paths[path] = {kind: _First(event.id, event.message_id, value)}
+                continue
+            first = variants.get(kind)
+            if first is not None and len(variants) == 1:
+                first.count += 1
+            else:
+                self._counted(name, path, kind, event, value, variants)
 
     def check_key(self, key: str, ctx: AuditContext) -> Iterable[Finding]:
         name, path, types = self._of(key)
@@ -466,6 +472,11 @@ def value_format(value: str) -> str | None:
     return None
 
 
+#: Format classes remembered by value (cleared when full: order ids never repeat).
+_KNOWN_VALUES = 4096
+_UNKNOWN = "?"
+
+
 class ValueFormatDrift(_VariantsByPath):
     """One property whose string values change format (GBP/gbp, ISO dates vs 12/01/2026)."""
 
@@ -473,10 +484,34 @@ class ValueFormatDrift(_VariantsByPath):
     area = "drift"
     severity = FindingSeverity.WARNING
     title = "Property values in several formats"
-    @staticmethod
-    def variant(value: Any) -> str | None:
-        """The format class of a string."""
-        return value_format(value) if type(value) is str else None
+    def __init__(self) -> None:
+        super().__init__()
+        self._known: dict[str, str | None] = {}
+
+    def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
+        name = event.name
+        if not name or not event.properties:
+            return
+        paths: dict[str, dict[str, _First]] | None = None
+        known = self._known
+        for path, value in property_paths(event)[0]:
+            if type(value) is not str:
+                continue
+            # SKUs, names and currencies repeat call after call: their class is a look-up.
+            kind = known.get(value, _UNKNOWN)
+            if kind is _UNKNOWN:
+                if len(known) >= _KNOWN_VALUES:
+                    known.clear()
+                kind = known[value] = value_format(value)
+            if kind is None:
+                continue
+            if paths is None:
+                paths = self._paths(name)
+            variants = paths.get(path)
+            if variants is None:
+                paths[path] = {kind: _First(event.id, event.message_id, value)}
+            else:
+                self._counted(name, path, kind, event, value, variants)
 
     def check_key(self, key: str, ctx: AuditContext) -> Iterable[Finding]:
         name, path, formats = self._of(key)
