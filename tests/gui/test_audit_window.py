@@ -145,14 +145,14 @@ def test_a_reopened_session_shows_its_kept_audit_at_once(
     # Going back is instant: the window kept that audit in memory.
     with qtbot.waitSignal(window.audit_view.sig_updated, timeout=5000):
         window.open_session(first)
-    assert window.audit_view.audit_panel.summary.text().startswith("3 errors")
+    assert window.audit_view.audit_panel.summary.text().startswith("6 errors")
     # After a restart (a new view over the same file), what was kept shows at once, even
     # while the fresh audit is held back.
     view = AuditView(window.store, window.tasks)
     monkeypatch.setattr(view, "_refresh_if_stale", lambda: None)
     view.show_session(first)
     qtbot.waitUntil(lambda: "as audited" in view.audit_panel.summary.text(), timeout=5000)
-    assert view.audit_panel.summary.text().startswith("3 errors, 1 warning · 2 people (as ")
+    assert view.audit_panel.summary.text().startswith("6 errors, 1 warning · 2 people (as ")
     assert view.results is not None
     assert view.results.stored_at is not None
     view.pause()

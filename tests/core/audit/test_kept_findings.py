@@ -14,16 +14,19 @@ from inspector.core.audit import AuditConfig, Auditor
 from inspector.core.audit.storage import config_hash, load_stored_audit
 from inspector.core.capture import CaptureService
 from tests.core.audit.conftest import Traffic
+from tests.core.audit.test_retention_checks import ITEMS
 
 Audit = Callable[..., Any]
 
 
 def ghost(traffic: Traffic) -> None:
-    traffic.web("track", anonymousId="ghost-1", event="Added to Cart")
+    traffic.web("track", anonymousId="ghost-1", event="Added to Cart",
+                properties={"cart_id": "c-1", "items": ITEMS})
 
 
 def another_ghost(traffic: Traffic) -> None:
-    traffic.web("track", anonymousId="ghost-2", event="Added to Cart")
+    traffic.web("track", anonymousId="ghost-2", event="Added to Cart",
+                properties={"cart_id": "c-2", "items": ITEMS})
 
 
 def _cli_audit(capture: CaptureService, capsys: pytest.CaptureFixture[str],
