@@ -199,6 +199,7 @@ class PropertyTypeDrift(_VariantsByPath):
     area = "drift"
     severity = FindingSeverity.ERROR
     title = "Property sent with different types"
+
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
         name = event.name
         if not name or not event.properties:
@@ -484,6 +485,7 @@ class ValueFormatDrift(_VariantsByPath):
     area = "drift"
     severity = FindingSeverity.WARNING
     title = "Property values in several formats"
+
     def __init__(self) -> None:
         super().__init__()
         self._known: dict[str, str | None] = {}
