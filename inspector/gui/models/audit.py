@@ -55,6 +55,8 @@ _AREA_TITLES = {
     "email": "Email capture",
     "traits": "Trait write rules",
     "consent": "Consent",
+    "sources": "Sources",
+    "timing": "Timing",
 }
 
 

@@ -11,6 +11,17 @@ from inspector.core.audit.checks.identity import (
     UserIdChanged,
     UserIdShape,
 )
+from inspector.core.audit.checks.sources import (
+    ClientSideEvent,
+    DuplicateEmitters,
+    UnknownWriteKey,
+)
+from inspector.core.audit.checks.timing import (
+    ClockSkew,
+    LateEvents,
+    OutOfOrder,
+    OutsideTriggerWindow,
+)
 from inspector.core.audit.checks.traits import (
     ConsentMissing,
     PlaceholderValue,
@@ -37,6 +48,14 @@ CHECK_CLASSES: tuple[type[Check], ...] = (
     TraitOverwritten,
     TraitTypeChanged,
     ConsentMissing,
+    # sources and timing
+    ClientSideEvent,
+    DuplicateEmitters,
+    UnknownWriteKey,
+    LateEvents,
+    OutsideTriggerWindow,
+    ClockSkew,
+    OutOfOrder,
 )
 
 
