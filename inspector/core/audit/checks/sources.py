@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from inspector.core.audit.checks.traits import _EXAMPLES, _Examples
 from inspector.core.audit.config import LIBRARY_CLASSES
 from inspector.core.audit.finding import Finding, FindingSeverity
 from inspector.core.audit.framework import AuditContext, SessionCheck
@@ -14,22 +15,8 @@ from inspector.core.people import Person
 
 __all__ = ["ClientSideEvent", "DuplicateEmitters", "UnknownWriteKey"]
 
-#: Example events kept per finding key (the count is exact, the examples are the first few).
-_EXAMPLES = 5
-
 #: Libraries that run on the shopper's device, where ad blockers and redirects lose calls.
 _CLIENT_LIBRARIES = LIBRARY_CLASSES["browser"] | LIBRARY_CLASSES["mobile"]
-
-
-@dataclass(slots=True)
-class _Examples:
-    events: list[tuple[int, str | None]] = field(default_factory=list)
-    count: int = 0
-
-    def add(self, event: ObservedEvent) -> None:
-        self.count += 1
-        if len(self.events) < _EXAMPLES:
-            self.events.append((event.id, event.message_id))
 
 
 class ClientSideEvent(SessionCheck):
