@@ -105,6 +105,9 @@ class LateEvents(SessionCheck):
     def __init__(self) -> None:
         super().__init__()
         self._sources: dict[str, _Late] = {}
+        #: (warning, error, trigger window) seconds per event name: the config is fixed for
+        #: an auditor's life, and reading it is most of the cost of an on-time call.
+        self._limits: dict[str | None, tuple[float, float, float]] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
         timestamp = event.timestamp
@@ -115,9 +118,14 @@ class LateEvents(SessionCheck):
             state = self._sources[event.source] = _Late()
         delay = max(0.0, event.received_at - timestamp)
         state.delays.add(delay)
-        warning, error = ctx.config.latency_thresholds(event.name)
+        limits = self._limits.get(event.name)
+        if limits is None:
+            limits = self._limits[event.name] = (
+                *ctx.config.latency_thresholds(event.name),
+                ctx.config.trigger_window_hours * 3600)
+        warning, error, window = limits
         # Past the trigger window is latency.outside_trigger_window's error, not this one's.
-        if warning < delay <= ctx.config.trigger_window_hours * 3600:
+        if warning < delay <= window:
             state.late.add(event)
             if delay > error:
                 state.errors += 1
