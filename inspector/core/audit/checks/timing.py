@@ -275,9 +275,12 @@ class OutOfOrder(SessionCheck):
         timestamp = event.timestamp
         if timestamp is None:
             return
-        who = (f"userId {quoted(event.user_id)}" if event.user_id
-               else f"anonymousId {quoted(event.anonymous_id)}" if event.anonymous_id else None)
-        if who is None:
+        # A plain concatenation per call; check_key spells the key out.
+        if event.user_id:
+            who = "userId|" + event.user_id
+        elif event.anonymous_id:
+            who = "anonymousId|" + event.anonymous_id
+        else:
             return
         name = event.name or event.type or "call"
         latest = self._latest.get(who)
@@ -296,11 +299,13 @@ class OutOfOrder(SessionCheck):
     def check_key(self, key: str, ctx: AuditContext) -> Iterable[Finding]:
         found = self._found[key]
         name, at, after, after_at = found.first
+        kind, _, value = key.partition("|")
         return (self.finding(
             ctx, key=key,
-            message=(f"{key}: {plural(found.calls.count, 'call')} arrived after calls that "
-                     f"happened later ({name} of {clock(at)} arrived after {after} of "
-                     f"{clock(after_at)}): Customer.io reads events in arrival order, so "
-                     "campaign steps and event filters can see them in the wrong order."),
+            message=(f"{kind} {quoted(value)}: {plural(found.calls.count, 'call')} arrived "
+                     f"after calls that happened later ({name} of {clock(at)} arrived after "
+                     f"{after} of {clock(after_at)}): Customer.io reads events in arrival "
+                     "order, so campaign steps and event filters can see them in the wrong "
+                     "order."),
             events=found.calls.events, calls=found.calls.count,
         ),)
