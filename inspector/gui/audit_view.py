@@ -12,13 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget
 
-from inspector.core.audit import AuditConfig, Check, Finding
+from inspector.core.audit import AuditConfig, Auditor, Check, Finding
 from inspector.core.audit.live import SessionAudit
+from inspector.core.audit.storage import load_stored_audit, store_audit
 from inspector.core.store import CommittedEvent, EventStore
 from inspector.gui.models.audit import build_findings_tree
 from inspector.gui.tasks import TaskRunner
@@ -28,6 +30,10 @@ __all__ = ["AuditResults", "AuditView"]
 
 #: How often a stale audit is refreshed while events arrive (milliseconds).
 REFRESH_MS = 1000
+#: Sessions whose audits the window keeps in memory (the last shown), so going back is instant.
+RECENT_AUDITS = 3
+#: Seconds between keeping a live session's findings with it (each keep writes them all).
+KEEP_EVERY = 30.0
 #: People listed in the panel at most (the most recently active): a production-sized capture
 #: links tens of thousands, and a list that long is neither readable nor cheap to refresh.
 PEOPLE_SHOWN = 2000
@@ -47,12 +53,41 @@ class AuditResults:
     #: How long the refresh took on its worker: wall and thread CPU seconds (benchmarks).
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    #: When the findings were kept with the session, for results read back from it.
+    stored_at: float | None = None
+    #: The newest event these results are known to cover, and whether they were kept.
+    through_event_id: int = 0
+    kept: bool = False
 
 
-def compute_results(audit: SessionAudit) -> AuditResults:
-    """Catch ``audit`` up and build everything the panels show (worker thread: no Qt)."""
+def stored_results(store: EventStore, session_id: int,
+                   config: AuditConfig) -> AuditResults | None:
+    """The findings kept with a session from its last audit, as results (worker thread)."""
+    checks = Auditor(config).checks
+    stored = load_stored_audit(store, session_id, config, [check.id for check in checks])
+    if stored is None:
+        return None
+    by_event: dict[int, list[Finding]] = {}
+    for finding in stored.findings:
+        for event_id in finding.event_ids:
+            by_event.setdefault(event_id, []).append(finding)
+    return AuditResults(session_id, checks, stored.findings,
+                        build_findings_tree(checks, stored.findings), [], stored.people,
+                        by_event, stored_at=stored.computed_at)
+
+
+def compute_results(audit: SessionAudit, *, keep: bool = False) -> AuditResults:
+    """Catch ``audit`` up and build everything the panels show (worker thread: no Qt);
+    ``keep``: also keep the findings with the session (for the next time it is opened)."""
     started, cpu = time.perf_counter(), time.thread_time()
+    last = audit.store.session_last_event_id(audit.session_id)
     findings = audit.refresh(ordered=False)  # the tree orders each check's own
+    if keep:
+        # As of the newest event before the refresh began (one that arrived during it is
+        # audited next time, never claimed now).
+        store_audit(audit.store, audit.session_id, audit.config,
+                    [check.id for check in audit.auditor.checks], min(last, audit.last_id),
+                    audit.people_count, findings)
     time.sleep(0)  # let the GUI thread take the GIL between the steps
     checks = audit.auditor.checks
     by_event: dict[int, list[Finding]] = {}
@@ -62,7 +97,8 @@ def compute_results(audit: SessionAudit) -> AuditResults:
     return AuditResults(audit.session_id, checks, findings,
                         build_findings_tree(checks, findings),
                         audit.people_json(limit=PEOPLE_SHOWN), audit.people_count, by_event,
-                        time.perf_counter() - started, time.thread_time() - cpu)
+                        time.perf_counter() - started, time.thread_time() - cpu,
+                        through_event_id=min(last, audit.last_id), kept=keep)
 
 
 class AuditView(QObject):
@@ -80,8 +116,10 @@ class AuditView(QObject):
         self.audit_panel = AuditPanel()
         self.people_panel = PeoplePanel()
         self._audit: SessionAudit | None = None
+        self._recent: dict[int, SessionAudit] = {}
         self._stale = False
         self._running = False
+        self._kept_at = 0.0
         self.results: AuditResults | None = None
         #: (wall, CPU) seconds of each refresh on its worker, for benchmarks.
         self.refresh_times: list[tuple[float, float]] = []
@@ -100,23 +138,62 @@ class AuditView(QObject):
         return self._audit.session_id if self._audit is not None else None
 
     def show_session(self, session_id: int) -> None:
-        """Audit ``session_id`` from scratch (in the background)."""
+        """Show ``session_id``'s audit: the one this window kept up to date when it was shown
+        lately, else what was kept with the session at once while it is audited from scratch
+        (in the background)."""
         if self.session_id == session_id:
             return
-        self._audit = SessionAudit(self.store, session_id, self.config)
+        self._keep_unkept()
+        audit = self._recent.pop(session_id, None)
+        if audit is None:
+            audit = SessionAudit(self.store, session_id, self.config)
+        self._recent[session_id] = audit
+        while len(self._recent) > RECENT_AUDITS:  # bound memory: forget the oldest shown
+            self._recent.pop(next(iter(self._recent)))
+        self._audit = audit
         self.results = None
         self._shown_in = {"audit": None, "people": None}
         self.audit_panel.set_results([], [])
         self.audit_panel.summary.setText("Auditing…")
         self.people_panel.set_people([], [])
         self._stale = True
+        self._kept_at = 0.0
+        if audit.last_id == 0:
+            config, store = self.config, self.store
+            # What the last audit of this session found, at once, while it is audited.
+            self.tasks.submit(lambda: stored_results(store, session_id, config),
+                              self._apply_stored, what="Reading the session's last audit")
         self._refresh_if_stale()
+
+    def _keep_unkept(self) -> None:
+        """Keep the shown session's latest findings with it if the last keep is older (when
+        another session is chosen: reopened after a restart, it shows them at once)."""
+        results, audit = self.results, self._audit
+        if results is None or audit is None or results.kept or results.stored_at is not None:
+            return
+        store, config = self.store, self.config
+        checks = [check.id for check in results.checks]
+        self.tasks.submit(
+            lambda: store_audit(store, results.session_id, config, checks,
+                                results.through_event_id, results.people_total,
+                                results.findings),
+            lambda _kept: None, what="Keeping the session's audit")
+
+    def _apply_stored(self, results: AuditResults | None) -> None:
+        if results is None or results.session_id != self.session_id or self.results is not None:
+            return  # nothing kept, another session chosen, or the fresh audit came first
+        self.results = results
+        self._show_results()
+        when = datetime.fromtimestamp(results.stored_at or 0).strftime("%Y-%m-%d %H:%M")
+        self.audit_panel.summary.setText(
+            f"{self.audit_panel.summary.text()} (as audited {when}; updating…)")
 
     def set_config(self, config: AuditConfig) -> None:
         """Audit with another configuration: the session is audited again from scratch."""
         self.config = config
         session_id = self.session_id
         self._audit = None
+        self._recent.clear()
         if session_id is not None:
             self.show_session(session_id)
 
@@ -147,7 +224,11 @@ class AuditView(QObject):
             return
         self._stale = False
         self._running = True
-        self.tasks.submit(lambda: compute_results(audit), self._apply,
+        # Kept with the session after its first full audit, then at most every KEEP_EVERY s.
+        keep = time.monotonic() - self._kept_at >= KEEP_EVERY
+        if keep:
+            self._kept_at = time.monotonic()
+        self.tasks.submit(lambda: compute_results(audit, keep=keep), self._apply,
                           on_error=self._failed, what="Auditing the session")
 
     def _apply(self, results: AuditResults) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from inspector.core.demo import DEMO_CALLS, send_demo_traffic
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models.event_table import Column
@@ -118,3 +120,41 @@ def test_a_hidden_panel_is_brought_up_to_date_when_shown(
     assert people.model.rowCount() == 0  # so no model resets for it
     window.people_dock.raise_()
     qtbot.waitUntil(lambda: people.model.rowCount() == 2, timeout=5000)
+
+
+def test_a_reopened_session_shows_its_kept_audit_at_once(
+    capture_window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inspector.core.audit import Auditor
+    from inspector.core.audit.storage import load_stored_audit
+    from inspector.gui.audit_view import AuditView
+
+    window = capture_window
+    _audited(window, qtbot)
+    first = window.session_id
+    assert first is not None
+    checks = [check.id for check in Auditor().checks]
+
+    def kept_findings() -> int:
+        kept = load_stored_audit(window.store, first, window.audit_view.config, checks)
+        return len(kept.findings) if kept is not None else 0
+
+    # Choosing another session keeps the latest findings with the one left.
+    other = window.store.create_session("other")
+    window.open_session(other.id)
+    qtbot.waitUntil(lambda: kept_findings() == len(window.audit_view._recent[first].refresh()),
+                    timeout=5000)
+    # Going back is instant: the window kept that audit in memory.
+    with qtbot.waitSignal(window.audit_view.sig_updated, timeout=5000):
+        window.open_session(first)
+    assert window.audit_view.audit_panel.summary.text().startswith("3 errors")
+    # After a restart (a new view over the same file), what was kept shows at once, even
+    # while the fresh audit is held back.
+    view = AuditView(window.store, window.tasks)
+    monkeypatch.setattr(view, "_refresh_if_stale", lambda: None)
+    view.show_session(first)
+    qtbot.waitUntil(lambda: "as audited" in view.audit_panel.summary.text(), timeout=5000)
+    assert view.audit_panel.summary.text().startswith("3 errors, 1 warning · 2 people (as ")
+    assert view.results is not None
+    assert view.results.stored_at is not None
+    view.pause()

@@ -59,6 +59,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the REST API and ``inspector audit --format json``."""
         return {
+            "key": self.key,
             "check": self.check,
             "severity": str(self.severity),
             "message": self.message,
@@ -67,3 +68,14 @@ class Finding:
             "person": self.person,
             "data": dict(self.data),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """Rebuild a finding from :meth:`to_dict` output (findings kept with a session)."""
+        return cls(
+            check=data["check"], severity=FindingSeverity(data["severity"]),
+            message=data["message"], key=data["key"],
+            event_ids=tuple(data.get("event_ids", ())),
+            message_ids=tuple(data.get("message_ids", ())),
+            person=data.get("person"), data=data.get("data", {}),
+        )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import orjson
 
 from inspector.core.audit.config import AuditConfig
-from inspector.core.audit.session import AuditResult, audit_session
+from inspector.core.audit.finding import Finding
+from inspector.core.audit.framework import Auditor
+from inspector.core.audit.session import AuditResult, audit_session, count_findings
+from inspector.core.audit.storage import load_stored_audit, store_audit
 from inspector.core.customerio import customerio_holdings
 from inspector.core.replay.destinations import Mode
 from inspector.core.replay.mapping.base import ReplayItem
@@ -15,21 +19,41 @@ from inspector.core.store import EventStore, SessionInfo
 
 __all__ = ["audit_json", "audit_result_json", "customerio_json", "people_json"]
 
+_ORDER = operator.attrgetter("order")
+
 
 def audit_result_json(session: SessionInfo, result: AuditResult) -> dict[str, Any]:
     """``{"session", "checks", "counts", "findings"}`` for an audit result."""
+    return _audit_json(session, [check.id for check in result.auditor.checks],
+                       result.findings, len(result.auditor.graph))
+
+
+def _audit_json(session: SessionInfo, checks: list[str], findings: list[Finding],
+                people: int) -> dict[str, Any]:
     return {
         "session": session.to_dict(),
-        "checks": [check.id for check in result.auditor.checks],
-        "counts": result.counts(),
-        "people": len(result.auditor.graph),
-        "findings": [finding.to_dict() for finding in result.findings],
+        "checks": checks,
+        "counts": count_findings(findings),
+        "people": people,
+        "findings": [finding.to_dict() for finding in findings],
     }
 
 
 def audit_json(store: EventStore, session: SessionInfo, config: AuditConfig) -> dict[str, Any]:
-    """Audit a stored session from scratch, as JSON."""
-    return audit_result_json(session, audit_session(store, session.id, config))
+    """A stored session's audit as JSON: the findings kept with the session when no event
+    arrived since they were computed under this configuration, else computed from scratch
+    (and kept)."""
+    checks = [check.id for check in Auditor(config).checks]
+    last = store.session_last_event_id(session.id)
+    stored = load_stored_audit(store, session.id, config, checks)
+    if stored is not None and stored.through_event_id == last:
+        return _audit_json(session, checks, sorted(stored.findings, key=_ORDER), stored.people)
+    result = audit_session(store, session.id, config)
+    # As of the newest event before the audit began: one that arrived during it makes the
+    # next audit compute again, never trust a stale answer.
+    store_audit(store, session.id, config, checks, last, len(result.auditor.graph),
+                result.findings)
+    return audit_result_json(session, result)
 
 
 def people_json(store: EventStore, session: SessionInfo, config: AuditConfig,

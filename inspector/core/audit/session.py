@@ -14,7 +14,7 @@ from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventStore
 from inspector.core.store.reader import CallRow
 
-__all__ = ["AuditResult", "audit_session", "observe_records", "observe_rows"]
+__all__ = ["AuditResult", "audit_session", "count_findings", "observe_records", "observe_rows"]
 
 
 def observe_rows(rows: Iterable[CallRow],
@@ -56,11 +56,16 @@ class AuditResult:
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Findings per check, by severity."""
-        counts: dict[str, dict[str, int]] = {}
-        for finding in self.findings:
-            per = counts.setdefault(finding.check, {})
-            per[str(finding.severity)] = per.get(str(finding.severity), 0) + 1
-        return counts
+        return count_findings(self.findings)
+
+
+def count_findings(findings: Iterable[Finding]) -> dict[str, dict[str, int]]:
+    """Findings per check, by severity."""
+    counts: dict[str, dict[str, int]] = {}
+    for finding in findings:
+        per = counts.setdefault(finding.check, {})
+        per[str(finding.severity)] = per.get(str(finding.severity), 0) + 1
+    return counts
 
 
 def audit_session(store: EventStore, session_id: int,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiohttp import web
 
 from inspector.core.audit.checks import CHECK_CLASSES
+from inspector.core.audit.session import count_findings
 from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.replay.destinations import Mode
 
@@ -82,14 +83,10 @@ def add_audit_routes(app: web.Application, service: CaptureService) -> None:
             and (severities is None or str(finding.severity) in severities)
             and (person is None or finding.person == person)
         ]
-        counts: dict[str, dict[str, int]] = {}
-        for finding in findings:
-            per = counts.setdefault(finding.check, {})
-            per[str(finding.severity)] = per.get(str(finding.severity), 0) + 1
         return json_response({
             "session": session.to_dict(),
             "checks": [check.id for check in session_audit.auditor.checks],
-            "counts": counts,
+            "counts": count_findings(findings),
             "total": len(chosen),
             "findings": chosen,
         })

@@ -83,7 +83,26 @@ class EventStore(EventReader):
             connection.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
             drop_index(connection, session_id)
             connection.execute("DELETE FROM requests WHERE session_id = ?", (session_id,))
+            connection.execute("DELETE FROM audit_findings WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # ---- audit findings
+
+    def save_audit(self, session_id: int, config_hash: str, through_event_id: int,
+                   people: int, findings_json: str) -> None:
+        """Keep a session's audit findings (JSON) as of ``through_event_id``, replacing the
+        ones kept for the same configuration."""
+        with self._admin() as connection:
+            connection.execute(
+                "INSERT INTO audit_findings(session_id, config_hash, through_event_id, "
+                "computed_at, people, findings) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT(session_id, config_hash) DO UPDATE SET "
+                "through_event_id = excluded.through_event_id, "
+                "computed_at = excluded.computed_at, people = excluded.people, "
+                "findings = excluded.findings",
+                (session_id, config_hash, through_event_id, time.time(), people,
+                 findings_json),
+            )
 
     # ---- write-key names
 

@@ -200,6 +200,21 @@ class EventReader:
                 return
             last_id = rows[-1][0]
 
+    def session_last_event_id(self, session_id: int) -> int:
+        """The id of a session's newest event (0 when it has none)."""
+        row = self._reader().execute(
+            "SELECT max(id) FROM events WHERE session_id = ?", (session_id,)).fetchone()
+        return int(row[0] or 0)
+
+    def load_audit(self, session_id: int, config_hash: str) -> dict[str, Any] | None:
+        """The audit findings kept for a session and configuration: ``through_event_id``,
+        ``computed_at``, ``people`` and ``findings`` (JSON text); ``None`` if none are."""
+        rows = named_rows(
+            self._reader(),
+            "SELECT through_event_id, computed_at, people, findings FROM audit_findings "
+            "WHERE session_id = ? AND config_hash = ?", (session_id, config_hash))
+        return dict(zip(rows[0].keys(), rows[0], strict=True)) if rows else None
+
     def get_event(self, event_id: int) -> EventRecord | None:
         """One event with its payload."""
         rows = named_rows(

@@ -246,10 +246,26 @@ def _v8(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V8)
 
 
+# Audit findings, kept with their session: one row per session and audit configuration (its
+# hash), as of the newest event audited. Reopening a session shows them at once; newer events
+# or another configuration mean they are computed again.
+_V9 = """
+CREATE TABLE audit_findings (
+    session_id        INTEGER NOT NULL,
+    config_hash       TEXT NOT NULL,
+    through_event_id  INTEGER NOT NULL,
+    computed_at       REAL NOT NULL,
+    people            INTEGER NOT NULL,
+    findings          TEXT NOT NULL,
+    PRIMARY KEY (session_id, config_hash)
+);
+"""
+
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -161,10 +161,7 @@ class FindingsModel(QAbstractItemModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = _DISPLAY) -> Any:
-        if (role == _DISPLAY and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.headers)):
-            return self.headers[section]
-        return None
+        return _header(self.headers, section, orientation, role)
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
         node = self._node(index)
@@ -236,6 +233,15 @@ def build_findings_tree(checks: Sequence[Check], findings: Sequence[Finding], *,
     return roots
 
 
+def _header(headers: Sequence[str], section: int, orientation: Qt.Orientation,
+            role: int) -> str | None:
+    """A horizontal header's text (both models have no vertical header text)."""
+    if (role == _DISPLAY and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(headers)):
+        return headers[section]
+    return None
+
+
 def _severity_text(severity: FindingSeverity | None, count: int) -> str:
     if severity is None:
         return "✓"
@@ -302,10 +308,7 @@ class PeopleModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = _DISPLAY) -> Any:
-        if (role == _DISPLAY and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.headers)):
-            return self.headers[section]
-        return None
+        return _header(self.headers, section, orientation, role)
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
         if not index.isValid():

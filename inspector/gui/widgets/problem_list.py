@@ -34,6 +34,20 @@ def _label(text: str, name: str, *, wrap: bool = True) -> QLabel:
     return label
 
 
+def _lay_out(entry: QFrame, chip: QLabel, what: QLabel, *below: QLabel) -> None:
+    """An entry's layout: the chip and what it is about on one line, the text below."""
+    top = QHBoxLayout()
+    top.setContentsMargins(0, 0, 0, 0)
+    top.addWidget(chip)
+    top.addWidget(what, 1)
+    layout = QVBoxLayout(entry)
+    layout.setContentsMargins(6, 4, 6, 4)
+    layout.setSpacing(2)
+    layout.addLayout(top)
+    for label in below:
+        layout.addWidget(label)
+
+
 class ProblemEntry(QFrame):
     """One violation: chip and field on the first line, the message, then the advice."""
 
@@ -60,16 +74,7 @@ class ProblemEntry(QFrame):
         font = self.advice.font()
         font.setItalic(True)
         self.advice.setFont(font)
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.chip)
-        top.addWidget(self.field, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addLayout(top)
-        layout.addWidget(self.message)
-        layout.addWidget(self.advice)
+        _lay_out(self, self.chip, self.field, self.message, self.advice)
         self.setStyleSheet(f"#problemEntry {{ border-left: 3px solid {color}; }}")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Show this field in the payload")
@@ -96,15 +101,7 @@ class FindingEntry(QFrame):
         self.check = _label(finding.check, "findingCheck")
         self.check.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.message = _label(finding.message, "findingMessage")
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.chip)
-        top.addWidget(self.check, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addLayout(top)
-        layout.addWidget(self.message)
+        _lay_out(self, self.chip, self.check, self.message)
         self.setStyleSheet(f"#findingEntry {{ border-left: 3px dashed {color}; }}")
 
 
