@@ -147,7 +147,7 @@ def test_a_reopened_session_shows_its_kept_audit_at_once(
     # Going back is instant: the window kept that audit in memory.
     with qtbot.waitSignal(window.audit_view.sig_updated, timeout=5000):
         window.open_session(first)
-    assert window.audit_view.audit_panel.summary.text().startswith("3 errors")
+    assert window.audit_view.audit_panel.summary.text().startswith("5 errors")
     # After a restart (a new view over the same file), what was kept shows at once, even
     # while the fresh audit is held back.
     view = AuditView(window.store, window.tasks)
