@@ -154,7 +154,7 @@ def test_a_reopened_session_shows_its_kept_audit_at_once(
     monkeypatch.setattr(view, "_refresh_if_stale", lambda: None)
     view.show_session(first)
     qtbot.waitUntil(lambda: "as audited" in view.audit_panel.summary.text(), timeout=5000)
-    assert view.audit_panel.summary.text().startswith("3 errors, 1 warning · 2 people (as ")
+    assert view.audit_panel.summary.text().startswith("5 errors, 4 warnings · 2 people (as ")
     assert view.results is not None
     assert view.results.stored_at is not None
     view.pause()
