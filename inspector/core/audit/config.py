@@ -101,7 +101,8 @@ class LatencyThreshold(BaseModel):
 
     warning: float = Field(gt=0, description="Later than this: a warning.")
     error: float | None = Field(default=None, gt=0,
-                                description="Later than this: an error (None: the default).")
+                                description="Later than this: an error (None: the default "
+                                "error threshold, or the warning if that is higher).")
 
 
 class AuditConfig(BaseModel):
