@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from inspector.core.audit.session import audit_session
 from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventQuery, EventStore
+from inspector.core.timeutil import format_iso
 
 NAMES = {"k-web": "web", "k-backend": "backend", "k-ios": "ios"}
 LIBRARIES = {"k-web": "analytics.js", "k-backend": "analytics-python", "k-ios": "analytics-ios"}
@@ -70,16 +72,28 @@ def synthetic_calls(count: int, people: int, seed: int = 7,
             call["type"] = "track"
             call["event"] = rng.choice(EVENTS)
             call["properties"] = {"cart_id": f"c-{shopper}", "total": 25.0}
+            if call["event"] == "Order Completed":
+                call["properties"]["order_id"] = f"o-{number}"
             if items:  # no random draws: the same calls as without, plus their items
-                call["properties"].update(order_id=f"o-{number}", total=25.0 * items,
-                                          currency="GBP", items=[dict(item)] * items)
+                call["properties"].update(total=25.0 * items, currency="GBP",
+                                          items=[dict(item)] * items)
+        # Stored calls carry a timestamp (corrected by capture) and the sender's raw sentAt:
+        # most a fraction of a second old, the backend's 1% a batch job two hours late.
+        received = _received_at(number + 1)
+        delay = 7200.0 if key == "k-backend" and rng.random() < 0.01 else rng.random()
+        call["timestamp"] = format_iso(datetime.fromtimestamp(received - delay, UTC))
+        call["sentAt"] = format_iso(datetime.fromtimestamp(received - 0.05, UTC))
         calls.append(call)
     return calls
 
 
+def _received_at(event_id: int) -> float:
+    return 1_800_000_000.0 + event_id / 1000
+
+
 def observe(call: dict[str, Any]) -> ObservedEvent:
     return ObservedEvent.build(
-        id=call["id"], received_at=1_800_000_000.0 + call["id"] / 1000,
+        id=call["id"], received_at=_received_at(call["id"]),
         write_key=call["write_key"], type=call["type"], name=call.get("event") or call.get("name"),
         user_id=call["userId"], anonymous_id=call["anonymousId"],
         message_id=f"m-{call['id']}", payload=call, write_key_names=NAMES,
@@ -145,7 +159,7 @@ def _insert(store: EventStore, session_id: int, calls: list[dict[str, Any]]) -> 
             path="/v1/batch", query=None, remote_addr="127.0.0.1", headers_json="{}",
             body=None, body_size=0, http_status=200,
             events=[PendingEvent(
-                1_800_000_000.0 + call["id"] / 1000, call["write_key"], call["type"],
+                _received_at(call["id"]), call["write_key"], call["type"],
                 call.get("event") or call.get("name"), call["userId"], call["anonymousId"],
                 f"m-{call['id']}", call["context"]["library"]["name"], "not_validated", 0, "[]",
                 orjson.dumps(call).decode(),

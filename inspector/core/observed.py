@@ -8,6 +8,7 @@ same thing live and over a stored session.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,10 @@ class ObservedEvent:
     context_traits: Mapping[str, Any]
     #: ``context.device.id`` (mobile libraries: one per install).
     device_id: str | None
+    #: Whether the write key has a name in the session (``source`` is then that name).
+    write_key_named: bool = False
+    #: ``timestamp`` once parsed (NaN: not yet): several timing checks read it per call.
+    _timestamp: float | None = math.nan
 
     @classmethod
     def build(
@@ -105,12 +110,16 @@ class ObservedEvent:
             _mapping(data.get("traits")), _mapping(data.get("properties")), context,
             _mapping(context.get("traits")),
             device_id if isinstance(device_id, str) and device_id else None,
+            write_key is not None and write_key in write_key_names,
         )
 
     @property
     def timestamp(self) -> float | None:
         """``timestamp`` in epoch seconds (``None`` when absent or unreadable)."""
-        return _epoch(self.payload.get("timestamp"))
+        value = self._timestamp
+        if value is not None and math.isnan(value):
+            value = self._timestamp = _epoch(self.payload.get("timestamp"))
+        return value
 
     @property
     def sent_at(self) -> float | None:

@@ -22,6 +22,7 @@ __all__ = [
     "AuditConfig",
     "AuditConfigError",
     "CheckSetting",
+    "LatencyThreshold",
     "TraitRule",
     "load_audit_config",
     "writer_matches",
@@ -99,6 +100,17 @@ class CheckSetting(BaseModel):
     severity: Literal["error", "warning", "info"] | None = None
 
 
+class LatencyThreshold(BaseModel):
+    """How late one event may arrive (seconds between its timestamp and its receipt)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    warning: float = Field(gt=0, description="Later than this: a warning.")
+    error: float | None = Field(default=None, gt=0,
+                                description="Later than this: an error (None: the default "
+                                "error threshold, or the warning if that is higher).")
+
+
 class AuditConfig(BaseModel):
     """Everything the retention audits can be told; every field has a working default."""
 
@@ -137,6 +149,34 @@ class AuditConfig(BaseModel):
     anonymous_id_churn_threshold: int = Field(
         default=3, ge=2,
         description="How many anonymousIds one user or device may have before it is churn.",
+    )
+    # -- sources and timing (checks/sources.py, checks/timing.py) --
+    backend_only_events: list[str] = Field(
+        default=["Order Completed", "Order Refunded", "Subscription Canceled"],
+        description="Events that must come from the backend: sent from a browser or an app "
+        "they are lost to ad blockers and payment redirects.",
+    )
+    latency_warning_seconds: float = Field(
+        default=300, gt=0,
+        description="A call received this long after its timestamp is late (a warning).",
+    )
+    latency_error_seconds: float = Field(
+        default=3600, gt=0,
+        description="A call received this long after its timestamp is an error.",
+    )
+    latency_by_event: dict[str, LatencyThreshold] = Field(
+        default_factory=dict,
+        description="Per event name, thresholds of its own ({warning: 60, error: 600}): "
+        "cart events are the time-critical ones.",
+    )
+    trigger_window_hours: float = Field(
+        default=72, gt=0,
+        description="Customer.io does not trigger campaigns from events older than this "
+        "at receipt.",
+    )
+    clock_skew_seconds: float = Field(
+        default=300, gt=0,
+        description="sentAt this far from receivedAt means the sender's clock is wrong.",
     )
     # Drift across events of one name (checks/drift.py) and item payloads (checks/items.py).
     planned_events: list[str] = Field(
@@ -195,6 +235,14 @@ class AuditConfig(BaseModel):
             return None
         return rule.allowed_writers if rule.allowed_writers is not None else list(
             self.default_allowed_writers)
+
+    def latency_thresholds(self, event: str | None) -> tuple[float, float]:
+        """The (warning, error) lateness thresholds in seconds for one event name."""
+        rule = self.latency_by_event.get(event) if event else None
+        if rule is None:
+            return self.latency_warning_seconds, self.latency_error_seconds
+        return rule.warning, rule.error if rule.error is not None else max(
+            rule.warning, self.latency_error_seconds)
 
     def enabled(self, check_id: str) -> bool:
         """Whether a check runs."""

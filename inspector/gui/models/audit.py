@@ -56,6 +56,8 @@ _AREA_TITLES = {
     "traits": "Trait write rules",
     "consent": "Consent",
     "drift": "Drift across events of one name",
+    "sources": "Sources",
+    "timing": "Timing",
     "items": "Item payloads",
 }
 

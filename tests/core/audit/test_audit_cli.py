@@ -114,3 +114,5 @@ def test_the_bundled_example_audit_file_loads() -> None:
     assert config.allowed_writers("email") == ["backend", "web"]
     assert config.allowed_writers("phone") == ["server", "browser", "mobile"]
     assert config.checks["identity.email_as_user_id"].severity == "error"
+    assert config.latency_thresholds("Added to Cart") == (60, 600)
+    assert config.latency_thresholds("Order Completed") == (300, 3600)

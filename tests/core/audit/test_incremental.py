@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given, settings
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from inspector.core.audit import Auditor, Finding
 from inspector.core.observed import ObservedEvent
+from inspector.core.timeutil import format_iso
 
 NAMES = {"k-web": "web", "k-backend": "backend"}
 
@@ -19,6 +21,9 @@ emails = st.sampled_from([None, "ada@shop.test", "bob@shop.test", "test@test.com
 keys = st.sampled_from(["k-web", "k-backend", "k-quiz"])
 libraries = st.sampled_from(["analytics.js", "analytics-python", "analytics-ios", "quizzly"])
 trait_values = st.sampled_from(["gold", "silver", "true", True, False, "", "N/A", 3])
+#: Seconds a call's timestamp is before its receipt (None: no timestamp) and sentAt's skew.
+delays = st.sampled_from([None, 0.0, 5.0, 30.0, 400.0, 5000.0, 300_000.0, -20.0])
+skews = st.sampled_from([None, 0.0, 2.0, 900.0, -7200.0])
 
 
 # Properties for the drift and items checks: types, names and formats that vary.
@@ -35,8 +40,6 @@ def track_properties(draw: st.DrawFn) -> dict[str, Any]:
         "currency": st.sampled_from(["GBP", "gbp", "£4"]),
         "total": st.sampled_from([25.0, 60, "25"]),
         "cart_total": st.just(25.0),
-        "cart_id": st.just("c-1"),
-        "order_id": st.just("o-1"),
         "delivery_date": st.sampled_from(["2026-01-12", "12/01/2026"]),
     }))
     if draw(st.booleans()):
@@ -63,21 +66,34 @@ def calls(draw: st.DrawFn) -> dict[str, Any]:
     elif kind == "track":
         call["event"] = draw(st.sampled_from(["Added to Cart", "Checkout Started",
                                               "Order Completed", "Product Viewed"]))
+        # Sources and timing: order and cart ids shared across sources.
+        properties = {name: draw(st.sampled_from([None, f"{name[0]}-1", f"{name[0]}-2"]))
+                      for name in ("order_id", "cart_id")}
+        call["properties"] = {name: v for name, v in properties.items() if v is not None}
         call["event"] = draw(st.sampled_from([call["event"], "order_completed",
                                               "Completed Order"]))  # drift.event_name
-        call["properties"] = draw(track_properties())
+        call["properties"].update(draw(track_properties()))
     elif kind == "alias":
         call["previousId"] = draw(st.sampled_from(["a-1", "a-2", "a-9", "81001"]))
         call["userId"] = call["userId"] or "81003"
+    # Sources and timing: timestamps late, past the trigger window, early; clocks skewed.
+    call["_delay"] = draw(delays)
+    call["_skew"] = draw(skews)
     if not call["userId"] and not call["anonymousId"]:
         call["anonymousId"] = "a-5"
     return call
 
 
 def observed(number: int, call: dict[str, Any]) -> ObservedEvent:
-    payload = {key: value for key, value in call.items() if key != "write_key"}
+    payload = {key: value for key, value in call.items()
+               if key not in ("write_key", "_delay", "_skew")}
+    received = 1_800_000_000.0 + number
+    if call.get("_delay") is not None:
+        payload["timestamp"] = format_iso(datetime.fromtimestamp(received - call["_delay"], UTC))
+    if call.get("_skew") is not None:
+        payload["sentAt"] = format_iso(datetime.fromtimestamp(received + call["_skew"], UTC))
     return ObservedEvent.build(
-        id=number, received_at=1_800_000_000.0 + number, write_key=call["write_key"],
+        id=number, received_at=received, write_key=call["write_key"],
         type=call["type"], name=call.get("event"), user_id=call["userId"],
         anonymous_id=call["anonymousId"], message_id=f"m-{number}", payload=payload,
         write_key_names=NAMES,

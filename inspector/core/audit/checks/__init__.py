@@ -18,6 +18,17 @@ from inspector.core.audit.checks.identity import (
     UserIdShape,
 )
 from inspector.core.audit.checks.items import ItemsIncomplete, ItemsTotalMismatch
+from inspector.core.audit.checks.sources import (
+    ClientSideEvent,
+    DuplicateEmitters,
+    UnknownWriteKey,
+)
+from inspector.core.audit.checks.timing import (
+    ClockSkew,
+    LateEvents,
+    OutOfOrder,
+    OutsideTriggerWindow,
+)
 from inspector.core.audit.checks.traits import (
     ConsentMissing,
     PlaceholderValue,
@@ -44,11 +55,20 @@ CHECK_CLASSES: tuple[type[Check], ...] = (
     TraitOverwritten,
     TraitTypeChanged,
     ConsentMissing,
-    # Drift across events of one name, then item payloads (issue 13).
+    # Drift across events of one name (issue 13).
     PropertyTypeDrift,
     EventNameDrift,
     PropertyNameDrift,
     ValueFormatDrift,
+    # sources and timing
+    ClientSideEvent,
+    DuplicateEmitters,
+    UnknownWriteKey,
+    LateEvents,
+    OutsideTriggerWindow,
+    ClockSkew,
+    OutOfOrder,
+    # Item payloads for personalisation (issue 13).
     ItemsIncomplete,
     ItemsTotalMismatch,
 )
