@@ -113,6 +113,8 @@ class AuditView(QObject):
         self.store = store
         self.tasks = tasks
         self.config = config or AuditConfig()
+        #: The configuration as the audit file gave it (before a plan's names are added).
+        self._file_config = self.config
         self.audit_panel = AuditPanel()
         self.people_panel = PeoplePanel()
         self._audit: SessionAudit | None = None
@@ -188,8 +190,16 @@ class AuditView(QObject):
         self.audit_panel.summary.setText(
             f"{self.audit_panel.summary.text()} (as audited {when}; updating…)")
 
-    def set_config(self, config: AuditConfig) -> None:
+    def set_planned_events(self, names: Sequence[str]) -> None:
+        """The loaded tracking plan's event names (``drift.event_name`` compares the session's
+        names with them), added to the audit file's own; the session is audited again."""
+        self.set_config(self._file_config.model_copy(update={"planned_events": list(
+            dict.fromkeys([*self._file_config.planned_events, *names]))}), from_file=False)
+
+    def set_config(self, config: AuditConfig, *, from_file: bool = True) -> None:
         """Audit with another configuration: the session is audited again from scratch."""
+        if from_file:
+            self._file_config = config
         self.config = config
         session_id = self.session_id
         self._audit = None

@@ -582,6 +582,7 @@ class MainWindow(QMainWindow):
                 return False
         self.plan = plan
         self.editor.set_validator(plan.validator)  # live re-validation while editing
+        self.audit_view.set_planned_events(plan.events)  # event-name drift against the plan
         self._fill_recent_menu(self.state.add_recent_plan(str(path)))
         self.plan_panel.set_plan_title(f"{path.name}: {count(len(plan.events), 'planned event')}")
         self.banner.hide()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -159,3 +160,18 @@ def test_a_reopened_session_shows_its_kept_audit_at_once(
     assert view.results is not None
     assert view.results.stored_at is not None
     view.pause()
+
+
+def test_a_loaded_plan_names_the_spelling_the_plan_expects(
+    capture_window: MainWindow, qtbot: Any, tmp_path: Path,
+) -> None:
+    from tests.gui.fakes import write_plan
+
+    window = capture_window
+    with qtbot.waitSignal(window.sig_revalidated, timeout=10000):
+        assert window.load_plan_file(write_plan(tmp_path / "plan.json")), window.banner.text()
+    assert "Order Completed" in window.audit_view.config.planned_events
+    _audited(window, qtbot)
+    assert window.audit_view.results is not None
+    drift = [f for f in window.audit_view.results.findings if f.check == "drift.event_name"]
+    assert any('the tracking plan says "Order Completed"' in f.message for f in drift)

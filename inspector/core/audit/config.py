@@ -9,7 +9,6 @@ Schema of this file; errors name the file, line and column of the offending valu
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -334,8 +333,3 @@ def _position(node: yaml.Node | None, location: tuple[Any, ...], *,
     if best is None:
         return 1, 1
     return best.start_mark.line + 1, best.start_mark.column + 1
-
-
-def describe(config: AuditConfig) -> Mapping[str, Any]:
-    """What a report says about the configuration in use."""
-    return config.model_dump(mode="json")

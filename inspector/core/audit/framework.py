@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from inspector.core.audit.config import AuditConfig
@@ -189,8 +189,3 @@ class Auditor:
 
 
 _ORDER = operator.attrgetter("order")
-
-
-def with_severity(finding: Finding, severity: FindingSeverity) -> Finding:
-    """The same finding at another severity."""
-    return replace(finding, severity=severity)

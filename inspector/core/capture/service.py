@@ -261,14 +261,24 @@ class CaptureService:
         """The (incrementally kept) audit of a session; the current and recently asked ones
         are kept, so a CI script polling ``audit`` pays only for what arrived since."""
         from inspector.core.audit.live import SessionAudit
+        from inspector.core.plan import PlanValidator
 
+        validator = self.ingestor.validator
+        # The loaded plan's event names: drift.event_name compares the session's with them
+        # (another plan is another configuration: that session is audited again).
+        planned = (tuple(validator.plan.track_keys())
+                   if isinstance(validator, PlanValidator) else ())
+        config = self.audit_config
+        if planned:
+            config = config.model_copy(update={"planned_events": list(
+                dict.fromkeys([*config.planned_events, *planned]))})
         with self._session_lock:
             audit = self._audits.get(session_id)
-            if audit is None:
+            if audit is None or audit.config != config:
+                self._audits.pop(session_id, None)
                 if len(self._audits) >= 4:  # bound memory: drop the oldest asked
                     self._audits.pop(next(iter(self._audits)))
-                audit = self._audits[session_id] = SessionAudit(
-                    self.store, session_id, self.audit_config)
+                audit = self._audits[session_id] = SessionAudit(self.store, session_id, config)
             return audit
 
     # ---- sessions and plans

@@ -118,3 +118,26 @@ async def test_audit_routes_are_behind_the_api_policy(capture: CaptureService) -
     assert rebinding.status_code == 403
     assert page.status_code == 403
     assert "access-control-allow-origin" not in page.headers
+
+
+async def test_the_loaded_plan_reaches_the_audit(
+    audit_traffic: Audit, capture: CaptureService,
+) -> None:
+    from inspector.core.resources import example_plan_path
+
+    def misspelt(traffic: Traffic) -> None:
+        traffic.web("track", userId="81001", event="Completed Order",
+                    properties={"order_id": "o-1"})
+
+    await audit_traffic(misspelt)
+    before = (await get(capture, "/audit", check="drift.event_name")).json()
+    assert before["findings"] == []  # one spelling, and no plan to compare it with
+    async with httpx.AsyncClient(base_url=capture.base_url + "/inspector/api") as client:
+        loaded = await client.post("/plan", json={
+            "content": example_plan_path().read_text(), "name": "retention-example.json"})
+    assert loaded.status_code == 200, loaded.text
+    after = (await get(capture, "/audit", check="drift.event_name")).json()
+    [finding] = after["findings"]
+    assert finding["message"].startswith(
+        '"Completed Order" (1 call) is the tracking plan\'s "Order Completed" spelled '
+        "differently")
