@@ -25,7 +25,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 __all__ = ["TaskRunner", "describe"]
 
@@ -60,7 +60,11 @@ class TaskRunner(QObject):
         self._active = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
-        self._sig_done.connect(self._on_done)
+        # Queued even from the GUI thread: a task that finishes before add_done_callback is
+        # attached runs its callback on the submitting thread, and an automatic connection
+        # would then call on_done inside submit() (seen under load: an "opening" busy state
+        # ended before open_session returned).
+        self._sig_done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
 
     @property
     def busy(self) -> bool:
