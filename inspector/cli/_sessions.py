@@ -73,12 +73,7 @@ def _from_db(args: argparse.Namespace, what: str) -> dict[str, Any]:
     except Exception as error:  # an unreadable or foreign file
         raise SessionSourceError(f"cannot open the capture database {path}: {error}") from error
     try:
-        if args.session:
-            session = store.session_by_name(args.session)
-            if session is None and args.session.isdigit():
-                session = store.session_by_id(int(args.session))
-        else:
-            session = store.latest_session()
+        session = store.find_session(args.session) if args.session else store.latest_session()
         if session is None:
             raise SessionSourceError(f"no session {args.session!r} in {path}" if args.session
                                      else f"no sessions in {path}")

@@ -25,7 +25,27 @@ from inspector.core.audit.finding import Finding, FindingSeverity
 from inspector.core.observed import ObservedEvent
 from inspector.core.people import IdentityGraph, Person
 
-__all__ = ["AuditContext", "Auditor", "Check", "PersonCheck", "SessionCheck"]
+__all__ = ["EXAMPLES", "AuditContext", "Auditor", "Check", "Examples", "PersonCheck",
+           "SessionCheck"]
+
+
+#: Example events kept per finding key (the count is exact, the examples are the first few):
+#: state per key stays small however often a thing is seen.
+EXAMPLES = 5
+
+
+@dataclass(slots=True)
+class Examples:
+    """How often something was seen, with the first few events that showed it."""
+
+    events: list[tuple[int, str | None]] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, event: ObservedEvent, keep: int = EXAMPLES) -> None:
+        """Count ``event``, keeping it as an example while there are fewer than ``keep``."""
+        self.count += 1
+        if len(self.events) < keep:
+            self.events.append((event.id, event.message_id))
 
 
 @dataclass(slots=True)
@@ -34,10 +54,6 @@ class AuditContext:
 
     config: AuditConfig
     graph: IdentityGraph
-    #: Calls fed so far.
-    event_count: int = 0
-    #: Calls fed per event name (track) - the denominators of shares.
-    event_names: dict[str, int] = field(default_factory=dict)
 
 
 class Check:
@@ -139,14 +155,10 @@ class Auditor:
     def feed(self, events: Iterable[ObservedEvent]) -> None:
         """Take calls in arrival order."""
         ctx = self.context
-        names = ctx.event_names
         observe = self.graph.observe
         by_type = self._checks_by_type
         for event in events:
-            ctx.event_count += 1
             call_type = event.type
-            if call_type == "track" and event.name:
-                names[event.name] = names.get(event.name, 0) + 1
             person = observe(event)
             checks = by_type.get(call_type)
             if checks is None:

@@ -9,20 +9,33 @@ from __future__ import annotations
 import heapq
 import threading
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from inspector.core.audit.config import AuditConfig
 from inspector.core.audit.finding import Finding
 from inspector.core.audit.framework import Auditor
-from inspector.core.audit.session import observe_rows
 from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventStore
+from inspector.core.store.reader import CallRow
 
-__all__ = ["SessionAudit"]
+__all__ = ["SessionAudit", "observe_rows"]
 
 #: Calls fed between two hand-overs of the GIL.
 _CHUNK = 250
+
+
+def observe_rows(rows: Iterable[CallRow],
+                 write_key_names: Mapping[str, str]) -> Iterator[ObservedEvent]:
+    """Lean stored rows (:meth:`EventStore.iter_call_rows`) as the checks read them."""
+    build = ObservedEvent.build
+    for row in rows:
+        yield build(
+            id=row.id, received_at=row.received_at, write_key=row.write_key, type=row.type,
+            name=row.name, user_id=row.user_id, anonymous_id=row.anonymous_id,
+            message_id=row.message_id, payload=row.payload, write_key_names=write_key_names,
+        )
 
 
 class SessionAudit:

@@ -97,9 +97,7 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
             return service.session.id
         if value == "all":
             return None
-        session = service.store.session_by_name(value)
-        if session is None and value.isdecimal() and int(value) <= SQLITE_MAX_INT:
-            session = service.store.session_by_id(int(value))
+        session = service.store.find_session(value)
         if session is None:
             raise ApiError(404, "unknown_session", f"No session {value!r}")
         return session.id

@@ -61,9 +61,7 @@ def add_audit_routes(app: web.Application, service: CaptureService) -> None:
         value = params.get("session")
         if value is None:
             return service.session
-        session = service.store.session_by_name(value)
-        if session is None and value.isdigit():
-            session = service.store.session_by_id(int(value))
+        session = service.store.find_session(value)
         if session is None:
             raise ApiError(404, "unknown_session", f"No session {value!r}")
         return session

@@ -25,6 +25,7 @@ from inspector.core.model import VIOLATED_STATUSES, EventRecord, Status, Violati
 from inspector.core.store.connection import read_snapshot
 from inspector.core.store.paging import EventRow
 from inspector.core.store.query import (
+    SQLITE_MAX_INT,
     EventQuery,
     Plan,
     QueryResult,
@@ -97,6 +98,14 @@ class EventReader:
     def session_by_name(self, name: str) -> SessionInfo | None:
         """Look a session up by its exact name."""
         return self._session_where("s.name = ?", name)
+
+    def find_session(self, name_or_id: str) -> SessionInfo | None:
+        """A session named ``name_or_id``, else the one with that id (when it is a whole
+        number SQLite can hold: a longer one is no session, never an overflow)."""
+        session = self.session_by_name(name_or_id)
+        if session is None and name_or_id.isdecimal() and int(name_or_id) <= SQLITE_MAX_INT:
+            session = self.session_by_id(int(name_or_id))
+        return session
 
     def session_by_id(self, session_id: int) -> SessionInfo | None:
         """Look a session up by id."""

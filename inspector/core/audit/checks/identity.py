@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from inspector.core.audit.finding import Finding, FindingSeverity
-from inspector.core.audit.framework import AuditContext, PersonCheck, SessionCheck
+from inspector.core.audit.framework import AuditContext, Examples, PersonCheck, SessionCheck
 from inspector.core.audit.text import join_names, plural, quoted
 from inspector.core.observed import ObservedEvent
 from inspector.core.people import IdShape, Person, id_shape
@@ -104,19 +103,6 @@ class AnonymousIntent(PersonCheck):
         ),)
 
 
-@dataclass(slots=True)
-class _Sighting:
-    """Where a value was seen (first few events) and how often."""
-
-    events: list[tuple[int, str | None]] = field(default_factory=list)
-    count: int = 0
-
-    def add(self, event: ObservedEvent, keep: int = 5) -> None:
-        self.count += 1
-        if len(self.events) < keep:
-            self.events.append((event.id, event.message_id))
-
-
 class UserIdShape(SessionCheck):
     """Sources that disagree on what a userId looks like create different people."""
 
@@ -128,7 +114,7 @@ class UserIdShape(SessionCheck):
     def __init__(self) -> None:
         super().__init__()
         #: source -> shape -> sightings.
-        self._shapes: dict[str, dict[IdShape, _Sighting]] = {}
+        self._shapes: dict[str, dict[IdShape, Examples]] = {}
         self._shape_of: dict[str, IdShape] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
@@ -144,7 +130,7 @@ class UserIdShape(SessionCheck):
                 self._shape_of[event.user_id] = shape
         sighting = shapes.get(shape)
         if sighting is None:
-            sighting = shapes[shape] = _Sighting()
+            sighting = shapes[shape] = Examples()
             self.mark("session")
         sighting.add(event)
 
@@ -180,7 +166,7 @@ class UserIdChanged(SessionCheck):
 
     def __init__(self) -> None:
         super().__init__()
-        self._users: dict[str, dict[str, _Sighting]] = {}
+        self._users: dict[str, dict[str, Examples]] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
         if not (event.user_id and event.anonymous_id):
@@ -188,7 +174,7 @@ class UserIdChanged(SessionCheck):
         users = self._users.setdefault(event.anonymous_id, {})
         sighting = users.get(event.user_id)
         if sighting is None:
-            sighting = users[event.user_id] = _Sighting()
+            sighting = users[event.user_id] = Examples()
             if len(users) > 1:
                 self.mark(event.anonymous_id)
         sighting.add(event, keep=1)
@@ -218,7 +204,7 @@ class AnonymousIdChurn(SessionCheck):
     def __init__(self) -> None:
         super().__init__()
         #: ("user" | "device", id) -> anonymousId -> sightings.
-        self._ids: dict[tuple[str, str], dict[str, _Sighting]] = {}
+        self._ids: dict[tuple[str, str], dict[str, Examples]] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
         anonymous_id = event.anonymous_id
@@ -234,7 +220,7 @@ class AnonymousIdChurn(SessionCheck):
                 ids = self._ids[key] = {}
             sighting = ids.get(anonymous_id)
             if sighting is None:
-                sighting = ids[anonymous_id] = _Sighting()
+                sighting = ids[anonymous_id] = Examples()
             sighting.add(event, keep=1)
             if len(ids) >= threshold:
                 self.mark(f"{kind}:{value}")

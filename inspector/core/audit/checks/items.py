@@ -7,15 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.core.audit.finding import Finding, FindingSeverity
-from inspector.core.audit.framework import AuditContext, SessionCheck
+from inspector.core.audit.framework import EXAMPLES, AuditContext, SessionCheck
 from inspector.core.audit.text import join_names, plural
 from inspector.core.observed import ObservedEvent
 from inspector.core.people import Person
 
 __all__ = ["ItemsIncomplete", "ItemsTotalMismatch", "event_items", "item_array", "items_sum"]
 
-#: Example events kept per finding (the counts are exact).
-_EXAMPLES = 5
 _TRACK = frozenset({"track"})
 #: The pseudo-field of a call that carries no items at all.
 NO_ITEMS = "items"
@@ -32,7 +30,7 @@ class _Tally:
     def add(self, event: ObservedEvent, items: int = 0) -> None:
         self.calls += 1
         self.items += items
-        if len(self.events) < _EXAMPLES:
+        if len(self.events) < EXAMPLES:
             self.events.append((event.id, event.message_id))
 
 
@@ -213,7 +211,7 @@ class ItemsTotalMismatch(SessionCheck):
             if not state.count:
                 state.first = (total, summed)
             state.count += 1
-            if len(state.events) < _EXAMPLES:
+            if len(state.events) < EXAMPLES:
                 state.events.append((event.id, event.message_id))
         if state.count:
             self.mark(name)

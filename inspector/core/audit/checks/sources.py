@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from inspector.core.audit.checks.traits import _EXAMPLES, _Examples
 from inspector.core.audit.config import LIBRARY_CLASSES
 from inspector.core.audit.finding import Finding, FindingSeverity
-from inspector.core.audit.framework import AuditContext, SessionCheck
+from inspector.core.audit.framework import EXAMPLES, AuditContext, Examples, SessionCheck
 from inspector.core.audit.text import join_names, plural, quoted
 from inspector.core.observed import ObservedEvent
 from inspector.core.people import Person
@@ -30,7 +29,7 @@ class ClientSideEvent(SessionCheck):
 
     def __init__(self) -> None:
         super().__init__()
-        self._calls: dict[str, _Examples] = {}
+        self._calls: dict[str, Examples] = {}
         self._shown: dict[str, tuple[str, str, str]] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
@@ -41,7 +40,7 @@ class ClientSideEvent(SessionCheck):
         key = f"{name}|{event.source}"
         examples = self._calls.get(key)
         if examples is None:
-            examples = self._calls[key] = _Examples()
+            examples = self._calls[key] = Examples()
             self._shown[key] = (name, event.source, library)
         examples.add(event)
         self.mark(key)
@@ -138,7 +137,7 @@ class UnknownWriteKey(SessionCheck):
 
     def __init__(self) -> None:
         super().__init__()
-        self._keys: dict[str, _Examples] = {}
+        self._keys: dict[str, Examples] = {}
         self._libraries: dict[str, set[str]] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
@@ -147,11 +146,11 @@ class UnknownWriteKey(SessionCheck):
         key = event.write_key or ""
         examples = self._keys.get(key)
         if examples is None:
-            examples = self._keys[key] = _Examples()
+            examples = self._keys[key] = Examples()
             self._libraries[key] = set()
         examples.add(event)
         libraries = self._libraries[key]
-        if event.library_name and len(libraries) < _EXAMPLES:
+        if event.library_name and len(libraries) < EXAMPLES:
             libraries.add(event.library_name)
         self.mark(key)
 

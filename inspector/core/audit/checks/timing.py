@@ -13,15 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from inspector.core.audit.finding import Finding, FindingSeverity
-from inspector.core.audit.framework import AuditContext, SessionCheck
+from inspector.core.audit.framework import EXAMPLES, AuditContext, Examples, SessionCheck
 from inspector.core.audit.text import clock, join_names, plural, quoted
 from inspector.core.observed import ObservedEvent
 from inspector.core.people import Person
 
 __all__ = ["ClockSkew", "LateEvents", "OutOfOrder", "OutsideTriggerWindow"]
 
-#: Example events kept per finding key (the count is exact, the examples are the first few).
-_EXAMPLES = 5
 #: Histogram buckets per doubling of the delay: percentiles within 19% of the true value.
 _STEPS_PER_DOUBLING = 4
 #: Delays up to 2^30 s (34 years) get a bucket of their own; beyond, the last one.
@@ -45,17 +43,15 @@ def duration(seconds: float) -> str:
 
 
 @dataclass(slots=True)
-class _Examples:
-    events: list[tuple[int, str | None]] = field(default_factory=list)
-    count: int = 0
+class _NamedExamples(Examples):
+    """:class:`Examples` that also remember the first few event names they saw."""
+
     names: list[str] = field(default_factory=list)
 
-    def add(self, event: ObservedEvent) -> None:
-        self.count += 1
-        if len(self.events) < _EXAMPLES:
-            self.events.append((event.id, event.message_id))
+    def add(self, event: ObservedEvent, keep: int = EXAMPLES) -> None:
+        Examples.add(self, event, keep)  # not super(): slots dataclasses are rebuilt classes
         name = event.name or event.type
-        if name and len(self.names) < _EXAMPLES and name not in self.names:
+        if name and len(self.names) < keep and name not in self.names:
             self.names.append(name)
 
 
@@ -90,7 +86,7 @@ class _Delays:
 @dataclass(slots=True)
 class _Late:
     delays: _Delays = field(default_factory=_Delays)
-    late: _Examples = field(default_factory=_Examples)
+    late: _NamedExamples = field(default_factory=_NamedExamples)
     errors: int = 0
 
 
@@ -157,7 +153,7 @@ class LateEvents(SessionCheck):
 
 @dataclass(slots=True)
 class _Oldest:
-    calls: _Examples = field(default_factory=_Examples)
+    calls: _NamedExamples = field(default_factory=_NamedExamples)
     oldest: float = 0.0
 
 
@@ -204,7 +200,7 @@ class OutsideTriggerWindow(SessionCheck):
 
 @dataclass(slots=True)
 class _Skew:
-    calls: _Examples = field(default_factory=_Examples)
+    calls: _NamedExamples = field(default_factory=_NamedExamples)
     #: The skew of largest size (positive: the sender's clock is ahead).
     worst: float = 0.0
 
@@ -252,7 +248,7 @@ class ClockSkew(SessionCheck):
 
 @dataclass(slots=True)
 class _Reordered:
-    calls: _Examples = field(default_factory=_Examples)
+    calls: _NamedExamples = field(default_factory=_NamedExamples)
     #: The first reordering: (name, timestamp) of the call and of the later one it followed.
     first: tuple[str, float, str, float] = ("", 0.0, "", 0.0)
 

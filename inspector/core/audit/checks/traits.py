@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.core.audit.config import writer_matches
 from inspector.core.audit.finding import Finding, FindingSeverity
-from inspector.core.audit.framework import AuditContext, PersonCheck, SessionCheck
+from inspector.core.audit.framework import AuditContext, Examples, PersonCheck, SessionCheck
 from inspector.core.audit.text import clock, join_names, plural, quoted
 from inspector.core.jsontypes import json_type
 from inspector.core.observed import ObservedEvent
@@ -23,20 +22,7 @@ __all__ = [
     "UnauthorizedWriter",
 ]
 
-#: Example events kept per finding key (the count is exact, the examples are the first few).
-_EXAMPLES = 5
 _NONE: Mapping[str, Any] = {}
-
-
-@dataclass(slots=True)
-class _Examples:
-    events: list[tuple[int, str | None]] = field(default_factory=list)
-    count: int = 0
-
-    def add(self, event: ObservedEvent) -> None:
-        self.count += 1
-        if len(self.events) < _EXAMPLES:
-            self.events.append((event.id, event.message_id))
 
 
 def _written_traits(event: ObservedEvent) -> Mapping[str, Any]:
@@ -63,7 +49,7 @@ class UnauthorizedWriter(SessionCheck):
 
     def __init__(self) -> None:
         super().__init__()
-        self._writes: dict[str, _Examples] = {}
+        self._writes: dict[str, Examples] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
         for trait in _written_traits(event):
@@ -75,7 +61,7 @@ class UnauthorizedWriter(SessionCheck):
             ):
                 continue
             key = f"{trait}|{event.source}"
-            self._writes.setdefault(key, _Examples()).add(event)
+            self._writes.setdefault(key, Examples()).add(event)
             self.mark(key)
 
     def check_key(self, key: str, ctx: AuditContext) -> Iterable[Finding]:
@@ -103,7 +89,7 @@ class PlaceholderValue(SessionCheck):
 
     def __init__(self) -> None:
         super().__init__()
-        self._values: dict[str, _Examples] = {}
+        self._values: dict[str, Examples] = {}
         self._shown: dict[str, tuple[str, Any]] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
@@ -115,7 +101,7 @@ class PlaceholderValue(SessionCheck):
             key = f"{where}.{name}|{value}"
             examples = self._values.get(key)
             if examples is None:
-                examples = self._values[key] = _Examples()
+                examples = self._values[key] = Examples()
                 self._shown[key] = (f"{where}.{name}", value)
             examples.add(event)
             self.mark(key)
@@ -180,7 +166,7 @@ class TraitTypeChanged(SessionCheck):
 
     def __init__(self) -> None:
         super().__init__()
-        self._types: dict[str, dict[str, _Examples]] = {}
+        self._types: dict[str, dict[str, Examples]] = {}
 
     def observe(self, event: ObservedEvent, person: Person | None, ctx: AuditContext) -> None:
         for name, value in _written_traits(event).items():
@@ -192,7 +178,7 @@ class TraitTypeChanged(SessionCheck):
             types = self._types.setdefault(name, {})
             examples = types.get(kind)
             if examples is None:
-                examples = types[kind] = _Examples()
+                examples = types[kind] = Examples()
             examples.add(event)
             if len(types) > 1:
                 self.mark(name)
