@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -24,12 +25,14 @@ from inspector.core.resources import example_plan_path
 from inspector.core.store import EventStore
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController
-from inspector.gui.desktop import app_icon
+from inspector.gui.desktop import app_icon, close_on_termination_signals
 from inspector.gui.main_window import MainWindow
 from inspector.gui.single_instance import SingleInstance
 from inspector.gui.state import UiState
 
 __all__ = ["already_running", "bring_to_front", "build_window", "open_store", "run"]
+
+log = logging.getLogger(__name__)
 
 #: Asks where the database should go instead: the chosen path, or ``None`` to give up.
 ChooseOther = Callable[[Path, str], Path | None]
@@ -153,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     instance.claim()
     log_path = install_log_file()
-    logging.getLogger("inspector").info("inspector %s started, log %s", __version__, log_path)
+    log.info("inspector %s started (pid %d), log %s", __version__, os.getpid(), log_path)
     QGuiApplication.setWindowIcon(app_icon())
     QGuiApplication.setDesktopFileName("inspector")  # Wayland matches the .desktop file
     import qasync
@@ -171,10 +174,17 @@ def run(args: argparse.Namespace) -> int:
                                  "database": str(window.store.path)}
     instance.sig_activate.connect(lambda: bring_to_front(window))
     window.show()
+    # Once the event loop runs (the window's first paint is queued): start-up time, and the
+    # capture URL, for bug reports and packaging/smoke_bundle.py.
+    QTimer.singleShot(0, lambda: log.info(
+        "window shown; capturing at %s", capture.base_url if capture else None))
+    watcher = close_on_termination_signals(app)
     settle_garbage_collector()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     with loop:
         loop.run_until_complete(closed.wait())
     instance.release()
+    log.info("inspector stopped (pid %d)", os.getpid())
+    del watcher
     return 0

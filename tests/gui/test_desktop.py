@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import PySide6
 import pytest
 from PySide6.QtCore import QDir, QObject, QUrl, Slot, qVersion
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from inspector import __version__
 from inspector.core.paths import user_log_dir
-from inspector.core.store import EventStore
+from inspector.core.store import EventQuery, EventStore
 from inspector.gui.capture import serve_command
 from inspector.gui.main_window import MainWindow
 from inspector.gui.single_instance import SingleInstance, server_name
@@ -136,3 +137,37 @@ def test_a_frozen_build_starts_its_capture_child_as_itself_with_serve(
     assert serve_command() == [sys.executable, "serve"]
     # An explicit interpreter (tests, benchmarks) is always run with -m.
     assert serve_command("/usr/bin/python3") == ["/usr/bin/python3", "-m", "inspector", "serve"]
+
+
+def test_sigterm_closes_the_window_cleanly_and_the_log_tells_the_story(
+        qtbot: Any, tmp_path: Path) -> None:
+    log_file = user_log_dir() / "inspector.log"  # the child inherits the isolated XDG dirs
+    db = tmp_path / "captures.sqlite3"
+    app = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "--db", str(db), "--port", "0"],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: "window shown" in _read(log_file), timeout=60_000)
+        url = _read(log_file).split("capturing at ")[1].split()[0]
+        sent = httpx.post(f"{url}/v1/track", json={"event": "Before SIGTERM", "userId": "u1"})
+        assert sent.status_code == 200
+        app.terminate()
+        _, err = app.communicate(timeout=30)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+    lines = _read(log_file).splitlines()
+    assert app.returncode == 0, (err, lines)
+    assert any("capture child: inspector: stopped" in line for line in lines), lines
+    assert "inspector stopped" in lines[-1], lines
+    store = EventStore(db)
+    try:
+        assert [e.name for e in store.query_events(EventQuery()).events] == ["Before SIGTERM"]
+    finally:
+        store.close()
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
