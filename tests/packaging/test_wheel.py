@@ -127,3 +127,46 @@ def test_inspector_serve_from_the_wheel_stores_an_analytics_python_event(
         _, err = serve.communicate(timeout=30)
     assert serve.returncode == 0, err
     assert "inspector: stopped" in err
+
+
+#: `inspector serve` as packaging/Containerfile runs it: the image removes PySide6, shiboken6
+#: and qasync, so any import of them fails here too; the token comes from the environment.
+_SERVE_WITHOUT_QT = """
+import importlib.abc, sys
+
+class BlockQt(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("PySide6", "shiboken6", "qasync"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, BlockQt())
+from inspector.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_serve_as_the_container_runs_it_needs_no_qt_and_requires_the_token(
+        installed: Path, tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env["INSPECTOR_API_TOKEN"] = "container-token"
+    serve = subprocess.Popen(
+        [str(installed / "python"), "-c", _SERVE_WITHOUT_QT, "serve", "--port", "0",
+         "--db", str(tmp_path / "c.sqlite3"), "--api-token-env", "INSPECTOR_API_TOKEN",
+         "--quiet", "--ready-json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        assert serve.stdout is not None
+        line = serve.stdout.readline()
+        assert line, serve.stderr.read() if serve.stderr else ""
+        url = json.loads(line)["url"]
+        assert httpx.post(f"{url}/v1/track", json={"event": "E", "userId": "u"}).status_code \
+            == 200  # capture needs no token: SDKs cannot send one
+        api = f"{url}/inspector/api/events"
+        assert httpx.get(api).status_code == 401
+        answer = httpx.get(api, headers={"Authorization": "Bearer container-token"})
+        assert answer.json()["total"] == 1
+    finally:
+        serve.terminate()
+        _, err = serve.communicate(timeout=30)
+    assert serve.returncode == 0, err
