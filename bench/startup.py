@@ -7,9 +7,9 @@ Each run launches the command over a fresh profile (XDG folders in a temporary d
 so every run is a first run: the example plan is loaded) with ``--port 0``, on the display
 in ``$DISPLAY`` or a private Xvfb (QT_QPA_PLATFORM=xcb), and measures the wall-clock time
 from spawning the process until its log file says "window shown" (logged once the event loop
-runs after ``show()``, with the capture child listening), then stops it with SIGTERM. Reports
-the median and the ratio bundle/venv. A machine shared with other work is noisy: compare
-numbers from one run of this script only.
+runs after ``show()``, with the capture child listening), then stops it with SIGTERM. The two
+commands take turns; reports the medians and the ratio bundle/venv. A machine shared with
+other work is noisy: compare numbers from one run of this script only.
 """
 
 from __future__ import annotations
@@ -120,17 +120,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, default=Path(sys.executable).parent / "inspector")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    results: dict[str, float] = {}
+    commands = {label: [str(path)] for label, path in (("venv", args.venv),
+                                                        ("bundle", args.bundle))
+                if path.exists()}
+    times: dict[str, list[float]] = {label: [] for label in commands}
     with virtual_display() as display:
-        for label, command in (("venv", args.venv), ("bundle", args.bundle)):
-            if not command.exists():
-                print(f"{label}: {command} not found, skipped")
-                continue
-            measure([str(command)], 1, display)  # warm the page cache: both runs equal
-            times = measure([str(command)], args.repeat, display)
-            results[label] = statistics.median(times)
-            print(f"{label:<7} {command}: median {results[label]:.2f} s to the window shown "
-                  f"(runs: {', '.join(f'{t:.2f}' for t in times)})")
+        for command in commands.values():
+            measure(command, 1, display)  # warm the page cache: both start equal
+        for _ in range(args.repeat):  # alternated, so both see the same machine load
+            for label, command in commands.items():
+                times[label] += measure(command, 1, display)
+    results = {label: statistics.median(runs) for label, runs in times.items()}
+    for label, runs in times.items():
+        print(f"{label:<7} {commands[label][0]}: median {results[label]:.2f} s to the window "
+              f"shown (runs: {', '.join(f'{t:.2f}' for t in runs)})")
     if len(results) == 2:
         print(f"bundle/venv: {results['bundle'] / results['venv']:.2f}x")
     return 0
