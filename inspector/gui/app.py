@@ -151,10 +151,11 @@ def run(args: argparse.Namespace) -> int:
     db_path = Path(args.db) if args.db else default_db_path()
     instance = SingleInstance(db_path.absolute().parent)
     answer = instance.ring_running()
+    if answer is None and not instance.claim():
+        answer = instance.ring_running()  # another launch claimed the profile just now
     if answer is not None:
         print(already_running(answer), flush=True)
         return 0
-    instance.claim()
     log_path = install_log_file()
     log.info("inspector %s started (pid %d), log %s", __version__, os.getpid(), log_path)
     QGuiApplication.setWindowIcon(app_icon())

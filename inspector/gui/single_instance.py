@@ -67,16 +67,23 @@ class SingleInstance(QObject):
         server = QLocalServer(self)
         # Only this user may ring (a Unix socket's mode; a named pipe's ACL on Windows).
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        # Checked first: with UserAccessOption, Qt binds in a private folder and renames the
+        # socket onto the name, which would silently take it from a running instance.
+        if self._someone_listens():
+            return False
+        QLocalServer.removeServer(self.name)  # a socket file left by a killed instance
         if not server.listen(self.name):
-            # A socket file left by an instance that was killed: nobody answers on it.
-            if self.ring_running() is not None:
-                return False
-            QLocalServer.removeServer(self.name)
-            if not server.listen(self.name):
-                return False
+            return False
         server.newConnection.connect(self._on_connection)
         self._server = server
         return True
+
+    def _someone_listens(self) -> bool:
+        socket = QLocalSocket()
+        socket.connectToServer(self.name)
+        connected = socket.waitForConnected(ANSWER_TIMEOUT_MS)
+        socket.abort()
+        return connected
 
     def release(self) -> None:
         """Stop listening (the window closed)."""

@@ -111,6 +111,7 @@ def test_another_profile_gets_its_own_instance_and_a_dead_ones_socket_is_taken_o
     assert first.claim()
     other = SingleInstance(two)
     try:
+        assert not SingleInstance(one).claim()  # the profile is taken: never stolen
         assert other.ring_running() is None
         assert other.claim()
     finally:
