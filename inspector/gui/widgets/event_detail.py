@@ -38,10 +38,10 @@ from PySide6.QtWidgets import (
 
 from inspector.core.audit import Finding
 from inspector.core.model import EventRecord
+from inspector.core.pretty import PrettyJson, field_path, pretty_json
 from inspector.core.timeutil import parse_timestamp
 from inspector.core.wording import problem_summary
 from inspector.gui.models.detail import ViolationsModel
-from inspector.gui.pretty import PrettyJson, field_path, pretty_json
 from inspector.gui.theme import STATUS_LABELS, status_color
 from inspector.gui.widgets._util import named
 from inspector.gui.widgets.problem_list import ProblemList
