@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -52,10 +53,12 @@ class NotesModel(QAbstractListModel):
         note = self._notes[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             mark = f"{_MARKS[note.mark]}  " if note.mark is not None else ""
-            return f"{mark}{note.text}"
+            return f"{mark}{' '.join(note.text.split())}"
         if role == Qt.ItemDataRole.ToolTipRole:
             edited = f", edited {_when(note.updated_at)}" if note.edited else ""
-            return f"Written {_when(note.created_at)}{edited}"
+            # Tooltips guess rich text from the string: give them markup, the note escaped.
+            return (f"<p style='white-space:pre-wrap'>{html.escape(note.text)}</p>"
+                    f"<p>Written {_when(note.created_at)}{edited}</p>")
         if role == Qt.ItemDataRole.ForegroundRole and note.mark is not None:
             return status_brush(_MARK_STATUS[note.mark])
         if role == NOTE_ID_ROLE:

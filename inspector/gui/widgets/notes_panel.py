@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListView,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -107,8 +108,13 @@ class NotesPanel(QWidget):
         self.delete_button = named(QPushButton("Delete"), "deleteNoteButton")
         self.list = named(QListView(), "notesList")
         self.list.setModel(self.model)
-        self.list.setWordWrap(True)
-        self.list.setUniformItemSizes(False)
+        # One line per note (the full text is its tooltip), a few notes high: the payload
+        # below keeps the pane's height.
+        self.list.setWordWrap(False)
+        self.list.setUniformItemSizes(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.list.doubleClicked.connect(lambda _index: self.edit_selected())
         self.list.selectionModel().selectionChanged.connect(lambda *_: self._update())
@@ -203,10 +209,10 @@ class NotesPanel(QWidget):
             notes = self._store.for_event(self._session_id, self._event_id)
         self.model.set_notes(notes)
         self.title.setText(f"Notes ({len(notes)})" if notes else "Notes")
-        # As tall as its notes (a few lines at most), nothing when there are none.
+        # As tall as its notes (four lines at most, then it scrolls), hidden when none.
         self.list.setVisible(bool(notes))
-        self.list.setMaximumHeight(min(120, 8 + sum(
-            self.list.sizeHintForRow(row) for row in range(len(notes)))))
+        row = self.list.fontMetrics().height() + 4
+        self.list.setFixedHeight(2 * self.list.frameWidth() + 4 + row * min(4, len(notes)))
         self._update()
 
     def _selected(self) -> Note | None:
