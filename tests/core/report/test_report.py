@@ -191,3 +191,18 @@ def test_flow_runs_slot_in(report_session: ReportSession) -> None:
     assert outcome == {"Product Viewed": ["system-out"], "Checkout Started": ["failure"],
                        "Order Refunded": ["skipped"], "Order Completed": ["failure"]}
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("4", "2", "1")
+
+
+def test_a_check_lists_its_first_50_findings(report_session: ReportSession) -> None:
+    from inspector.core.audit import Finding, FindingSeverity
+
+    data = report_session.data
+    many = [Finding("drift.property_type", FindingSeverity.ERROR, f"finding {n}", key=str(n))
+            for n in range(60)]
+    crowded = dataclasses.replace(data, audit=dataclasses.replace(data.audit, findings=many))
+    html, text = render_html(crowded), render_markdown(crowded)
+    for shown in (html, text):
+        assert "finding 49" in shown
+        assert "finding 50" not in shown
+        assert "and 10 more (all in the JUnit report" in shown
+    assert "finding 59" in render_report(crowded, "junit")
