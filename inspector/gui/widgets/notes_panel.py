@@ -101,6 +101,7 @@ class NotesPanel(QWidget):
         self.dialog: NoteDialog | None = None
         self.model = NotesModel(self)
         self.title = QLabel("Notes")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setObjectName("notesTitle")
         self.add_button = named(QPushButton("Add note…"), "addNoteButton")
         self.add_button.setToolTip("Annotate this event: what you saw, and pass or fail")
