@@ -13,7 +13,7 @@ none. Checks, each failing with exit code 1 and what went wrong:
    ``inspector --help`` lists (each module the CLI imports by name is in the bundle);
 2. ``inspector validate`` against the bundled example plan (exit 0 valid, 1 invalid);
 3. ``inspector serve --port 0``: an analytics-python event is stored (REST API), SIGTERM
-   stops it with exit 0;
+   stops it with exit 0; ``inspector report`` renders it with the bundled templates;
 4. the window on a private Xvfb (or ``$DISPLAY``): it shows, its capture child is the
    bundle's own executable run as ``serve``, analytics-python events sent to it are stored,
    a second launch is told where the first runs, SIGTERM closes it with exit 0 and the child
@@ -125,6 +125,12 @@ def smoke_serve(exe: Path, folder: Path) -> None:
     clean = serve.returncode == 0 or (os.name == "nt" and serve.returncode == 1)
     check(clean and "Fatal" not in err, f"serve stopped with exit {serve.returncode} on "
           "SIGTERM")
+    report = cli(exe, "report", "--db", str(folder / "s.db"), "--format", "html", "-o",
+                 str(folder / "report.html"))
+    written = (folder / "report.html").read_text(encoding="utf-8") if report.returncode in (
+        0, 1) else ""
+    check("<footer>inspector " in written, f"report: HTML from the bundled templates, exit "
+          f"{report.returncode} {report.stderr.strip()[-200:]}")
 
 
 def children(pid: int) -> list[int]:

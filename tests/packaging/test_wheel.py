@@ -72,10 +72,11 @@ def test_the_wheel_installs_both_commands_and_its_resources(installed: Path) -> 
     where = _run(installed, "python", "-c",
                  "import inspector; from inspector.core.resources import resource_path as r; "
                  "print(inspector.__file__); print(r('plans', 'retention-example.json')); "
-                 "print(r('audit', 'retention-audit.yaml')); print(r('icons', 'inspector.svg'))")
+                 "print(r('audit', 'retention-audit.yaml')); print(r('icons', 'inspector.svg')); "
+                 "print(r('report', 'report.html'))")
     lines = where.stdout.splitlines()
     venv = installed.parent
-    assert len(lines) == 4, where.stderr
+    assert len(lines) == 5, where.stderr
     for line in lines:  # the installed copy, never the checkout
         assert Path(line).is_relative_to(venv), line
         assert Path(line).is_file(), line
@@ -127,6 +128,13 @@ def test_inspector_serve_from_the_wheel_stores_an_analytics_python_event(
         _, err = serve.communicate(timeout=30)
     assert serve.returncode == 0, err
     assert "inspector: stopped" in err
+    # The report's templates (resources/report/) come from the wheel too.
+    report = _run(installed, "inspector", "report", "--db", str(tmp_path / "c.sqlite3"),
+                  "--format", "html", "-o", str(tmp_path / "report.html"), cwd=tmp_path)
+    assert report.returncode in (0, 1), report.stderr
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert f"<footer>inspector {__version__} · session " in html
 
 
 #: `inspector serve` as packaging/Containerfile runs it: the image removes PySide6, shiboken6
