@@ -51,7 +51,10 @@ def test_findings_model_groups_areas_checks_and_findings(qtmodeltester: Any) -> 
     assert finding is not None
     assert finding.check == "identity.multiple_user_ids"
     assert finding_index.data() == f"✕ {finding.message}"
-    assert model.event_ids(multiple) == [1, 2]
+    # A check's events come from the audit (the panel holds only its first findings).
+    assert model.chosen(multiple) == ([], ("identity.multiple_user_ids",), 0)
+    assert model.chosen(finding_index) == ([1, 2], (), 0)
+    assert model.chosen(identity)[1][0] == "identity.multiple_user_ids"
     assert model.check_id(multiple) == "identity.multiple_user_ids"
     model.set_findings(auditor.checks, [])  # a reset to nothing keeps the model sound
     qtmodeltester.check(model, force_py=True)
@@ -135,5 +138,10 @@ def test_a_check_with_many_findings_shows_the_first_and_counts_the_rest(
     assert model.rowCount(ghost) == 11
     more = model.index(10, 0, ghost)
     assert more.data().startswith("… 15 more")
-    assert model.event_ids(more) == list(range(11, 26))
-    assert model.event_ids(ghost) == list(range(1, 26))
+    assert model.chosen(more) == ([], ("identity.anonymous_intent",), 10)
+    assert model.chosen(ghost) == ([], ("identity.anonymous_intent",), 0)
+    from inspector.core.audit.overview import event_ids_of
+
+    findings = auditor.findings()
+    assert event_ids_of(findings, ["identity.anonymous_intent"], skip=10) == list(range(11, 26))
+    assert event_ids_of(findings, ["identity.anonymous_intent"]) == list(range(1, 26))
