@@ -11,6 +11,10 @@ process (``time.process_time``: steadier than wall time on a shared two-core mac
   the REST API do at 1,000 events/s), reported as the longest and median batch;
 * stored: ``audit_session`` over a session in SQLite, against reading the same rows with
   ``iter_events`` alone.
+
+``--breakdown`` splits the stored audit into what every audit pays before any check runs
+(reading the lean rows, parsing their JSON, building the ObservedEvents), the identity graph,
+and each check's ``observe`` (timed per call, in one run), then the findings.
 """
 
 from __future__ import annotations
@@ -145,6 +149,85 @@ def stored(calls: list[dict[str, Any]]) -> None:
         store.close()
 
 
+def breakdown(calls: list[dict[str, Any]]) -> None:
+    """Where a from-scratch audit of a stored session spends its CPU, stage by stage."""
+    import orjson
+
+    from inspector.core.audit.framework import SessionCheck
+    from inspector.core.audit.live import observe_rows
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = EventStore(Path(folder) / "bench.sqlite3")
+        session = store.create_session("bench")
+        for key, name in NAMES.items():
+            store.name_write_key(key, name)
+        _insert(store, session.id, calls)
+        names = store.write_key_names()
+        count = len(calls)
+        stages: list[tuple[str, float]] = []
+        with collector_paused():
+            started = time.process_time()
+            rows = list(store.iter_call_rows(session.id))
+            stages.append(("read the lean rows (SQLite)", time.process_time() - started))
+            started = time.process_time()
+            for row in rows:
+                orjson.loads(row.payload or "{}")
+            stages.append(("parse the payload JSON (orjson)", time.process_time() - started))
+            started = time.process_time()
+            events = list(observe_rows(rows, names))
+            build = time.process_time() - started
+            stages.append(("build ObservedEvents (parse included)", build))
+            auditor = Auditor()
+            spent: dict[str, float] = {}
+            for check in auditor.checks:
+                if isinstance(check, SessionCheck):
+                    check.observe = _timed(check.observe, check.id, spent)  # type: ignore[method-assign]
+            graph_observe = auditor.graph.observe
+            auditor.graph.observe = _timed(graph_observe, "identity graph", spent)  # type: ignore[method-assign]
+            started = time.process_time()
+            auditor.feed(events)
+            feed = time.process_time() - started
+            started = time.process_time()
+            findings = auditor.findings()
+            stages.append(("findings() (person checks, reports, sort)",
+                           time.process_time() - started))
+        store.close()
+    timer_cost = _timer_cost() * len(events) * (len(spent) + 1)
+    print(f"breakdown of a stored audit, {count:,} calls, CPU µs per call "
+          f"({len(findings):,} findings):")
+    for name, seconds in stages:
+        print(f"  {name:<44} {seconds / count * 1e6:6.1f}")
+    print(f"  {'feed (all checks, timers taken out)':<44} "
+          f"{(feed - timer_cost) / count * 1e6:6.1f}")
+    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"    {name:<42} {seconds / count * 1e6:6.1f}")
+    floor = stages[0][1] + build
+    print(f"  floor before any check (rows + ObservedEvents): {floor / count * 1e6:.1f} µs "
+          f"= {floor / count * 1e6:.1f} s per 1M calls")
+
+
+def _timed(function: Any, name: str, spent: dict[str, float]) -> Any:
+    clock = time.process_time
+
+    def timed(*args: Any) -> Any:
+        started = clock()
+        try:
+            return function(*args)
+        finally:
+            spent[name] = spent.get(name, 0.0) + clock() - started
+    return timed
+
+
+def _timer_cost() -> float:
+    """What one pair of clock reads costs (taken out of the per-check figures' total)."""
+    clock = time.process_time
+    started = clock()
+    for _ in range(100_000):
+        clock()
+        clock()
+    return (clock() - started) / 100_000
+
+
 def _insert(store: EventStore, session_id: int, calls: list[dict[str, Any]]) -> None:
     import orjson
 
@@ -176,8 +259,13 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=200_000)
     parser.add_argument("--items", type=int, default=0,
                         help="items[] elements on every track call (0: none)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="only the stage-by-stage CPU of a stored audit")
     args = parser.parse_args()
     calls = synthetic_calls(args.events, args.people, items=args.items)
+    if args.breakdown:
+        breakdown(calls)
+        return
     in_memory(calls)
     if args.stored:
         stored(calls[: args.stored])
