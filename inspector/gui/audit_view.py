@@ -439,6 +439,10 @@ class AuditView(QObject):
 
     def _failed(self, error: BaseException) -> None:
         self._running = False
+        if isinstance(error, httpx.TransportError) and not self.remote:
+            # The capture child stopped while it was asked: audit here from the next tick.
+            self._stale = True
+            return
         self.audit_panel.summary.setText(f"The audit failed: {error}")
         self.tasks.sig_failed.emit("Auditing the session", str(error))
 

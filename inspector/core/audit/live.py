@@ -30,13 +30,9 @@ _CHUNK = 250
 def observe_rows(rows: Iterable[CallRow],
                  write_key_names: Mapping[str, str]) -> Iterator[ObservedEvent]:
     """Lean stored rows (:meth:`EventStore.iter_call_rows`) as the checks read them."""
-    build = ObservedEvent.build
+    from_row = ObservedEvent.from_row
     for row in rows:
-        yield build(
-            id=row.id, received_at=row.received_at, write_key=row.write_key, type=row.type,
-            name=row.name, user_id=row.user_id, anonymous_id=row.anonymous_id,
-            message_id=row.message_id, payload=row.payload, write_key_names=write_key_names,
-        )
+        yield from_row(row, write_key_names)
 
 
 class SessionAudit:
