@@ -170,15 +170,16 @@ def test_variants_model_puts_a_drift_findings_variants_side_by_side(
     qtmodeltester.check(model, force_py=True)  # empty
     model.set_variants(variants_of(drift))
     qtmodeltester.check(model, force_py=True)
-    assert (model.rowCount(), model.columnCount()) == (3, 2)
-    assert [model.index(0, column).data() for column in range(2)] == [
-        "a number (e.g. 49.9)", 'a string (e.g. "49.90")']
-    assert model.index(1, 0).data() == "75% · 3 calls"
-    assert model.index(1, 1).data() == "25% · 1 call"
-    assert model.index(2, 1).data() == "#2"
+    assert (model.rowCount(), model.columnCount()) == (4, 2)
+    assert [model.index(0, column).data() for column in range(2)] == ["a number", "a string"]
+    assert [model.index(1, column).data() for column in range(2)] == ["49.9", '"49.90"']
+    assert model.index(2, 0).data() == "75% · 3 calls"
+    assert model.index(2, 1).data() == "25% · 1 call"
+    assert model.index(3, 1).data() == "#2"
+    assert model.index(3, 1).data(Qt.ItemDataRole.ToolTipRole) == "Click to show event #2"
     assert model.event_id(1) == 2
     assert model.event_id(5) is None
-    assert model.headerData(2, Qt.Orientation.Vertical) == "Example event"
+    assert model.headerData(3, Qt.Orientation.Vertical) == "Event"
 
 
 def test_a_drift_finding_shows_its_variants_and_a_click_selects_one(qtbot: Any) -> None:
@@ -201,7 +202,7 @@ def test_a_drift_finding_shows_its_variants_and_a_click_selects_one(qtbot: Any) 
     assert panel.variants.isVisible()
     assert panel.variants.variants.columnCount() == 2
     with qtbot.waitSignal(panel.sig_events_chosen) as blocker:
-        panel.variants.clicked.emit(panel.variants.variants.index(2, 1))
+        panel.variants.clicked.emit(panel.variants.variants.index(3, 1))
     assert blocker.args == [[2]]
     panel.view.setCurrentIndex(check)  # a check row: no variants
     assert panel.variants.isHidden()

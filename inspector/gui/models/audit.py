@@ -330,21 +330,22 @@ class PeopleModel(QAbstractTableModel):
 
 class VariantsModel(QAbstractTableModel):
     """A drift finding's competing variants side by side: one column per variant (most used
-    first), rows for the variant, its share of the calls and its first event."""
+    first), rows for the variant, an example value, its share of the calls and its first
+    event."""
 
-    rows = ("Variant", "Share", "Example event")
+    rows = ("Variant", "Example", "Share", "Event")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._variants: list[dict[str, Any]] = []
-        self._cells: list[tuple[str, str, str]] = []
+        self._cells: list[tuple[str, str, str, str]] = []
 
     def set_variants(self, variants: Sequence[dict[str, Any]]) -> None:
         """Show ``variants`` (:func:`~inspector.core.audit.overview.variants_of`)."""
         self.beginResetModel()
         self._variants = list(variants)
         self._cells = [(
-            variant["label"] + (f" (e.g. {variant['example']})" if variant["example"] else ""),
+            variant["label"], variant["example"],
             f"{variant['share']:.0%} · {variant['count']:,} call{'s' * (variant['count'] != 1)}",
             f"#{variant['event_id']}" if variant["event_id"] is not None else "",
         ) for variant in self._variants]
@@ -376,7 +377,7 @@ class VariantsModel(QAbstractTableModel):
             return None
         if role in (_DISPLAY, _TOOLTIP):
             text = self._cells[index.column()][index.row()]
-            if role == _TOOLTIP and index.row() == 2 and text:
-                return f"Click to select event {text}"
+            if role == _TOOLTIP and index.row() == 3 and text:
+                return f"Click to show event {text}"
             return text
         return None

@@ -58,14 +58,16 @@ class SparklineDelegate(QStyledItemDelegate):
     """Draws a check's or area's sparkline (its findings' events over the session's arrival
     time) at the right of its row, the text elided before it."""
 
-    #: The sparkline's width and the gap before it (pixels).
-    WIDTH = 72
-    GAP = 6
+    #: The sparkline's width and the gap before it (pixels): 24 two-pixel bars, narrow
+    #: enough to leave a check's title readable in the side bar at 1280x720.
+    WIDTH = 48
+    GAP = 4
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         counts = index.data(SPARKLINE_ROLE)
-        if not counts or option.rect.width() < self.WIDTH * 3:
+        # A check with no findings has nothing to draw: its title keeps the whole row.
+        if not counts or not any(counts) or option.rect.width() < self.WIDTH * 3:
             super().paint(painter, option, index)
             return
         rect: QRect = option.rect
@@ -116,10 +118,14 @@ class VariantsView(QTableView):
         self.setObjectName("variantsView")
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectColumns)
-        self.setWordWrap(True)
+        # One line a cell (the tooltip has it whole): the tree above keeps its room.
+        self.setWordWrap(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().hide()  # the columns are the variants, the rows say what
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.clicked.connect(self._on_clicked)
         self.hide()
 
@@ -128,9 +134,8 @@ class VariantsView(QTableView):
         self.variants.set_variants(variants)
         self.setVisible(bool(variants))
         if variants:
-            self.resizeRowsToContents()
             height = sum(self.rowHeight(row) for row in range(self.variants.rowCount()))
-            self.setFixedHeight(height + self.horizontalHeader().height() + 4)
+            self.setFixedHeight(height + 2 * self.frameWidth())
 
     def _on_clicked(self, index: QModelIndex) -> None:
         event_id = self.variants.event_id(index.column())
