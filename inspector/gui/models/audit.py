@@ -58,6 +58,7 @@ _AREA_TITLES = {
     "sources": "Sources",
     "timing": "Timing",
     "items": "Item payloads",
+    "segments": "Your segments",
 }
 
 
