@@ -78,6 +78,12 @@ def _flag(params: Mapping[str, str], name: str) -> bool:
 def add_audit_routes(app: web.Application, service: CaptureService) -> None:
     """Register the audit routes on ``app``."""
 
+    def check_ids(session_audit: Any) -> tuple[str, ...]:
+        # The built-in checks (also when the audit file turns one off) and the session's
+        # audit segments, whose ids come from the audit file.
+        return tuple(dict.fromkeys(
+            [*_CHECK_IDS, *(check.id for check in session_audit.auditor.checks)]))
+
     async def in_thread(function: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(None, function)
 
@@ -93,13 +99,13 @@ def add_audit_routes(app: web.Application, service: CaptureService) -> None:
     async def audit(request: web.Request) -> web.Response:
         params = request.query
         _only(params, ("session", "check", "severity", "person", "event_id"))
-        checks = _choices(params, "check", _CHECK_IDS)
         severities = _choices(params, "severity", _SEVERITIES)
         person = params.get("person")
         event_id = (_count(params, "event_id", 0, 2**63 - 1)
                     if "event_id" in params else None)
         session = await in_thread(lambda: session_for(params))
         session_audit = service.session_audit(session.id)
+        checks = _choices(params, "check", check_ids(session_audit))
         findings = await in_thread(session_audit.refresh)
         chosen = [
             finding.to_dict() for finding in findings
@@ -181,12 +187,13 @@ def add_audit_routes(app: web.Application, service: CaptureService) -> None:
     async def events(request: web.Request) -> web.Response:
         params = request.query
         _only(params, ("session", "check", "skip"))
-        checks = _choices(params, "check", _CHECK_IDS)
-        if not checks:
-            raise _bad(f"give check (one or more of: {', '.join(_CHECK_IDS)})")
         skip = _count(params, "skip", 0, 10_000_000)
         session = await in_thread(lambda: session_for(params))
         session_audit = service.session_audit(session.id)
+        valid = check_ids(session_audit)
+        checks = _choices(params, "check", valid)
+        if not checks:
+            raise _bad(f"give check (one or more of: {', '.join(valid)})")
         await in_thread(session_audit.refresh)
         ids = await in_thread(lambda: session_audit.event_ids_of(checks, skip=skip))
         return json_response({"session": session.to_dict(), "event_ids": ids})

@@ -132,3 +132,20 @@ async def test_the_window_routes_refuse_bad_queries(
 async def test_an_unknown_session_is_a_404(capture: CaptureService) -> None:
     response = await get(capture, "/audit/overview", session="nope")
     assert response.status_code == 404
+
+
+async def test_an_audit_segments_events_are_asked_by_its_id(
+    audit_traffic: Audit, capture: CaptureService,
+) -> None:
+    """Segment checks come from the audit file, not the built-in list: their ids are valid
+    wherever a check is named (the window asks a segment's events by its id)."""
+    segment = "segment.order_completed_missing_order_id_or_total"
+
+    def order(traffic: Any) -> None:
+        traffic.backend.track("8412", "Order Completed", {"total": 25.0})  # no order_id
+
+    await audit_traffic(order)
+    answer = (await get(capture, "/audit/events", check=segment)).json()
+    assert len(answer["event_ids"]) == 1
+    found = (await get(capture, "/audit", check=segment)).json()["findings"]
+    assert [finding["event_ids"] for finding in found] == [answer["event_ids"]]
