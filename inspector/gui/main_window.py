@@ -962,7 +962,8 @@ class MainWindow(QMainWindow):
 
         dialog = ReplayDialog(
             self.corrections, self.replay_db, query=self.model.query,
-            selection=self.selected_event_ids(), session_id=self.session_id, parent=self,
+            selection=self.selected_event_ids(), session_id=self.session_id,
+            environments=self.audit_view.config.environment_map, parent=self,
         )
         self.replay_dialog = dialog
         dialog.open()
