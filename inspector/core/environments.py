@@ -115,6 +115,21 @@ class EnvironmentMap:
             return by_entry.get(key_name)
         return None
 
+    def of_keys(self, write_keys: Iterable[str], key_names: Mapping[str, str]
+                ) -> tuple[list[EnvironmentConfig], list[str]]:
+        """The environments a set of write keys (a session's) belongs to, in configuration
+        order, and the keys no environment lists (sorted)."""
+        found: set[str] = set()
+        unlisted: list[str] = []
+        for write_key in write_keys:
+            environment = self.of_key(write_key, key_names.get(write_key))
+            if environment is None:
+                unlisted.append(write_key)
+            else:
+                found.add(environment.name)
+        return ([environment for environment in self.environments if environment.name in found],
+                sorted(unlisted))
+
     def of_host(self, host: str) -> EnvironmentConfig | None:
         """The environment whose host patterns match ``host`` (the most specific one)."""
         memo = self._host_memo
