@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from inspector.cli import main
 from inspector.core.audit import AuditConfig, AuditConfigError, FindingSeverity
 from inspector.core.audit.config import EnvironmentConfig, parse_audit_config
+from inspector.core.capture import CaptureConfig, CaptureService
 from inspector.core.environments import EnvironmentMap
 from tests.core.audit.conftest import Traffic, checks_found, only
 
@@ -223,3 +228,47 @@ def test_a_key_in_two_environments_is_refused_with_its_position() -> None:
     schema = AuditConfig.json_schema()
     assert "environments" in schema["properties"]
     assert "EnvironmentConfig" in schema["$defs"]
+
+
+ENVIRONMENTS_YAML = """\
+environments:
+  - name: staging
+    write_keys: [stg-web-key]
+    hosts: ["*.staging.shop.test"]
+  - name: production
+    production: true
+    write_keys: [web-key]
+    hosts: [shop.test]
+"""
+
+
+async def test_inspector_audit_and_the_rest_api_report_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    audit_file = tmp_path / "audit.yaml"
+    audit_file.write_text(ENVIRONMENTS_YAML, encoding="utf-8")
+    db = tmp_path / "captures.sqlite3"
+    service = CaptureService(CaptureConfig(port=0, db_path=db, session_name="envs",
+                                           audit_path=audit_file))
+    await service.start()
+    try:
+        async with httpx.AsyncClient(base_url=service.base_url) as client:
+            response = await client.post("/v1/t", json={
+                "type": "track", "event": "Added to Cart", "userId": "tester-1",
+                "writeKey": "web-key", "messageId": "m-wrong",
+                "context": {"library": {"name": "analytics.js"},
+                            "page": {"url": "https://shop.staging.shop.test/cart"}}})
+            response.raise_for_status()
+            answer = (await client.get("/inspector/api/audit",
+                                       params={"check": "environment.wrong_write_key"})).json()
+        [finding] = answer["findings"]
+        assert finding["severity"] == "error"
+        assert finding["message_ids"] == ["m-wrong"]
+        assert "staging tests pollute production Customer.io people" in finding["message"]
+    finally:
+        await service.stop()
+    code = main(["audit", "--db", str(db), "--session", "envs", "--config", str(audit_file),
+                 "--format", "json"])
+    assert code == 1
+    checks = {item["check"] for item in json.loads(capsys.readouterr().out)["findings"]}
+    assert "environment.wrong_write_key" in checks
