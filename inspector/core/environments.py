@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from inspector.core.audit.config import EnvironmentConfig
@@ -25,9 +25,9 @@ __all__ = ["EnvironmentMap", "Origin", "page_host"]
 _MEMO_LIMIT = 100_000
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a call came from, and the environment that origin belongs to."""
+class Origin(NamedTuple):
+    """Where a call came from, and the environment that origin belongs to (a named tuple:
+    one is built per call with an origin, and a frozen dataclass costs several times more)."""
 
     environment: EnvironmentConfig
     #: ``host``, ``build`` or ``namespace``.
@@ -70,12 +70,21 @@ def _first_match(rules: Sequence[_Rule], value: str) -> EnvironmentConfig | None
     return None
 
 
-def page_host(context: Mapping[str, Any]) -> str | None:
-    """The lower-case host of ``context.page.url`` (no port), or ``None``."""
+def _page_url(context: Mapping[str, Any]) -> str | None:
     page = context.get("page")
     url = page.get("url") if isinstance(page, dict) else None
-    if not isinstance(url, str) or not url:
+    return url if isinstance(url, str) and url else None
+
+
+def page_host(context: Mapping[str, Any]) -> str | None:
+    """The lower-case host of ``context.page.url`` (no port), or ``None``."""
+    url = _page_url(context)
+    if url is None:
         return None
+    return _host_of(url)
+
+
+def _host_of(url: str) -> str | None:
     try:
         host = urlsplit(url).hostname
     except ValueError:
@@ -97,6 +106,9 @@ class EnvironmentMap:
         self._builds = _rules(self.environments, "app_builds")
         self._namespaces = _rules(self.environments, "app_namespaces")
         self._host_memo: dict[str, EnvironmentConfig | None] = {}
+        #: Page URL -> its host and that host's environment (a URL repeats on every call
+        #: of a page view: parsing it once is most of the per-call cost).
+        self._url_memo: dict[str, tuple[str, EnvironmentConfig] | None] = {}
 
     def __bool__(self) -> bool:
         return bool(self.environments)
@@ -147,11 +159,11 @@ class EnvironmentMap:
         if not self.environments:
             return None
         if self._hosts:
-            host = page_host(context)
-            if host is not None:
-                environment = self.of_host(host)
-                if environment is not None:
-                    return Origin(environment, "host", host)
+            url = _page_url(context)
+            if url is not None:
+                found = self._url_origin(url)
+                if found is not None:
+                    return Origin(found[1], "host", found[0])
         app = context.get("app")
         if not isinstance(app, dict):
             return None
@@ -163,6 +175,19 @@ class EnvironmentMap:
                 if environment is not None:
                     return Origin(environment, kind, text)
         return None
+
+    def _url_origin(self, url: str) -> tuple[str, EnvironmentConfig] | None:
+        memo = self._url_memo
+        try:
+            return memo[url]
+        except KeyError:
+            pass
+        host = _host_of(url)
+        environment = self.of_host(host) if host is not None else None
+        found = (host, environment) if host is not None and environment is not None else None
+        if len(memo) < _MEMO_LIMIT:
+            memo[url] = found
+        return found
 
     def of_event(self, write_key: str | None, key_name: str | None = None,
                  context: Mapping[str, Any] | None = None) -> EnvironmentConfig | None:
