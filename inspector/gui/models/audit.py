@@ -60,6 +60,7 @@ _AREA_TITLES = {
     "timing": "Timing",
     "items": "Item payloads",
     "environments": "Environments (staging, production)",
+    "segments": "Your segments",
 }
 
 
