@@ -53,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
             except Exception as error:  # an unreadable or foreign file
                 return fail(f"cannot open the capture database {path}: {error}")
             stack.callback(store.close)
-        elif args.db is not None:
-            return fail(f"no capture database at {path}")
         specs = list(args.sides)
         if len(specs) == 1:
             accepted = store.accepted_baseline() if store is not None else None

@@ -33,8 +33,10 @@ def open_side(spec: str, store: EventStore | None, *, label: str = "side") -> It
         return
     path = Path(spec)
     if not path.is_file():
-        where = f" in {store.path}" if store is not None else ""
-        raise SideError(f"{label} {spec!r}: no such session{where}, and no such file")
+        if store is None:
+            raise SideError(f"{label} {spec!r}: no such file, and no capture database to find "
+                            "a session in")
+        raise SideError(f"{label} {spec!r}: no such session in {store.path}, and no such file")
     from inspector.core.exchange.importer import ImportFileError, import_file
 
     with ExitStack() as stack:

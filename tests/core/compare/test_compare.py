@@ -19,8 +19,7 @@ from inspector.core.compare import (
     open_side,
 )
 from inspector.core.store import EventStore, SessionInfo
-from tests.core.compare.conftest import Scenario
-from tests.core.compare.scenarios import baseline_flow
+from tests.support.compare_traffic import Scenario, baseline_flow
 
 Capture = Callable[[str, Scenario], Awaitable[SessionInfo]]
 
