@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Collection
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +43,12 @@ class Side:
 def profile_side(reader: EventReader, session_id: int, options: CompareOptions,
                  event_ids: Collection[int] | None = None
                  ) -> tuple[SessionProfile, PeopleProfile]:
-    """Both profiles of one side."""
-    return (build_profile(reader, session_id, options, event_ids=event_ids),
-            build_people(reader, session_id, event_ids=event_ids))
+    """Both profiles of one side. The people pass is mostly SQLite sorting (which releases
+    the GIL), so it runs on a thread beside the Python-bound profile pass."""
+    with ThreadPoolExecutor(1, thread_name_prefix="inspector-compare") as pool:
+        people = pool.submit(build_people, reader, session_id, event_ids=event_ids)
+        profile = build_profile(reader, session_id, options, event_ids=event_ids)
+        return profile, people.result()
 
 
 def _profile_in_child(db_path: str, session_id: int, options: CompareOptions,
