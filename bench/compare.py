@@ -75,8 +75,8 @@ def calls(count: int, people: int, *, regressed: bool, seed: int) -> Iterator[di
                 if regressed:
                     del properties["coupon"]  # missing_property
                 call.pop("anonymousId")
-            if regressed and name == "Checkout Started":
-                properties["total"] = "25.00"  # type_changed
+            if name == "Checkout Started":
+                properties["total"] = "25.00" if regressed else 25.0  # type_changed
             call.update(type="track", event=name, userId=user if rng.random() < 0.7 else None,
                         properties=properties)
         library, version = LIBRARIES[source]

@@ -188,7 +188,7 @@ class CompareDialog(QDialog):
         split.addWidget(self.view)
         split.addWidget(sides)
         split.setChildrenCollapsible(False)
-        split.setSizes([300, 300])
+        split.setSizes([240, 420])  # the payloads need the height more than the list
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
@@ -249,7 +249,8 @@ class CompareDialog(QDialog):
         self.model.set_comparison(comparison)
         self.view.expandAll()
         counts = comparison.counts()
-        said = ", ".join(f"{n} {name}{'s' if n != 1 else ''}" for name, n in counts.items())
+        said = ", ".join(f"{n} {name}{'s' if n != 1 else ''}" for name, n in counts.items()
+                         if n)
         self.summary.setText(
             f"{comparison.candidate.name} against {comparison.baseline.name}: "
             + (said if comparison.differences else "no differences"))
