@@ -10,6 +10,7 @@ CPU-bound Python, and two cores halve its wall time.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -66,7 +67,8 @@ def compare(baseline: Side, candidate: Side,
             options: CompareOptions | None = None) -> Comparison:
     """Every difference between ``baseline`` and ``candidate``."""
     options = options or CompareOptions()
-    parallel = (baseline.db_path is not None
+    # Not in a frozen app: there a spawned child would start the app itself again.
+    parallel = (baseline.db_path is not None and not getattr(sys, "frozen", False)
                 and min(baseline.info.events, candidate.info.events) >= PARALLEL_MIN_EVENTS)
     if parallel:
         assert baseline.db_path is not None

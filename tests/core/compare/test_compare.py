@@ -16,6 +16,7 @@ from inspector.core.compare import (
     Kind,
     Severity,
     compare,
+    engine,
     open_side,
 )
 from inspector.core.store import EventStore, SessionInfo
@@ -156,3 +157,22 @@ def test_ignore_globs(regressed_db: Path) -> None:
     assert "properties.coupon" not in paths
     assert "properties.step" not in paths
     assert "properties.price" in paths
+
+
+def test_a_second_process_profiles_the_baseline_of_big_sessions(
+        regressed_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = _compare(regressed_db, "production", "staging")
+    monkeypatch.setattr(engine, "PARALLEL_MIN_EVENTS", 1)
+    spawned: list[object] = []
+    real_pool = engine.ProcessPoolExecutor
+
+    def pool(*args: object, **kwargs: object) -> object:
+        spawned.append(args)
+        return real_pool(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", pool)
+
+    together = _compare(regressed_db, "production", "staging")
+
+    assert spawned
+    assert together.differences == alone.differences
