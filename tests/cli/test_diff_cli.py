@@ -163,3 +163,12 @@ def test_html_is_self_contained_and_escapes_payload_values(tmp_path: Path) -> No
     assert "values_changed" in html
     assert "<link" not in html  # self-contained: inline CSS only
     assert 'src="' not in html
+
+
+def test_ignore_option(regressed_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["diff", "production", "staging", "--db", str(regressed_db), "--format", "json",
+          "--ignore", "properties.coupon", "--ignore", "properties.st*"])
+
+    paths = {d["path"] for d in json.loads(capsys.readouterr().out)["differences"]}
+    assert not paths & {"properties.coupon", "properties.step"}
+    assert "properties.price" in paths
