@@ -10,8 +10,8 @@ and in CPU seconds of this process and its children:
 * the baseline: reading both sessions once (every row's payload read and parsed with orjson,
   as any consumer of the rows pays);
 * ``compare()`` of the two sessions, with what it found;
-* the peak resident memory (``ru_maxrss``) of this process and of the child that profiles the
-  baseline (the sessions are generated streaming, so the peak is the comparison's).
+* the peak resident memory (``ru_maxrss``) of the measuring process (a fresh one, after the
+  sessions are generated) and of the child that profiles the baseline.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -144,7 +145,15 @@ def main() -> None:
         started = time.perf_counter()
         fill(store, "baseline", args.events, args.people, regressed=False)
         fill(store, "candidate", args.events, args.people, regressed=True)
-        print(f"generated 2 x {args.events:,} events in {time.perf_counter() - started:.1f} s")
+        store.close()
+        print(f"generated 2 x {args.events:,} events in {time.perf_counter() - started:.1f} s",
+              flush=True)
+        # Measured in a fresh process, so that its peak memory is the comparison's own (and
+        # the child it spawns starts from a small parent).
+        subprocess.run([sys.executable, __file__, "--db", str(args.db)], check=True)
+        if folder is not None and not args.keep:
+            folder.cleanup()
+        return
     before_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     wall, used = time.perf_counter(), cpu()
