@@ -20,7 +20,6 @@ from typing import Any
 
 import orjson
 
-from inspector.core.audit.config import LIBRARY_CLASSES
 from inspector.core.compare.model import Example
 from inspector.core.compare.options import (
     ENUM_MAX_LENGTH,
@@ -29,6 +28,7 @@ from inspector.core.compare.options import (
     CompareOptions,
 )
 from inspector.core.gc_tuning import collector_paused
+from inspector.core.libraries import library_class as official_class
 from inspector.core.observed import source_of
 from inspector.core.store.reader import CallRow, EventReader
 
@@ -55,7 +55,6 @@ _LIST_SAMPLE = 64
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
                    r"[0-9a-fA-F]{12}$")
 _PREFIXED = re.compile(r"^[A-Za-z]+[_\-:][A-Za-z0-9_\-]+$")
-_CLASS_OF = {name: cls for cls, names in LIBRARY_CLASSES.items() for name in names}
 
 
 def user_id_shape(user_id: str) -> str:
@@ -73,8 +72,8 @@ def user_id_shape(user_id: str) -> str:
 
 
 def library_class(library_name: str | None) -> str:
-    """``server``, ``browser`` or ``mobile`` for a known library, else ``other``."""
-    return _CLASS_OF.get(library_name or "", "other")
+    """``server``, ``browser`` or ``mobile`` for an official library, else ``other``."""
+    return official_class(library_name) or "other"
 
 
 class ValueStats:
