@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,24 @@ def test_a_second_process_profiles_the_baseline_of_big_sessions(
 
     assert spawned
     assert together.differences == alone.differences
+
+
+def test_each_side_narrowed_to_some_events(regressed_db: Path) -> None:
+    # What a flow run will pass: the calls of one run (here, the first shopper's).
+    store = EventStore(regressed_db)
+    try:
+        with open_side("production", store) as old, open_side("staging", store) as new:
+            first = {side: [row.id for row in store.iter_call_rows(side.info.session_id)][:6]
+                     for side in (old, new)}
+            comparison = compare(replace(old, event_ids=first[old]),
+                                 replace(new, event_ids=first[new]))
+    finally:
+        store.close()
+
+    coupon = _one(comparison, Kind.MISSING_PROPERTY, "Order Completed", "properties.coupon")
+    assert coupon.baseline == {"share": 1.0, "count": 1}
+    flip = _one(comparison, Kind.SEQUENCE_CHANGED, "Checkout Started")
+    assert flip.baseline["people"] == flip.candidate["people"] == 1
+    # Every example comes from the events given, none from the rest of the session.
+    assert all(example.event_id in first[old] for d in comparison.differences
+               for example in d.baseline_examples)
