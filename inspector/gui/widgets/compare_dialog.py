@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.compare import Comparison, Difference, Example, Side, SideInfo, compare
+from inspector.core.pretty import PrettyJson, pretty_json
 from inspector.core.store import EventStore, SessionInfo
 from inspector.gui.models.compare import DifferencesModel, severity_brush
-from inspector.gui.pretty import PrettyJson, pretty_json
 from inspector.gui.tasks import TaskRunner, describe
 from inspector.gui.widgets._util import named
 
