@@ -10,7 +10,7 @@ written out in ``docs/flows.md`` ("How a run is evaluated").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -80,6 +80,16 @@ class StepResult:
                 "optional": self.optional,
                 "violations": [violation.to_dict() for violation in self.violations]}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StepResult:
+        """Rebuild a step from :meth:`to_dict` output (a run kept with its session)."""
+        return cls(data["name"], StepStatus(data["status"]),
+                   tuple(zip(data.get("event_ids", []), data.get("message_ids", []),
+                             strict=False)),
+                   data.get("reason"),
+                   tuple(Violation.from_dict(item) for item in data.get("violations", [])),
+                   bool(data.get("optional", False)))
+
 
 @dataclass(frozen=True, slots=True)
 class FlowResult:
@@ -91,9 +101,17 @@ class FlowResult:
     description: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form: ``{"flow", "status", "steps": [...]}``."""
+        """The JSON form: ``{"flow", "status", "steps": [...], "description"}``."""
         return {"flow": self.flow, "status": str(self.status),
-                "steps": [step.to_dict() for step in self.steps]}
+                "steps": [step.to_dict() for step in self.steps],
+                "description": self.description}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FlowResult:
+        """Rebuild a result from :meth:`to_dict` output."""
+        return cls(data["flow"], RunStatus(data["status"]),
+                   tuple(StepResult.from_dict(step) for step in data.get("steps", [])),
+                   data.get("description"))
 
 
 def _violation(kind: str, field_: str, message: str) -> Violation:
@@ -154,12 +172,16 @@ class _Placed:
 
     status: StepStatus
     event: ObservedEvent | None = None
-    #: Whether :attr:`event` satisfied the step (else it is a failed step's closest call,
-    #: which may have come before the step's turn: ids only ever raise the walk's bound).
+    #: Whether :attr:`event` satisfied the step (else it is a failed step's closest call).
     satisfied: bool = False
     violations: list[Violation] = field(default_factory=list)
     reason: str | None = None
     repeats: list[ObservedEvent] = field(default_factory=list)
+
+    @property
+    def satisfied_by(self) -> ObservedEvent | None:
+        """The call that satisfied the step (``None``: none did)."""
+        return self.event if self.satisfied else None
 
 
 class FlowEvaluator:
@@ -306,12 +328,14 @@ class _Walk:
             for compiled in unit:
                 bound, bound_step = unit_lower, unit_lower_step
                 for other in compiled.after:
-                    event = self.placed[other].event if other in self.placed else None
+                    event = self.placed[other].satisfied_by if other in self.placed else None
                     if event is not None and (bound is None or event.id > bound.id):
                         bound, bound_step = event, steps[other]
                 placed = self.place(compiled, bound, bound_step)
                 self.placed[compiled.index] = placed
-                event = placed.event
+                # Only a satisfying call moves the walk on: a failed step's closest call
+                # is shown, but the steps after it are not judged against its position.
+                event = placed.satisfied_by
                 if event is not None and (lower is None or event.id > lower.id):
                     lower, lower_step = event, compiled
         self.repetitions()
@@ -426,7 +450,7 @@ class _Walk:
                 continue
             first = placed.event.id
             later = [other.event.id for index, other in self.placed.items()
-                     if index != compiled.index and other.event is not None
+                     if index != compiled.index and other.satisfied and other.event is not None
                      and other.event.id > first]
             until = min(later, default=None)
             candidates = compiled.candidates
@@ -455,10 +479,10 @@ class _Walk:
             step = compiled.step
             status, reason = placed.status, placed.reason
             if status is StepStatus.PENDING:
-                # Missed: a step of a later unit already has its call.
+                # Missed: a step of a later unit already passed.
                 later = [(other.event.id, steps[index].step.name)
                          for index, other in self.placed.items()
-                         if other.event is not None
+                         if other.satisfied and other.event is not None
                          and unit_of[index] > unit_of[compiled.index]]
                 if later:
                     if step.optional:
