@@ -61,7 +61,9 @@ async def test_a_run_follows_the_session_live_and_reopens_with_it(
         [kept] = load_runs(reopened, session)
         assert kept.id == live.id
         assert kept.results == stopped.results
-        assert kept.plan == plan and plan is not None and len(plan.sha256) == 64
+        assert kept.plan == plan
+        assert plan is not None
+        assert len(plan.sha256) == 64
         assert kept.to_dict()["audit_config_sha256"] == audit_config_hash(AuditConfig())
         assert not kept.running
         assert kept.flows[0].text == load_flow("guest-checkout").text
@@ -101,7 +103,8 @@ async def test_a_kept_run_is_re_evaluated_after_its_flow_is_edited(
     again = reevaluate(store, run, [edited])
     assert again.status is RunStatus.PASSED
     kept = load_run(store, run.id)
-    assert kept is not None and kept.status is RunStatus.PASSED
+    assert kept is not None
+    assert kept.status is RunStatus.PASSED
     assert kept.flows[0].origin == "mine.yaml"
 
 
