@@ -586,12 +586,17 @@ class RunEvaluator:
     """Several flows followed over one session, with the identity graph they share.
 
     Every call of the session goes into the graph (links made before the run started still
-    link its people); only calls with ids in ``(after_id, until_id]`` are candidates.
+    link its people); only calls with ids in ``(after_id, until_id]`` (and received at or
+    after ``since``) are candidates.
     """
 
     def __init__(self, flows: Sequence[Flow], config: AuditConfig | None = None, *,
-                 after_id: int = 0, until_id: int | None = None) -> None:
+                 after_id: int = 0, until_id: int | None = None,
+                 since: float | None = None) -> None:
         config = config or AuditConfig()
+        #: Calls received before this (epoch s) are not candidates (``inspector check
+        #: --since``).
+        self.since = since
         self.config = config
         self.flows = [FlowEvaluator(flow, config) for flow in flows]
         self.graph = IdentityGraph(is_placeholder=config.is_placeholder)
@@ -608,7 +613,8 @@ class RunEvaluator:
                 continue
             self.last_id = event.id
             graph.observe(event)
-            if event.id > after_id and (until_id is None or event.id <= until_id):
+            if event.id > after_id and (until_id is None or event.id <= until_id) and \
+                    (self.since is None or event.received_at >= self.since):
                 for flow in flows:
                     flow.observe(event)
 

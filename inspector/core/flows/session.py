@@ -24,8 +24,10 @@ def catch_up(evaluator: RunEvaluator, store: EventStore, session_id: int) -> Non
 
 def evaluate_session(store: EventStore, session_id: int, flows: Sequence[Flow],
                      config: AuditConfig | None = None, *, after_id: int = 0,
-                     until_id: int | None = None, ended: bool = True) -> list[FlowResult]:
-    """Evaluate ``flows`` over a stored session's calls in ``(after_id, until_id]``."""
-    evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id)
+                     until_id: int | None = None, since: float | None = None,
+                     ended: bool = True) -> list[FlowResult]:
+    """Evaluate ``flows`` over a stored session's calls in ``(after_id, until_id]`` received
+    at or after ``since``."""
+    evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id, since=since)
     catch_up(evaluator, store, session_id)
     return evaluator.results(ended=ended)
