@@ -114,8 +114,9 @@ class FlowsView(QObject):
         if run is not None:
             self._follow(run)
 
-    def start(self, specs: Sequence[str]) -> None:
-        """Start a run of ``specs`` (bundled names or file paths) on the session shown."""
+    def start(self, specs: Sequence[str], *, after_event_id: int | None = None) -> None:
+        """Start a run of ``specs`` (bundled names or file paths) on the session shown, over
+        the calls from now on (``after_event_id``: from after that event; 0: all)."""
         session_id = self.session_id
         if session_id is None:
             return
@@ -125,7 +126,8 @@ class FlowsView(QObject):
             self.panel.summary.setText(f"The flow cannot be used: {error}")
             return
         store, config, plan = self.store, self.config, self._plan()
-        self.tasks.submit(lambda: start_run(store, session_id, flows, config, plan),
+        self.tasks.submit(lambda: start_run(store, session_id, flows, config, plan,
+                                            after_event_id=after_event_id),
                           lambda live: self._started(session_id, live),
                           on_error=self._failed, what="Starting a flow run")
 

@@ -49,7 +49,7 @@ class FlowsPanel(QWidget):
     def __init__(self, flow_names: Sequence[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.flows = named(QListWidget(), "flowChoices")
-        self.flows.setMaximumHeight(110)
+        self.flows.setMaximumHeight(84)
         for name in flow_names:
             self._add_choice(name, name, checked=name == "guest-checkout")
         self.add_file = named(QPushButton("Add flow file…"), "addFlowFile")
@@ -76,9 +76,12 @@ class FlowsPanel(QWidget):
         self.view.setWordWrap(True)
         self.view.setAlternatingRowColors(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setColumnHidden(1, True)  # the glyph and colour of column 0 say it
+        # One wrapped column, as in the Audit panel: the side bar is ~280 px wide. The glyph
+        # and colour say the status; the reason and the call are in the detail below.
+        self.view.setHeaderHidden(True)
+        self.view.setColumnHidden(1, True)
+        self.view.setColumnHidden(2, True)
         self.view.header().setStretchLastSection(True)
-        self.view.setColumnWidth(0, 190)
         self.view.clicked.connect(self._on_clicked)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.detail = named(QTextBrowser(), "flowStepDetail")
@@ -214,13 +217,21 @@ class FlowsPanel(QWidget):
         status = str(step.status)
         parts = [f"<b>{html.escape(step.name)}</b>: <span style='color:{STATUS_COLORS[status]}'>"
                  f"{STATUS_GLYPHS[status]} {status}</span>"]
-        if step.message_ids:
-            label = "Call" if status == "passed" else "Closest call"
-            parts.append(f"<p>{label}: " + ", ".join(
-                html.escape(str(item)) for item in step.message_ids[:10]) + "</p>")
+        # Why first (the point of a failed step), then which call.
         if step.violations:
-            parts.append("<ul>" + "".join(f"<li>{html.escape(violation.message)}</li>"
-                                          for violation in step.violations) + "</ul>")
+            parts.append("<ul>" + "".join(
+                f"<li>{html.escape(_worded(violation.field, violation.message))}</li>"
+                for violation in step.violations) + "</ul>")
         elif step.reason:
             parts.append(f"<p>{html.escape(step.reason)}</p>")
+        if step.message_ids:
+            label = "Call" if status == "passed" else "Closest call"
+            parts.append(f"<p>{label} (click the step to select it): " + ", ".join(
+                html.escape(str(item)) for item in step.message_ids[:10]) + "</p>")
         self.detail.setHtml("".join(parts))
+
+
+def _worded(field: str, message: str) -> str:
+    """A violation as a failed step's reason words it (its field first when the message
+    does not name it)."""
+    return message if not field or field in message else f"{field}: {message}"
