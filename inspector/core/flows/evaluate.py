@@ -121,10 +121,13 @@ def _violation(kind: str, field_: str, message: str) -> Violation:
 
 @dataclass(slots=True)
 class _Candidate:
-    """A call that matched a step's WHEN (call level), with what its own fields break."""
+    """A call that matched a step's WHEN (call level), and whether its own fields and origin
+    meet the step's EXPECT (what they break is worded only when a reason needs it: most
+    candidates of a busy session are never shown)."""
 
     event: ObservedEvent
-    broken: list[Violation]
+    ok: bool
+    worded: list[Violation] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +255,17 @@ class FlowEvaluator:
             steps = [*steps, *typed_only]
         for compiled in steps:
             if compiled.match.picks_call(event):
-                compiled.candidates.append(_Candidate(event, _distinct(self._own_violations(
-                    compiled, event))))
+                ok = _from_expected_place(compiled, event) and (
+                    not compiled.expect.fields or compiled.expect.fields.holds(event.payload))
+                compiled.candidates.append(_Candidate(event, ok, [] if ok else None))
+
+    @staticmethod
+    def own_violations(compiled: _CompiledStep, candidate: _Candidate) -> list[Violation]:
+        """What the candidate's own fields and origin break (worded once, then kept)."""
+        if candidate.worded is None:
+            candidate.worded = _distinct(FlowEvaluator._own_violations(compiled,
+                                                                       candidate.event))
+        return candidate.worded
 
     @staticmethod
     def _own_violations(compiled: _CompiledStep, event: ObservedEvent) -> list[Violation]:
@@ -349,13 +361,20 @@ class _Walk:
         bound_id = bound.id if bound is not None else 0
         start = _first_after(candidates, bound_id)
         tried: list[tuple[int, int, _Candidate, list[Violation]]] = []
+        closest_from = len(candidates) - CLOSEST_AMONG
         for position in range(start, len(candidates)):
             candidate = candidates[position]
+            if position < closest_from and (not candidate.ok or (
+                    compiled.same_person and self.anchor is not None
+                    and self.root(candidate.event) != self.anchor)):
+                # Cannot satisfy the step (its own fields, or someone else's call), and too
+                # early to be the closest: a busy session's other shoppers cost one lookup.
+                continue
             broken = self.relations(compiled, candidate, bound, bound_step)
             if not broken:
                 self.adopt(compiled, candidate.event)
                 return _Placed(StepStatus.PASSED, candidate.event, satisfied=True)
-            if position >= len(candidates) - CLOSEST_AMONG:
+            if position >= closest_from:
                 tried.append((len(broken), candidate.event.id, candidate, broken))
         if not candidates:
             return _Placed(StepStatus.PENDING)
@@ -387,7 +406,7 @@ class _Walk:
                   check_person: bool = True) -> list[Violation]:
         """Everything ``candidate`` breaks for this step, its own fields first."""
         event = candidate.event
-        broken = list(candidate.broken)
+        broken = list(FlowEvaluator.own_violations(compiled, candidate))
         person = self.person(event)
         match_person = compiled.match.person
         if match_person is not None:
@@ -503,6 +522,13 @@ class _Walk:
                 reason, tuple(placed.violations), step.optional))
         return FlowResult(self.evaluator.flow.name, _run_status(results), tuple(results),
                           self.evaluator.flow.description)
+
+
+def _from_expected_place(compiled: _CompiledStep, event: ObservedEvent) -> bool:
+    """Whether the call came from the library, source and write key the step expects."""
+    return (compiled.libraries is None or event.library_name in compiled.libraries) and (
+        compiled.sources is None or event.source in compiled.sources) and (
+        compiled.write_keys is None or event.write_key in compiled.write_keys)
 
 
 def _reason(violations: Sequence[Violation]) -> str:
