@@ -21,10 +21,12 @@ from inspector.core.audit.config import AuditConfig
 from inspector.core.flows.evaluate import FlowResult, RunEvaluator, RunStatus
 from inspector.core.flows.files import LoadedFlow, parse_flow
 from inspector.core.flows.session import catch_up
+from inspector.core.report.model import FlowRunReport, FlowStepReport
 from inspector.core.store import EventStore
 
-__all__ = ["FlowRun", "LiveRun", "PlanInfo", "audit_config_hash", "flow_run_summary",
-           "load_run", "load_runs", "overall_status", "plan_info", "reevaluate", "start_run"]
+__all__ = ["FlowRun", "LiveRun", "PlanInfo", "audit_config_hash", "flow_result_report",
+           "flow_run_reports", "flow_run_summary", "load_run", "load_runs", "overall_status",
+           "plan_info", "reevaluate", "start_run"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,27 @@ def flow_run_summary(run: FlowRun) -> dict[str, Any]:
             counts[str(step.status)] = counts.get(str(step.status), 0) + 1
     data["step_counts"] = counts
     return data
+
+
+def flow_run_reports(runs: Sequence[FlowRun]) -> list[FlowRunReport]:
+    """The QA report's flow-run section: one entry per flow of each run (a run of one flow
+    keeps the run's id, which notes name; a run of several is ``<run id>-<flow>``)."""
+    return [flow_result_report(result, str(run.id) if len(run.results) == 1
+                               else f"{run.id}-{result.flow}", run.started_at, run.ended_at)
+            for run in runs for result in run.results]
+
+
+def flow_result_report(result: FlowResult, run_id: str, started_at: float,
+                       ended_at: float | None) -> FlowRunReport:
+    """One flow's result as the QA report shows it."""
+    return FlowRunReport(
+        id=run_id, flow=result.flow, status=result.status.value, started_at=started_at,
+        ended_at=ended_at, description=result.description,
+        steps=[FlowStepReport(
+            name=step.name, status=step.status.value, reason=step.reason,
+            event_ids=[event_id for event_id, _ in step.events],
+            message_ids=[message_id or "" for _, message_id in step.events])
+            for step in result.steps])
 
 
 def _flows_json(flows: Sequence[LoadedFlow]) -> str:
