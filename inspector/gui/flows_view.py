@@ -199,8 +199,7 @@ class FlowsView(QObject):
             self._busy = False
             run, wall, cpu = outcome
             self.refresh_times.append((wall, cpu))
-            self._apply(live, run)
-            self._refresh_if_stale()
+            self._apply(live, run)  # what arrived meanwhile waits for the next tick
 
         self.tasks.submit(evaluate, done, on_error=self._failed, what="Evaluating the flows")
 
