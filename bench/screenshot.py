@@ -25,6 +25,9 @@ def main() -> int:
                         help="the side tab to show; audit also selects the backend's identify "
                         "(its audit findings in the detail pane); flows runs guest-checkout "
                         "and subscription-cancel over the demo and selects the failed step")
+    parser.add_argument("--audit", metavar="FILE",
+                        help="an audit configuration (e.g. with environments, whose bands and "
+                        "status-bar entry then show)")
     parser.add_argument("--fill", action="store_true",
                         help="resize the window to the whole screen (as maximised)")
     options = parser.parse_args()
@@ -51,7 +54,8 @@ def main() -> int:
     from inspector.gui.models.event_table import Column
 
     args = argparse.Namespace(db=str(scratch / "db.sqlite3"), host="127.0.0.1", port=0,
-                              session="Checkout QA", plan=None, demo=True, audit=None)
+                              session="Checkout QA", plan=None, demo=True,
+                              audit=options.audit)
     window = build_window(args)
     assert window is not None
     if options.fill:
