@@ -280,9 +280,21 @@ CREATE INDEX notes_target ON notes(session_id, target_kind, target_id);
 """
 
 
+# Session comparisons: the session accepted as the baseline (the window's "Accept as new
+# baseline"), which the next comparison starts from. One row at most; deleting the session
+# clears it.
+_V11 = """
+CREATE TABLE compare_baseline (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    accepted_at REAL NOT NULL
+);
+"""
+
+
 # Flow runs (issue 14): a checklist run over a window of a session's events, with the flows'
 # text, the plan and audit configuration it ran under, and its last evaluated results.
-_V11_FLOW_RUNS = """
+_V12_FLOW_RUNS = """
 CREATE TABLE flow_runs (
     id                INTEGER PRIMARY KEY,
     session_id        INTEGER NOT NULL REFERENCES sessions(id),
@@ -304,7 +316,7 @@ CREATE INDEX flow_runs_by_session ON flow_runs(session_id, id);
 Migration = str | Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9,
-                                     _V10, _V11_FLOW_RUNS)
+                                     _V10, _V11, _V12_FLOW_RUNS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
