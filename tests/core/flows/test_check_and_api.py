@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,17 +110,35 @@ async def test_check_since_leaves_out_earlier_calls(
 
 
 async def test_check_over_url_waits_for_the_journey_to_finish(
-        capture: CaptureService, capsys: pytest.CaptureFixture[str]) -> None:
+        capture: CaptureService, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     await send(capture, lambda traffic: (browse(traffic), identify(traffic)))
+    # The rest of the journey is sent only once the command has read the session and seen
+    # it incomplete: without --wait it would stop there and fail.
+    reads: list[str] = []
+    first_read = threading.Event()
+    real_post = httpx.post
+
+    def counting_post(url: str, **kwargs: Any) -> httpx.Response:
+        response = real_post(url, **kwargs)
+        if url.endswith("/inspector/api/flows/check"):  # the command's reads, not the sends
+            reads.append(response.json()["flows"][0]["status"])
+            first_read.set()
+        return response
+
+    monkeypatch.setattr(httpx, "post", counting_post)
     loop = asyncio.get_running_loop()
     waiting = loop.run_in_executor(None, main, [
         "check", "--flow", "guest-checkout", "--url", capture.base_url, "--wait", "60",
         "--format", "json"])
+    assert await loop.run_in_executor(None, first_read.wait, 30)
     await send(capture, lambda traffic: (checkout(traffic), order(traffic)))
     code = await asyncio.wait_for(waiting, 60)
     out, _ = capsys.readouterr()
     assert code == 0
     assert json.loads(out)["flows"][0]["status"] == "passed"
+    assert reads[0] == "incomplete"
+    assert reads[-1] == "passed"
 
 
 async def api(capture: CaptureService, method: str, path: str, **kwargs: Any) -> httpx.Response:
