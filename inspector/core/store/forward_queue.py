@@ -20,7 +20,7 @@ from typing import Any, Literal
 import orjson
 
 __all__ = ["FORWARD_OFF", "FORWARD_STATES", "ForwardAttempt", "ForwardJob", "ForwardQueueStore",
-           "ForwardState", "QueuedForward", "forward_dict"]
+           "ForwardState", "QueuedForward", "describe_forward", "forward_dict"]
 
 ForwardState = Literal["queued", "delivered", "failed"]
 #: Every state a queue row can be in (an event whose request has no row is "off").
@@ -179,3 +179,20 @@ def forward_dict(state: str, attempts: int, status: int | None, error: str | Non
 
 #: The state of an event whose request was not forwarded (no ``--forward`` at the time).
 FORWARD_OFF: dict[str, Any] = {"state": "off"}
+
+
+def describe_forward(forward: dict[str, Any]) -> str:
+    """A forward state (:func:`forward_dict`) in a few words, for people."""
+    state, attempts = forward.get("state", "off"), int(forward.get("attempts") or 0)
+    tries = f"{attempts} attempt{'s' * (attempts != 1)}"
+    error = forward.get("last_error")
+    if state == "delivered":
+        return f"delivered (HTTP {forward.get('last_status')}, {tries})"
+    if state == "failed":
+        return f"failed after {tries}: {error}" if attempts else f"failed: {error}"
+    if state == "queued":
+        if not attempts:
+            return "queued, not sent yet"
+        moment = time.strftime("%H:%M:%S", time.localtime(forward.get("next_attempt_at") or 0))
+        return f"queued, retrying at {moment} ({tries} so far; last: {error})"
+    return "not forwarded (captured without --forward)"
