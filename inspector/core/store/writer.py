@@ -132,9 +132,13 @@ class GroupCommitWriter:
         self.commits = 0
         self.requests_written = 0
         enabled = _SEARCH_INDEX if search_index is None else search_index
-        self.indexer: SearchIndexer | None = SearchIndexer(self._path) if enabled else None
+        #: Held for each commit and each background batch: they take turns at SQLite's write
+        #: lock here, rather than wait for it in SQLite's busy handler (which sleeps).
+        self._write_turn = threading.Lock()
+        self.indexer: SearchIndexer | None = (
+            SearchIndexer(self._path, write_turn=self._write_turn) if enabled else None)
         #: Adds committed events to the secondary indexes, after the commit.
-        self.index_builder = IndexBuilder(self._path)
+        self.index_builder = IndexBuilder(self._path, write_turn=self._write_turn)
 
     def start(self) -> None:
         """Open the connection on the writer thread and start taking jobs."""
@@ -231,7 +235,8 @@ class GroupCommitWriter:
                 except queue.Empty:
                     break
             if jobs:
-                self._commit(connection, jobs)
+                with self._write_turn:
+                    self._commit(connection, jobs)
                 checkpointer.nudge()
                 self.index_builder.nudge()
                 if self.indexer is not None:
