@@ -34,6 +34,7 @@ from inspector.core.store.query import (
     distinct_in_session,
     page_statement,
     union_count,
+    union_group_count,
     union_select,
 )
 from inspector.core.store.rows import EVENT_JOINS, EVENT_SELECT, named_rows
@@ -286,11 +287,7 @@ class EventReader:
     def _counts_by(self, column: str, session_id: int | None) -> dict[str, int]:
         """Events per value of an indexed column (``""`` for NULL)."""
         where, params = EventQuery(session_id=session_id).where_clause()
-        select, select_params = union_select(f"SELECT e.{column} AS value FROM events e",
-                                             where, params)
-        rows = self._reader().execute(
-            f"SELECT value, count(*) FROM ({select}) GROUP BY value", select_params
-        )
+        rows = self._reader().execute(*union_group_count(column, where, params))
         return {str(value) if value is not None else "": count for value, count in rows}
 
     # ---- table views: keyset pages without a count, counts without a page (see paging)

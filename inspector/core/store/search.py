@@ -525,7 +525,7 @@ class SearchIndexer(CatchUpWorker):
     THREAD_NAME = "inspector-search-index"
     BUSY_SHARE = 0.0
     LAG_TARGET = 2.0
-    MAX_BUSY_SHARE = 0.9
+    MAX_BUSY_SHARE = 0.7
     #: Longer transactions than the other workers': fewer, larger FTS5 segments to merge.
     HOLD_SECONDS = 0.1
 
