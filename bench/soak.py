@@ -38,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import realistic_event  # noqa: E402
+from bench.ingest import process_cpu_seconds, realistic_event  # noqa: E402
 
 #: Requests in flight at most; beyond that a due request waits (and counts as late).
 _IN_FLIGHT = 64
@@ -60,6 +60,11 @@ class Phase:
     lag: list[float] = field(default_factory=list)
     catch_up: float | None = None
     events_at_end: int = 0
+    #: The server's CPU seconds during the load, and during the catch-up after it.
+    cpu_load: float = 0.0
+    cpu_catch_up: float = 0.0
+    #: The machine's 1-minute load average when the load stopped (other programs included).
+    load_average: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -191,11 +196,16 @@ async def run_phase(name: str, workdir: Path, args: argparse.Namespace) -> Phase
     process, base = start_serve(workdir / f"{name}.sqlite3", index=name == "on")
     try:
         stop = asyncio.Event()
+        cpu_start = process_cpu_seconds(process.pid) or 0.0
         asker = asyncio.create_task(ask_throughout(base, phase, stop))
         await send_load(base, phase, args.rate, args.batch, args.duration, 0)
         stop.set()
         await asker
+        cpu_loaded = process_cpu_seconds(process.pid) or 0.0
+        phase.cpu_load = cpu_loaded - cpu_start
+        phase.load_average = os.getloadavg()[0]
         phase.catch_up = await catch_up_seconds(base)
+        phase.cpu_catch_up = (process_cpu_seconds(process.pid) or 0.0) - cpu_loaded
         import aiohttp
 
         async with aiohttp.ClientSession(base) as session, session.get(
@@ -222,6 +232,11 @@ def report(phases: list[Phase], args: argparse.Namespace) -> None:
             print(f"  index lag: {percentiles(phase.lag)}")
         if phase.catch_up is not None:
             print(f"  index caught up {phase.catch_up:.1f} s after the load stopped")
+        events = max(1, phase.acked_events)
+        print(f"  server CPU: {phase.cpu_load / phase.seconds:.2f} cores during the load, "
+              f"{phase.cpu_load / events * 1e6:.0f} us per event; "
+              f"{(phase.cpu_load + phase.cpu_catch_up) / events * 1e6:.0f} us per event with "
+              f"the catch-up after it; machine load average {phase.load_average:.1f}")
     by_name = {phase.name: phase for phase in phases}
     on = by_name.get("on")
     if on is None:
