@@ -15,6 +15,9 @@ from aiohttp import web
 
 from inspector.core.audit.checks import CHECK_CLASSES
 from inspector.core.audit.session import count_findings
+from inspector.core.capture.params import bad_query as _bad
+from inspector.core.capture.params import only_params as _only
+from inspector.core.capture.params import session_named
 from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.replay.destinations import Mode
 
@@ -27,17 +30,6 @@ _T = TypeVar("_T")
 _API = "/inspector/api"
 _SEVERITIES = ("error", "warning", "info")
 _CHECK_IDS = tuple(check.id for check in CHECK_CLASSES)
-
-
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "invalid_query", message)
-
-
-def _only(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise _bad(f"unknown parameter{'s' * (len(unknown) > 1)} {', '.join(unknown)}; "
-                   f"valid: {', '.join(allowed)}")
 
 
 def _choices(params: Mapping[str, str], name: str, valid: tuple[str, ...]) -> set[str] | None:
@@ -58,13 +50,7 @@ def add_audit_routes(app: web.Application, service: CaptureService) -> None:
         return await asyncio.get_running_loop().run_in_executor(None, function)
 
     def session_for(params: Mapping[str, str]) -> Any:
-        value = params.get("session")
-        if value is None:
-            return service.session
-        session = service.store.find_session(value)
-        if session is None:
-            raise ApiError(404, "unknown_session", f"No session {value!r}")
-        return session
+        return session_named(service, params.get("session"))
 
     async def audit(request: web.Request) -> web.Response:
         params = request.query

@@ -1,4 +1,5 @@
-"""The durable ``--forward`` queue (schema step 10): what to send upstream, and how it went.
+"""The durable ``--forward`` queue (table ``forward_queue``, see
+:mod:`~inspector.core.store.schema`): what to send upstream, and how it went.
 
 The capture writer inserts a :class:`ForwardJob` in the same transaction as the request it
 belongs to (:mod:`inspector.core.store.writer`), so a request acknowledged to its client is
