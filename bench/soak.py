@@ -204,7 +204,7 @@ async def run_phase(name: str, workdir: Path, args: argparse.Namespace) -> Phase
         cpu_loaded = process_cpu_seconds(process.pid) or 0.0
         phase.cpu_load = cpu_loaded - cpu_start
         phase.load_average = os.getloadavg()[0]
-        phase.catch_up = await catch_up_seconds(base)
+        phase.catch_up = await catch_up_seconds(base, args.catch_up_timeout)
         phase.cpu_catch_up = (process_cpu_seconds(process.pid) or 0.0) - cpu_loaded
         import aiohttp
 
@@ -232,6 +232,8 @@ def report(phases: list[Phase], args: argparse.Namespace) -> None:
             print(f"  index lag: {percentiles(phase.lag)}")
         if phase.catch_up is not None:
             print(f"  index caught up {phase.catch_up:.1f} s after the load stopped")
+        elif phase.name == "on":
+            print(f"  index not caught up {args.catch_up_timeout:g} s after the load stopped")
         events = max(1, phase.acked_events)
         print(f"  server CPU: {phase.cpu_load / phase.seconds:.2f} cores during the load, "
               f"{phase.cpu_load / events * 1e6:.0f} us per event; "
@@ -271,6 +273,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=300.0, help="seconds per phase")
     parser.add_argument("--rate", type=int, default=2000, help="events per second offered")
     parser.add_argument("--batch", type=int, default=20, help="events per request")
+    parser.add_argument("--catch-up-timeout", type=float, default=600.0,
+                        help="seconds to wait for the index after the load (default 600)")
     parser.add_argument("--phases", default="off,on",
                         help="comma-separated: off (indexer off), on (indexer on)")
     return asyncio.run(main_async(parser.parse_args()))
