@@ -280,13 +280,25 @@ CREATE INDEX notes_target ON notes(session_id, target_kind, target_id);
 """
 
 
+# Session comparisons: the session accepted as the baseline (the window's "Accept as new
+# baseline"), which the next comparison starts from. One row at most; deleting the session
+# clears it.
+_V11 = """
+CREATE TABLE compare_baseline (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    accepted_at REAL NOT NULL
+);
+"""
+
+
 # The --forward queue (:mod:`inspector.core.capture.forward`): one row per request to send
 # upstream, inserted by the capture writer in the same transaction as the request itself, so an
 # acknowledged request is never lost to forwarding either. ``lane`` (the write key, '' for none)
 # orders delivery: one lane's rows go out one at a time in id order. The exact bytes to send
 # (``method``, ``target``: path and query, ``headers``: [name, value] pairs, ``body``) are kept
 # until the row is settled (delivered or failed), then dropped to free the space.
-_V11 = """
+_V12 = """
 CREATE TABLE forward_queue (
     id              INTEGER PRIMARY KEY,
     request_id      INTEGER REFERENCES requests(id) ON DELETE SET NULL,
@@ -314,7 +326,7 @@ CREATE INDEX forward_queue_session ON forward_queue(session_id, state);
 Migration = str | Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9,
-                                  _V10, _V11)
+                                  _V10, _V11, _V12)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
