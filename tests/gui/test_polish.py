@@ -367,7 +367,10 @@ def test_problems_read_whole_at_the_default_size(window: MainWindow, qtbot: Any)
     window.resize(*window.DEFAULT_SIZE)
     window.show()
     qtbot.waitExposed(window)
-    window.table.selectRow(_row(window, "Product Viewed"))
+    # The findings naming the event arrive after it is shown and rebuild its problem entries:
+    # wait for them, so the entry looked at is the one that stays.
+    with qtbot.waitSignal(window.audit_view.sig_event_findings, timeout=5000):
+        window.table.selectRow(_row(window, "Product Viewed"))
     [entry] = window.detail.problems.entries
     qtbot.waitUntil(entry.isVisible, timeout=2000)  # shown once the layout runs
     message = entry.message
