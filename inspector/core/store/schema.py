@@ -292,13 +292,33 @@ CREATE TABLE compare_baseline (
 """
 
 
+# Flow runs (issue 14): a checklist run over a window of a session's events, with the flows'
+# text, the plan and audit configuration it ran under, and its last evaluated results.
+_V12_FLOW_RUNS = """
+CREATE TABLE flow_runs (
+    id                INTEGER PRIMARY KEY,
+    session_id        INTEGER NOT NULL REFERENCES sessions(id),
+    started_at        REAL NOT NULL,
+    ended_at          REAL,
+    after_event_id    INTEGER NOT NULL,
+    until_event_id    INTEGER,
+    flows             TEXT NOT NULL,
+    plan              TEXT,
+    audit_config      TEXT NOT NULL,
+    results           TEXT NOT NULL DEFAULT '[]',
+    evaluated_through INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX flow_runs_by_session ON flow_runs(session_id, id);
+"""
+
+
 # The --forward queue (:mod:`inspector.core.capture.forward`): one row per request to send
 # upstream, inserted by the capture writer in the same transaction as the request itself, so an
 # acknowledged request is never lost to forwarding either. ``lane`` (the write key, '' for none)
 # orders delivery: one lane's rows go out one at a time in id order. The exact bytes to send
 # (``method``, ``target``: path and query, ``headers``: [name, value] pairs, ``body``) are kept
 # until the row is settled (delivered or failed), then dropped to free the space.
-_V12 = """
+_V13 = """
 CREATE TABLE forward_queue (
     id              INTEGER PRIMARY KEY,
     request_id      INTEGER REFERENCES requests(id) ON DELETE SET NULL,
@@ -326,7 +346,7 @@ CREATE INDEX forward_queue_session ON forward_queue(session_id, state);
 Migration = str | Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9,
-                                  _V10, _V11, _V12)
+                                  _V10, _V11, _V12_FLOW_RUNS, _V13)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
