@@ -27,6 +27,8 @@ def register(subparsers: Any) -> None:
                         help="also capture over HTTPS (see `inspector serve --tls`)")
     parser.add_argument("--tls-port", type=int, metavar="PORT",
                         help="HTTPS port with --tls (default: --port + 1)")
+    parser.add_argument("--forward", metavar="URL",
+                        help="also send each request upstream (see `inspector serve --forward`)")
     parser.add_argument("--demo", action="store_true",
                         help="load the example plan and send demo traffic")
     parser.set_defaults(handler=run)

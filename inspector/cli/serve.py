@@ -23,6 +23,7 @@ from inspector.cli._access import (
 )
 from inspector.cli._common import RESET, STATUS_COLOURS, add_db_option, colour_wanted, fail
 from inspector.core.capture import CaptureConfig, CaptureError, CaptureService
+from inspector.core.capture.forward import Forwarder
 from inspector.core.gc_tuning import CAPTURE_YOUNG_THRESHOLD, settle_garbage_collector
 from inspector.core.model import Status
 from inspector.core.paths import database_problem, default_db_path
@@ -49,7 +50,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="audit configuration (JSON or YAML) for GET /inspector/api/audit "
                         "and /people (default: the bundled retention defaults)")
     parser.add_argument("--forward", metavar="URL",
-                        help="also send each request upstream, e.g. https://api.segment.io")
+                        help="also send each request upstream, e.g. https://api.segment.io, "
+                        "through a durable queue (retried; see the README)")
+    parser.add_argument("--forward-queue", type=int, default=50_000, metavar="N",
+                        help="at most N requests wait for the upstream (default 50,000); "
+                        "beyond that new ones are recorded as failed, not forwarded")
     parser.add_argument("--name-key", action="append", default=[], metavar="KEY=NAME",
                         help="label a write key, e.g. --name-key abc123='staging web'")
     parser.add_argument("--durable", action="store_true",
@@ -146,7 +151,12 @@ def run(args: argparse.Namespace) -> int:
         access = access_config(args)
     except AccessOptionError as error:
         return fail(str(error))
+    if args.forward is not None and not args.forward.startswith(("http://", "https://")):
+        return fail(f"--forward expects an http:// or https:// URL, got {args.forward!r}")
+    if args.forward_queue < 1:
+        return fail(f"--forward-queue must be at least 1, got {args.forward_queue}")
     config = CaptureConfig(
+        forward_queue_limit=args.forward_queue,
         host=args.host, port=args.port, db_path=args.db, session_name=args.session,
         forward_url=args.forward, plan_path=plan_path, durable=args.durable,
         audit_path=args.audit,
@@ -207,6 +217,7 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
                  "session": service.session.to_dict(), "database": str(service.store.path),
                  "pid": os.getpid(), "tls_url": service.tls_url, "tls_port": service.tls_port,
                  "tls_ca": str(service.tls_ca.cert_path) if service.tls_ca else None,
+                 "forward": service.forwarder.describe() if service.forwarder else None,
                  **ready_fields(service)}
         print(json.dumps(ready), flush=True)
     else:
@@ -222,6 +233,8 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
                   f"it: {service.base_url}/inspector/tls or `inspector tls show`)", flush=True)
         for line in access_notice(service, args):
             print(line, flush=True)
+        if service.forwarder is not None:
+            print(f"  {forward_notice(service.forwarder)}", flush=True)
     printing = asyncio.create_task(printer.run())
     if args.demo:
         from inspector.core.demo import send_demo_traffic_async
@@ -233,6 +246,15 @@ async def _serve(service: CaptureService, args: argparse.Namespace,
     printer.flush()
     print("inspector: stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def forward_notice(forwarder: Forwarder) -> str:
+    """The start-up line saying where requests go and what is left from before."""
+    resumed = forwarder.resumed
+    left = (f"{resumed:,} request{'s' * (resumed != 1)} queued from before, sending now"
+            if resumed else "nothing queued from before")
+    return (f"forwarding every request to {forwarder.upstream} ({left}; queue limit "
+            f"{forwarder.max_queued:,})")
 
 
 def _stop_at_end_of_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:

@@ -99,7 +99,8 @@ def build_window(args: argparse.Namespace,
     config = CaptureConfig(host=args.host, port=args.port, db_path=db_path,
                            session_name=session_name,
                            tls=getattr(args, "tls", False) or tls_port is not None,
-                           tls_port=tls_port, audit_path=audit_path)
+                           tls_port=tls_port, audit_path=audit_path,
+                           forward_url=getattr(args, "forward", None))
     capture = CaptureController(config, bridge)
     state = UiState()
     window = MainWindow(store, capture=capture, bridge=bridge, state=state,

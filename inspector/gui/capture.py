@@ -169,6 +169,8 @@ class CaptureController(QObject):
                 args += ["--tls-port", str(config.tls_port)]
         if config.audit_path is not None:
             args += ["--audit", str(config.audit_path)]
+        if config.forward_url is not None:
+            args += ["--forward", config.forward_url]
         name = session_name or config.session_name
         if name:
             args += ["--session", name]

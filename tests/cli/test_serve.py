@@ -147,3 +147,36 @@ def test_without_exit_with_stdin_a_closed_stdin_is_ignored(db_path: Path) -> Non
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=20)
+
+
+def test_forward_says_where_it_sends_and_what_is_queued_from_before(db_path: Path) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    banners = []
+    for run in range(2):
+        process, base_url = start_serve(db_path, "--quiet", "--forward", dead)
+        try:
+            assert process.stdout is not None
+            banner = ""
+            while "forwarding" not in banner:
+                banner = process.stdout.readline()
+            banners.append(banner.strip())
+            if run == 0:  # the upstream is down: it stays queued, across the restart
+                assert httpx.post(f"{base_url}/v1/t", json=track()).status_code == 200
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=20)
+        assert process.returncode == 0
+    assert banners == [
+        f"forwarding every request to {dead} (nothing queued from before; queue limit 50,000)",
+        f"forwarding every request to {dead} (1 request queued from before, sending now; "
+        "queue limit 50,000)"]
+
+
+def test_forward_needs_an_http_url(db_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "inspector", "serve", "--port", "0", "--db", str(db_path),
+         "--forward", "api.segment.io"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "--forward expects an http:// or https:// URL" in result.stderr

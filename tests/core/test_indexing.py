@@ -171,3 +171,20 @@ def test_event_stats_count_track_names_and_problems_in_both_halves(
     assert connection.execute(
         "SELECT sql FROM sqlite_master WHERE name = 'events_track_name'").fetchone()[0].endswith(
         "WHERE indexed = 1 AND type = 'track'")
+
+
+@pytest.mark.parametrize("column", ["status", "type", "name"])
+def test_summary_counts_read_the_columns_own_index_not_the_rows(
+    filled: tuple[EventStore, int], db_path: Path, column: str
+) -> None:
+    """Grouped over the union only, SQLite picked events_received and read every event row."""
+    from inspector.core.store.query import union_group_count
+
+    store, session_id = filled
+    sqlite3.connect(db_path, isolation_level=None).execute("ANALYZE")  # any statistics
+    sql, params = union_group_count(column, "e.session_id = ?", [session_id])
+    plan = " ".join(str(row[3]) for row in store._reader().execute(
+        f"EXPLAIN QUERY PLAN {sql}", params))
+    index = {"status": "events_status", "type": "events_type", "name": "events_name"}[column]
+    assert f"USING INDEX {index} (session_id=?)" in plan or f"COVERING INDEX {index}" in plan
+    assert "events_received" not in plan

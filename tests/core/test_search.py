@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -639,3 +640,40 @@ def test_a_version_7_index_folded_by_sqlite_lower_is_dropped_and_rebuilt(db_path
     assert _search(store, "café crème", 1) == [5, unicode]
     assert _search(store, "αθηνα", 1) == [unicode]
     store.close()
+
+
+def test_the_indexer_makes_progress_while_capture_never_pauses(db_path: Path) -> None:
+    """Sustained traffic (a commit every few milliseconds, never QUIET_SECONDS apart) used to
+    keep the indexer from ever starting; now a lag (here: events received a minute ago) gives it
+    its share of the time."""
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    EventStore(db_path).close()  # migrated
+    connection.execute("INSERT INTO sessions(id, name, created_at) VALUES (1, 'busy', 0)")
+    connection.executemany(
+        "INSERT INTO events(session_id, received_at, status, payload) VALUES (1, ?, 'valid', ?)",
+        [(time.time() - 60, _json(p)) for p in PAYLOADS],
+    )
+    connection.close()
+    indexer = SearchIndexer(db_path)
+    # However long a pause it would wait for: progress must not depend on one ever coming.
+    indexer.QUIET_SECONDS = 3600.0
+    stop = threading.Event()
+
+    def commits_keep_coming() -> None:
+        while not stop.wait(0.005):  # a commit every 5 ms, as under sustained load
+            indexer.nudge()
+
+    nudger = threading.Thread(target=commits_keep_coming)
+    indexer.nudge()  # capture is already busy when the indexer starts
+    nudger.start()
+    indexer.start()
+    try:
+        assert indexer.wait_until_indexed(len(PAYLOADS), timeout=20)
+        assert nudger.is_alive()  # indexed while the commits never paused
+    finally:
+        stop.set()
+        nudger.join()
+        indexer.stop()
+    # None of the time while caught up; the most once a lag target behind.
+    assert indexer.busy_share(0.0) == 0.0
+    assert indexer.busy_share(60.0) == indexer.MAX_BUSY_SHARE

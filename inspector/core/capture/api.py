@@ -21,6 +21,7 @@ from inspector.core.capture.plan_requests import (
 from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.model import EventRecord
 from inspector.core.store import EventQuery
+from inspector.core.store.forward_queue import FORWARD_OFF
 from inspector.core.store.query import SQLITE_MAX_INT
 
 if TYPE_CHECKING:
@@ -36,8 +37,10 @@ _DIRECT_FILTERS = ("type", "event", "user_id", "anonymous_id", "write_key", "q",
                    "any_id")
 
 
-def event_to_api(record: EventRecord) -> dict[str, Any]:
-    """The API's JSON shape of one event."""
+def event_to_api(record: EventRecord,
+                 forward: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The API's JSON shape of one event (``forward``: its request's forward state, default
+    "off")."""
     return {
         "id": record.id,
         "session": record.session_name,
@@ -56,6 +59,7 @@ def event_to_api(record: EventRecord) -> dict[str, Any]:
         "status": str(record.status),
         "violations": [violation.to_dict() for violation in record.violations],
         "payload": record.payload,
+        "forward": forward or FORWARD_OFF,
     }
 
 
@@ -126,9 +130,10 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
             )
             raise _bad_request(problems) from error
         result = await in_thread(lambda: service.store.query_events(query))
-        return json_response(
-            {"total": result.total, "events": [event_to_api(e) for e in result.events]}
-        )
+        forwards = await in_thread(lambda: service.store.forward_queue.states(
+            e.request_id for e in result.events))
+        return json_response({"total": result.total, "events": [
+            event_to_api(e, forwards.get(e.request_id or 0)) for e in result.events]})
 
     async def get_event(request: web.Request) -> web.Response:
         try:
@@ -146,6 +151,7 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         if record.request_id is not None:
             raw = await in_thread(lambda: service.store.get_request(record.request_id or 0))
             if raw is not None:
+                data["forward"] = raw["forward"]
                 body: bytes = raw.pop("body") or b""
                 # A rejected request keeps only a prefix of its body (with the whole one's
                 # length and SHA-256).
@@ -158,7 +164,10 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
 
     async def summary(request: web.Request) -> web.Response:
         session_id = await in_thread(lambda: session_id_for(request))
-        return json_response(await in_thread(lambda: service.store.summary(session_id)))
+        counts = await in_thread(lambda: service.store.summary(session_id))
+        counts["forward"] = await in_thread(
+            lambda: service.store.forward_queue.counts(session_id))
+        return json_response(counts)
 
     async def sessions(request: web.Request) -> web.Response:
         listed = await in_thread(service.store.list_sessions)
@@ -190,6 +199,8 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
                 "session": service.session.to_dict(),
                 "plan": service.plan_description,
                 "database": str(service.store.path),
+                "forward": await in_thread(service.forward_counts),
+                "search_index": await in_thread(service.search_index_state),
             }
         )
 

@@ -101,18 +101,23 @@ class Ingestor:
             if event.message_id is not None:
                 self._seen.discard(event.message_id)
 
-    def process(self, incoming: IncomingRequest) -> tuple[PendingRequest, RequestError | None]:
-        """Build the rows for one request; the error, if any, is what to answer with."""
-        received_at = incoming.received.timestamp()
+    def bare_request(self, incoming: IncomingRequest) -> PendingRequest:
+        """The request row alone, without parsing any events out of it (analytics.js
+        telemetry, stored only to be forwarded); a long body keeps only a prefix."""
+        pending = self._request_row(incoming)
+        _keep_prefix(pending, incoming)
+        return pending
+
+    def _request_row(self, incoming: IncomingRequest) -> PendingRequest:
         # Header names arrive as aiohttp's case-insensitive ``istr``; store plain strings.
         # The server takes at most 64 headers of 8 KB; only a prefix of a long value is kept.
         headers = {
             str(name): value if len(value) <= MAX_STORED_HEADER_VALUE else _cut_header(value)
             for name, value in incoming.headers.items()
         }
-        pending = PendingRequest(
+        return PendingRequest(
             session_id=self.session_id,
-            received_at=received_at,
+            received_at=incoming.received.timestamp(),
             method=incoming.method,
             path=incoming.path,
             query=incoming.query,
@@ -122,6 +127,11 @@ class Ingestor:
             body_size=len(incoming.body),
             http_status=200,
         )
+
+    def process(self, incoming: IncomingRequest) -> tuple[PendingRequest, RequestError | None]:
+        """Build the rows for one request; the error, if any, is what to answer with."""
+        received_at = incoming.received.timestamp()
+        pending = self._request_row(incoming)
         limit = MAX_EVENT_BYTES if incoming.single_call else MAX_REQUEST_BYTES
         body: Any = None
         try:

@@ -30,6 +30,7 @@ from inspector.core.capture.normalize import ROUTE_TYPES
 
 if TYPE_CHECKING:
     from inspector.core.capture.service import CaptureService
+    from inspector.core.store import PendingRequest
 
 __all__ = ["ApiError", "add_tracking_routes", "json_errors_middleware"]
 
@@ -172,6 +173,26 @@ def _without_port(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def incoming_request(request: web.Request, read: ReadBody, received: datetime,
+                     route_type: str | None = None, single: bool = False) -> IncomingRequest:
+    """What the ingestor needs to know of a request."""
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return IncomingRequest(
+        method=request.method,
+        path=request.path,
+        query=request.query_string or None,
+        headers=request.headers,
+        body=read.data,
+        remote_addr=peer[0] if isinstance(peer, tuple) else request.remote,
+        received=received,
+        route_type=route_type,
+        single_call=single,
+        truncated=read.truncated,
+        full_size=read.size,
+        full_sha256=read.sha256,
+    )
+
+
 def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
     """Register every Tracking API route on ``app``."""
 
@@ -194,6 +215,21 @@ def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
             request.protocol.force_close()
             return response
 
+    async def commit(pending: PendingRequest) -> web.Response | None:
+        """Commit ``pending``; the answer to give instead of a success if it could not be."""
+        try:
+            await service.writer.submit_async(pending)
+        except Exception as store_error:
+            log.error("capture not stored: %s", store_error)
+            service.after_capture(pending, committed=False)
+            # 5xx makes every official client keep the events and retry: nothing is lost.
+            return json_response(
+                {"code": "storage_error", "message": f"Could not store the request: {store_error}"},
+                status=503,
+            )
+        service.after_capture(pending, committed=True)
+        return None
+
     async def capture(request: web.Request, route_type: str | None, single: bool,
                       body: bytes | None = None) -> web.Response:
         received = datetime.now(UTC)
@@ -201,34 +237,15 @@ def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
         if isinstance(read, web.Response):
             return read
         body = read.data
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        incoming = IncomingRequest(
-            method=request.method,
-            path=request.path,
-            query=request.query_string or None,
-            headers=request.headers,
-            body=body,
-            remote_addr=peer[0] if isinstance(peer, tuple) else request.remote,
-            received=received,
-            route_type=route_type,
-            single_call=single,
-            truncated=read.truncated,
-            full_size=read.size,
-            full_sha256=read.sha256,
-        )
+        incoming = incoming_request(request, read, received, route_type, single)
         pending, error = service.ingestor.process(incoming)
-        try:
-            request_id, _ = await service.writer.submit_async(pending)
-        except Exception as store_error:
+        # A pixel GET goes upstream as the GET it was, without the body decoded from its query.
+        service.queue_forward(pending, request, b"" if request.method == "GET" else body,
+                              cut=read.truncated)
+        failure = await commit(pending)
+        if failure is not None:
             service.ingestor.forget(pending)
-            log.error("capture not stored: %s", store_error)
-            # 5xx makes every official client keep the events and retry: nothing is lost.
-            return json_response(
-                {"code": "storage_error", "message": f"Could not store the request: {store_error}"},
-                status=503,
-            )
-        if not read.truncated:  # only a prefix was kept: nothing to forward upstream
-            service.after_capture(request_id, request, body)
+            return failure
         if error is not None:
             return json_response(error.to_body(), status=error.http_status)
         if route_type == "pixel":
@@ -243,10 +260,18 @@ def add_tracking_routes(app: web.Application, service: CaptureService) -> None:
         return await capture(request, route_type, single=route_type is not None)
 
     async def metrics(request: web.Request) -> web.Response:
-        # analytics.js telemetry ({"series": [...]}): not an event. Drain and acknowledge.
+        # analytics.js telemetry ({"series": [...]}): not an event. Drain and acknowledge; with
+        # --forward, also store it as a request without events and send it on.
+        received = datetime.now(UTC)
         read = await read_body(request)
         if isinstance(read, web.Response):
             return read
+        if service.forwarder is not None:
+            pending = service.ingestor.bare_request(incoming_request(request, read, received))
+            service.queue_forward(pending, request, read.data, cut=read.truncated)
+            failure = await commit(pending)
+            if failure is not None:
+                return failure
         return web.Response(body=_SUCCESS, content_type="application/json")
 
     async def pixel(request: web.Request) -> web.Response:

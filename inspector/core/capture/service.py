@@ -38,11 +38,21 @@ from inspector.core.capture.flows_api import add_flow_routes
 from inspector.core.capture.forward import Forwarder
 from inspector.core.capture.ingest import EventValidator, Ingestor
 from inspector.core.capture.notes_api import add_notes_routes
-from inspector.core.capture.routes import add_tracking_routes, json_errors_middleware
+from inspector.core.capture.routes import (
+    HARD_BODY_CAP,
+    add_tracking_routes,
+    json_errors_middleware,
+)
 from inspector.core.capture.security import ApiAccessPolicy
 from inspector.core.capture.tls_page import add_tls_routes
 from inspector.core.paths import default_db_path
-from inspector.core.store import CommittedEvent, EventStore, GroupCommitWriter, SessionInfo
+from inspector.core.store import (
+    CommittedEvent,
+    EventStore,
+    GroupCommitWriter,
+    PendingRequest,
+    SessionInfo,
+)
 
 if TYPE_CHECKING:
     from inspector.core.audit.live import SessionAudit
@@ -79,6 +89,8 @@ class CaptureConfig(BaseModel):
     db_path: Path | None = None
     session_name: str | None = None
     forward_url: str | None = None
+    #: At most this many requests wait in the forward queue (beyond: recorded as failed).
+    forward_queue_limit: int = 50_000
     plan_path: Path | None = None
     #: fsync every commit (survives power loss, not just a crash of the process).
     durable: bool = False
@@ -136,7 +148,9 @@ class CaptureService:
         self.tls_ca: CertificateAuthority | None = None
         self._runner: web.AppRunner | None = None
         self._gate: ConnectionGate | None = None
-        self.forwarder = Forwarder(config.forward_url, self.store) if config.forward_url else None
+        self.forwarder = (
+            Forwarder(config.forward_url, self.store, max_queued=config.forward_queue_limit)
+            if config.forward_url else None)
         self._session_lock = threading.Lock()
         self._watcher: PlanWatcher | None = None
         #: Called on the capture loop after a plan (re)load, with the report of re-validating
@@ -180,6 +194,8 @@ class CaptureService:
             self.writer.stop()
             raise
         self._runner = runner
+        if self.forwarder is not None:
+            await self.forwarder.start()
         host = self.config.host if self.config.host not in ("0.0.0.0", "::") else "127.0.0.1"
         host = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{host}:{self.port}"
@@ -253,11 +269,37 @@ class CaptureService:
         """Call ``listener`` (on the writer thread) with every committed group of events."""
         self.writer.add_listener(listener)
 
-    def after_capture(self, request_id: int, request: web.Request, body: bytes) -> None:
-        """Called by the handlers once a request is committed: start forwarding it upstream."""
+    def queue_forward(self, pending: PendingRequest, request: web.Request, body: bytes,
+                      *, cut: bool = False) -> None:
+        """With ``--forward``: give ``pending`` the queue row that sends ``request`` upstream
+        (``body``: the bytes it carried; ``cut``: only a prefix was kept), to be committed with
+        it."""
+        if self.forwarder is None:
+            return
+        pending.forward = self.forwarder.job_for(
+            request.method, request.path_qs, request.raw_headers, body, pending.remote_addr,
+            pending.write_key, cut_at=HARD_BODY_CAP if cut else None)
+
+    def after_capture(self, pending: PendingRequest, committed: bool) -> None:
+        """Called by the handlers once ``pending`` is committed (or could not be): start
+        forwarding it."""
         if self.forwarder is not None:
-            self.forwarder.forward(request_id, request.method, request.path_qs,
-                                    request.headers, body)
+            if committed:
+                self.forwarder.committed(pending)
+            else:
+                self.forwarder.not_committed(pending)
+
+    def search_index_state(self) -> dict[str, object]:
+        """How far the background search indexer has got (for ``health``)."""
+        return {"enabled": self.writer.indexer is not None,
+                **self.store.search_index_state()}
+
+    def forward_counts(self) -> dict[str, object]:
+        """The forward queue for ``health``: the upstream (``None`` without ``--forward``) and
+        requests per state in the database."""
+        if self.forwarder is not None:
+            return self.forwarder.describe()
+        return {"upstream": None, **self.store.forward_queue.counts()}
 
     # ---- audits
 

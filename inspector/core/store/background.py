@@ -24,10 +24,16 @@ log = logging.getLogger(__name__)
 class CatchUpWorker:
     """A thread that repeats :meth:`do_batch` until there is nothing left to do.
 
-    The owner calls :meth:`nudge` after each commit. While commits keep coming, batches take at
-    most ``BUSY_SHARE`` of the time (0: none until capture has been quiet for
-    ``QUIET_SECONDS``); when capture is quiet, they run back to back. Each batch is sized to hold
-    the write lock for about ``HOLD_SECONDS`` on this machine.
+    The owner calls :meth:`nudge` after each commit. While commits keep coming, batches take
+    ``BUSY_SHARE`` of the time (0: none until capture has been quiet for ``QUIET_SECONDS``), or,
+    with a ``LAG_TARGET``, a share that grows with how far behind the worker is
+    (:meth:`lag_seconds`), from ``BUSY_SHARE`` when caught up to ``MAX_BUSY_SHARE`` once the
+    oldest work waiting is ``LAG_TARGET`` seconds old: so sustained traffic can never keep it
+    from making progress, and it costs capture little while it keeps up. When capture is quiet,
+    batches run back to back. Each batch is sized to hold the write lock for about
+    ``HOLD_SECONDS`` on this machine, and runs holding ``write_turn`` (shared with the capture
+    writer), so that the two take turns at SQLite's write lock instead of one of them polling
+    for it in SQLite's busy handler, which sleeps.
     """
 
     THREAD_NAME = "inspector-catch-up"
@@ -35,14 +41,19 @@ class CatchUpWorker:
     HOLD_SECONDS = 0.05
     #: Capture counts as quiet after this long without a commit.
     QUIET_SECONDS = 0.25
-    #: Share of the time batches may take while capture is busy.
+    #: Share of the time batches may take while capture is busy (the least, with a lag target).
     BUSY_SHARE = 0.0
+    #: Seconds of lag at which batches take ``MAX_BUSY_SHARE`` of a busy capture's time
+    #: (``None``: always ``BUSY_SHARE``).
+    LAG_TARGET: float | None = None
+    MAX_BUSY_SHARE = 0.0
     #: First batch size, before the rate of this machine is known.
     START_BATCH = 64
     MAX_BATCH = 5000
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, write_turn: threading.Lock | None = None) -> None:
         self._path = Path(path)
+        self._write_turn = write_turn if write_turn is not None else threading.Lock()
         self._wake = threading.Event()
         self._committed = threading.Event()
         self._stop = threading.Event()
@@ -56,6 +67,17 @@ class CatchUpWorker:
     def do_batch(self, connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
         """Do up to ``limit`` units of work; returns how many were done and the id reached."""
         raise NotImplementedError
+
+    def lag_seconds(self, connection: sqlite3.Connection) -> float:
+        """How old the oldest work waiting is (only asked with a ``LAG_TARGET``)."""
+        return 0.0
+
+    def busy_share(self, lag: float) -> float:
+        """The share of a busy capture's time batches may take, ``lag`` seconds behind."""
+        if self.LAG_TARGET is None:
+            return self.BUSY_SHARE
+        reached = min(1.0, max(0.0, lag) / self.LAG_TARGET)
+        return self.BUSY_SHARE + (self.MAX_BUSY_SHARE - self.BUSY_SHARE) * reached
 
     @property
     def running(self) -> bool:
@@ -113,11 +135,14 @@ class CatchUpWorker:
             connection.close()
 
     def _catch_up(self, connection: sqlite3.Connection) -> None:
+        share = self.busy_share(self.lag_seconds(connection)) if self.LAG_TARGET else (
+            self.BUSY_SHARE)
         rest = 0.0
-        while self._wait_for_turn(rest):
+        while self._wait_for_turn(rest, share):
             started = time.monotonic()
             try:
-                count, upto = self.do_batch(connection, self.batch)
+                with self._write_turn:
+                    count, upto = self.do_batch(connection, self.batch)
             except sqlite3.OperationalError as error:
                 if "locked" not in str(error) and "busy" not in str(error):
                     raise
@@ -134,18 +159,20 @@ class CatchUpWorker:
                 # Size the next batch to hold the lock for about HOLD_SECONDS on this machine.
                 rate = count / max(took, 1e-4)
                 self.batch = max(16, min(self.MAX_BATCH, int(rate * self.HOLD_SECONDS)))
-            if self.BUSY_SHARE > 0:
-                rest = took * (1 - self.BUSY_SHARE) / self.BUSY_SHARE
+            if self.LAG_TARGET is not None:
+                share = self.busy_share(self.lag_seconds(connection))
+            if share > 0:
+                rest = took * (1 - share) / share
 
-    def _wait_for_turn(self, rest: float) -> bool:
+    def _wait_for_turn(self, rest: float, share: float) -> bool:
         """Wait until the next batch may run; ``False`` when stopping.
 
-        While capture is busy: after ``rest`` seconds if batches may share the time, else once it
-        has been quiet for ``QUIET_SECONDS``. When quiet: at once.
+        While capture is busy: after ``rest`` seconds if batches may take a ``share`` of the
+        time, else once it has been quiet for ``QUIET_SECONDS``. When quiet: at once.
         """
         while self._committed.is_set():
             self._committed.clear()
-            if self.BUSY_SHARE > 0:
+            if share > 0:
                 return not self._stop.wait(rest)
             if self._stop.wait(self.QUIET_SECONDS):
                 return False

@@ -13,11 +13,13 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from inspector.core.model import Status, Violation
 from inspector.core.store.connection import Database
+from inspector.core.store.forward_queue import FORWARD_OFF, ForwardQueueStore
 from inspector.core.store.reader import EventReader, SessionInfo
 from inspector.core.store.search import drop_index
 
@@ -38,6 +40,8 @@ class EventStore(EventReader):
         self._db = Database(self.path, durable=durable)
         super().__init__(self._db.connection)
         self._admin = self._db.transaction
+        #: The ``--forward`` queue's rows.
+        self.forward_queue = ForwardQueueStore(self._db.connection, self._db.transaction)
 
     def close(self) -> None:
         """Close this thread's connection (other threads' connections close with them)."""
@@ -182,11 +186,12 @@ class EventStore(EventReader):
             )
         return len(rows)
 
-    def record_forward(self, request_id: int, status: int | None, error: str | None) -> None:
-        """Record what the upstream answered for a forwarded request."""
-        with self._admin() as connection:
-            connection.execute(
-                "UPDATE requests SET forward_status = ?, forward_error = ? WHERE id = ?",
-                (status, error, request_id),
-            )
+    def get_request(self, request_id: int) -> dict[str, Any] | None:
+        """The raw request an event came in, as received, with its forward state
+        (``{"state": "off"}`` when it was not forwarded)."""
+        request = super().get_request(request_id)
+        if request is not None:
+            request["forward"] = self.forward_queue.states([request_id]).get(
+                request_id, FORWARD_OFF)
+        return request
 

@@ -11,6 +11,7 @@ builder also runs, for a bounded share of the time, while capture is busy.
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from inspector.core.store.background import CatchUpWorker
 from inspector.core.store.connection import immediate_transaction
@@ -43,15 +44,26 @@ def build_index_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, 
 class IndexBuilder(CatchUpWorker):
     """Runs :func:`build_index_batch` beside the capture writer.
 
-    Unlike the search indexer, it also works while capture is busy, for at most ``BUSY_SHARE``
-    of the time, so that under sustained traffic the unindexed tail (which filtered reads scan)
-    stays bounded instead of growing for as long as the traffic lasts.
+    It also works while capture is busy, for ``BUSY_SHARE`` of the time (more when it falls
+    behind: see :class:`~inspector.core.store.background.CatchUpWorker`), so that under
+    sustained traffic the unindexed tail (which filtered reads scan) stays bounded instead of
+    growing for as long as the traffic lasts.
     """
 
     THREAD_NAME = "inspector-index-builder"
     BUSY_SHARE = 0.15
+    #: Falling behind anyway (a machine busy with other work), it takes up to half the time.
+    LAG_TARGET = 2.0
+    MAX_BUSY_SHARE = 0.5
     HOLD_SECONDS = 0.03
 
     def do_batch(self, connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
         """Index up to ``limit`` more events."""
         return build_index_batch(connection, limit)
+
+    def lag_seconds(self, connection: sqlite3.Connection) -> float:
+        """How long ago the oldest event not in the secondary indexes was received."""
+        row = connection.execute(
+            "SELECT received_at FROM events INDEXED BY events_tail_by_id WHERE indexed = 0 "
+            "ORDER BY id LIMIT 1").fetchone()
+        return max(0.0, time.time() - row[0]) if row else 0.0

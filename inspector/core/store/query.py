@@ -26,7 +26,8 @@ from inspector.core.store.search import (
 )
 
 __all__ = ["SQLITE_MAX_INT", "EventQuery", "Plan", "QueryResult", "count_statement",
-           "distinct_in_session", "page_statement", "union_count", "union_select"]
+           "distinct_in_session", "page_statement", "union_count", "union_group_count",
+           "union_select"]
 
 
 #: The largest integer SQLite stores (a signed 64-bit one); binding a larger one is an error.
@@ -173,6 +174,21 @@ def union_count(where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
         f"(SELECT count(*) FROM events e WHERE e.indexed = 0 AND ({where}))",
         [*params, *params],
     )
+
+
+def union_group_count(column: str, where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``value, count`` of the events matching ``where`` per value of ``column`` (an indexed
+    column of ``events e``), grouped within each half.
+
+    Grouped inside the indexed half, SQLite answers from the column's own covering index, in
+    its order. Grouping only over the union (``union_select``) let it pick another index of the
+    session, ``events_received``, and read every event row: 1.1 s instead of 0.06 s for one
+    count over 300,000 events, three times per ``summary``.
+    """
+    half = (f"SELECT e.{column} AS value, count(*) AS n FROM events e "
+            f"WHERE e.indexed = {{indexed}} AND ({where}) GROUP BY 1")
+    return (f"SELECT value, sum(n) FROM ({half.format(indexed=1)} UNION ALL "
+            f"{half.format(indexed=0)}) GROUP BY value", [*params, *params])
 
 
 Clause = tuple[str, list[Any]]

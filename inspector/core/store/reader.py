@@ -14,6 +14,7 @@ threads while in use); all of them see every committed write.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,9 +34,11 @@ from inspector.core.store.query import (
     distinct_in_session,
     page_statement,
     union_count,
+    union_group_count,
     union_select,
 )
 from inspector.core.store.rows import EVENT_JOINS, EVENT_SELECT, named_rows
+from inspector.core.store.search import indexed_upto
 
 __all__ = ["CallRow", "EventReader", "SessionInfo"]
 
@@ -373,11 +376,7 @@ class EventReader:
     def _counts_by(self, column: str, session_id: int | None) -> dict[str, int]:
         """Events per value of an indexed column (``""`` for NULL)."""
         where, params = EventQuery(session_id=session_id).where_clause()
-        select, select_params = union_select(f"SELECT e.{column} AS value FROM events e",
-                                             where, params)
-        rows = self._reader().execute(
-            f"SELECT value, count(*) FROM ({select}) GROUP BY value", select_params
-        )
+        rows = self._reader().execute(*union_group_count(column, where, params))
         return {str(value) if value is not None else "": count for value, count in rows}
 
     # ---- table views: keyset pages without a count, counts without a page (see paging)
@@ -396,6 +395,22 @@ class EventReader:
         with read_snapshot(connection):
             count: int = connection.execute(*count_statement(connection, query)).fetchone()[0]
         return count
+
+    def search_index_state(self) -> dict[str, Any]:
+        """How far the search index has got: the watermark, the events above it, and how old
+        the oldest of them is (``lag_seconds``, 0 when caught up)."""
+        connection = self._reader()
+        with read_snapshot(connection):
+            upto = indexed_upto(connection)
+            newest, count = connection.execute(
+                "SELECT coalesce(max(id), 0), count(*) FROM events WHERE id > ?",
+                (upto,)).fetchone()
+            first = connection.execute(
+                "SELECT received_at FROM events WHERE id > ? ORDER BY id LIMIT 1",
+                (upto,)).fetchone()
+        lag = max(0.0, time.time() - first[0]) if first else 0.0
+        return {"indexed_upto": upto, "unindexed": int(count),
+                "newest_event_id": max(int(newest), upto), "lag_seconds": round(lag, 3)}
 
     def max_event_id(self) -> int:
         """The newest event id in the store (0 when empty)."""

@@ -312,11 +312,41 @@ CREATE INDEX flow_runs_by_session ON flow_runs(session_id, id);
 """
 
 
+# The --forward queue (:mod:`inspector.core.capture.forward`): one row per request to send
+# upstream, inserted by the capture writer in the same transaction as the request itself, so an
+# acknowledged request is never lost to forwarding either. ``lane`` (the write key, '' for none)
+# orders delivery: one lane's rows go out one at a time in id order. The exact bytes to send
+# (``method``, ``target``: path and query, ``headers``: [name, value] pairs, ``body``) are kept
+# until the row is settled (delivered or failed), then dropped to free the space.
+_V13 = """
+CREATE TABLE forward_queue (
+    id              INTEGER PRIMARY KEY,
+    request_id      INTEGER REFERENCES requests(id) ON DELETE SET NULL,
+    session_id      INTEGER,
+    lane            TEXT NOT NULL,
+    method          TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    headers         TEXT,
+    body            BLOB,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    last_status     INTEGER,
+    last_error      TEXT,
+    created_at      REAL NOT NULL,
+    updated_at      REAL
+);
+CREATE INDEX forward_queue_lane ON forward_queue(state, lane, id);
+CREATE INDEX forward_queue_request ON forward_queue(request_id);
+CREATE INDEX forward_queue_session ON forward_queue(session_id, state);
+"""
+
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9,
-                                     _V10, _V11, _V12_FLOW_RUNS)
+                                  _V10, _V11, _V12_FLOW_RUNS, _V13)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

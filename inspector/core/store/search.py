@@ -50,6 +50,7 @@ import json
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -510,17 +511,31 @@ class SearchIndexer(CatchUpWorker):
     """Keeps the search index caught up with the events table, on its own thread.
 
     Runs beside :class:`~inspector.core.store.writer.GroupCommitWriter` (which owns one and
-    calls :meth:`nudge` after each commit) the way the WAL checkpointer does. It yields to
-    capture entirely (``BUSY_SHARE = 0``): a batch starts only once ``QUIET_SECONDS`` have passed
-    without a commit. (Measured with bench/ingest.py on two cores, indexing during capture, even
-    a quarter of the time, cost capture a third of its throughput: the trigram tokenizer competes
-    for the CPU, not just for the lock.) Searches stay exact meanwhile; they scan the tail that
-    is not indexed yet.
+    calls :meth:`nudge` after each commit) the way the WAL checkpointer does. While capture
+    keeps committing, it takes a share of the time that grows with its lag (the age of the
+    oldest event not indexed yet): none while caught up, up to ``MAX_BUSY_SHARE`` at
+    ``LAG_TARGET`` seconds behind. (It used to wait for ``QUIET_SECONDS`` without a commit, which
+    under sustained traffic never came: searches then scanned an ever longer tail. At full
+    capture speed indexing does compete for the CPU, not just the lock, measured with
+    bench/ingest.py: a quarter of the time cost capture a third of its throughput; at a rate
+    the machine keeps up with, bench/soak.py measures what it costs.) Searches stay exact
+    meanwhile; they scan the tail that is not indexed yet.
     """
 
     THREAD_NAME = "inspector-search-index"
     BUSY_SHARE = 0.0
+    LAG_TARGET = 2.0
+    MAX_BUSY_SHARE = 0.7
+    #: Longer transactions than the other workers': fewer, larger FTS5 segments to merge.
+    HOLD_SECONDS = 0.1
 
     def do_batch(self, connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
         """Index up to ``limit`` more events."""
         return index_batch(connection, limit)
+
+    def lag_seconds(self, connection: sqlite3.Connection) -> float:
+        """How long ago the oldest event not indexed yet was received (0: none)."""
+        row = connection.execute(
+            f"SELECT received_at FROM events WHERE id > {_WATERMARK_SQL} ORDER BY id LIMIT 1"
+        ).fetchone()
+        return max(0.0, time.time() - row[0]) if row else 0.0

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from inspector.core.store.connection import open_connection
+from inspector.core.store.forward_queue import INSERT_COLUMNS as _FORWARD_COLUMNS
+from inspector.core.store.forward_queue import ForwardJob
 from inspector.core.store.indexing import IndexBuilder
 from inspector.core.store.rows import EVENT_COLUMNS, PENDING_FIELDS, PendingEvent
 from inspector.core.store.search import SearchIndexer
@@ -72,6 +74,8 @@ class PendingRequest:
     #: Set when ``body`` is only a prefix (a rejected request): the whole body's SHA-256, hex.
     #: ``body_size`` is then the whole body's length.
     body_sha256: str | None = None
+    #: With ``--forward``: what to send upstream, queued in the same transaction.
+    forward: ForwardJob | None = None
 
 
 class CommittedEvent(NamedTuple):
@@ -128,9 +132,13 @@ class GroupCommitWriter:
         self.commits = 0
         self.requests_written = 0
         enabled = _SEARCH_INDEX if search_index is None else search_index
-        self.indexer: SearchIndexer | None = SearchIndexer(self._path) if enabled else None
+        #: Held for each commit and each background batch: they take turns at SQLite's write
+        #: lock here, rather than wait for it in SQLite's busy handler (which sleeps).
+        self._write_turn = threading.Lock()
+        self.indexer: SearchIndexer | None = (
+            SearchIndexer(self._path, write_turn=self._write_turn) if enabled else None)
         #: Adds committed events to the secondary indexes, after the commit.
-        self.index_builder = IndexBuilder(self._path)
+        self.index_builder = IndexBuilder(self._path, write_turn=self._write_turn)
 
     def start(self) -> None:
         """Open the connection on the writer thread and start taking jobs."""
@@ -227,7 +235,8 @@ class GroupCommitWriter:
                 except queue.Empty:
                     break
             if jobs:
-                self._commit(connection, jobs)
+                with self._write_turn:
+                    self._commit(connection, jobs)
                 checkpointer.nudge()
                 self.index_builder.nudge()
                 if self.indexer is not None:
@@ -383,6 +392,12 @@ def _insert_group(
     # Rowids of an INTEGER PRIMARY KEY table without AUTOINCREMENT are max(rowid) + 1, and this
     # thread is the only writer inside this transaction, so each INSERT got consecutive ids.
     first_request_id = last_request_id - len(requests) + 1
+    forward_rows = [
+        request.forward.row(first_request_id + offset, request.session_id, request.received_at)
+        for offset, request in enumerate(requests) if request.forward is not None
+    ]
+    if forward_rows:
+        _insert_rows(connection, "forward_queue", _FORWARD_COLUMNS, forward_rows)
     event_rows = [
         (*_event_values(event), request.session_id, first_request_id + offset, 0)
         for offset, request in enumerate(requests)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QSplitter,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 from inspector.core.audit import Finding
 from inspector.core.model import EventRecord
 from inspector.core.pretty import PrettyJson, field_path, pretty_json
+from inspector.core.store.forward_queue import FORWARD_OFF, describe_forward
 from inspector.core.timeutil import parse_timestamp
 from inspector.core.wording import problem_summary
 from inspector.gui.models.detail import ViolationsModel
@@ -105,6 +107,10 @@ class EventDetail(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
         self.title.setFont(font)
+        #: Where the event's request went with --forward (hidden when it was not forwarded).
+        self.forward_chip = _plain_label()
+        self.forward_chip.setObjectName("forwardChip")
+        self.forward_chip.setVisible(False)
 
         self.violations = ViolationsModel(self)
         self.problems = named(ProblemList(self.violations), "problemList")
@@ -167,7 +173,10 @@ class EventDetail(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
+        heading = QHBoxLayout()
+        heading.addWidget(self.title, 1)
+        heading.addWidget(self.forward_chip)
+        layout.addLayout(heading)
         layout.addWidget(self.notes)
         layout.addWidget(split)
 
@@ -197,6 +206,7 @@ class EventDetail(QWidget):
         self._tree_items = {}
         self.text.setPlainText("")
         self.raw.setPlainText("")
+        self.forward_chip.setVisible(False)
         for label in self._context_labels.values():
             label.setText("")
 
@@ -233,6 +243,7 @@ class EventDetail(QWidget):
         self._fill_tree(payload)
         self._highlight()
         self._fill_raw(request)
+        self._fill_forward(request)
         self._fill_context(record, payload, request)
 
     #: Below this width the payload tree and text are stacked, not side by side: side by side
@@ -385,14 +396,26 @@ class EventDetail(QWidget):
         ]
         if request.get("error_code"):
             lines.append(f"Error: {request['error_code']}: {request.get('error_message') or ''}")
-        if request.get("forward_status") is not None or request.get("forward_error"):
-            lines.append(
-                f"Forwarded: {request.get('forward_status')} {request.get('forward_error') or ''}"
-            )
+        lines.append(f"Forward: {describe_forward(request.get('forward') or FORWARD_OFF)}")
         lines += ["", "Headers:"]
         lines += [f"  {key}: {value}" for key, value in headers.items()]
         lines += ["", f"{body_title}:", body]
         self.raw.setPlainText("\n".join(lines))
+
+    #: The chip's words per forward state.
+    _FORWARD_CHIPS: ClassVar[dict[str, str]] = {
+        "delivered": "⇢ forwarded", "queued": "⇢ forward queued", "failed": "⇢ forward failed"}
+
+    def _fill_forward(self, request: dict[str, Any] | None) -> None:
+        forward = (request or {}).get("forward") or FORWARD_OFF
+        chip = self._FORWARD_CHIPS.get(forward["state"])
+        self.forward_chip.setVisible(chip is not None)
+        if chip is not None:
+            attempts = int(forward.get("attempts") or 0)
+            self.forward_chip.setText(
+                f"{chip} ({attempts} attempts)" if forward["state"] == "queued" and attempts
+                else chip)
+            self.forward_chip.setToolTip(describe_forward(forward))
 
     def _fill_context(
         self, record: EventRecord, payload: dict[str, Any], request: dict[str, Any] | None
