@@ -16,6 +16,7 @@ from aiohttp import web
 from inspector.core.audit.checks import CHECK_CLASSES
 from inspector.core.audit.session import count_findings
 from inspector.core.capture.routes import ApiError, json_response
+from inspector.core.query_params import QueryParamError, choices, only
 from inspector.core.replay.destinations import Mode
 
 if TYPE_CHECKING:
@@ -29,26 +30,9 @@ _SEVERITIES = ("error", "warning", "info")
 _CHECK_IDS = tuple(check.id for check in CHECK_CLASSES)
 
 
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "invalid_query", message)
-
-
-def _only(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise _bad(f"unknown parameter{'s' * (len(unknown) > 1)} {', '.join(unknown)}; "
-                   f"valid: {', '.join(allowed)}")
-
-
 def _choices(params: Mapping[str, str], name: str, valid: tuple[str, ...]) -> set[str] | None:
-    value = params.get(name)
-    if not value:
-        return None
-    chosen = {item.strip().lower() for item in value.split(",") if item.strip()}
-    unknown = sorted(chosen - set(valid))
-    if unknown:
-        raise _bad(f"unknown {name} {', '.join(unknown)}; valid: {', '.join(valid)}")
-    return chosen
+    chosen = choices(params, name, valid)
+    return None if chosen is None else set(chosen)
 
 
 def add_audit_routes(app: web.Application, service: CaptureService) -> None:
@@ -67,8 +51,7 @@ def add_audit_routes(app: web.Application, service: CaptureService) -> None:
         return session
 
     async def audit(request: web.Request) -> web.Response:
-        params = request.query
-        _only(params, ("session", "check", "severity", "person"))
+        params = only(request.query, ("session", "check", "severity", "person"))
         checks = _choices(params, "check", _CHECK_IDS)
         severities = _choices(params, "severity", _SEVERITIES)
         person = params.get("person")
@@ -90,11 +73,10 @@ def add_audit_routes(app: web.Application, service: CaptureService) -> None:
         })
 
     async def people(request: web.Request) -> web.Response:
-        params = request.query
-        _only(params, ("session", "mode"))
+        params = only(request.query, ("session", "mode"))
         modes = _choices(params, "mode", tuple(mode.value for mode in Mode))
         if modes is not None and len(modes) != 1:
-            raise _bad("give one mode")
+            raise QueryParamError("give one mode")
         session = await in_thread(lambda: session_for(params))
         session_audit = service.session_audit(session.id)
         await in_thread(session_audit.refresh)
@@ -109,8 +91,7 @@ def add_audit_routes(app: web.Application, service: CaptureService) -> None:
         return json_response(data)
 
     async def person(request: web.Request) -> web.Response:
-        params = request.query
-        _only(params, ("session",))
+        params = only(request.query, ("session",))
         session = await in_thread(lambda: session_for(params))
         session_audit = service.session_audit(session.id)
         await in_thread(session_audit.refresh)

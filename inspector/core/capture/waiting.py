@@ -1,0 +1,68 @@
+"""Long polls (``wait=`` on the events API) woken by commits, never by a timer.
+
+A waiting request registers its query; the writer's commit listener hands each committed group
+to the capture loop, where every waiter whose query one of the new events passes
+(:func:`~inspector.core.store.paging.matches`, the live views' own test) is woken to count
+again. An idle waiter is an ``asyncio.Event`` and nothing else: no thread, no timer, no query.
+The count that answers is always the store's, so a waiter woken for nothing only costs a query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from inspector.core.store import CommittedEvent, EventQuery
+from inspector.core.store.paging import matches
+
+__all__ = ["CommitWaiters", "Waiter"]
+
+
+class Waiter:
+    """One waiting request: its query and the event set when something it may count arrived."""
+
+    __slots__ = ("arrived", "query")
+
+    def __init__(self, query: EventQuery) -> None:
+        self.query = query
+        self.arrived = asyncio.Event()
+
+
+class CommitWaiters:
+    """The waiting requests of one capture service, woken after commits."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: set[Waiter] = set()
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wake waiters on ``loop`` (the capture loop, where the API's handlers run)."""
+        self._loop = loop
+
+    def on_commit(self, committed: list[CommittedEvent]) -> None:
+        """The writer's commit listener (writer thread): cheap when nobody waits."""
+        loop = self._loop
+        if self._waiters and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._dispatch, committed)
+
+    def _dispatch(self, committed: list[CommittedEvent]) -> None:
+        for waiter in list(self._waiters):
+            if not waiter.arrived.is_set() and any(
+                    matches(waiter.query, event) for event in committed):
+                waiter.arrived.set()
+
+    def wake_all(self) -> None:
+        """Wake every waiter (statuses changed without a commit: a re-validation)."""
+        for waiter in self._waiters:
+            waiter.arrived.set()
+
+    @contextmanager
+    def watching(self, query: EventQuery) -> Iterator[Waiter]:
+        """A waiter for ``query`` for the length of the block (call on the capture loop)."""
+        waiter = Waiter(query)
+        self._waiters.add(waiter)
+        try:
+            yield waiter
+        finally:
+            self._waiters.discard(waiter)
