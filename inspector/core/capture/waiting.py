@@ -35,6 +35,8 @@ class CommitWaiters:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: set[Waiter] = set()
+        self._registered: asyncio.Condition | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wake waiters on ``loop`` (the capture loop, where the API's handlers run)."""
@@ -57,11 +59,31 @@ class CommitWaiters:
         for waiter in self._waiters:
             waiter.arrived.set()
 
+    def __len__(self) -> int:
+        return len(self._waiters)
+
+    async def until_waiting(self, count: int = 1) -> None:
+        """Return once at least ``count`` requests wait (for tests and scripts that must
+        act only after a long poll has begun)."""
+        if self._registered is None:
+            self._registered = asyncio.Condition()
+        async with self._registered:
+            await self._registered.wait_for(lambda: len(self._waiters) >= count)
+
+    async def _announce(self) -> None:
+        if self._registered is not None:
+            async with self._registered:
+                self._registered.notify_all()
+
     @contextmanager
     def watching(self, query: EventQuery) -> Iterator[Waiter]:
         """A waiter for ``query`` for the length of the block (call on the capture loop)."""
         waiter = Waiter(query)
         self._waiters.add(waiter)
+        if self._registered is not None:
+            task = asyncio.get_running_loop().create_task(self._announce())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         try:
             yield waiter
         finally:
