@@ -17,7 +17,7 @@ import base64
 import binascii
 import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,6 +37,7 @@ __all__ = [
     "LIST_PARAMS",
     "MAX_WAIT_SECONDS",
     "Page",
+    "QueryInput",
     "QueryPairs",
     "QueryParamError",
     "Wait",
@@ -87,11 +88,17 @@ class QueryPairs(Protocol):
     def items(self) -> Iterable[tuple[str, str]]: ...  # pragma: no cover
 
 
-def _pairs(params: QueryPairs | Mapping[str, str]) -> list[tuple[str, str]]:
+#: What the functions read: a query string's pairs in any of these shapes.
+QueryInput = QueryPairs | Mapping[str, str] | Sequence[tuple[str, str]]
+
+
+def _pairs(params: QueryInput) -> list[tuple[str, str]]:
+    if isinstance(params, Sequence):
+        return list(params)
     return list(params.items())
 
 
-def only(params: QueryPairs | Mapping[str, str], allowed: tuple[str, ...],
+def only(params: QueryInput, allowed: tuple[str, ...],
          prefixes: tuple[str, ...] = ()) -> dict[str, str]:
     """The parameters as a dict, after refusing unknown ones and any given twice.
 
@@ -165,7 +172,7 @@ def _integer(name: str, value: str, low: int, high: int) -> int:
     return number
 
 
-def _field_filters(params: QueryPairs | Mapping[str, str]) -> tuple[FieldFilter, ...]:
+def _field_filters(params: QueryInput) -> tuple[FieldFilter, ...]:
     filters: list[FieldFilter] = []
     try:
         for name, value in _pairs(params):
@@ -178,7 +185,7 @@ def _field_filters(params: QueryPairs | Mapping[str, str]) -> tuple[FieldFilter,
     return tuple(filters)
 
 
-def event_query(params: QueryPairs | Mapping[str, str], session_id: int | None,
+def event_query(params: QueryInput, session_id: int | None,
                 allowed: tuple[str, ...] = FILTER_PARAMS, **extra: Any) -> EventQuery:
     """The :class:`EventQuery` of a query string's filters (``session`` is resolved by the
     caller into ``session_id``); every other name in ``allowed`` is the caller's to read.
@@ -230,14 +237,14 @@ class Page:
     after_id: int | None
 
 
-def _fingerprint(params: QueryPairs | Mapping[str, str]) -> str:
+def _fingerprint(params: QueryInput) -> str:
     """What a cursor is bound to: the filters and order of the query that gave it."""
     kept = sorted((name, value) for name, value in _pairs(params)
                   if name not in ("limit", "offset", "cursor", "wait", "min"))
     return hashlib.sha256(orjson.dumps(kept)).hexdigest()[:12]
 
 
-def page_options(params: Mapping[str, str], pairs: QueryPairs | Mapping[str, str]) -> Page:
+def page_options(params: Mapping[str, str], pairs: QueryInput) -> Page:
     """``limit``, ``offset``, ``order`` and ``cursor`` of a list query (``pairs``: the whole
     query string, which a cursor must belong to)."""
     order = (choices(params, "order", ORDERS) or ["asc"])
@@ -259,7 +266,7 @@ def page_options(params: Mapping[str, str], pairs: QueryPairs | Mapping[str, str
     return Page(limit=limit, offset=offset, order=order[0], after_id=after_id)
 
 
-def cursor_after(event_id: int, order: str, pairs: QueryPairs | Mapping[str, str]) -> str:
+def cursor_after(event_id: int, order: str, pairs: QueryInput) -> str:
     """The opaque ``next`` cursor: the page continues after ``event_id``."""
     token = orjson.dumps({"after": event_id, "order": order, "query": _fingerprint(pairs)})
     return base64.urlsafe_b64encode(token).decode().rstrip("=")
