@@ -120,7 +120,15 @@ class FieldFilter(BaseModel):
         return f"field.{self.dotted}={orjson.dumps(self.value).decode()}"
 
     def sql(self) -> tuple[str, list[Any]]:
-        """A ``WHERE`` term on ``e.payload`` and its parameters."""
+        """A ``WHERE`` term on ``e.payload`` and its parameters.
+
+        One JSON function per test where one suffices: parsing the payload is the whole cost,
+        and SQLite parses it again for each call. ``json_extract`` alone is typed for most
+        values: it returns TEXT for a JSON string, INTEGER or REAL for a number, and function
+        results have no affinity, so ``'12.5'`` never equals ``12.5``. Its ambiguities are
+        guarded with ``json_type``: true and false come back as 1 and 0, and an object or
+        array as its JSON text (a string that could be such text).
+        """
         kind = "json_type(e.payload, ?)"
         if self.test == "present":
             return f"{kind} <> 'null'", [self.json_path]
@@ -132,9 +140,15 @@ class FieldFilter(BaseModel):
             return f"{kind} = 'null'", [self.json_path]
         if isinstance(value, bool):
             return f"{kind} = ?", [self.json_path, "true" if value else "false"]
-        types = ("text",) if isinstance(value, str) else ("integer", "real")
-        return (f"{kind} IN ({','.join('?' * len(types))}) AND json_extract(e.payload, ?) = ?",
-                [self.json_path, *types, self.json_path, value])
+        extract = "json_extract(e.payload, ?) = ?"
+        if isinstance(value, str):
+            if value.lstrip().startswith(("[", "{")):
+                return f"{kind} = 'text' AND {extract}", [self.json_path, self.json_path, value]
+            return extract, [self.json_path, value]
+        if value in (0, 1):
+            return (f"{kind} IN ('integer', 'real') AND {extract}",
+                    [self.json_path, self.json_path, value])
+        return extract, [self.json_path, value]
 
     def matches(self, payload: Any) -> bool:
         """Whether a parsed payload passes this test (what :meth:`sql` selects)."""
