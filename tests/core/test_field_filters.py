@@ -65,7 +65,8 @@ def _totals_of(store: EventStore, ids: list[int]) -> list[Any]:
     found = []
     for event_id in ids:
         record = store.get_event(event_id)
-        assert record is not None and record.payload is not None
+        assert record is not None
+        assert record.payload is not None
         found.append(record.payload["properties"].get("total", "<absent>"))
     return found
 
@@ -165,7 +166,7 @@ def test_severity_problems_and_kinds_in_sql_and_in_python(
 ])
 def test_values_that_are_not_json_are_refused_with_a_hint(path: str, raw: str,
                                                           words: str) -> None:
-    with pytest.raises(FieldFilterError, match=None) as refused:
+    with pytest.raises(FieldFilterError) as refused:
         FieldFilter.equals(path, raw)
     assert words in str(refused.value)
     with pytest.raises(QueryParamError):
