@@ -182,21 +182,26 @@ async def test_severity_and_problems(api: httpx.AsyncClient) -> None:
 # ---- paging
 
 
-async def test_every_page_says_returned_and_gives_a_cursor(api: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize(("filters", "total"), [
+    ({}, 7), ({"q": "o-1"}, 6), ({"field_type.properties.total": "number"}, 3),
+    ({"q": "order", "event": "Order Completed"}, 5),
+])
+async def test_every_page_says_returned_and_gives_a_cursor(
+        api: httpx.AsyncClient, filters: dict[str, str], total: int) -> None:
     for order in ("asc", "desc"):
         seen: list[int] = []
-        params: dict[str, str] = {"limit": "3", "order": order}
+        params: dict[str, str] = {"limit": "2", "order": order, **filters}
         while True:
             body = (await api.get(EVENTS, params=params)).json()
-            assert body["total"] == 7
+            assert body["total"] == total
             assert body["returned"] == len(body["events"])
             seen.extend(event["id"] for event in body["events"])
             if body["next"] is None:
                 break
-            params = {"limit": "3", "order": order, "cursor": body["next"]}
-        assert len(seen) == 7
+            params = {"limit": "2", "order": order, **filters, "cursor": body["next"]}
+        assert len(seen) == total
         assert seen == sorted(seen, reverse=order == "desc")
-        assert len(set(seen)) == 7
+        assert len(set(seen)) == total
     last = (await api.get(EVENTS, params={"limit": "7"})).json()
     assert (last["returned"], last["next"]) == (7, None)
 
