@@ -55,7 +55,8 @@ class Check:
     severity: str | None = None
 
     def validate(self) -> None:
-        """Refuse what cannot mean anything (exit 2), with the API's own messages."""
+        """Refuse what cannot mean anything (exit 2), with the API's own messages; a check
+        with neither a count nor ``no_violations`` gets ``minimum`` 1 ("arrived at all")."""
         if self.count is not None and (self.minimum is not None or self.maximum is not None):
             raise UsageError("give --count, or --min and/or --max, not both")
         for bound in (self.count, self.minimum, self.maximum):

@@ -25,6 +25,7 @@ from inspector.cli._checks import (
     where_pair,
 )
 from inspector.cli._common import fail
+from inspector.core.store.fields import parse_path, value_at
 
 __all__ = ["register", "run"]
 
@@ -181,8 +182,6 @@ def _event_line(event: dict[str, Any], check: Check) -> list[str]:
     violations in Segment's words."""
     name = f' "{event["event"]}"' if event.get("event") else ""
     lines = [f"#{event['id']} {event['type']}{name} {event['status']}"]
-    from inspector.core.store.fields import parse_path, value_at
-
     for key, _ in check.pairs:
         if key.startswith(("field.", "field_type.")):
             path = key.partition(".")[2]
