@@ -51,12 +51,15 @@ class Source(StrEnum):
     makes the event *malformed*); found once, at capture, and kept across re-validation, since some
     (duplicates, batch limits) depend on the request and the session, not on the payload alone.
     ``plan``: the tracking plan's verdict, recomputed whenever the plan changes. ``audit``:
-    cross-event findings (identity, drift...), which never change an event's status.
+    cross-event findings (identity, drift...), which never change an event's status. ``rule``:
+    the user's own conditions (audit segments, flow steps), reported in findings and flow results
+    and never stored on the event.
     """
 
     INGESTION = "ingestion"
     PLAN = "plan"
     AUDIT = "audit"
+    RULE = "rule"
 
 
 class Severity(StrEnum):

@@ -55,7 +55,7 @@ def test_live_findings_reach_the_panels_and_the_detail_pane(
     panel = window.audit_view.audit_panel
     # 3 identity errors, the demo's Order Completed and Subscription Canceled from the
     # browser; name and type drift; an Order Completed with no order_id.
-    assert panel.summary.text().startswith("8 errors")
+    assert panel.summary.text().startswith("9 errors")
     assert panel.summary.text().endswith("· 2 people")
     check = _check_row(window, "identity.multiple_user_ids")
     assert panel.model.index(check.row(), 1, check.parent()).data() == "✕ 1 error"
@@ -149,14 +149,14 @@ def test_a_reopened_session_shows_its_kept_audit_at_once(
     # Going back is instant: the window kept that audit in memory.
     with qtbot.waitSignal(window.audit_view.sig_updated, timeout=5000):
         window.open_session(first)
-    assert window.audit_view.audit_panel.summary.text().startswith("8 errors")
+    assert window.audit_view.audit_panel.summary.text().startswith("9 errors")
     # After a restart (a new view over the same file), what was kept shows at once, even
     # while the fresh audit is held back.
     view = AuditView(window.store, window.tasks)
     monkeypatch.setattr(view, "_refresh_if_stale", lambda: None)
     view.show_session(first)
     qtbot.waitUntil(lambda: "as audited" in view.audit_panel.summary.text(), timeout=5000)
-    assert view.audit_panel.summary.text().startswith("8 errors, 4 warnings · 2 people (as ")
+    assert view.audit_panel.summary.text().startswith("9 errors, 5 warnings · 2 people (as ")
     assert view.results is not None
     assert view.results.stored_at is not None
     view.pause()

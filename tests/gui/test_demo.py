@@ -66,8 +66,8 @@ def test_the_demo_shows_drift(service: CaptureService) -> None:
     from inspector.core.audit.session import audit_session
 
     send_demo_traffic(service.base_url)
-    found = {finding.check: finding for finding in audit_session(
-        service.store, service.session.id).findings}
+    result = audit_session(service.store, service.session.id)
+    found = {finding.check: finding for finding in result.findings}
     assert found["drift.property_type"].message.startswith(
         'Product Viewed sends price as a number in 67% (e.g. 24.0) and a string in 33% '
         '(e.g. "12.5")')
@@ -75,6 +75,15 @@ def test_the_demo_shows_drift(service: CaptureService) -> None:
         '"Order Completed" (2 calls) and "Completed Order" (1 call) are one event name')
     assert found["items.incomplete"].message.startswith(
         "1 of 2 Order Completed calls has no order_id")
+    # Sent from the browser, where ad blockers and payment redirects lose them.
+    client_side = [finding.message for finding in result.findings
+                   if finding.check == "source.client_side_event"]
+    assert any(message.startswith("Order Completed is sent from analytics.js on 2 calls")
+               for message in client_side), client_side
+    # The bundled segment catches the same order with no order_id.
+    assert found["segment.order_completed_missing_order_id_or_total"].message == (
+        '1 call matches your segment "Order Completed missing order_id or total": '
+        "properties.order_id is required (1).")
 
 
 async def test_async_variant(service: CaptureService) -> None:

@@ -14,14 +14,27 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from inspector.core.conditions import CallMatch, Duration, Expectation
+from inspector.core.libraries import LIBRARY_CLASSES
 
 __all__ = [
     "DEFAULT_CRITICAL_TRAITS",
+    "DEFAULT_SEGMENTS",
+    "LIBRARY_CLASSES",
     "AuditConfig",
     "AuditConfigError",
     "CheckSetting",
     "LatencyThreshold",
+    "SegmentRule",
     "TraitRule",
     "load_audit_config",
     "writer_matches",
@@ -29,20 +42,6 @@ __all__ = [
 
 #: Upper bound on a configuration file: it is hand-written, a bigger one is a mistake.
 MAX_CONFIG_BYTES = 2 * 1024 * 1024
-
-#: Library names by the kind of source they run in (``context.library.name``).
-LIBRARY_CLASSES: dict[str, frozenset[str]] = {
-    "server": frozenset({
-        "analytics-python", "@segment/analytics-node", "analytics-node", "analytics-ruby",
-        "analytics-go", "analytics-java", "analytics-php", "analytics.NET", "analytics-dotnet",
-        "analytics-csharp", "analytics-rust",
-    }),
-    "browser": frozenset({"analytics.js", "analytics-next", "@segment/analytics-next"}),
-    "mobile": frozenset({
-        "analytics-ios", "analytics-android", "analytics-swift", "analytics-kotlin",
-        "analytics-react-native", "@segment/analytics-react-native", "analytics-flutter",
-    }),
-}
 
 DEFAULT_CRITICAL_TRAITS = (
     "email", "phone", "country", "vip_tier", "marketing_opt_in", "lifetime_value", "first_name",
@@ -108,6 +107,69 @@ class LatencyThreshold(BaseModel):
     error: float | None = Field(default=None, gt=0,
                                 description="Later than this: an error (None: the default "
                                 "error threshold, or the warning if that is higher).")
+
+
+class SegmentRule(BaseModel):
+    """One of the user's own audit segments: the calls it picks and what they must carry.
+
+    A call is in the segment when it matches ``match`` (and, with ``within``, arrived within
+    that long of the session's newest call) and breaks ``expect``; with no ``expect`` every
+    picked call is in it. A rule with person conditions or ``within`` counts people, as
+    Customer.io's segments do ("performed Added to Cart within 1 day").
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200, description="What the panel and the "
+                      "reports call it; its check id is segment.<name in snake_case>.")
+    description: str = Field(default="", description="Why the segment matters.")
+    severity: Literal["error", "warning", "info"] = Field(
+        default="warning", description="The severity of its finding.")
+    match: CallMatch = Field(description="The calls the rule is about (WHEN).")
+    expect: Expectation | None = Field(
+        default=None, description="What those calls must satisfy (EXPECT); none: every "
+        "picked call is reported.")
+    within: Duration | None = Field(
+        default=None, description="Only people whose latest picked call arrived within this "
+        "long (30m, 24h, 7d) of the session's newest call.")
+
+    @property
+    def check_id(self) -> str:
+        """``segment.order_completed_missing_order_id_or_total``."""
+        return "segment." + (re.sub(r"[^0-9a-z]+", "_", self.name.lower()).strip("_") or "rule")
+
+    @property
+    def counts_people(self) -> bool:
+        """Whether the segment is about people (person conditions or a time window)."""
+        expect_person = self.expect is not None and self.expect.person is not None
+        return self.match.person is not None or expect_person or self.within is not None
+
+
+#: The seed guide's two audit segments, shipped so the "your segments" area is never empty.
+DEFAULT_SEGMENTS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Order Completed missing order_id or total",
+        "description": "Revenue reporting, refunds and post-purchase campaigns key on "
+                       "order_id and total.",
+        "severity": "error",
+        "match": {"type": "track", "event": "Order Completed"},
+        "expect": {"fields": {"properties.order_id": {"blank": False},
+                              "properties.total": {"exists": True}}},
+    },
+    {
+        "name": "Added to Cart in the last day and email is blank",
+        "description": "People cart recovery cannot reach: they added to cart, and no "
+                       "email is known for them.",
+        "severity": "warning",
+        "match": {"type": "track", "event": ["Added to Cart", "Product Added"]},
+        "within": "24h",
+        "expect": {"person": {"email_known": True}},
+    },
+)
+
+
+def _default_segments() -> list[SegmentRule]:
+    return [SegmentRule.model_validate(rule) for rule in DEFAULT_SEGMENTS]
 
 
 class AuditConfig(BaseModel):
@@ -203,10 +265,26 @@ class AuditConfig(BaseModel):
         description="The same as a share of the items' sum (tax, shipping and discounts); "
         "the larger of the two tolerances applies.",
     )
+    segments: list[SegmentRule] = Field(
+        default_factory=_default_segments,
+        description="Your own audit segments (docs/conditions.md): each is a check of its own "
+        "in the 'Your segments' area. Giving the list replaces the two defaults.",
+    )
     checks: dict[str, CheckSetting] = Field(
         default_factory=dict,
         description="Per check id: {enabled: false} or {severity: warning}.",
     )
+
+    @model_validator(mode="after")
+    def _segments_distinct(self) -> AuditConfig:
+        seen: dict[str, str] = {}
+        for rule in self.segments:
+            other = seen.get(rule.check_id)
+            if other is not None:
+                raise ValueError(f"segments {other!r} and {rule.name!r} have the same id "
+                                 f"{rule.check_id}: give them distinct names")
+            seen[rule.check_id] = rule.name
+        return self
 
     @cached_property
     def _placeholder_regex(self) -> re.Pattern[str] | None:

@@ -16,7 +16,7 @@ property test holds them to it).
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -24,9 +24,10 @@ from inspector.core.audit.config import AuditConfig
 from inspector.core.audit.finding import Finding, FindingSeverity
 from inspector.core.observed import ObservedEvent
 from inspector.core.people import IdentityGraph, Person
+from inspector.core.people.graph import Node
 
-__all__ = ["EXAMPLES", "AuditContext", "Auditor", "Check", "Examples", "PersonCheck",
-           "SessionCheck"]
+__all__ = ["EXAMPLES", "AuditContext", "Auditor", "Check", "Examples", "PeopleFollowingCheck",
+           "PersonCheck", "SessionCheck"]
 
 
 #: Example events kept per finding key (the count is exact, the examples are the first few):
@@ -117,6 +118,17 @@ class SessionCheck(Check):
         raise NotImplementedError
 
 
+class PeopleFollowingCheck(SessionCheck):
+    """A session check whose state is kept per person: before each read it is told which
+    people changed and which were merged into others (by graph root), so it re-reads those
+    alone instead of every person it holds."""
+
+    def people_changed(self, changed: Mapping[Node, Person], gone: Iterable[Node],
+                       ctx: AuditContext) -> None:
+        """Take the people changed since the last read, and the roots merged away."""
+        raise NotImplementedError
+
+
 class Auditor:
     """Runs every enabled check over a stream of calls and keeps the current findings.
 
@@ -130,6 +142,7 @@ class Auditor:
         """``planned_events``: the loaded tracking plan's event names, added to the
         configuration's ``planned_events`` (drift.event_name compares against them)."""
         from inspector.core.audit.checks import all_checks
+        from inspector.core.audit.checks.segments import segment_checks
 
         self.config = config or AuditConfig()
         if planned_events is not None:
@@ -141,10 +154,13 @@ class Auditor:
             is_placeholder=self.config.is_placeholder,
         )
         self.context = AuditContext(self.config, self.graph)
-        chosen = list(checks) if checks is not None else all_checks()
+        chosen = list(checks) if checks is not None else [
+            *all_checks(), *segment_checks(self.config)]
         self.checks = [check for check in chosen if self.config.enabled(check.id)]
         self._person_checks = [c for c in self.checks if isinstance(c, PersonCheck)]
         self._session_checks = [c for c in self.checks if isinstance(c, SessionCheck)]
+        self._people_following = [c for c in self._session_checks
+                                  if isinstance(c, PeopleFollowingCheck)]
         self._checks_by_type: dict[str | None, list[SessionCheck]] = {}
         #: Person findings by graph root, session findings by (check id, key).
         self._by_person: dict[tuple[str, str], list[Finding]] = {}
@@ -174,6 +190,9 @@ class Auditor:
         them itself)."""
         changed, gone = self.graph.take_changes()
         dirty = bool(changed or gone)
+        if changed or gone:
+            for follower in self._people_following:
+                follower.people_changed(changed, gone, self.context)
         for root in gone:
             self._by_person.pop(root, None)
         for root, person in changed.items():

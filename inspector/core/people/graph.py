@@ -414,6 +414,18 @@ class IdentityGraph:
             return None
         return self._people[self._find(node)]
 
+    def root_of(self, kind: str, value: str) -> Node | None:
+        """The root of the person an identifier belongs to: a stable key for that person
+        until a merge folds them into another (:meth:`take_changes` names the roots gone)."""
+        node = (kind, value)
+        if node not in self._parent:
+            return None
+        return self._find(node)
+
+    def person_at(self, root: Node) -> Person | None:
+        """The person whose root is ``root`` (``None`` once merged away)."""
+        return self._people.get(root)
+
     def find(self, person_id: str) -> Person | None:
         """The person named by ``kind:value`` (any identifier of theirs), or a bare value."""
         kind, sep, value = person_id.partition(":")

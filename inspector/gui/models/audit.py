@@ -59,6 +59,7 @@ _AREA_TITLES = {
     "sources": "Sources",
     "timing": "Timing",
     "items": "Item payloads",
+    "segments": "Your segments",
 }
 
 

@@ -34,9 +34,12 @@ async def test_audit_fails_on_an_error_finding_and_prints_json(
     assert code == 1
     output = json.loads(capsys.readouterr().out)
     assert output["session"]["name"] == "test"
-    [finding] = output["findings"]
-    assert {"check", "severity", "message", "message_ids", "person"} <= finding.keys()
-    assert (finding["check"], finding["severity"]) == ("identity.anonymous_intent", "error")
+    # The ghost cart is also in the bundled segment "Added to Cart ... email is blank".
+    ghost, segment = output["findings"]
+    assert {"check", "severity", "message", "message_ids", "person"} <= ghost.keys()
+    assert (ghost["check"], ghost["severity"]) == ("identity.anonymous_intent", "error")
+    assert (segment["check"], segment["severity"]) == (
+        "segment.added_to_cart_in_the_last_day_and_email_is_blank", "warning")
 
 
 async def test_audit_of_a_clean_session_exits_zero(

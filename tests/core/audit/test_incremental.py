@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.core.audit import Auditor, Finding
+from inspector.core.audit import AuditConfig, Auditor, Finding
 from inspector.core.observed import ObservedEvent
 from inspector.core.timeutil import format_iso
 
@@ -105,17 +105,29 @@ def comparable(findings: list[Finding]) -> list[tuple[Any, ...]]:
                   for f in findings)
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(calls(), min_size=1, max_size=40), st.lists(st.integers(1, 8), max_size=10))
-def test_live_findings_equal_a_from_scratch_audit(
-    session: list[dict[str, Any]], cuts: list[int]
-) -> None:
+#: Segments whose findings change as people merge, learn an email or a trait, and as the
+#: session's clock moves a short window (calls here arrive one second apart).
+SEGMENTS = AuditConfig.model_validate({"segments": [
+    {"name": "carts, no email, last 5 s", "match": {"type": "track",
+                                                   "event": ["Added to Cart"]},
+     "within": "5s", "expect": {"person": {"email_known": True}}},
+    {"name": "identified checkouts without consent",
+     "match": {"event": "Checkout Started", "person": {"identified": True}},
+     "expect": {"person": {"consent_known": True, "single_user_id": True},
+                "fields": {"properties.cart_id": {"exists": True}}}},
+    {"name": "orders missing a total", "match": {"event": "Order Completed"},
+     "expect": {"fields": {"properties.total": {"type": "number"}}}},
+]})
+
+
+def live_equals_scratch(session: list[dict[str, Any]], cuts: list[int],
+                        config: AuditConfig | None) -> None:
     events = [observed(number, call) for number, call in enumerate(session, start=1)]
-    scratch = Auditor()
+    scratch = Auditor(config)
     scratch.feed(events)
     expected = comparable(scratch.findings())
 
-    live = Auditor()
+    live = Auditor(config)
     position = 0
     for cut in cuts:
         live.feed(events[position:position + cut])
@@ -124,6 +136,56 @@ def test_live_findings_equal_a_from_scratch_audit(
     live.feed(events[position:])
     assert comparable(live.findings()) == expected
     assert [p.to_dict() for p in live.people()] == [p.to_dict() for p in scratch.people()]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(calls(), min_size=1, max_size=40), st.lists(st.integers(1, 8), max_size=10))
+def test_live_findings_equal_a_from_scratch_audit(
+    session: list[dict[str, Any]], cuts: list[int]
+) -> None:
+    live_equals_scratch(session, cuts, None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(calls(), min_size=1, max_size=40), st.lists(st.integers(1, 8), max_size=10))
+def test_live_segments_equal_a_from_scratch_audit(
+    session: list[dict[str, Any]], cuts: list[int]
+) -> None:
+    live_equals_scratch(session, cuts, SEGMENTS)
+
+
+@st.composite
+def cart_calls(draw: st.DrawFn) -> dict[str, Any]:
+    """Carts, identifies and page views of a few shoppers: the people-counting segments'
+    traffic, dense enough that windows expire and people merge between reads."""
+    kind = draw(st.sampled_from(["cart", "cart", "identify", "page", "alias"]))
+    call: dict[str, Any] = {"userId": None, "anonymousId": draw(anons),
+                            "write_key": "k-web",
+                            "context": {"library": {"name": "analytics.js"}}}
+    if kind == "cart":
+        call.update(type="track", event="Added to Cart",
+                    properties=draw(st.sampled_from([{}, {"cart_id": "c-1"}])))
+    elif kind == "identify":
+        call.update(type="identify", userId=draw(users),
+                    traits=draw(st.sampled_from([{}, {"email": "ada@shop.test"},
+                                                 {"marketing_opt_in": True}])))
+    elif kind == "alias":
+        call.update(type="alias", userId=draw(users) or "81003",
+                    previousId=draw(st.sampled_from(["a-1", "a-2", "a-9"])))
+    else:
+        call.update(type="page", name="Home")
+    call["_delay"] = call["_skew"] = None
+    if not call["userId"] and not call["anonymousId"]:
+        call["anonymousId"] = "a-5"
+    return call
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(cart_calls(), min_size=1, max_size=30), st.lists(st.integers(1, 4), max_size=12))
+def test_live_people_segments_equal_a_from_scratch_audit(
+    session: list[dict[str, Any]], cuts: list[int]
+) -> None:
+    live_equals_scratch(session, cuts, SEGMENTS)
 
 
 def reference_people(events: list[ObservedEvent], placeholder: Any) -> set[frozenset[str]]:
