@@ -186,7 +186,7 @@ def test_every_typo_is_a_usage_error_never_a_pass(
         (["--type", "trak"], "unknown type trak"),
         (["--where", "properties.total"], "PATH=VALUE"),
         (["--where", "properties.currency=EUR"], "properties.currency='\"EUR\"'"),
-        (["--where", "properties..total=1"], "empty segment"),
+        (["--where", "properties..total=1"], "is not a name"),
         (["--where-type", "properties.total=numeric"], "unknown type 'numeric'"),
         (["--severity", "error"], "--severity applies to --no-violations"),
         (["--count", "1", "--min", "1"], "not both"),

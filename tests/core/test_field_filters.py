@@ -161,7 +161,7 @@ def test_severity_problems_and_kinds_in_sql_and_in_python(
     ("properties", "{}", "not an object or array"),
     ("properties.total", "NaN", "not a JSON value"),
     ("", "1", "path is empty"),
-    ("a..b", "1", "empty segment"),
+    ("a..b", "1", "is not a name"),
     ('a."b"', "1", "double quote"),
 ])
 def test_values_that_are_not_json_are_refused_with_a_hint(path: str, raw: str,

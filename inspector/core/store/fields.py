@@ -42,17 +42,27 @@ class FieldFilterError(ValueError):
 
 
 def parse_path(text: str) -> tuple[str | int, ...]:
-    """``properties.items.0.sku`` as ``("properties", "items", 0, "sku")``."""
+    """``properties.items.0.sku`` as ``("properties", "items", 0, "sku")``.
+
+    The grammar is the audit conditions' (:class:`~inspector.core.conditions.paths.FieldPath`),
+    less ``[]``: a filter compares one value, and SQLite's JSON paths reach one. A digits-only
+    segment is an array index here (``$.items[0]``), as in Segment's violation fields.
+    """
+    from inspector.core.conditions.paths import EACH, FieldPath, PathError
+
     if not text:
         raise FieldFilterError("the field path is empty (write e.g. field.properties.total)")
-    segments: list[str | int] = []
-    for segment in text.split("."):
-        if not segment:
-            raise FieldFilterError(f"the field path {text!r} has an empty segment")
-        if '"' in segment:
-            raise FieldFilterError(f"the field path {text!r} contains a double quote")
-        segments.append(int(segment) if segment.isdecimal() and segment.isascii() else segment)
-    return tuple(segments)
+    try:
+        segments = FieldPath.parse(text).segments
+    except (PathError, ValueError) as error:  # ValueError: digits int() cannot read ("²")
+        raise FieldFilterError(f"the field path {error}") from None
+    if any(segment is EACH for segment in segments):
+        raise FieldFilterError(
+            f"the field path {text!r} has [] (every element): a field filter compares one "
+            "value; name the element by its index (items.0.sku)")
+    if '"' in text:
+        raise FieldFilterError(f"the field path {text!r} contains a double quote")
+    return tuple(segment for segment in segments if isinstance(segment, (str, int)))
 
 
 def value_at(payload: Any, path: tuple[str | int, ...]) -> Any:
