@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -132,22 +131,10 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         return json_response(data)
 
     async def wait_for_matches(query: EventQuery, minimum: int, seconds: float) -> bool:
-        """Hold until ``query`` matches at least ``minimum`` events (``True``) or ``seconds``
-        pass (``False``); woken by commits that may match, never by a timer."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        with service.waiters.watching(query) as waiter:
-            while True:
-                # Cleared before counting: a commit during the count wakes the next wait.
-                waiter.arrived.clear()
-                if await in_thread(lambda: service.store.count_events(query)) >= minimum:
-                    return True
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return False
-                # On time-out, count once more: the answer is the store's, not the wake-up's.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter.arrived.wait(), remaining)
+        return await service.waiters.wait_for(
+            query, minimum, seconds,
+            count=lambda bounded: in_thread(lambda: service.store.count_events(bounded)),
+            newest=lambda: in_thread(service.store.max_event_id))
 
     async def get_event(request: web.Request) -> web.Response:
         only(request.query, ())

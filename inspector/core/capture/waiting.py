@@ -4,13 +4,17 @@ A waiting request registers its query; the writer's commit listener hands each c
 to the capture loop, where every waiter whose query one of the new events passes
 (:func:`~inspector.core.store.paging.matches`, the live views' own test) is woken to count
 again. An idle waiter is an ``asyncio.Event`` and nothing else: no thread, no timer, no query.
-The count that answers is always the store's, so a waiter woken for nothing only costs a query.
+The count that answers is always the store's, so a waiter woken for nothing only costs a query;
+and after the first count a waiter counts only the events above the newest id it has counted
+(ids grow with every commit of the one writer), so under sustained traffic a wake-up reads the
+new events, not the session again. A re-validation (statuses changed in place) counts anew.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 from inspector.core.store import CommittedEvent, EventQuery
@@ -22,11 +26,13 @@ __all__ = ["CommitWaiters", "Waiter"]
 class Waiter:
     """One waiting request: its query and the event set when something it may count arrived."""
 
-    __slots__ = ("arrived", "query")
+    __slots__ = ("arrived", "query", "recount")
 
     def __init__(self, query: EventQuery) -> None:
         self.query = query
         self.arrived = asyncio.Event()
+        #: Set when what was counted may have changed in place: count everything again.
+        self.recount = False
 
 
 class CommitWaiters:
@@ -57,7 +63,37 @@ class CommitWaiters:
     def wake_all(self) -> None:
         """Wake every waiter (statuses changed without a commit: a re-validation)."""
         for waiter in self._waiters:
+            waiter.recount = True
             waiter.arrived.set()
+
+    async def wait_for(self, query: EventQuery, minimum: int, seconds: float,
+                       count: Callable[[EventQuery], Awaitable[int]],
+                       newest: Callable[[], Awaitable[int]]) -> bool:
+        """Hold until ``query`` matches at least ``minimum`` events (``True``) or ``seconds``
+        pass (``False``, after counting once more). ``count`` counts a query in the store,
+        ``newest`` is the store's newest event id."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        counted, through = 0, None
+        with self.watching(query) as waiter:
+            while True:
+                # Cleared before counting: a commit during the count wakes the next wait.
+                waiter.arrived.clear()
+                if waiter.recount:
+                    counted, through, waiter.recount = 0, None, False
+                upto = await newest()
+                bounds: dict[str, int] = {"until_id": upto + 1}
+                if through is not None:
+                    bounds["since_id"] = max(query.since_id or 0, through)
+                counted += await count(query.model_copy(update=bounds))
+                through = upto
+                if counted >= minimum:
+                    return True
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter.arrived.wait(), remaining)
 
     def __len__(self) -> int:
         return len(self._waiters)

@@ -305,3 +305,21 @@ async def test_wait_is_bounded(api: httpx.AsyncClient) -> None:
     # already satisfied: answers at once
     body = (await api.get(EVENTS, params={"wait": "100", "min": "7"})).json()
     assert (body["timed_out"], body["total"]) == (False, 7)
+
+
+async def test_a_wait_counts_anew_when_a_revalidation_changes_statuses(
+        capture: CaptureService) -> None:
+    plan = {"rules": [{"type": "TRACK", "key": "Order Completed", "version": 1,
+                       "jsonSchema": {}}]}
+    async with httpx.AsyncClient(base_url=capture.base_url, timeout=60) as http:
+        await http.post("/v1/t", json=track("Order Completed"))  # not validated: no plan
+        answer = asyncio.create_task(http.get(EVENTS, params={
+            "status": "valid", "wait": "30"}))
+        await asyncio.wait_for(capture.waiters.until_waiting(), 30)
+        started = time.monotonic()
+        assert (await http.post("/inspector/api/plan", json={"content": plan})).is_success
+        # the same event becomes valid in place: no new id for a count of new events to see
+        assert (await http.post("/inspector/api/revalidate", json={})).is_success
+        body = (await answer).json()
+        assert time.monotonic() - started < 20
+    assert (body["timed_out"], body["total"]) == (False, 1)
