@@ -22,7 +22,8 @@ __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
 _SUBCOMMANDS = ("serve", "export", "import_", "validate", "audit", "people", "plan", "replay",
-               "tls", "gui", "assert_")
+               "tls", "gui",
+               "report", "assert_")
 
 
 def build_parser() -> argparse.ArgumentParser:

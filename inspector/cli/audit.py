@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
-from xml.etree import ElementTree
 
 from inspector.cli._common import DIM, RESET, add_db_option, colour_wanted, fail
 from inspector.cli._sessions import SessionSourceError, load_session_json
@@ -97,30 +96,7 @@ def write_text(session: dict[str, Any], findings: Sequence[dict[str, Any]], out:
 def write_junit(session: dict[str, Any], findings: Sequence[dict[str, Any]],
                 checks: Sequence[str], out: IO[str]) -> None:
     """A test case per check (failed by its error findings), so CI systems list them."""
-    suite = ElementTree.Element("testsuite", name=f"inspector audit {session.get('name')}")
-    by_check: dict[str, list[dict[str, Any]]] = {check: [] for check in checks}
-    for finding in findings:
-        by_check.setdefault(finding["check"], []).append(finding)
-    failures = 0
-    for check, items in by_check.items():
-        case = ElementTree.SubElement(suite, "testcase", classname="inspector.audit", name=check)
-        errors = [f for f in items if f["severity"] == "error"]
-        others = [f for f in items if f["severity"] != "error"]
-        if errors:
-            failures += 1
-            failure = ElementTree.SubElement(
-                case, "failure", type=check,
-                message=f"{len(errors)} finding{'s' if len(errors) != 1 else ''}: "
-                f"{errors[0]['message']}")
-            failure.text = "\n".join(
-                f"{f['message']} [{', '.join(f['message_ids'][:5])}]" for f in errors)
-        if others:
-            ElementTree.SubElement(case, "system-out").text = "\n".join(
-                f"{f['severity']}: {f['message']}" for f in others)
-    suite.set("tests", str(len(by_check)))
-    suite.set("failures", str(failures))
-    root = ElementTree.Element("testsuites")
-    root.append(suite)
-    ElementTree.indent(root)
-    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    out.write(ElementTree.tostring(root, encoding="unicode") + "\n")
+    from inspector.core.report.junit import audit_testsuite, junit_document
+
+    out.write(junit_document(
+        audit_testsuite(f"inspector audit {session.get('name')}", findings, checks)))

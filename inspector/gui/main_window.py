@@ -34,6 +34,7 @@ from inspector.core.demo import send_demo_traffic_async
 from inspector.core.exchange import ExportSummary
 from inspector.core.fixes import CorrectionStore
 from inspector.core.live_counts import LiveCounts, SessionCounts, read_session_counts
+from inspector.core.notes import NoteStore
 from inspector.core.store import CommittedEvent, EventQuery, EventStore
 from inspector.core.store.connection import Database
 from inspector.core.wording import count
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
     sig_counted = Signal(int)
     #: An export finished: how many events (or HAR requests) it wrote (-1: it failed).
     sig_exported = Signal(int)
+    #: A QA report was written: its path ("": it failed).
+    sig_report_exported = Signal(str)
 
     def __init__(
         self,
@@ -112,6 +115,9 @@ class MainWindow(QMainWindow):
         self.model.sig_query_applied.connect(self._on_query_applied)
         self._selected_before_filter: int | None = None
         self.detail = EventDetail()
+        #: The tester's notes, kept with the session in the same database.
+        self.notes = NoteStore(store)
+        self.detail.notes.attach(self.notes)
         self.corrections = CorrectionStore(store)
         #: Destinations and replay runs live in the same database file.
         self.replay_db = Database(store.path)
@@ -247,6 +253,14 @@ class MainWindow(QMainWindow):
                                              "actDestinations")
         self.act_replay = self._action("Replay…", self.open_replay, "Ctrl+Alt+R", "actReplay")
         self.act_quit = self._action("Quit", self.close, std.Quit, "actQuit")
+        self.act_add_note = self._action("Add note…", self.add_note, "Ctrl+Shift+N",
+                                         "actAddNote")
+        self.act_export_report = self._action("Export report…", self.export_report, None,
+                                              "actExportReport")
+        # Right-click on a row (which selects it): annotate it.
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for table_action in (self.act_add_note, self.act_copy_json, self.act_copy_curl):
+            self.table.addAction(table_action)
 
         menubar = self.menuBar()
         file_menu = menubar.addMenu("&File")
@@ -256,6 +270,7 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_export)
+        file_menu.addAction(self.act_export_report)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit_menu = menubar.addMenu("&Edit")
@@ -267,6 +282,8 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         edit_menu.addAction(self.act_edit)
         edit_menu.addAction(self.act_bulk_fix)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.act_add_note)
         capture_menu = menubar.addMenu("&Capture")
         for action in (self.act_start, self.act_stop, self.act_port, self.act_demo,
                        self.act_revalidate):
@@ -725,6 +742,61 @@ class MainWindow(QMainWindow):
         self.show_error(f"Export failed: {error}")
         self.sig_exported.emit(-1)
 
+    def export_report(self, path: Path | None = None, fmt: str | None = None) -> int:
+        """Write the QA report of the session shown (a save dialog without ``path``), on a
+        worker; 1 if it started. :attr:`sig_report_exported` carries the path when written."""
+        from inspector.core.report import REPORT_FORMATS
+        from inspector.core.report.export import export_session_report
+
+        if self.session_id is None:
+            self.show_error("Open a session first: the report is of the session shown.")
+            return 0
+        if path is None:
+            filters = ";;".join(label for label, _ in REPORT_FORMATS.values())
+            chosen, selected = QFileDialog.getSaveFileName(self, "Export QA report", "",
+                                                           filters)
+            if not chosen:
+                return 0
+            path = Path(chosen)
+            fmt = next((name for name, (label, _) in REPORT_FORMATS.items()
+                        if label == selected), None)
+        if fmt is None:
+            fmt = next((name for name, (_, ext) in REPORT_FORMATS.items()
+                        if path.suffix == ext), "html")
+        if path.suffix == "":
+            path = path.with_suffix(REPORT_FORMATS[fmt][1])
+        if "report" in self._busy:
+            self.show_error("A report is already being written.")
+            return 0
+        store, session_id, target, chosen_format = self.store, self.session_id, path, fmt
+        plan_path = self.plan.path if self.plan is not None else None
+        config = self.audit_view.config
+        config_path = self.capture.config.audit_path if self.capture is not None else None
+        self._begin_busy("report", f"Writing the report {path.name}…")
+        self.tasks.submit(
+            lambda: export_session_report(store, session_id, chosen_format, target,
+                                          plan_path=plan_path, audit_config=config,
+                                          audit_config_path=config_path),
+            lambda _data: self._on_report_exported(target),
+            on_error=self._on_report_failed, what="The report",
+        )
+        return 1
+
+    def _on_report_exported(self, path: Path) -> None:
+        self._end_busy("report")
+        self.status.showMessage(f"Wrote the QA report to {path}", 8000)
+        self.sig_report_exported.emit(str(path))
+
+    def _on_report_failed(self, error: BaseException) -> None:
+        self._end_busy("report")
+        self.show_error(f"The report was not written: {error}")
+        self.sig_report_exported.emit("")
+
+    def add_note(self) -> None:
+        """Annotate the selected event (the notes block's dialog)."""
+        if self._selected_record() is not None:
+            self.detail.notes.add_note()
+
     def _selected_record(self) -> Any:
         record = self.detail.record
         if record is None:
@@ -773,6 +845,7 @@ class MainWindow(QMainWindow):
         # Export and re-validation read or rewrite the whole session: one at a time, and
         # not while the session's counts are still being read.
         self.act_export.setEnabled("export" not in self._busy)
+        self.act_export_report.setEnabled("report" not in self._busy)
         self.act_revalidate.setEnabled("revalidate" not in self._busy)
         self.act_load_plan.setEnabled("revalidate" not in self._busy)
 
@@ -859,6 +932,7 @@ class MainWindow(QMainWindow):
         self.editor.set_event(record)
         self.detail.show_event(record, request, corrected=self.editor.corrected,
                                findings=self.audit_view.findings_for_event(event_id))
+        self.detail.notes.show_event(record.session_id, record.id)
 
     # ---- audit
 

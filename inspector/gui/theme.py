@@ -1,8 +1,9 @@
 """Status colours, glyphs and chips, shared by every widget that shows a validation status.
 
-The five colours come from the Okabe-Ito palette, which stays distinguishable under the common
-colour-vision deficiencies, and are mid-tones that read on light and dark backgrounds. Colour is
-never the only signal: each status also has its own chip shape and glyph, and its name as text.
+The colours, glyphs and labels themselves are plain values in :mod:`inspector.core.palette`
+(the QA reports print with them too); this module makes Qt colours, brushes and chips of them.
+Colour is never the only signal: each status also has its own chip shape and glyph, and its
+name as text.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPainterPath, QPixmap, QPolygonF
 
-from inspector.core.model import Severity, Status
+from inspector.core.model import Status
+from inspector.core.palette import (
+    STATUS_COLORS,
+    STATUS_GLYPHS,
+    STATUS_LABELS,
+    as_status,
+    severity_hex,
+)
 
 __all__ = [
     "STATUS_COLORS",
@@ -24,43 +32,10 @@ __all__ = [
     "status_icon",
 ]
 
-STATUS_COLORS: dict[Status, str] = {
-    Status.VALID: "#009E73",  # bluish green
-    Status.INVALID: "#D55E00",  # vermillion
-    Status.UNPLANNED: "#E69F00",  # orange
-    Status.MALFORMED: "#CC79A7",  # reddish purple
-    Status.NOT_VALIDATED: "#8C8C8C",  # grey
-}
-
-#: A glyph per status, so the chip reads without colour.
-STATUS_GLYPHS: dict[Status, str] = {
-    Status.VALID: "✓",
-    Status.INVALID: "✕",
-    Status.UNPLANNED: "?",
-    Status.MALFORMED: "!",
-    Status.NOT_VALIDATED: "–",
-}
-
-STATUS_LABELS: dict[Status, str] = {
-    Status.VALID: "valid",
-    Status.INVALID: "invalid",
-    Status.UNPLANNED: "unplanned",
-    Status.MALFORMED: "malformed",
-    Status.NOT_VALIDATED: "not validated",
-}
-
-
-def _status(value: str | Status) -> Status:
-    try:
-        return Status(value)
-    except ValueError:
-        return Status.NOT_VALIDATED
-
-
 @cache
 def status_color(value: str | Status) -> QColor:
     """The colour of a status."""
-    return QColor(STATUS_COLORS[_status(value)])
+    return QColor(STATUS_COLORS[as_status(value)])
 
 
 @cache
@@ -71,17 +46,13 @@ def status_brush(value: str | Status) -> QBrush:
 
 def severity_color(severity: str, status: str | Status) -> QColor:
     """Errors take the event's status colour; warnings are always the unplanned orange."""
-    if severity == Severity.WARNING:
-        return status_color(Status.UNPLANNED)
-    if _status(status) == Status.VALID:
-        return status_color(Status.INVALID)
-    return status_color(status)
+    return QColor(severity_hex(severity, status))
 
 
 @cache
 def status_icon(value: str | Status, size: int = 16) -> QIcon:
     """A chip whose shape differs per status: circle, square, triangle, diamond, ring."""
-    status = _status(value)
+    status = as_status(value)
     pixmap = QPixmap(size * 2, size * 2)  # drawn at 2x so it stays crisp on HiDPI screens
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)

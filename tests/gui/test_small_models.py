@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from inspector.core.model import Severity, Source, Violation
+from inspector.core.pretty import field_path, pretty_json
 from inspector.core.store import EventStore
 from inspector.gui.models.detail import PlanEventsModel, SessionsModel, ViolationsModel
-from inspector.gui.pretty import field_path, pretty_json
 
 
 def test_violations_model(qtmodeltester: Any) -> None:

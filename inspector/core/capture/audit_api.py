@@ -15,6 +15,9 @@ from aiohttp import web
 
 from inspector.core.audit.checks import CHECK_CLASSES
 from inspector.core.audit.session import count_findings
+from inspector.core.capture.params import bad_query as _bad
+from inspector.core.capture.params import only_params as _only
+from inspector.core.capture.params import session_named
 from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.query_params import QueryParamError, choices, only
 from inspector.core.replay.destinations import Mode
@@ -42,13 +45,7 @@ def add_audit_routes(app: web.Application, service: CaptureService) -> None:
         return await asyncio.get_running_loop().run_in_executor(None, function)
 
     def session_for(params: Mapping[str, str]) -> Any:
-        value = params.get("session")
-        if value is None:
-            return service.session
-        session = service.store.find_session(value)
-        if session is None:
-            raise ApiError(404, "unknown_session", f"No session {value!r}")
-        return session
+        return session_named(service, params.get("session"))
 
     async def audit(request: web.Request) -> web.Response:
         params = only(request.query, ("session", "check", "severity", "person"))

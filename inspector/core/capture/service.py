@@ -36,6 +36,7 @@ from inspector.core.capture.connections import (
 )
 from inspector.core.capture.forward import Forwarder
 from inspector.core.capture.ingest import EventValidator, Ingestor
+from inspector.core.capture.notes_api import add_notes_routes
 from inspector.core.capture.routes import add_tracking_routes, json_errors_middleware
 from inspector.core.capture.security import ApiAccessPolicy
 from inspector.core.capture.tls_page import add_tls_routes
@@ -153,6 +154,7 @@ class CaptureService:
         add_tracking_routes(app, self)
         add_api_routes(app, self)
         add_audit_routes(app, self)
+        add_notes_routes(app, self)
         add_tls_routes(app, self)
         add_bundle_routes(app, self)
         return app

@@ -215,6 +215,36 @@ class EventReader:
             "SELECT max(id) FROM events WHERE session_id = ?", (session_id,)).fetchone()
         return int(row[0] or 0)
 
+    def iter_violated_events(self, session_id: int, *, with_payload: bool = False,
+                             chunk: int = 2000) -> Iterator[EventRecord]:
+        """A session's events that carry any violation (errors or warnings), in id order;
+        each chunk in its own snapshot (QA reports group them by kind)."""
+        connection = self._reader()
+        payload_column = ", e.payload AS payload" if with_payload else ""
+        last_id = 0
+        while True:
+            with read_snapshot(connection):
+                rows = named_rows(
+                    connection,
+                    f"SELECT {EVENT_SELECT}{payload_column} FROM events e {EVENT_JOINS} "
+                    "WHERE e.session_id = ? AND e.violation_count > 0 AND e.id > ? "
+                    "ORDER BY e.id LIMIT ?", (session_id, last_id, chunk))
+            yield from (_record(row, with_payload) for row in rows)
+            if len(rows) < chunk:
+                return
+            last_id = rows[-1]["id"]
+
+    def session_time_range(self, session_id: int) -> tuple[float, float] | None:
+        """When a session's first and last events were received (``None``: no events)."""
+        row = self._reader().execute(
+            "SELECT min(received_at), max(received_at) FROM events WHERE session_id = ?",
+            (session_id,)).fetchone()
+        return None if row[0] is None else (float(row[0]), float(row[1]))
+
+    def write_key_counts(self, session_id: int) -> dict[str, int]:
+        """Events per write key in a session (``""`` for calls that sent none)."""
+        return self._counts_by("write_key", session_id)
+
     def load_audit(self, session_id: int, config_hash: str) -> dict[str, Any] | None:
         """The audit findings kept for a session and configuration: ``through_event_id``,
         ``computed_at``, ``people`` and ``findings`` (JSON text); ``None`` if none are."""

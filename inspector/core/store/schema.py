@@ -262,10 +262,29 @@ CREATE TABLE audit_findings (
 """
 
 
+# Tester notes (issue 14), kept with their session: a note annotates an event, a flow step or a
+# flow run, named by target kind and a text id (an event's id, ``<run id>:<step name>``, a run's
+# id) so steps and runs need no table of their own here. Deleting the session deletes its notes.
+_V10 = """
+CREATE TABLE notes (
+    id           INTEGER PRIMARY KEY,
+    session_id   INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    target_kind  TEXT NOT NULL,
+    target_id    TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    mark         TEXT,
+    created_at   REAL NOT NULL,
+    updated_at   REAL NOT NULL
+);
+CREATE INDEX notes_target ON notes(session_id, target_kind, target_id);
+"""
+
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9,
+                                  _V10)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

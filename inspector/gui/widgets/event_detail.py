@@ -1,5 +1,5 @@
-"""The detail pane: violations, payload (tree and pretty text, offending fields highlighted),
-the raw request and the event's context.
+"""The detail pane: violations, the tester's notes, payload (tree and pretty text, offending
+fields highlighted), the raw request and the event's context.
 
 Everything from the payload is shown as plain text: labels are forced to ``PlainText`` and the
 text views are ``QPlainTextEdit``, so a payload holding ``<b>`` or ``<img src=…>`` is displayed,
@@ -38,12 +38,13 @@ from PySide6.QtWidgets import (
 
 from inspector.core.audit import Finding
 from inspector.core.model import EventRecord
+from inspector.core.pretty import PrettyJson, field_path, pretty_json
 from inspector.core.timeutil import parse_timestamp
 from inspector.core.wording import problem_summary
 from inspector.gui.models.detail import ViolationsModel
-from inspector.gui.pretty import PrettyJson, field_path, pretty_json
 from inspector.gui.theme import STATUS_LABELS, status_color
 from inspector.gui.widgets._util import named
+from inspector.gui.widgets.notes_panel import NotesPanel
 from inspector.gui.widgets.problem_list import ProblemList
 
 __all__ = ["EventDetail", "decode_body"]
@@ -161,9 +162,13 @@ class EventDetail(QWidget):
         split.setStretchFactor(1, 3)
         split.setSizes([220, 330])
 
+        #: The tester's notes on the event shown (attached to a store by the window).
+        self.notes = named(NotesPanel(), "notesPanel")
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
+        layout.addWidget(self.notes)
         layout.addWidget(split)
 
     # ---- public API
@@ -183,6 +188,7 @@ class EventDetail(QWidget):
     def clear(self) -> None:
         """Show nothing."""
         self._record = None
+        self.notes.clear()
         self.problems.set_findings([])
         self.title.setText("Select an event")
         self.violations.set_violations([], "not_validated")

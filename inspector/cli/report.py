@@ -1,0 +1,80 @@
+"""``inspector report``: a session's QA report as HTML, JUnit XML or Markdown."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from inspector.cli._common import add_db_option, fail
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``report`` subcommand."""
+    parser = subparsers.add_parser(
+        "report", help="write a session's QA report (HTML, JUnit or Markdown)",
+        description="Write a QA report of a stored session: counts by status, the plan, the "
+        "audit findings, violations by kind, notes, and each failing event's JSON with the "
+        "offending field highlighted. Exit 0 when the report passes, 1 when it fails "
+        "(a problem event or an error finding), 2 on a usage or file error.",
+    )
+    add_db_option(parser)
+    parser.add_argument("--session", metavar="NAME",
+                        help="session name or id (default: the latest)")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="audit configuration file, JSON or YAML (default: the bundled "
+                        "retention defaults)")
+    parser.add_argument("--plan", type=Path, metavar="FILE",
+                        help="the tracking plan the session was validated against, named in "
+                        "the summary with its SHA-256 (statuses are as stored: this does not "
+                        "re-validate)")
+    parser.add_argument("--format", required=True, choices=("html", "junit", "md"))
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
+                        help="the file to write")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the report; 1 when it fails, 2 when it cannot be written."""
+    from inspector.core.audit import AuditConfigError, load_audit_config
+    from inspector.core.paths import default_db_path
+    from inspector.core.plan import PlanError
+    from inspector.core.report import build_report, describe_plan_file, write_report
+    from inspector.core.store import EventStore
+
+    try:
+        config = load_audit_config(args.config)
+    except AuditConfigError as error:
+        return fail(str(error))
+    plan = None
+    if args.plan is not None:
+        try:
+            plan = describe_plan_file(args.plan)
+        except PlanError as error:
+            return fail(f"--plan: {error}")
+    path = args.db or default_db_path()
+    if not path.exists():
+        return fail(f"no capture database at {path}")
+    try:
+        store = EventStore(path)
+    except Exception as error:  # an unreadable or foreign file
+        return fail(f"cannot open the capture database {path}: {error}")
+    try:
+        session = store.find_session(args.session) if args.session else store.latest_session()
+        if session is None:
+            return fail(f"no session {args.session!r} in {path}" if args.session
+                        else f"no sessions in {path}")
+        data = build_report(store, session, audit_config=config,
+                            audit_config_path=args.config, plan=plan)
+    finally:
+        store.close()
+    try:
+        size = write_report(data, args.format, args.output)
+    except OSError as error:
+        return fail(f"cannot write {args.output}: {error.strerror or error}")
+    verdict = "passed" if data.passed else "failed"
+    print(f"inspector: wrote the {args.format} report of {session.name!r} to {args.output} "
+          f"({size:,} bytes): {verdict}", file=sys.stderr)
+    return 0 if data.passed else 1
