@@ -15,8 +15,6 @@ from aiohttp import web
 
 from inspector.core.audit.checks import CHECK_CLASSES
 from inspector.core.audit.session import count_findings
-from inspector.core.capture.params import bad_query as _bad
-from inspector.core.capture.params import only_params as _only
 from inspector.core.capture.params import session_named
 from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.query_params import QueryParamError, choices, only

@@ -88,6 +88,9 @@ async def test_unknown_parameters_are_refused_on_every_route(api: httpx.AsyncCli
                        "valid: none")
     await _refused(api, "/inspector/api/audit", {"chek": "x"}, "chek")
     await _refused(api, "/inspector/api/people", {"mod": "x"}, "mod")
+    await _refused(api, "/inspector/api/notes", {"sesion": "x"}, "sesion", "session")
+    await _refused(api, "/inspector/api/audit", [("check", "a"), ("check", "b")],
+                   "more than once")
 
 
 async def test_unknown_enum_values_are_refused_with_the_valid_ones(
