@@ -264,10 +264,12 @@ def main() -> int:
     print(f"GUI thread: {spent('paint')}; {spent('drain')}; full {spent('gc')}")
     audit = window.audit_view.results
     times = sorted(window.audit_view.refresh_times)
-    print(f"audit: {'off' if args.no_audit else 'live'}; "
-          + (f"{len(audit.findings):,} findings on {audit.people_total:,} people at the end; "
-             f"{len(times)} refreshes on a worker, median {times[len(times) // 2][0] * 1000:.0f}"
-             f" ms (CPU {sorted(t[1] for t in times)[len(times) // 2] * 1000:.0f} ms), "
+    where = "in the capture child" if window.audit_view.remote else "in this process"
+    print(f"audit: {'off' if args.no_audit else 'live ' + where}; "
+          + (f"{sum(audit.counts.values()):,} findings on {audit.people_total:,} people at "
+             f"the end; {len(times)} refreshes (a worker's wall and CPU time), median "
+             f"{times[len(times) // 2][0] * 1000:.0f} ms (CPU "
+             f"{sorted(t[1] for t in times)[len(times) // 2] * 1000:.0f} ms), "
              f"longest {times[-1][0] * 1000:.0f} ms"
              if audit is not None and times else "no results"))
     print(f"repaints: {counter.paints / duration:.1f} viewport paints/s; drains: {len(batches)}, "

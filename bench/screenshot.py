@@ -67,12 +67,17 @@ def main() -> int:
             window.detail.focus_field(window.detail.violations.violation(0).field)
         else:
             getattr(window, f"{options.tab}_dock").raise_()
-            if options.tab == "audit":  # the fragmented shopper's finding, read in full
+            if options.tab == "audit":  # a drift finding: its variants side by side
                 panel = window.audit_view.audit_panel
-                identity = panel.model.index(0, 0)
-                panel.view.expand(panel.model.index(0, 0, identity))
-                panel.view.setCurrentIndex(panel.model.index(0, 0, panel.model.index(
-                    0, 0, identity)))
+                areas = [panel.model.index(r, 0) for r in range(panel.model.rowCount())]
+                checks = [panel.model.index(r, 0, area) for area in areas
+                          for r in range(panel.model.rowCount(area))]
+                drift = next((c for c in checks
+                              if panel.model.check_id(c) == "drift.property_type"
+                              and panel.model.rowCount(c)), checks[0])
+                panel.view.expand(drift)
+                panel.view.setCurrentIndex(panel.model.index(0, 0, drift))
+                panel.view.scrollTo(drift)
             row = next(r for r in range(model.rowCount())
                        if model.index(r, Column.USER_ID).data() == "8412")
             window.table.selectRow(row)

@@ -133,6 +133,14 @@ class CaptureController(QObject):
         """The store tail feeding the bridge, while running (benchmarks read its counters)."""
         return self._tail
 
+    def api_endpoint(self) -> tuple[str, dict[str, str]] | None:
+        """The child's REST API (its base URL and the headers it needs: the token, when it
+        wants one), while running; ``None`` while stopped."""
+        if not self.running or self._base_url is None:
+            return None
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        return self._base_url + API, headers
+
     def command(self, session_name: str | None = None) -> list[str]:
         """The child's command line."""
         config = self.config

@@ -169,10 +169,12 @@ class MainWindow(QMainWindow):
         self.sessions_dock = self._dock("Sessions", "sessionsDock", self.sessions_panel,
                                         Qt.DockWidgetArea.LeftDockWidgetArea)
         #: The retention audit of the session shown (core checks, refreshed off this thread).
-        self.audit_view = AuditView(store, self.tasks, config=audit_config, parent=self)
+        self.audit_view = AuditView(store, self.tasks, config=audit_config, capture=capture,
+                                    parent=self)
         self.audit_view.audit_panel.sig_events_chosen.connect(self.show_finding_events)
         self.audit_view.people_panel.sig_person_chosen.connect(self.show_person_events)
         self.audit_view.sig_updated.connect(self._on_audit_updated)
+        self.audit_view.sig_event_findings.connect(self._on_event_findings)
         self.audit_dock = self._dock("Audit", "auditDock", self.audit_view.audit_panel,
                                      Qt.DockWidgetArea.LeftDockWidgetArea)
         self.people_dock = self._dock("People", "peopleDock", self.audit_view.people_panel,
@@ -932,6 +934,8 @@ class MainWindow(QMainWindow):
         self.editor.set_event(record)
         self.detail.show_event(record, request, corrected=self.editor.corrected,
                                findings=self.audit_view.findings_for_event(event_id))
+        # Every finding naming it (the panel lists only each check's first few).
+        self.audit_view.request_event_findings(event_id)
         self.detail.notes.show_event(record.session_id, record.id)
 
     # ---- audit
@@ -971,7 +975,12 @@ class MainWindow(QMainWindow):
     def _on_audit_updated(self, session_id: int) -> None:
         record = self.detail.record
         if record is not None and session_id == self.session_id:
-            self.detail.show_findings(self.audit_view.findings_for_event(record.id))
+            self.audit_view.request_event_findings(record.id)
+
+    def _on_event_findings(self, event_id: int, findings: list[Any]) -> None:
+        record = self.detail.record
+        if record is not None and record.id == event_id:
+            self.detail.show_findings(findings)
 
     def clear_detail(self) -> None:
         """Show no event in the detail pane and the editor."""

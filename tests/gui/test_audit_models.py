@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector.core.audit import Auditor
+from PySide6.QtCore import Qt
+
+from inspector.core.audit import Auditor, FindingSeverity
 from inspector.core.observed import ObservedEvent
 from inspector.gui.models.audit import FindingsModel, PeopleModel
 
@@ -51,7 +53,10 @@ def test_findings_model_groups_areas_checks_and_findings(qtmodeltester: Any) -> 
     assert finding is not None
     assert finding.check == "identity.multiple_user_ids"
     assert finding_index.data() == f"✕ {finding.message}"
-    assert model.event_ids(multiple) == [1, 2]
+    # A check's events come from the audit (the panel holds only its first findings).
+    assert model.chosen(multiple) == ([], ("identity.multiple_user_ids",), 0)
+    assert model.chosen(finding_index) == ([1, 2], (), 0)
+    assert model.chosen(identity)[1][0] == "identity.multiple_user_ids"
     assert model.check_id(multiple) == "identity.multiple_user_ids"
     model.set_findings(auditor.checks, [])  # a reset to nothing keeps the model sound
     qtmodeltester.check(model, force_py=True)
@@ -135,5 +140,111 @@ def test_a_check_with_many_findings_shows_the_first_and_counts_the_rest(
     assert model.rowCount(ghost) == 11
     more = model.index(10, 0, ghost)
     assert more.data().startswith("… 15 more")
-    assert model.event_ids(more) == list(range(11, 26))
-    assert model.event_ids(ghost) == list(range(1, 26))
+    assert model.chosen(more) == ([], ("identity.anonymous_intent",), 10)
+    assert model.chosen(ghost) == ([], ("identity.anonymous_intent",), 0)
+    from inspector.core.audit.overview import event_ids_of
+
+    findings = auditor.findings()
+    assert event_ids_of(findings, ["identity.anonymous_intent"], skip=10) == list(range(11, 26))
+    assert event_ids_of(findings, ["identity.anonymous_intent"]) == list(range(1, 26))
+
+
+def _drifting() -> Auditor:
+    auditor = Auditor()
+    auditor.feed(ObservedEvent.build(
+        id=number, received_at=1_800_000_000.0 + number, write_key="k", type="track",
+        name="Checkout Started", user_id="u-1", anonymous_id=None, message_id=f"m-{number}",
+        payload={"properties": {"value": value}}, write_key_names={"k": "web"})
+        for number, value in enumerate([49.9, "49.90", 50.0, 12.0], start=1))
+    return auditor
+
+
+def test_variants_model_puts_a_drift_findings_variants_side_by_side(
+    qtmodeltester: Any,
+) -> None:
+    from inspector.core.audit.overview import variants_of
+    from inspector.gui.models.audit import VariantsModel
+
+    drift = next(f for f in _drifting().findings() if f.check == "drift.property_type")
+    model = VariantsModel()
+    qtmodeltester.check(model, force_py=True)  # empty
+    model.set_variants(variants_of(drift))
+    qtmodeltester.check(model, force_py=True)
+    assert (model.rowCount(), model.columnCount()) == (4, 2)
+    assert [model.index(0, column).data() for column in range(2)] == ["a number", "a string"]
+    assert [model.index(1, column).data() for column in range(2)] == ["49.9", '"49.90"']
+    assert model.index(2, 0).data() == "75% · 3 calls"
+    assert model.index(2, 1).data() == "25% · 1 call"
+    assert model.index(3, 1).data() == "#2"
+    assert model.index(3, 1).data(Qt.ItemDataRole.ToolTipRole) == "Click to show event #2"
+    assert model.event_id(1) == 2
+    assert model.event_id(5) is None
+    assert model.headerData(3, Qt.Orientation.Vertical) == "Event"
+
+
+def test_a_drift_finding_shows_its_variants_and_a_click_selects_one(qtbot: Any) -> None:
+    from inspector.gui.widgets.audit_panels import AuditPanel
+
+    auditor = _drifting()
+    panel = AuditPanel()
+    qtbot.addWidget(panel)
+    panel.resize(640, 720)
+    panel.show()
+    panel.set_results(auditor.checks, auditor.findings())
+    drift_area = next(panel.model.index(row, 0) for row in range(panel.model.rowCount())
+                      if panel.model.index(row, 0).data().startswith("Drift"))
+    check = next(panel.model.index(row, 0, drift_area)
+                 for row in range(panel.model.rowCount(drift_area))
+                 if panel.model.check_id(panel.model.index(row, 0, drift_area))
+                 == "drift.property_type")
+    assert panel.variants.isHidden()
+    panel.view.setCurrentIndex(panel.model.index(0, 0, check))
+    assert panel.variants.isVisible()
+    assert panel.variants.variants.columnCount() == 2
+    with qtbot.waitSignal(panel.sig_events_chosen) as blocker:
+        panel.variants.clicked.emit(panel.variants.variants.index(3, 1))
+    assert blocker.args == [[2]]
+    panel.view.setCurrentIndex(check)  # a check row: no variants
+    assert panel.variants.isHidden()
+    # A check row asks for its events by check (the audit holds them, not the panel).
+    with qtbot.waitSignal(panel.sig_checks_chosen) as chosen:
+        panel.view.clicked.emit(check)
+    assert chosen.args == [["drift.property_type"], 0]
+
+
+def test_checks_and_areas_draw_their_sparkline(qtbot: Any) -> None:
+    from PySide6.QtGui import QColor
+
+    from inspector.core.audit.overview import Arrivals, audit_overview
+    from inspector.gui.models.audit import FINDING_COLORS, SPARKLINE_ROLE, build_overview_tree
+    from inspector.gui.widgets.audit_panels import AuditPanel, SparklineDelegate
+
+    auditor = _audited()
+    arrivals = Arrivals()
+    arrivals.add([1, 2, 3], [0.0, 50.0, 100.0])
+    findings = auditor.findings()
+    overview = audit_overview(auditor.checks, findings, arrivals=arrivals, buckets=4)
+    panel = AuditPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_tree(build_overview_tree(overview), overview["counts"], 2)
+    identity = panel.model.index(0, 0)
+    assert sum(identity.data(SPARKLINE_ROLE)) >= 3
+    ghost = next(panel.model.index(row, 0, identity)
+                 for row in range(panel.model.rowCount(identity))
+                 if panel.model.check_id(panel.model.index(row, 0, identity))
+                 == "identity.anonymous_intent")
+    assert ghost.data(SPARKLINE_ROLE) == [0, 0, 0, 1]  # its ghost cart came last
+    assert panel.model.index(0, 0, ghost).data(SPARKLINE_ROLE) is None  # a finding row
+    rect = panel.view.visualRect(ghost)
+    image = panel.view.viewport().grab().toImage()
+    # The last bar, at the row's right end, in the check's colour; the first span empty.
+    error = QColor(FINDING_COLORS[FindingSeverity.ERROR])
+    right = panel.view.viewport().width() - 1  # the row's end (visualRect overshoots it)
+    column = [image.pixelColor(right - 6, y) for y in range(rect.top(), rect.bottom())]
+    assert error in column
+    first_x = right - SparklineDelegate.WIDTH + 4
+    top = [image.pixelColor(first_x, y) for y in range(rect.top(), rect.bottom() - 4)]
+    assert error not in top

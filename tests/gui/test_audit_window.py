@@ -23,10 +23,14 @@ def _audited(window: MainWindow, qtbot: Any, dock: str = "audit") -> None:
     assert send_demo_traffic(window.capture.base_url) == DEMO_CALLS
     qtbot.waitUntil(lambda: window.model.rowCount() == DEMO_CALLS, timeout=5000)
 
+    assert window.session_id is not None
+    last = window.store.session_last_event_id(window.session_id)
+
     def complete() -> bool:
         results = window.audit_view.results
-        return results is not None and sum(p["event_count"] for p in results.people) == \
-            DEMO_CALLS
+        # The People list is fetched only while its panel is on screen.
+        return results is not None and results.through_event_id == last and (
+            dock != "people" or sum(p["event_count"] for p in results.people) == DEMO_CALLS)
 
     window.audit_view.refresh_now()
     qtbot.waitUntil(complete, timeout=10000)
@@ -141,12 +145,14 @@ def test_a_reopened_session_shows_its_kept_audit_at_once(
         kept = load_stored_audit(window.store, first, window.audit_view.config, checks)
         return len(kept.findings) if kept is not None else 0
 
+    assert window.audit_view.remote  # the capture child keeps the live audit
+    assert window.audit_view.results is not None
+    found = sum(window.audit_view.results.counts.values())
     # Choosing another session keeps the latest findings with the one left.
     other = window.store.create_session("other")
     window.open_session(other.id)
-    qtbot.waitUntil(lambda: kept_findings() == len(window.audit_view._recent[first].refresh()),
-                    timeout=5000)
-    # Going back is instant: the window kept that audit in memory.
+    qtbot.waitUntil(lambda: kept_findings() == found, timeout=5000)
+    # Going back is quick: the child kept that audit in memory.
     with qtbot.waitSignal(window.audit_view.sig_updated, timeout=5000):
         window.open_session(first)
     assert window.audit_view.audit_panel.summary.text().startswith("9 errors")
@@ -175,3 +181,52 @@ def test_a_loaded_plan_names_the_spelling_the_plan_expects(
     assert window.audit_view.results is not None
     drift = [f for f in window.audit_view.results.findings if f.check == "drift.event_name"]
     assert any('the tracking plan says "Order Completed"' in f.message for f in drift)
+
+
+def test_what_the_panel_does_not_list_comes_from_the_capture_child(
+    capture_window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The child keeps the audit: a check's events and the findings of an event the panel
+    does not list (each check lists its first one here) are asked of it on demand."""
+    import httpx
+
+    from inspector.gui import audit_view
+
+    monkeypatch.setattr(audit_view, "SHOWN_PER_CHECK", 1)
+    window = capture_window
+    window.show()
+    qtbot.waitExposed(window)
+    window.audit_dock.raise_()
+    assert window.capture is not None
+    assert window.capture.base_url
+    for number in range(3):  # three ghost carts: three anonymous_intent findings
+        httpx.post(window.capture.base_url + "/v1/track", json={
+            "writeKey": "k", "anonymousId": f"ghost-{number}", "event": "Added to Cart",
+            "messageId": f"ghost-{number}"}).raise_for_status()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
+    assert window.session_id is not None
+    last = window.store.session_last_event_id(window.session_id)
+    window.audit_view.refresh_now()
+    qtbot.waitUntil(lambda: window.audit_view.results is not None
+                    and window.audit_view.results.through_event_id == last, timeout=10000)
+    assert window.audit_view.remote
+    ghost = _check_row(window, "identity.anonymous_intent")
+    panel = window.audit_view.audit_panel
+    assert ghost.data().startswith("✕ 3 errors")
+    assert panel.model.rowCount(ghost) == 2  # the first finding, then "… 2 more"
+    more = panel.model.index(1, 0, ghost)
+    assert more.data().startswith("… 2 more")
+    with qtbot.waitSignal(window.model.sig_query_applied, timeout=5000):
+        panel.view.clicked.emit(more)
+    assert window.model.rowCount() == 2
+    assert window.subset_banner.text().startswith("Showing the 2 events of an audit finding")
+    # The last ghost's finding is not listed; selecting its event still shows it.
+    third = max(window.model.event_id(row) for row in range(2))
+    def ghosts_naming(findings: Any) -> list[Any]:
+        return [f for f in findings
+                if f.check == "identity.anonymous_intent" and third in f.event_ids]
+
+    assert not ghosts_naming(window.audit_view.results.findings)
+    with qtbot.waitSignal(window.audit_view.sig_event_findings, timeout=5000):
+        window.show_event(third)
+    assert ghosts_naming(entry.finding for entry in window.detail.problems.finding_entries)

@@ -15,6 +15,7 @@ from typing import Any
 from inspector.core.audit.config import AuditConfig
 from inspector.core.audit.finding import Finding
 from inspector.core.audit.framework import Auditor
+from inspector.core.audit.overview import Arrivals, audit_overview, event_ids_of, mark_people
 from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventStore
@@ -29,13 +30,9 @@ _CHUNK = 250
 def observe_rows(rows: Iterable[CallRow],
                  write_key_names: Mapping[str, str]) -> Iterator[ObservedEvent]:
     """Lean stored rows (:meth:`EventStore.iter_call_rows`) as the checks read them."""
-    build = ObservedEvent.build
+    from_row = ObservedEvent.from_row
     for row in rows:
-        yield build(
-            id=row.id, received_at=row.received_at, write_key=row.write_key, type=row.type,
-            name=row.name, user_id=row.user_id, anonymous_id=row.anonymous_id,
-            message_id=row.message_id, payload=row.payload, write_key_names=write_key_names,
-        )
+        yield from_row(row, write_key_names)
 
 
 class SessionAudit:
@@ -48,6 +45,8 @@ class SessionAudit:
         self.config = config or AuditConfig()
         self.auditor = Auditor(self.config)
         self.last_id = 0
+        #: When each audited call arrived (the panel's sparklines).
+        self.arrivals = Arrivals()
         self._findings: list[Finding] = []
         self._lock = threading.Lock()
 
@@ -75,7 +74,38 @@ class SessionAudit:
     def _feed(self, batch: list[ObservedEvent]) -> None:
         if batch:
             self.auditor.feed(batch)
+            self.arrivals.add([event.id for event in batch],
+                              [event.received_at for event in batch])
             self.last_id = batch[-1].id
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings as of the last :meth:`refresh`."""
+        return self._findings
+
+    def overview(self, *, per_check: int = 200, people: int | None = 2000) -> dict[str, Any]:
+        """What the Audit and People panels show (:func:`audit_overview`), as of the last
+        :meth:`refresh`: per check its counts, sparkline and first ``per_check`` findings;
+        ``people``: the most recently active people listed (``0``: none), with the findings
+        about each."""
+        with self._lock:
+            checks = self.auditor.checks
+            findings = self._findings
+        data = audit_overview(checks, findings, arrivals=self.arrivals, per_check=per_check)
+        listed = self.people_json(limit=people) if people != 0 else []
+        data["people"] = mark_people(listed, findings)
+        data["people_total"] = self.people_count
+        data["through_event_id"] = self.last_id
+        return data
+
+    def event_ids_of(self, checks: Iterable[str], *, skip: int = 0) -> list[int]:
+        """The events of every current finding of ``checks`` (see :func:`event_ids_of`)."""
+        return event_ids_of(self._findings, checks, skip=skip)
+
+    def findings_for_event(self, event_id: int) -> list[Finding]:
+        """The current findings that name ``event_id``, in panel order."""
+        return sorted((finding for finding in self._findings if event_id in finding.event_ids),
+                      key=lambda finding: finding.order)
 
     def people_json(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The people linked so far, as JSON, in order of their first call (call

@@ -6,8 +6,6 @@ of person dicts); ``data()`` only reads what was formatted when they were set.
 
 from __future__ import annotations
 
-import heapq
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +20,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 
 from inspector.core.audit import Check, Finding, FindingSeverity
+from inspector.core.audit.overview import audit_overview, mark_people
 
-__all__ = ["FINDING_COLORS", "FINDING_GLYPHS", "SHOWN_PER_CHECK", "FindingsModel",
-           "PeopleModel", "build_findings_tree"]
+__all__ = ["FINDING_COLORS", "FINDING_GLYPHS", "SHOWN_PER_CHECK", "SPARKLINE_ROLE",
+           "FindingsModel", "PeopleModel", "VariantsModel", "build_findings_tree",
+           "build_overview_tree", "shown_findings"]
 
 #: Findings listed under one check in the panel (the rest summed up in one row).
 SHOWN_PER_CHECK = 200
@@ -48,7 +48,6 @@ FINDING_GLYPHS: dict[FindingSeverity, str] = {
     FindingSeverity.INFO: "i",
 }
 _PASSED_COLOR = "#009E73"
-_ORDER = operator.attrgetter("order")
 
 _AREA_TITLES = {
     "identity": "People and identity",
@@ -63,9 +62,13 @@ _AREA_TITLES = {
 }
 
 
+#: A check's or area's sparkline (a list of counts per span of the session), for the delegate.
+SPARKLINE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
 @dataclass(eq=False)
 class _Node:
-    """One row of the tree: an area, a check or a finding."""
+    """One row of the tree: an area, a check, a finding or a "… N more" row."""
 
     cells: tuple[str, str, str]
     parent: _Node | None
@@ -75,12 +78,15 @@ class _Node:
     finding: Finding | None = None
     check_id: str | None = None
     children: list[_Node] = field(default_factory=list)
-    #: On a "… N more" row: the findings it stands for (their events are still selectable).
-    hidden: list[Finding] = field(default_factory=list)
+    #: The checks whose events a click on this row shows (an area's, a check's, or on a
+    #: "… N more" row its check's), past each check's first ``skip`` findings.
+    checks: tuple[str, ...] = ()
+    skip: int = 0
+    sparkline: list[int] | None = None
 
 
 class FindingsModel(QAbstractItemModel):
-    """Areas, then checks with their count and worst severity, then each finding."""
+    """Areas, then checks with their count, worst severity and sparkline, then findings."""
 
     headers = ("Check", "Severity", "Events")
 
@@ -95,7 +101,7 @@ class FindingsModel(QAbstractItemModel):
         self.set_tree(build_findings_tree(checks, findings))
 
     def set_tree(self, areas: list[_Node]) -> None:
-        """Show a tree from :func:`build_findings_tree` (built off the GUI thread)."""
+        """Show a tree from :func:`build_overview_tree` (built off the GUI thread)."""
         self.beginResetModel()
         self._areas = areas
         self.endResetModel()
@@ -112,21 +118,15 @@ class FindingsModel(QAbstractItemModel):
         node = self._node(index)
         return node.check_id if node is not None else None
 
-    def event_ids(self, index: _Index) -> list[int]:
-        """The events behind a row: a finding's, or every finding's of a check or area."""
+    def chosen(self, index: _Index) -> tuple[list[int], tuple[str, ...], int]:
+        """What a click on a row shows: a finding's event ids; or the checks (and how many
+        of each check's first findings to skip) whose events are fetched from the audit."""
         node = self._node(index)
         if node is None:
-            return []
-        found: set[int] = set()
-        stack = [node]
-        while stack:
-            current = stack.pop()
-            if current.finding is not None:
-                found.update(current.finding.event_ids)
-            for finding in current.hidden:
-                found.update(finding.event_ids)
-            stack.extend(current.children)
-        return sorted(found)
+            return [], (), 0
+        if node.finding is not None:
+            return list(node.finding.event_ids), (), 0
+        return [], node.checks, node.skip
 
     def _node(self, index: _Index) -> _Node | None:
         if not index.isValid():
@@ -177,43 +177,54 @@ class FindingsModel(QAbstractItemModel):
         if role == _FOREGROUND and node.color and (
                 index.column() == 1 or (index.column() == 0 and node.check_id is not None)):
             return QBrush(QColor(node.color))
+        if role == SPARKLINE_ROLE and index.column() == 0:
+            return node.sparkline
         return None
 
 
 def build_findings_tree(checks: Sequence[Check], findings: Sequence[Finding], *,
                         shown_per_check: int = SHOWN_PER_CHECK) -> list[_Node]:
-    """The rows of a :class:`FindingsModel`: plain Python, safe to build on a worker thread.
+    """The rows of a :class:`FindingsModel` for ``findings`` (no sparklines: they need the
+    calls' arrival times, which :class:`~inspector.core.audit.live.SessionAudit` keeps)."""
+    return build_overview_tree(audit_overview(checks, findings, per_check=shown_per_check))
 
-    Each check shows its first ``shown_per_check`` findings (by first event) and one row
-    saying how many more there are: a live session can have tens of thousands, and a tree that
-    big would stall the window on every refresh while telling a tester nothing more.
+
+def build_overview_tree(overview: dict[str, Any]) -> list[_Node]:
+    """The rows of a :class:`FindingsModel` from an audit overview
+    (:func:`~inspector.core.audit.overview.audit_overview`, or the capture child's
+    ``GET audit/overview``): plain Python, safe to build on a worker thread.
+
+    Each check shows the first findings the overview lists and one row saying how many more
+    there are: a live session can have tens of thousands, and a tree that big would stall the
+    window on every refresh while telling a tester nothing more.
     """
-    by_check: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_check.setdefault(finding.check, []).append(finding)
     roots: list[_Node] = []
     areas: dict[str, _Node] = {}
-    for check in checks:
-        area = areas.get(check.area)
-        if area is None:
-            area = areas[check.area] = _Node(
-                (_AREA_TITLES.get(check.area, check.area.title()), "", ""), None, len(roots))
-            roots.append(area)
-        items = by_check.get(check.id, [])
-        worst = min((finding.severity for finding in items), key=lambda s: s.rank, default=None)
-        summary = _severity_text(worst, len(items))
+    for area_data in overview["areas"]:
+        area = areas[area_data["area"]] = _Node(
+            (_AREA_TITLES.get(area_data["area"], area_data["area"].title()), "", ""), None,
+            len(roots), checks=tuple(area_data["checks"]),
+            sparkline=list(area_data["sparkline"]) or None)
+        count = int(area_data["findings"])
+        area.cells = (area.cells[0], f"{count:,} finding{'s' * (count != 1)}" if count
+                      else "✓ passed", "")
+        roots.append(area)
+    for check in overview["checks"]:
+        area = areas[check["area"]]
+        worst = FindingSeverity(check["worst"]) if check["worst"] else None
+        summary = _severity_text(worst, int(check["findings"]))
         # The verdict first: in a narrow side bar the end of a row is what gets cut off.
         node = _Node(
-            (f"{summary}  {check.title}", summary,
-             str(sum(len(finding.event_ids) for finding in items)) if items else ""),
+            (f"{summary}  {check['title']}", summary,
+             str(check["events"]) if check["findings"] else ""),
             area, len(area.children),
             color=FINDING_COLORS[worst] if worst else _PASSED_COLOR,
-            tooltip=f"{check.id}: {check.__doc__ or check.title}".strip(),
-            check_id=check.id,
+            tooltip=f"{check['id']}: {check['description']}".strip(),
+            check_id=check["id"], checks=(check["id"],),
+            sparkline=list(check["sparkline"]) or None,
         )
-        # The first few in order without sorting them all (a check can have 100,000).
-        first = heapq.nsmallest(shown_per_check, items, key=_ORDER)
-        for number, finding in enumerate(first):
+        for number, data in enumerate(check["shown"]):
+            finding = Finding.from_dict(data)
             node.children.append(_Node(
                 (f"{FINDING_GLYPHS[finding.severity]} {finding.message}",
                  f"{FINDING_GLYPHS[finding.severity]} {finding.severity}",
@@ -221,19 +232,18 @@ def build_findings_tree(checks: Sequence[Check], findings: Sequence[Finding], *,
                 node, number, color=FINDING_COLORS[finding.severity],
                 tooltip=finding.message, finding=finding,
             ))
-        if len(items) > shown_per_check:
-            listed = {id(finding) for finding in first}
-            hidden = [finding for finding in items if id(finding) not in listed]
-            more = _Node((f"… {len(hidden):,} more (inspector audit --format json lists all)",
-                          "", ""), node, len(node.children))
-            more.hidden = hidden
-            node.children.append(more)
+        if check["more"]:
+            node.children.append(_Node(
+                (f"… {check['more']:,} more (inspector audit --format json lists all)", "", ""),
+                node, len(node.children), checks=(check["id"],), skip=len(check["shown"])))
         area.children.append(node)
-    for area in roots:
-        count = sum(len(by_check.get(check.check_id or "", [])) for check in area.children)
-        area.cells = (area.cells[0], f"{count:,} finding{'s' * (count != 1)}" if count
-                      else "✓ passed", "")
     return roots
+
+
+def shown_findings(tree: list[_Node]) -> list[Finding]:
+    """The findings a tree lists (each check's first few)."""
+    return [finding.finding for area in tree for check in area.children
+            for finding in check.children if finding.finding is not None]
 
 
 def _header(headers: Sequence[str], section: int, orientation: Qt.Orientation,
@@ -263,17 +273,12 @@ class PeopleModel(QAbstractTableModel):
         self._colors: list[str | None] = []
 
     def set_people(self, people: Sequence[dict[str, Any]],
-                   findings: Sequence[Finding] = ()) -> None:
-        """Show ``people`` (``Person.to_dict()`` forms) with the findings about each."""
-        worst: dict[str, FindingSeverity] = {}
-        counts: dict[str, int] = {}
-        for finding in findings:
-            if finding.person is None:
-                continue
-            counts[finding.person] = counts.get(finding.person, 0) + 1
-            known = worst.get(finding.person)
-            if known is None or finding.severity.rank < known.rank:
-                worst[finding.person] = finding.severity
+                   findings: Sequence[Finding] | None = None) -> None:
+        """Show ``people`` (``Person.to_dict()`` forms marked with the findings about each by
+        :func:`~inspector.core.audit.overview.mark_people`; or given ``findings``, marked
+        here)."""
+        if findings is not None:
+            people = mark_people([dict(person) for person in people], findings)
         self.beginResetModel()
         self._people = list(people)
         self._cells = [
@@ -284,11 +289,11 @@ class PeopleModel(QAbstractTableModel):
                 ", ".join(person["emails"]),
                 ", ".join(person["sources"]),
                 str(person["event_count"]),
-                str(counts.get(person["id"], 0)),
+                str(person.get("findings_count", 0)),
             )
             for person in self._people
         ]
-        self._colors = [FINDING_COLORS[worst[p["id"]]] if p["id"] in worst else None
+        self._colors = [FINDING_COLORS[FindingSeverity(p["worst"])] if p.get("worst") else None
                         for p in self._people]
         self.endResetModel()
 
@@ -321,4 +326,59 @@ class PeopleModel(QAbstractTableModel):
         if role == _FOREGROUND and index.column() == 6:
             color = self._colors[index.row()]
             return QBrush(QColor(color)) if color else None
+        return None
+
+
+class VariantsModel(QAbstractTableModel):
+    """A drift finding's competing variants side by side: one column per variant (most used
+    first), rows for the variant, an example value, its share of the calls and its first
+    event."""
+
+    rows = ("Variant", "Example", "Share", "Event")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._variants: list[dict[str, Any]] = []
+        self._cells: list[tuple[str, str, str, str]] = []
+
+    def set_variants(self, variants: Sequence[dict[str, Any]]) -> None:
+        """Show ``variants`` (:func:`~inspector.core.audit.overview.variants_of`)."""
+        self.beginResetModel()
+        self._variants = list(variants)
+        self._cells = [(
+            variant["label"], variant["example"],
+            f"{variant['share']:.0%} · {variant['count']:,} call{'s' * (variant['count'] != 1)}",
+            f"#{variant['event_id']}" if variant["event_id"] is not None else "",
+        ) for variant in self._variants]
+        self.endResetModel()
+
+    def event_id(self, column: int) -> int | None:
+        """The example event of the variant in ``column``."""
+        if not 0 <= column < len(self._variants):
+            return None
+        value = self._variants[column]["event_id"]
+        return int(value) if value is not None else None
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:
+        return 0 if parent.isValid() or not self._variants else len(self.rows)
+
+    def columnCount(self, parent: _Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._variants)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = _DISPLAY) -> Any:
+        if role != _DISPLAY:
+            return None
+        if orientation == Qt.Orientation.Vertical:
+            return self.rows[section] if 0 <= section < len(self.rows) else None
+        return f"Variant {section + 1}" if 0 <= section < len(self._variants) else None
+
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        if role in (_DISPLAY, _TOOLTIP):
+            text = self._cells[index.column()][index.row()]
+            if role == _TOOLTIP and index.row() == 3 and text:
+                return f"Click to show event {text}"
+            return text
         return None

@@ -291,3 +291,29 @@ async def test_item_fields_and_events_from_the_configuration(audit_traffic: Audi
     assert finding.data["event"] == "Wishlist Updated"
     assert finding.data["missing"] == "image_url"
     assert "needs sku and image_url on every item" in finding.message
+
+
+def test_drift_variants_side_by_side() -> None:
+    """variants_of pairs each variant with its own first event and value (the finding's
+    event ids are sorted by id, which need not be the variants' order)."""
+    from inspector.core.audit import Auditor
+    from inspector.core.audit.overview import variants_of
+    from inspector.core.observed import ObservedEvent
+
+    values = [49.9, "49.90", 50, 51]  # the number arrives first, the string second
+    auditor = Auditor()
+    auditor.feed(ObservedEvent.build(
+        id=10 + number, received_at=1_800_000_000.0 + number, write_key="k", type="track",
+        name="Checkout Started", user_id="u-1", anonymous_id=None, message_id=f"m-{number}",
+        payload={"properties": {"value": value}}, write_key_names={})
+        for number, value in enumerate(values))
+    drift = [f for f in auditor.findings() if f.check == "drift.property_type"]
+    assert len(drift) == 1
+    assert variants_of(drift[0]) == [
+        {"variant": "number", "label": "a number", "count": 3, "share": 0.75,
+         "example": "49.9", "event_id": 10, "message_id": "m-0"},
+        {"variant": "string", "label": "a string", "count": 1, "share": 0.25,
+         "example": '"49.90"', "event_id": 11, "message_id": "m-1"},
+    ]
+    others = [f for f in auditor.findings() if f.check != "drift.property_type"]
+    assert all(variants_of(f) == [] for f in others)

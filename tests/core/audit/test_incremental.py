@@ -262,3 +262,34 @@ def test_a_new_email_on_a_known_pair_still_links() -> None:
     auditor.feed([observed(1, first), observed(2, second)])
     [person] = auditor.people()
     assert sorted(person.emails) == ["ada@shop.test", "bob@shop.test"]
+
+
+odd_contexts = st.sampled_from([
+    None, "not an object", {}, {"library": "x"}, {"library": {"name": ""}},
+    {"library": {"name": "analytics.js"}, "device": {"id": "d-1"}, "traits": {"email": "a@b.c"}},
+    {"device": {"id": 7}, "traits": ["no"]},
+])
+
+
+@settings(max_examples=150, deadline=None)
+@given(calls(), odd_contexts, st.sampled_from(["k-web", "k-quiz", "", None]),
+       st.sampled_from([None, "", "[1]", "{}"]))
+def test_a_stored_row_builds_the_same_event(call: dict[str, Any], context: Any,
+                                            write_key: str | None, raw: str | None) -> None:
+    """The audit of a stored session reads rows with ``ObservedEvent.from_row``: the same
+    event as ``build`` from the same columns (payload as JSON text, or none)."""
+    import orjson
+
+    event = observed(1, call)
+    payload = dict(event.payload)
+    if context is not None:
+        payload["context"] = context
+    for text in (orjson.dumps(payload).decode(), raw):
+        row = (7, 1_800_000_000.5, write_key, event.type, event.name, event.user_id,
+               event.anonymous_id, "m-7", text)
+        expected = ObservedEvent.build(
+            id=7, received_at=1_800_000_000.5, write_key=write_key, type=event.type,
+            name=event.name, user_id=event.user_id, anonymous_id=event.anonymous_id,
+            message_id="m-7", payload=text or None, write_key_names={**NAMES, "": "blank"},
+        )
+        assert ObservedEvent.from_row(row, {**NAMES, "": "blank"}) == expected

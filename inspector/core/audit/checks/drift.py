@@ -8,7 +8,7 @@ example of each variant it sees, and reports when a second variant appears.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,19 @@ class _First:
 
 def _first(event: ObservedEvent, value: Any = None) -> _First:
     return _First(event.id, event.message_id, value)
+
+
+def _variants(firsts: Iterable[tuple[str, _First]],
+              describe: Callable[[str], str] = str) -> list[dict[str, Any]]:
+    """The competing variants as a finding's ``variants`` (the window shows them side by
+    side): each with its words (``label``), count, first event and (a number, text or
+    boolean) its value there."""
+    return [{"variant": variant, "label": describe(variant), "count": first.count,
+             "event_id": first.event_id,
+             "message_id": first.message_id,
+             "value": first.value if isinstance(first.value, str | int | float | bool)
+             else None}
+            for variant, first in firsts]
 
 
 def _walk(properties: Mapping[str, Any]) -> tuple[list[Leaf], list[Obj]]:
@@ -234,6 +247,7 @@ class PropertyTypeDrift(_VariantsByPath):
                      "the events sending the other silently fall out of them."),
             events=[first.event for first in types.values()],
             event=name, path=path, types={kind: first.count for kind, first in types.items()},
+            variants=_variants(types.items(), _a),
         ),)
 
 
@@ -300,6 +314,7 @@ class EventNameDrift(SessionCheck):
                      "campaign triggered on one misses the others."),
             events=[first.event for _, first in ordered],
             names={name: first.count for name, first in ordered}, planned=planned,
+            variants=_variants(ordered),
         ),)
 
 
@@ -412,6 +427,7 @@ class PropertyNameDrift(SessionCheck):
                      "that sends the other."),
             events=[main_seen.event, other_seen.event],
             event=name, names={path(main): main_seen.count, path(other): other_seen.count},
+            variants=_variants(((path(main), main_seen), (path(other), other_seen))),
         ),)
 
 
@@ -526,4 +542,5 @@ class ValueFormatDrift(_VariantsByPath):
                      "others."),
             events=[first.event for first in formats.values()],
             event=name, path=path, formats={kind: first.count for kind, first in formats.items()},
+            variants=_variants(formats.items(), FORMATS.__getitem__),
         ),)
