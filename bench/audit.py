@@ -12,6 +12,10 @@ process (``time.process_time``: steadier than wall time on a shared two-core mac
 * stored: ``audit_session`` over a session in SQLite, against reading the same rows with
   ``iter_events`` alone.
 
+``--environments`` gives browser calls a page URL (every 50th from a staging host) and app
+calls an app namespace and build (every 97th a staging build), and audits with a staging and
+a production environment, so the environment checks do their per-call work.
+
 ``--breakdown`` splits the stored audit into what every audit pays before any check runs
 (reading the lean rows, parsing their JSON, building the ObservedEvents), the identity graph,
 and each check's ``observe`` (timed per call, in one run), then the findings.
@@ -31,7 +35,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inspector.core.audit import Auditor
+from inspector.core.audit import AuditConfig, Auditor
+from inspector.core.audit.config import EnvironmentConfig
 from inspector.core.audit.session import audit_session
 from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent
@@ -41,10 +46,16 @@ from inspector.core.timeutil import format_iso
 NAMES = {"k-web": "web", "k-backend": "backend", "k-ios": "ios"}
 LIBRARIES = {"k-web": "analytics.js", "k-backend": "analytics-python", "k-ios": "analytics-ios"}
 EVENTS = ["Product Viewed", "Added to Cart", "Checkout Started", "Order Completed"]
+ENVIRONMENTS = AuditConfig(environments=[
+    EnvironmentConfig(name="staging", write_keys=["k-stg"], hosts=["*.staging.shop.test"],
+                      app_builds=["*-staging"]),
+    EnvironmentConfig(name="production", production=True, write_keys=["web", "backend", "ios"],
+                      hosts=["www.shop.test", "shop.test"], app_namespaces=["com.shop.app"]),
+])
 
 
 def synthetic_calls(count: int, people: int, seed: int = 7,
-                    items: int = 0) -> list[dict[str, Any]]:
+                    items: int = 0, environments: bool = False) -> list[dict[str, Any]]:
     """Retail traffic: pages and carts from browsers, identifies, orders from the backend;
     ``items``: that many complete items[] elements (and a currency) on every track call."""
     item = {"sku": "MUG-11", "name": "Mug", "variant": "black", "price": 12.5, "quantity": 2}
@@ -63,6 +74,13 @@ def synthetic_calls(count: int, people: int, seed: int = 7,
         }
         if not call["userId"] and not call["anonymousId"]:
             call["anonymousId"] = f"anon-{shopper}-0"
+        if environments:  # no random draws: the same calls as without, plus where from
+            if key == "k-web":
+                host = "shop.staging.shop.test" if number % 50 == 0 else "www.shop.test"
+                call["context"]["page"] = {"url": f"https://{host}/p/{shopper % 50}"}
+            elif key == "k-ios":
+                build = "4.2-staging" if number % 97 == 0 else "4.2"
+                call["context"]["app"] = {"namespace": "com.shop.app", "build": build}
         roll = rng.random()
         if roll < 0.15:
             call["type"] = "identify"
@@ -104,12 +122,12 @@ def observe(call: dict[str, Any]) -> ObservedEvent:
     )
 
 
-def in_memory(calls: list[dict[str, Any]]) -> None:
+def in_memory(calls: list[dict[str, Any]], config: AuditConfig | None = None) -> None:
     started = time.process_time()
     events = [observe(call) for call in calls]
     build = time.process_time() - started
     started = time.process_time()
-    auditor = Auditor()
+    auditor = Auditor(config)
     with collector_paused():
         auditor.feed(events)
         findings = auditor.findings()
@@ -119,7 +137,7 @@ def in_memory(calls: list[dict[str, Any]]) -> None:
           f"{audit / len(calls) * 1e6:.1f} µs per call); {len(auditor.graph):,} people, "
           f"{len(findings):,} findings")
 
-    auditor = Auditor()
+    auditor = Auditor(config)
     batches = []
     for start in range(0, min(len(events), 200_000), 1000):
         started = time.process_time()
@@ -269,14 +287,18 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=200_000)
     parser.add_argument("--items", type=int, default=0,
                         help="items[] elements on every track call (0: none)")
+    parser.add_argument("--environments", action="store_true",
+                        help="page hosts and app builds on the calls, and a staging and a "
+                        "production environment configured")
     parser.add_argument("--breakdown", action="store_true",
                         help="only the stage-by-stage CPU of a stored audit")
     args = parser.parse_args()
-    calls = synthetic_calls(args.events, args.people, items=args.items)
+    calls = synthetic_calls(args.events, args.people, items=args.items,
+                            environments=args.environments)
     if args.breakdown:
         breakdown(calls)
         return
-    in_memory(calls)
+    in_memory(calls, ENVIRONMENTS if args.environments else None)
     if args.stored:
         stored(calls[: args.stored])
 

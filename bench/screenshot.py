@@ -24,6 +24,9 @@ def main() -> int:
     parser.add_argument("--tab", choices=("plan", "audit", "people"), default="plan",
                         help="the side tab to show; audit also selects the backend's identify "
                         "(its audit findings in the detail pane)")
+    parser.add_argument("--audit", metavar="FILE",
+                        help="an audit configuration (e.g. with environments, whose bands and "
+                        "status-bar entry then show)")
     parser.add_argument("--fill", action="store_true",
                         help="resize the window to the whole screen (as maximised)")
     options = parser.parse_args()
@@ -50,7 +53,8 @@ def main() -> int:
     from inspector.gui.models.event_table import Column
 
     args = argparse.Namespace(db=str(scratch / "db.sqlite3"), host="127.0.0.1", port=0,
-                              session="Checkout QA", plan=None, demo=True, audit=None)
+                              session="Checkout QA", plan=None, demo=True,
+                              audit=options.audit)
     window = build_window(args)
     assert window is not None
     if options.fill:

@@ -8,6 +8,8 @@ Examples::
     inspector replay --add-destination "Staging EU" --mode actions --region eu \\
         --site-id SITE --api-key-env CIO_API_KEY
     inspector replay --resume 12 --destination "Staging EU"
+    inspector replay --session prod-capture --destination "Staging EU" --audit audit.yaml \
+        --allow-cross-environment
 
 Exit codes: 0 everything sent (or previewed), 1 some events failed or were held, 2 usage errors.
 """
@@ -21,12 +23,14 @@ import signal
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import orjson
 from pydantic import SecretStr, ValidationError
 
 from inspector.cli._common import add_db_option, fail
+from inspector.core.environments import EnvironmentMap
 from inspector.core.fixes import CorrectionStore
 from inspector.core.paths import default_db_path
 from inspector.core.replay import (
@@ -47,8 +51,9 @@ from inspector.core.replay import (
     ReplayOptions,
     ReplayProgress,
     ReplayRunStore,
-    collect_items,
+    cross_environment,
     preview_requests,
+    replay_scope,
     to_items,
 )
 from inspector.core.secrets import SecretStoreError
@@ -89,6 +94,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second (100)")
     parser.add_argument("--unlock", metavar="NAME",
                         help="type a production destination's name to allow this run")
+    parser.add_argument("--audit", metavar="FILE", type=Path,
+                        help="the audit configuration whose environments say which write "
+                        "keys are production and staging (and each one's destination)")
+    parser.add_argument("--allow-cross-environment", action="store_true",
+                        help="replay even when events captured with production keys go to "
+                        "a staging workspace, or staging events to production")
     runs = parser.add_mutually_exclusive_group()
     runs.add_argument("--resume", type=int, metavar="RUN", help="resume an interrupted run")
     runs.add_argument("--retry-failed", type=int, metavar="RUN",
@@ -151,9 +162,18 @@ def run(args: argparse.Namespace) -> int:
             raise _UsageError(f"no session {args.session!r} in {path}")
         statuses = [s for s in args.status.split(",") if s] if args.status else None
         query = EventQuery(session_id=session.id, status=statuses, event=args.event)
-        pairs = collect_items(CorrectionStore(store), query)
+        environments = _environments(args.audit)
+        scope = replay_scope(CorrectionStore(store).iter_effective(query), environments,
+                             store.write_key_names())
+        pairs = scope.pairs
+        crossing = cross_environment(environments, destination, scope.environments)
+        if crossing is not None:
+            print(f"inspector: warning: {crossing.message}", file=sys.stderr)
         if args.dry_run:
             return _dry_run(destination, pairs)
+        if crossing is not None and not args.allow_cross_environment:
+            raise _UsageError("not replayed across environments: add "
+                              "--allow-cross-environment to replay anyway")
         if destination.marking is Marking.PRODUCTION and args.unlock != destination.name:
             raise _UsageError(f"{destination.name!r} is marked production: add "
                               f"--unlock {destination.name!r} to replay to it")
@@ -167,6 +187,18 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(error))
     except (ValidationError, ValueError) as error:
         return fail(str(error).splitlines()[0])
+
+
+def _environments(path: Path | None) -> EnvironmentMap:
+    """The environments of the audit file (none without one: no cross-environment check)."""
+    from inspector.core.audit import AuditConfigError, load_audit_config
+
+    if path is None:
+        return EnvironmentMap()
+    try:
+        return load_audit_config(path).environment_map
+    except AuditConfigError as error:
+        raise _UsageError(f"audit configuration: {error}") from error
 
 
 def _inline(args: argparse.Namespace, *, name: str) -> tuple[Destination, Credentials]:

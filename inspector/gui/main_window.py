@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
         #: The retention audit of the session shown (core checks, refreshed off this thread).
         self.audit_view = AuditView(store, self.tasks, config=audit_config, capture=capture,
                                     parent=self)
+        self.model.set_environments(self.audit_view.config.environment_map)
         self.audit_view.audit_panel.sig_events_chosen.connect(self.show_finding_events)
         self.audit_view.people_panel.sig_person_chosen.connect(self.show_person_events)
         self.audit_view.sig_updated.connect(self._on_audit_updated)
@@ -454,6 +455,7 @@ class MainWindow(QMainWindow):
         self.session_id = session_id
         self._names, self._sources = set(), set()
         self.status.clearMessage()  # a count from the previous view would be wrong now
+        self._show_environments()
         self.model.set_corrected(self.corrections.corrected_ids(session_id))
         self.model.set_query(FilterBar.to_query(self.filter_bar.state(), session_id))
         self.subset_banner.hide()
@@ -490,6 +492,7 @@ class MainWindow(QMainWindow):
         self._sources |= set(result.write_keys)
         self.filter_bar.set_event_names(sorted(self._names))
         self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
+        self._show_environments()
         if result.plan is not None and self.plan is not None:
             self.live_counts.plan_recounted(session_id, result.through)
             self.plan_panel.model.set_rows(self.plan.events, result.plan)
@@ -868,6 +871,16 @@ class MainWindow(QMainWindow):
             self._sources |= {key for key in keys if key}
             self.filter_bar.set_event_names(sorted(self._names))
             self.filter_bar.set_sources(sorted(self._sources), self.store.write_key_names())
+            if keys:
+                self._show_environments()
+
+    def _show_environments(self) -> None:
+        """The status bar's environments: those of the session's write keys."""
+        environments = self.model.environments
+        found, unlisted = environments.of_keys(self._sources, self.store.write_key_names())
+        colors = self.model.environment_colors
+        self.status.set_environments([(env.name, colors[env.name]) for env in found],
+                                     len(unlisted), configured=bool(environments))
 
     def _on_filter_changed(self, state: FilterState) -> None:
         # Answered on a worker thread: a free-text search over a huge session must not freeze
@@ -1045,7 +1058,8 @@ class MainWindow(QMainWindow):
 
         dialog = ReplayDialog(
             self.corrections, self.replay_db, query=self.model.query,
-            selection=self.selected_event_ids(), session_id=self.session_id, parent=self,
+            selection=self.selected_event_ids(), session_id=self.session_id,
+            environments=self.audit_view.config.environment_map, parent=self,
         )
         self.replay_dialog = dialog
         dialog.open()

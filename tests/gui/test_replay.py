@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLineEdit
 
 from inspector.core.fixes import CorrectionStore
@@ -275,3 +276,59 @@ def test_replay_models_pass_the_model_tester(qtmodeltester: Any) -> None:
     assert results.apply_results([ItemResult(1, ItemStatus.SENT, 200, "{}", None, 1)]) == 1
     assert results.cells(1)[2:5] == ("✓ sent", "200", "1")
     qtmodeltester.check(results)
+
+
+def test_production_events_to_a_staging_workspace_need_a_confirmation(
+    qtbot: Any, store: EventStore, writer: GroupCommitWriter, db: Database,
+    standin: CustomerIOStandIn,
+) -> None:
+    from inspector.core.audit.config import EnvironmentConfig
+    from inspector.core.environments import EnvironmentMap
+
+    session = store.create_session("production capture")
+    events = [make_event("Product Viewed", user_id=f"u{n}", write_key="prod-key")
+              for n in range(3)]
+    writer.write(make_request(session.id, events))
+    _destination(db, standin)  # "stand-in", marked staging
+    environments = EnvironmentMap([
+        EnvironmentConfig(name="staging", write_keys=["stg-key"], destination="stand-in"),
+        EnvironmentConfig(name="production", production=True, write_keys=["prod-key"]),
+    ])
+    dialog = _dialog(qtbot, store, db, session.id, environments=environments)
+    assert dialog.cross_row.isHidden()
+    assert dialog.run_preview() == 3
+    assert dialog.cross_row.isVisible()
+    assert dialog.cross_label.text() == (
+        "⚠ 3 events to replay were captured with production write keys, and 'stand-in' is "
+        "the staging workspace: real customers' personal data would land in a test "
+        "workspace, where testers and test campaigns reach it.")
+    assert not dialog.run_button.isEnabled()
+    assert not dialog.start_run()
+    assert "Refused" in dialog.summary_label.text()
+    assert ReplayRunStore(dialog.db).list_runs() == []
+    assert standin.requests == []
+
+    # Another scope or destination asks again; ticking the box lets this one through.
+    dialog.scope_session.setChecked(True)
+    assert dialog.cross_row.isHidden()
+    assert not dialog.start_run()  # collected at run time: the warning is back
+    assert dialog.cross_row.isVisible()
+    qtbot.mouseClick(dialog.cross_confirm, Qt.MouseButton.LeftButton,
+                     pos=dialog.cross_confirm.rect().bottomLeft() + QPoint(4, -4))
+    assert dialog.cross_confirm.isChecked()
+    assert dialog.run_button.isEnabled()
+    with qtbot.waitSignal(dialog.sig_run_finished, timeout=20_000) as blocker:
+        dialog.run_button.click()
+    assert blocker.args[0].counts[ItemStatus.SENT] == 3
+
+
+def test_no_environments_no_cross_environment_warning(
+    qtbot: Any, store: EventStore, writer: GroupCommitWriter, db: Database,
+    standin: CustomerIOStandIn,
+) -> None:
+    session_id, _ = _session(store, writer)
+    _destination(db, standin)
+    dialog = _dialog(qtbot, store, db, session_id)
+    dialog.run_preview()
+    assert dialog.cross_row.isHidden()
+    assert dialog.run_button.isEnabled()

@@ -34,9 +34,11 @@ def make_event(kind: str = "track", index: int = 0, **fields: Any) -> dict[str, 
 
 
 def add_events(
-    db_path: Path, events: Iterable[dict[str, Any]], *, session: str = "qa"
+    db_path: Path, events: Iterable[dict[str, Any]], *, session: str = "qa",
+    write_key: str = "wk",
 ) -> tuple[EventStore, int, list[int]]:
-    """Store ``events`` in order, one request each; returns the store, session id and event ids."""
+    """Store ``events`` in order, one request each (all with ``write_key``); returns the store,
+    session id and event ids."""
     store = EventStore(db_path)
     info = store.open_session(session)
     writer = GroupCommitWriter(db_path)
@@ -50,7 +52,7 @@ def add_events(
                 http_status=200,
                 events=[
                     PendingEvent(
-                        received_at=time.time(), write_key="wk", type=event.get("type"),
+                        received_at=time.time(), write_key=write_key, type=event.get("type"),
                         name=event.get("event") or event.get("name"), user_id=event.get("userId"),
                         anonymous_id=event.get("anonymousId"), message_id=event.get("messageId"),
                         library=None, status="valid", violation_count=0, violations_json="[]",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -26,6 +26,9 @@ from pydantic import (
 from inspector.core.conditions import CallMatch, Duration, Expectation
 from inspector.core.libraries import LIBRARY_CLASSES
 
+if TYPE_CHECKING:
+    from inspector.core.environments import EnvironmentMap
+
 __all__ = [
     "DEFAULT_CRITICAL_TRAITS",
     "DEFAULT_SEGMENTS",
@@ -33,6 +36,7 @@ __all__ = [
     "AuditConfig",
     "AuditConfigError",
     "CheckSetting",
+    "EnvironmentConfig",
     "LatencyThreshold",
     "SegmentRule",
     "TraitRule",
@@ -109,6 +113,60 @@ class LatencyThreshold(BaseModel):
                                 "error threshold, or the warning if that is higher).")
 
 
+def _valid_pattern(pattern: str) -> str:
+    if not pattern.strip():
+        raise ValueError("a pattern cannot be empty")
+    return pattern
+
+
+#: A host or app pattern: ``*`` matches any run of characters (``*.staging.example.com``).
+Pattern = Annotated[str, AfterValidator(_valid_pattern)]
+
+
+class EnvironmentConfig(BaseModel):
+    """One environment (staging, production...): where its calls come from and go to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=100,
+                      description="How findings and the window name it: staging, production.")
+    production: bool = Field(
+        default=False,
+        description="Whether real customers' data flows through it (its Customer.io "
+        "workspace emails real people).")
+    write_keys: list[str] = Field(
+        default_factory=list,
+        description="Its write keys: a key, or the name a key is given with --name-key "
+        "(or in the window).")
+    hosts: list[Pattern] = Field(
+        default_factory=list,
+        description="Hosts of context.page.url its browser calls come from; * matches any "
+        "characters (*.staging.example.com). Compared ignoring case and the port.")
+    app_namespaces: list[Pattern] = Field(
+        default_factory=list,
+        description="context.app.namespace patterns of its apps (com.shop.app.staging, *.beta).")
+    app_builds: list[Pattern] = Field(
+        default_factory=list,
+        description="context.app.build patterns of its app builds (*-staging, 4.2.*-rc*).")
+    destination: str | None = Field(
+        default=None, min_length=1,
+        description="The replay destination (Customer.io workspace, by its name in "
+        "inspector) this environment's events belong in.")
+
+
+def _unique_environments(environments: list[EnvironmentConfig]) -> list[EnvironmentConfig]:
+    names: set[str] = set()
+    keys: dict[str, str] = {}
+    for environment in environments:
+        if environment.name in names:
+            raise ValueError(f"environment {environment.name!r} is defined twice")
+        names.add(environment.name)
+        for key in environment.write_keys:
+            other = keys.setdefault(key, environment.name)
+            if other != environment.name:
+                raise ValueError(f"write key {key!r} is in both {other!r} and "
+                                 f"{environment.name!r}")
+    return environments
 class SegmentRule(BaseModel):
     """One of the user's own audit segments: the calls it picks and what they must carry.
 
@@ -265,6 +323,12 @@ class AuditConfig(BaseModel):
         description="The same as a share of the items' sum (tax, shipping and discounts); "
         "the larger of the two tolerances applies.",
     )
+    # Environments (checks/environments.py): none by default, and then those checks are silent.
+    environments: Annotated[list[EnvironmentConfig], AfterValidator(_unique_environments)] = (
+        Field(default_factory=list,
+              description="Staging, production...: each one's write keys, the hosts and apps "
+              "its calls are expected from and its Customer.io destination. Empty: the "
+              "environment checks say nothing."))
     segments: list[SegmentRule] = Field(
         default_factory=_default_segments,
         description="Your own audit segments (docs/conditions.md): each is a check of its own "
@@ -295,6 +359,13 @@ class AuditConfig(BaseModel):
     @cached_property
     def _placeholder_set(self) -> frozenset[str]:
         return frozenset(" ".join(value.lower().split()) for value in self.placeholder_values)
+
+    @cached_property
+    def environment_map(self) -> EnvironmentMap:
+        """The environments, ready to answer per call (built once per configuration)."""
+        from inspector.core.environments import EnvironmentMap
+
+        return EnvironmentMap(self.environments)
 
     def is_placeholder(self, value: object) -> bool:
         """Whether a trait value is a placeholder (strings only: ``0`` and ``false`` are data)."""

@@ -20,7 +20,7 @@ from inspector.core.jsontypes import json_type
 from inspector.core.observed import ObservedEvent
 from inspector.core.people.identifiers import IdShape, id_shape, is_email, normalise_email
 
-__all__ = ["IdentityGraph", "MarkedEvent", "Person", "TraitWrite"]
+__all__ = ["IdentityGraph", "KeySighting", "MarkedEvent", "Person", "TraitWrite"]
 
 
 Node = tuple[str, str]
@@ -61,6 +61,15 @@ class MarkedEvent(NamedTuple):
     received_at: float
 
 
+class KeySighting(NamedTuple):
+    """The first call of a person through one write key (the environment checks read it)."""
+
+    event_id: int
+    message_id: str | None
+    #: The key's name in the session (``None``: unnamed).
+    name: str | None
+
+
 @dataclass(slots=True)
 class FirstSeen:
     """Where an identifier was first seen, and every source that sent it."""
@@ -91,6 +100,8 @@ class Person:
     traits: dict[str, list[TraitWrite]] = field(default_factory=dict)
     intent_events: list[MarkedEvent] = field(default_factory=list)
     checkout_events: list[MarkedEvent] = field(default_factory=list)
+    #: Write key -> the person's first call through it.
+    write_keys: dict[str, KeySighting] = field(default_factory=dict)
     identify_count: int = 0
     event_count: int = 0
     first_event_id: int = 0
@@ -149,6 +160,10 @@ class Person:
             self.traits[name] = _merge_writes(self.traits.get(name, []), writes)
         self.intent_events = _merge_marked(self.intent_events, other.intent_events)
         self.checkout_events = _merge_marked(self.checkout_events, other.checkout_events)
+        for key, sighting in other.write_keys.items():
+            known = self.write_keys.get(key)
+            if known is None or sighting.event_id < known.event_id:
+                self.write_keys[key] = sighting
         self.identify_count += other.identify_count
         self.event_count += other.event_count
         self.first_event_id = min(self.first_event_id, other.first_event_id)
@@ -350,8 +365,8 @@ class IdentityGraph:
     def _record(self, person: Person, nodes: list[Node], event: ObservedEvent,
                 traits: Mapping[str, Any]) -> bool:
         """Record ``event`` on ``person``; whether anything a person check reads changed
-        (identifiers and their sources, trait values, intent and checkout events, the first
-        identify)."""
+        (identifiers and their sources, trait values, intent and checkout events, the write
+        keys used, the first identify)."""
         changed = False
         person.event_count += 1
         if event.id > person.last_event_id:
@@ -366,6 +381,13 @@ class IdentityGraph:
                 sources.add(source)
                 changed = True
             seen.count += 1
+        write_key = event.write_key
+        if write_key is not None:
+            sighting = person.write_keys.get(write_key)
+            if sighting is None or event.id < sighting.event_id:
+                person.write_keys[write_key] = KeySighting(
+                    event.id, event.message_id, source if event.write_key_named else None)
+                changed = True
         if event.type == "identify":
             person.identify_count += 1
             changed = changed or person.identify_count == 1

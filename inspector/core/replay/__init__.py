@@ -25,6 +25,12 @@ from inspector.core.replay.engine import (
     ReplaySummary,
     check_unlocked,
 )
+from inspector.core.replay.environments import (
+    CrossEnvironment,
+    ReplayScope,
+    cross_environment,
+    replay_scope,
+)
 from inspector.core.replay.ids import stable_event_id
 from inspector.core.replay.mapping import (
     Dropped,
@@ -48,6 +54,7 @@ __all__ = [
     "ConnectionCheck",
     "CredentialStore",
     "Credentials",
+    "CrossEnvironment",
     "Destination",
     "DestinationStore",
     "Dropped",
@@ -70,13 +77,16 @@ __all__ = [
     "ReplayProgress",
     "ReplayRun",
     "ReplayRunStore",
+    "ReplayScope",
     "ReplaySummary",
     "ResultRow",
     "RunState",
     "check_unlocked",
     "collect_items",
+    "cross_environment",
     "mapper_for",
     "preview_requests",
+    "replay_scope",
     "stable_event_id",
     "to_items",
 ]

@@ -58,6 +58,7 @@ _AREA_TITLES = {
     "sources": "Sources",
     "timing": "Timing",
     "items": "Item payloads",
+    "environments": "Environments (staging, production)",
     "segments": "Your segments",
 }
 

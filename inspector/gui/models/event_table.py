@@ -8,6 +8,10 @@ per batch. Live rows are only appended once every stored row before them has bee
 until then they are simply part of the store's next page. A ring-buffer cap drops the oldest
 rows from the top so a capture left running for hours keeps a bounded footprint (the full history
 stays in SQLite).
+
+Each row also carries the environment its write key belongs to (the audit configuration's
+environments, :meth:`EnvironmentMap.of_key` in core): the row delegate paints it as a narrow
+colour band at the start of the row, and the Time cell's tooltip names it.
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from inspector.core.environments import EnvironmentMap
 from inspector.core.model import Status
 from inspector.core.store import CommittedEvent, EventQuery, EventStore
 from inspector.core.store.paging import EventRow, matches
 from inspector.gui.tasks import TaskRunner
 from inspector.gui.theme import STATUS_LABELS, status_brush, status_icon
 
-__all__ = ["COLUMNS", "Column", "EventTableModel", "TableRow"]
+__all__ = ["COLUMNS", "ENVIRONMENT_ROLE", "Column", "EventTableModel", "TableRow",
+           "environment_colors"]
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -52,10 +58,31 @@ COLUMNS = ("Time", "Status", "Type", "Event / page", "userId", "anonymousId", "S
 _DISPLAY = Qt.ItemDataRole.DisplayRole.value
 _DECORATION = Qt.ItemDataRole.DecorationRole.value
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
 #: Role carrying the event id of a row.
 EVENT_ID_ROLE = Qt.ItemDataRole.UserRole.value + 1
 #: Role carrying the raw status string of a row.
 STATUS_ROLE = Qt.ItemDataRole.UserRole.value + 2
+#: Role carrying the name of a row's environment (``None``: its key is in none).
+ENVIRONMENT_ROLE = Qt.ItemDataRole.UserRole.value + 3
+
+#: Production is vermillion, like every "careful" mark in the window; the others take the
+#: rest of the Okabe-Ito palette (distinct for colour-blind readers) in configuration order.
+_PRODUCTION_COLOR = "#D55E00"
+_OTHER_COLORS = ("#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+
+
+def environment_colors(environments: EnvironmentMap) -> dict[str, str]:
+    """Each configured environment's colour (``#rrggbb``), for the table and status bar."""
+    colors: dict[str, str] = {}
+    others = 0
+    for environment in environments.environments:
+        if environment.production:
+            colors[environment.name] = _PRODUCTION_COLOR
+        else:
+            colors[environment.name] = _OTHER_COLORS[others % len(_OTHER_COLORS)]
+            others += 1
+    return colors
 
 
 class TableRow(NamedTuple):
@@ -64,6 +91,8 @@ class TableRow(NamedTuple):
     id: int
     cells: tuple[str, str, str, str, str, str, str]
     status: str
+    #: The environment of the event's write key (``None``: none configured lists it).
+    environment: str | None = None
 
 
 #: Put before the status of an event that has a stored correction.
@@ -110,6 +139,7 @@ def _format_row(
     source: str | None,
     status: str,
     violations: int,
+    environment: str | None,
 ) -> TableRow:
     return TableRow(
         event_id,
@@ -123,24 +153,39 @@ def _format_row(
             source or "",
         ),
         status,
+        environment,
     )
 
 
-def row_from_store(row: EventRow) -> TableRow:
+_NO_ENVIRONMENTS = EnvironmentMap()
+
+
+def _environment(environments: EnvironmentMap, write_key: str | None,
+                 key_name: str | None) -> str | None:
+    if not environments:
+        return None
+    environment = environments.of_key(write_key, key_name)
+    return environment.name if environment is not None else None
+
+
+def row_from_store(row: EventRow, environments: EnvironmentMap = _NO_ENVIRONMENTS) -> TableRow:
     """Format a row fetched from the store."""
     return _format_row(
         row.id, row.received_at, row.type, row.name, row.user_id, row.anonymous_id,
         row.source_name or row.write_key, row.status, row.violation_count,
+        _environment(environments, row.write_key, row.source_name),
     )
 
 
-def row_from_committed(event: CommittedEvent, key_names: dict[str, str]) -> TableRow:
+def row_from_committed(event: CommittedEvent, key_names: dict[str, str],
+                       environments: EnvironmentMap = _NO_ENVIRONMENTS) -> TableRow:
     """Format a row from a just-committed event."""
     pending = event.event
-    source = key_names.get(pending.write_key, pending.write_key) if pending.write_key else None
+    name = key_names.get(pending.write_key) if pending.write_key else None
     return _format_row(
         event.id, pending.received_at, pending.type, pending.name, pending.user_id,
-        pending.anonymous_id, source, pending.status, pending.violation_count,
+        pending.anonymous_id, name or pending.write_key, pending.status,
+        pending.violation_count, _environment(environments, pending.write_key, name),
     )
 
 
@@ -181,6 +226,9 @@ class EventTableModel(QAbstractTableModel):
         self.last_error: BaseException | None = None
         #: Ids of events with a stored correction (marked in the status column).
         self._corrected: set[int] = set()
+        self._environments = _NO_ENVIRONMENTS
+        #: Environment name -> the colour of its band.
+        self.environment_colors: dict[str, str] = {}
 
     # ---- public API
 
@@ -193,6 +241,17 @@ class EventTableModel(QAbstractTableModel):
     def store(self) -> EventStore:
         """The store rows come from."""
         return self._store
+
+    @property
+    def environments(self) -> EnvironmentMap:
+        """The environments rows are labelled with."""
+        return self._environments
+
+    def set_environments(self, environments: EnvironmentMap) -> None:
+        """Label rows with these environments (the rows are read again)."""
+        self._environments = environments
+        self.environment_colors = environment_colors(environments)
+        self.refresh()
 
     def set_store(self, store: EventStore) -> None:
         """Show rows from another store (the capture service's, once it started)."""
@@ -259,7 +318,7 @@ class EventTableModel(QAbstractTableModel):
         self.last_error = None
         self.beginResetModel()
         self._query = query
-        self._rows = self._marked([row_from_store(row) for row in result])
+        self._rows = self._marked([row_from_store(row, self._environments) for row in result])
         self._last_id = self._rows[-1].id if self._rows else 0
         self._exhausted = len(result) < self._chunk
         self.trimmed = 0
@@ -339,7 +398,7 @@ class EventTableModel(QAbstractTableModel):
             # Older rows are still to be fetched; these will come with them, in order.
             return 0
         new = [
-            row_from_committed(event, self._key_names)
+            row_from_committed(event, self._key_names, self._environments)
             for event in events
             if event.id > self._last_id and matches(self._query, event)
         ]
@@ -377,6 +436,11 @@ class EventTableModel(QAbstractTableModel):
             return self._rows[row].id
         if role == STATUS_ROLE:
             return self._rows[row].status
+        if role == ENVIRONMENT_ROLE:
+            return self._rows[row].environment
+        if role == _TOOLTIP and index.column() == Column.TIME:
+            environment = self._rows[row].environment
+            return f"{environment} environment" if environment else None
         return None
 
     def headerData(
@@ -407,7 +471,7 @@ class EventTableModel(QAbstractTableModel):
             self._exhausted = True
         if not page:
             return
-        rows = self._marked([row_from_store(row) for row in page])
+        rows = self._marked([row_from_store(row, self._environments) for row in page])
         if notify:
             self._append(rows)
         else:

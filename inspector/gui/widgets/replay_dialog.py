@@ -2,7 +2,9 @@
 
 Preview first: the exact HTTP requests (method, URL, headers with the secret redacted, body)
 and the events the destination would drop. A production destination stays locked until its
-name is typed. The run goes through :class:`~inspector.gui.replay_worker.ReplayWorker` (engine
+name is typed, and events of another environment (production-key events to a staging
+workspace, or the reverse; from the audit configuration's environments) need an explicit
+confirmation. The run goes through :class:`~inspector.gui.replay_worker.ReplayWorker` (engine
 on a worker thread); progress and per-event results come back one queued signal per batch.
 Runs are stored: an interrupted or cancelled run can be resumed, and failed events retried.
 """
@@ -16,6 +18,7 @@ import orjson
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -34,8 +37,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.environments import EnvironmentMap
 from inspector.core.fixes import CorrectionStore
 from inspector.core.replay import (
+    CrossEnvironment,
     Destination,
     DestinationStore,
     Dropped,
@@ -47,10 +52,12 @@ from inspector.core.replay import (
     ReplayOptions,
     ReplayProgress,
     ReplayRunStore,
+    ReplayScope,
     ReplaySummary,
     check_unlocked,
-    collect_items,
+    cross_environment,
     preview_requests,
+    replay_scope,
     to_items,
 )
 from inspector.core.secrets import SecretStoreError
@@ -87,8 +94,11 @@ class ReplayDialog(QDialog):
         selection: Sequence[int] = (),
         session_id: int | None = None,
         destinations: DestinationStore | None = None,
+        environments: EnvironmentMap | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``environments``: the audit configuration's, to warn about replays across them
+        (none: no such warning)."""
         super().__init__(parent)
         self.setWindowTitle("Replay to Customer.io")
         self.setObjectName("replayDialog")
@@ -104,6 +114,9 @@ class ReplayDialog(QDialog):
         self.summary: ReplaySummary | None = None
         self.progress: ReplayProgress | None = None
         self._pairs: _Pairs = []
+        self.environments = environments or EnvironmentMap()
+        #: Events of another environment in the scope (known once it is collected).
+        self.crossing: CrossEnvironment | None = None
 
         # ---- destination and scope
         self.destination_combo = named(QComboBox(), "replayDestination")
@@ -151,6 +164,22 @@ class ReplayDialog(QDialog):
         unlock_row.addWidget(self.unlock, 1)
         self.unlock_row = QWidget()
         self.unlock_row.setLayout(unlock_row)
+
+        # ---- across environments (shown once a collected scope crosses)
+        self.cross_label = named(QLabel(), "crossEnvironmentWarning")
+        self.cross_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.cross_label.setWordWrap(True)
+        self.cross_label.setStyleSheet("color: #D55E00; font-weight: bold;")
+        self.cross_confirm = named(QCheckBox("Replay across environments anyway"),
+                                   "crossEnvironmentConfirm")
+        self.cross_confirm.toggled.connect(self._update_buttons)
+        cross_row = QVBoxLayout()
+        cross_row.setContentsMargins(0, 0, 0, 0)
+        cross_row.addWidget(self.cross_label)
+        cross_row.addWidget(self.cross_confirm)
+        self.cross_row = QWidget()
+        self.cross_row.setLayout(cross_row)
+        self.cross_row.setVisible(False)
 
         # ---- preview, not sent, results
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
@@ -221,6 +250,7 @@ class ReplayDialog(QDialog):
         layout.addWidget(self.preview_summary)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.unlock_row)
+        layout.addWidget(self.cross_row)
         layout.addLayout(run_row)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.summary_label)
@@ -289,18 +319,40 @@ class ReplayDialog(QDialog):
 
     # ---- scope and preview
 
-    def _collect(self) -> _Pairs:
+    def _scope(self) -> ReplayScope:
+        names = self.corrections.store.write_key_names()
         if self.scope_selection.isChecked() and self.selection:
             records = [r for r in map(self.corrections.store.get_event, self.selection) if r]
             records.sort(key=lambda record: record.id)  # capture order
-            return [(event_id, payload) for event_id, payload in
-                    self.corrections.effective(records)]
+            by_id = {record.id: record for record in records}
+            return replay_scope(((by_id[event_id], payload) for event_id, payload in
+                                 self.corrections.effective(records)), self.environments, names)
+        query = self.query
         if self.scope_session.isChecked() and self.session_id is not None:
-            return collect_items(self.corrections, EventQuery(session_id=self.session_id))
-        return collect_items(self.corrections, self.query)
+            query = EventQuery(session_id=self.session_id)
+        return replay_scope(self.corrections.iter_effective(query), self.environments, names)
+
+    def _collect(self) -> _Pairs:
+        """The scope's events; shows the warning when some belong to another environment."""
+        scope = self._scope()
+        destination = self.destination
+        self.crossing = (cross_environment(self.environments, destination, scope.environments)
+                         if destination is not None else None)
+        self.cross_row.setVisible(self.crossing is not None)
+        if self.crossing is not None:
+            self.cross_label.setText(f"⚠ {self.crossing.message}")
+        return scope.pairs
+
+    @property
+    def cross_confirmed(self) -> bool:
+        """Whether the scope stays in the destination's environment, or the user confirmed."""
+        return self.crossing is None or self.cross_confirm.isChecked()
 
     def _invalidate_preview(self) -> None:
         self._pairs = []
+        self.crossing = None
+        self.cross_row.setVisible(False)
+        self.cross_confirm.setChecked(False)
         self.requests_model.set_requests([])
         self.not_sent_model.set_entries([], [])
         self.request_text.setPlainText("")
@@ -379,6 +431,13 @@ class ReplayDialog(QDialog):
         pairs = self._pairs or self._collect()
         if not pairs:
             self.summary_label.setText("Nothing to replay in this scope.")
+            return False
+        if not self.cross_confirmed:
+            self._pairs = pairs  # keep the warning up: the confirmation applies to these
+            self.summary_label.setText(
+                "Refused: some events belong to another environment; tick \"Replay across "
+                "environments anyway\" to send them.")
+            self._update_buttons()
             return False
         run = self.runs.create_run(destination, pairs, session_id=self.session_id,
                                    options={"rate": self.rate.value()})
@@ -539,7 +598,8 @@ class ReplayDialog(QDialog):
     def _update_buttons(self) -> None:
         running = self.running
         has_destination = self.destination is not None
-        self.run_button.setEnabled(not running and has_destination and self.unlocked)
+        self.run_button.setEnabled(not running and has_destination and self.unlocked
+                                   and self.cross_confirmed)
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         counts = None if running else self._selected_run_counts()

@@ -8,6 +8,8 @@ background and draws a :class:`QStaticText` (laid out once per distinct text and
 when too wide, plain text only) and, in the status column, a cached chip pixmap: ~3-4 ms per
 repaint. Colours, selection and focus are read from the view once per paint (:meth:`prepare`),
 not per cell: PySide's flag enums cost microseconds per ``&``, and a repaint has ~220 cells.
+The Time cell starts with a narrow band in the colour of the row's environment (when the
+audit configuration defines environments).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ _ROLE = QPalette.ColorRole
 #: Horizontal padding inside a cell (Qt's item style uses 3-4 px).
 _PAD = 4
 _ICON = 14
+#: Width of the environment band at the start of the Time cell.
+_BAND = 4
 #: Distinct (text, width) pairs kept laid out; the cache is simply cleared when full.
 _CACHE_SIZE = 8192
 
@@ -45,6 +49,7 @@ class EventRowDelegate(QStyledItemDelegate):
         self._model = model
         self._texts: dict[tuple[str, int], QStaticText] = {}
         self._chips: dict[str, QPixmap] = {}
+        self._bands: dict[str, QColor] = {}
         self._font = QFont()
         self._metrics = QFontMetrics(self._font)
         self._line = self._metrics.height()
@@ -110,6 +115,13 @@ class EventRowDelegate(QStyledItemDelegate):
             self._chips[status] = chip
         return chip
 
+    def _band(self, environment: str) -> QColor:
+        name = self._model.environment_colors.get(environment, "#999999")
+        color = self._bands.get(name)
+        if color is None:
+            color = self._bands[name] = QColor(name)
+        return color
+
     def _is_selected(self, row: int, column: int) -> bool:
         return any(top <= row <= bottom and left <= column <= right
                    for top, bottom, left, right in self._selected)
@@ -132,6 +144,11 @@ class EventRowDelegate(QStyledItemDelegate):
             painter.fillRect(x, y, width, height, self._alternate)
         left = x + _PAD
         width -= 2 * _PAD
+        if column == Column.TIME and self._model.environment_colors:
+            if row.environment is not None:
+                painter.fillRect(x, y, _BAND, height, self._band(row.environment))
+            left += _BAND - 1  # every row's time stays aligned, banded or not
+            width -= _BAND - 1
         if column == Column.STATUS:
             painter.drawPixmap(left, y + (height - _ICON) // 2, self._chip(row.status))
             left += _ICON + _PAD

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from collections import deque
 
@@ -145,6 +146,11 @@ class StatusBar(QStatusBar):
             self.addPermanentWidget(label)
         self.chart = RateChart()
         self.addPermanentWidget(self.chart)
+        #: The session's environments (hidden while the audit configuration defines none).
+        self.environment_label = named(QLabel(), "environmentLabel")
+        self.environment_label.setTextFormat(Qt.TextFormat.RichText)
+        self.environment_label.hide()
+        self.insertPermanentWidget(0, self.environment_label)
         self._counts: dict[str, int] = {str(s): 0 for s in Status}
         self._this_second = 0
         self._rate = 0
@@ -170,6 +176,29 @@ class StatusBar(QStatusBar):
             self.url_label.setText(f"Capture stopped{note}")
         self.copy_button.setEnabled(bool(base_url))
         self.snippet_button.setEnabled(bool(base_url))
+
+    def set_environments(self, environments: list[tuple[str, str]], unlisted: int = 0,
+                         *, configured: bool = True) -> None:
+        """Show the session's environments as ``(name, colour)`` pairs, and how many of its
+        write keys are in none (``configured=False``: no environments, nothing shown)."""
+        label = self.environment_label
+        label.setVisible(configured)
+        if not configured:
+            return
+        parts = [f'<span style="color: {colour}">■</span> {html.escape(name)}'
+                 for name, colour in environments]
+        if unlisted:
+            parts.append(f"? {unlisted} unlisted key{'s' * (unlisted > 1)}")
+        word = "Environments" if len(environments) > 1 else "Environment"
+        text = f"{word}: {' + '.join(parts)}" if parts else "Environment: none yet"
+        if len(environments) > 1:
+            text = f"⚠ {text}"
+        _set_text(label, text)
+        names = [name for name, _ in environments]
+        label.setToolTip(
+            "Write keys of this session belong to " + (", ".join(names) or "no environment")
+            + (f"; {unlisted} belong to none" if unlisted else "")
+            + (": several environments in one session" if len(environments) > 1 else ""))
 
     def copy_url(self) -> None:
         """Copy the endpoint URL to the clipboard."""

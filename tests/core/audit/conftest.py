@@ -40,14 +40,18 @@ class Traffic:
         response.raise_for_status()
         return message_id
 
-    def web(self, type_: str, **body: Any) -> str:
+    def web(self, type_: str, *, key: str = "web-key", **body: Any) -> str:
         """A call as analytics.js (analytics-next) sends it, one request per call."""
-        return self._raw(f"/v1/{type_[0]}", {"type": type_, **body}, "analytics.js", "web-key")
+        return self._raw(f"/v1/{type_[0]}", {"type": type_, **body}, "analytics.js", key)
 
-    def ios(self, type_: str, **body: Any) -> str:
+    def ios(self, type_: str, *, key: str = "ios-key", **body: Any) -> str:
         """A call as analytics-ios sends it."""
-        return self._raw("/v1/batch", {"type": type_, **body}, "analytics-ios", "ios-key",
+        return self._raw("/v1/batch", {"type": type_, **body}, "analytics-ios", key,
                          batch=True)
+
+    def backend_with(self, key: str) -> Client:
+        """Another analytics-python backend (sync mode) sending with ``key``."""
+        return Client(key, host=self.service.base_url, sync_mode=True, max_retries=0)
 
     def quiz(self, type_: str, **body: Any) -> str:
         """A third-party tool posting by hand with a library name of its own."""

@@ -119,3 +119,5 @@ def test_the_bundled_example_audit_file_loads() -> None:
     assert config.checks["identity.email_as_user_id"].severity == "error"
     assert config.latency_thresholds("Added to Cart") == (60, 600)
     assert config.latency_thresholds("Order Completed") == (300, 3600)
+    assert [env.name for env in config.environments] == ["staging", "production"]
+    assert config.environment_map.of_key("x", "web").name == "production"  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.core.audit import AuditConfig, Auditor, Finding
+from inspector.core.audit.config import EnvironmentConfig
 from inspector.core.observed import ObservedEvent
 from inspector.core.timeutil import format_iso
 
@@ -18,12 +19,25 @@ users = st.sampled_from(
     [None, "81001", "81002", "ada@shop.test", "5f0c7a8e-2b1d-4c3e-9f6a-0a1b2c3d4e5f"])
 anons = st.sampled_from([None, "a-1", "a-2", "a-3", "a-4"])
 emails = st.sampled_from([None, "ada@shop.test", "bob@shop.test", "test@test.com"])
-keys = st.sampled_from(["k-web", "k-backend", "k-quiz"])
+keys = st.sampled_from(["k-web", "k-backend", "k-quiz", "k-stg"])
 libraries = st.sampled_from(["analytics.js", "analytics-python", "analytics-ios", "quizzly"])
 trait_values = st.sampled_from(["gold", "silver", "true", True, False, "", "N/A", 3])
 #: Seconds a call's timestamp is before its receipt (None: no timestamp) and sentAt's skew.
 delays = st.sampled_from([None, 0.0, 5.0, 30.0, 400.0, 5000.0, 300_000.0, -20.0])
 skews = st.sampled_from([None, 0.0, 2.0, 900.0, -7200.0])
+# Environments: page hosts and app builds of both, with keys of both (and one of neither).
+page_urls = st.sampled_from([None, "https://shop.test/cart", "https://a.staging.shop.test/",
+                             "http://localhost:3000/", "not a url"])
+apps = st.sampled_from([None, {"namespace": "com.shop.app", "build": "4.2"},
+                        {"namespace": "com.shop.app", "build": "4.3-staging"}, {"build": 7}])
+#: Every check's findings with environments configured (the environment checks are silent
+#: without them).
+ENVIRONMENTS = AuditConfig(environments=[
+    EnvironmentConfig(name="staging", write_keys=["k-stg"], hosts=["*.staging.shop.test"],
+                      app_builds=["*-staging"]),
+    EnvironmentConfig(name="production", production=True, write_keys=["web", "k-backend"],
+                      hosts=["shop.test", "*.shop.test"], app_namespaces=["com.shop.app"]),
+])
 
 
 # Properties for the drift and items checks: types, names and formats that vary.
@@ -54,6 +68,11 @@ def calls(draw: st.DrawFn) -> dict[str, Any]:
     call: dict[str, Any] = {"type": kind, "userId": draw(users), "anonymousId": draw(anons),
                             "write_key": draw(keys),
                             "context": {"library": {"name": draw(libraries)}}}
+    url, app = draw(page_urls), draw(apps)
+    if url is not None:
+        call["context"]["page"] = {"url": url}
+    if app is not None:
+        call["context"]["app"] = app
     if kind == "identify":
         traits: dict[str, Any] = {}
         email = draw(emails)
@@ -143,7 +162,7 @@ def live_equals_scratch(session: list[dict[str, Any]], cuts: list[int],
 def test_live_findings_equal_a_from_scratch_audit(
     session: list[dict[str, Any]], cuts: list[int]
 ) -> None:
-    live_equals_scratch(session, cuts, None)
+    live_equals_scratch(session, cuts, ENVIRONMENTS)
 
 
 @settings(max_examples=150, deadline=None)

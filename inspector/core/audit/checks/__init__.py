@@ -9,6 +9,11 @@ from inspector.core.audit.checks.drift import (
     ValueFormatDrift,
 )
 from inspector.core.audit.checks.email import EmailCapturedLate, IntentWithoutEmail
+from inspector.core.audit.checks.environments import (
+    EnvironmentMixed,
+    UnknownEnvironmentKey,
+    WrongWriteKey,
+)
 from inspector.core.audit.checks.identity import (
     AnonymousIdChurn,
     AnonymousIntent,
@@ -71,6 +76,10 @@ CHECK_CLASSES: tuple[type[Check], ...] = (
     # Item payloads for personalisation (issue 13).
     ItemsIncomplete,
     ItemsTotalMismatch,
+    # Staging and production (issue 15).
+    WrongWriteKey,
+    EnvironmentMixed,
+    UnknownEnvironmentKey,
 )
 
 
