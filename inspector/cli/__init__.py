@@ -22,7 +22,7 @@ __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
 _SUBCOMMANDS = ("serve", "export", "import_", "validate", "audit", "people", "plan", "replay",
-               "tls", "gui",
+               "diff", "tls", "gui",
                "report", "assert_")
 
 

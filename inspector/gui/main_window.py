@@ -238,6 +238,8 @@ class MainWindow(QMainWindow):
         self.act_load_plan = self._action("Load plan…", self.choose_plan, std.Open, "actLoadPlan")
         self.act_revalidate = self._action("Re-validate", self.revalidate, "F5", "actRevalidate")
         self.act_export = self._action("Export…", self.export_view, "Ctrl+E", "actExport")
+        self.act_compare = self._action("Compare sessions…", self.open_compare, None,
+                                        "actCompare")
         self.act_copy_json = self._action("Copy event as JSON", self.copy_json, std.Copy,
                                           "actCopyJson")
         self.act_copy_curl = self._action("Copy event as cURL", self.copy_curl, "Ctrl+Shift+C",
@@ -274,6 +276,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.act_export)
         file_menu.addAction(self.act_export_report)
+        file_menu.addAction(self.act_compare)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit_menu = menubar.addMenu("&Edit")
@@ -1043,6 +1046,14 @@ class MainWindow(QMainWindow):
         if self.detail.record is not None:
             self.show_event(self.detail.record.id)
         self.status.showMessage(f"Bulk fix changed {changed} events", 5000)
+
+    def open_compare(self) -> None:
+        """The side-by-side comparison of two sessions."""
+        from inspector.gui.widgets.compare_dialog import CompareDialog
+
+        dialog = CompareDialog(self.store, self.tasks, parent=self)
+        self.compare_dialog = dialog
+        dialog.show()
 
     def open_destinations(self) -> None:
         """The replay destinations dialog."""

@@ -84,7 +84,18 @@ class EventStore(EventReader):
             drop_index(connection, session_id)
             connection.execute("DELETE FROM requests WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM audit_findings WHERE session_id = ?", (session_id,))
+            connection.execute("DELETE FROM compare_baseline WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # ---- comparisons
+
+    def accept_baseline(self, session_id: int) -> None:
+        """Mark a session as the comparisons' baseline (replacing the previous mark)."""
+        with self._admin() as connection:
+            connection.execute(
+                "INSERT INTO compare_baseline(id, session_id, accepted_at) VALUES (1, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET session_id = excluded.session_id, "
+                "accepted_at = excluded.accepted_at", (session_id, time.time()))
 
     # ---- audit findings
 

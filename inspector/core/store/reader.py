@@ -14,7 +14,7 @@ threads while in use); all of them see every committed write.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -65,6 +65,25 @@ _ROW_SELECT = ", ".join(
 _ROW_JOINS = "LEFT JOIN write_keys k ON k.write_key = e.write_key"
 #: ``VIOLATED_STATUSES`` as an SQL list (the values are this module's own constants).
 _VIOLATED_SQL = ", ".join(f"'{status}'" for status in sorted(VIOLATED_STATUSES))
+
+
+_PERSON_CALLS = """
+WITH link AS (
+    SELECT anonymous_id AS anonymous, min(user_id) AS user FROM events
+    WHERE session_id = :session AND user_id IS NOT NULL AND anonymous_id IS NOT NULL {subset}
+    GROUP BY anonymous_id
+)
+SELECT coalesce(e.user_id, l.user, char(1) || e.anonymous_id) AS person, e.id, e.message_id,
+       e.type, e.name,
+       CASE WHEN instr(e.payload, '"email"') > 0 THEN coalesce(
+           json_extract(e.payload, '$.traits.email'),
+           json_extract(e.payload, '$.context.traits.email'),
+           json_extract(e.payload, '$.properties.email')) END AS email
+FROM events e LEFT JOIN link l ON l.anonymous = e.anonymous_id
+WHERE e.session_id = :session AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)
+      {subset_e}
+ORDER BY person, e.id
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +143,12 @@ class EventReader:
             (value,),
         ).fetchone()
         return SessionInfo(*row) if row else None
+
+    def accepted_baseline(self) -> SessionInfo | None:
+        """The session accepted as the comparisons' baseline, if one was."""
+        row = self._reader().execute("SELECT session_id FROM compare_baseline WHERE id = 1"
+                                     ).fetchone()
+        return self.session_by_id(int(row[0])) if row else None
 
     def list_sessions(self, through_id: int | None = None) -> list[SessionInfo]:
         """All sessions, newest first, with their event counts (of events up to ``through_id``
@@ -208,6 +233,28 @@ class EventReader:
             if len(rows) < chunk:
                 return
             last_id = rows[-1][0]
+
+    def person_calls(self, session_id: int, *, event_ids: Collection[int] | None = None
+                     ) -> Iterator[tuple[str, int, str | None, str | None, str | None, Any]]:
+        """A session's calls (or those of ``event_ids``) sorted by person, then id, as
+        ``(person, id, message_id, type, name, email)`` (for session comparisons).
+
+        The person is the ``userId``; else the ``userId`` the call's ``anonymousId`` was sent
+        with on some call of the session (the shopper who logged in); else ``"\x01"`` and the
+        ``anonymousId``. ``email`` is ``traits.email``, ``context.traits.email`` or
+        ``properties.email``, whichever comes first, if any. Calls with neither id are left
+        out. The sort is SQLite's, which spills to disk: memory stays bounded.
+        """
+        params: dict[str, Any] = {"session": session_id}
+        subset = subset_e = ""
+        if event_ids is not None:
+            params["ids"] = orjson.dumps(sorted(event_ids)).decode()
+            subset = "AND id IN (SELECT value FROM json_each(:ids))"
+            subset_e = "AND e.id IN (SELECT value FROM json_each(:ids))"
+        connection = self._reader()
+        with read_snapshot(connection):
+            yield from connection.execute(_PERSON_CALLS.format(subset=subset, subset_e=subset_e),
+                                          params)
 
     def session_last_event_id(self, session_id: int) -> int:
         """The id of a session's newest event (0 when it has none)."""

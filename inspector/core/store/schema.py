@@ -280,11 +280,23 @@ CREATE INDEX notes_target ON notes(session_id, target_kind, target_id);
 """
 
 
+# Session comparisons: the session accepted as the baseline (the window's "Accept as new
+# baseline"), which the next comparison starts from. One row at most; deleting the session
+# clears it.
+_V11 = """
+CREATE TABLE compare_baseline (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    accepted_at REAL NOT NULL
+);
+"""
+
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9,
-                                  _V10)
+                                   _V10, _V11)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
