@@ -21,9 +21,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("target", nargs="?", default="docs/screenshot.png")
     parser.add_argument("--size", default="1480x900", help="screen size, WIDTHxHEIGHT")
-    parser.add_argument("--tab", choices=("plan", "audit", "people"), default="plan",
+    parser.add_argument("--tab", choices=("plan", "audit", "people", "flows"), default="plan",
                         help="the side tab to show; audit also selects the backend's identify "
-                        "(its audit findings in the detail pane)")
+                        "(its audit findings in the detail pane); flows runs guest-checkout "
+                        "and subscription-cancel over the demo and selects the failed step")
     parser.add_argument("--audit", metavar="FILE",
                         help="an audit configuration (e.g. with environments, whose bands and "
                         "status-bar entry then show)")
@@ -69,6 +70,16 @@ def main() -> int:
                        if model.index(r, Column.NAME).data() == "Product Viewed")
             window.table.selectRow(row)
             window.detail.focus_field(window.detail.violations.violation(0).field)
+        elif options.tab == "flows":  # the demo's browser Order Completed, failed
+            window.flows_dock.raise_()
+            panel = window.flows_view.panel
+            panel.view.expandAll()
+            flow = panel.model.index(0, 0)
+            failed = next(panel.model.index(r, 0, flow) for r in range(panel.model.rowCount(
+                flow)) if str(panel.model.step(panel.model.index(r, 0, flow)).status)
+                == "failed")
+            panel.view.setCurrentIndex(failed)
+            panel.view.clicked.emit(failed)
         else:
             getattr(window, f"{options.tab}_dock").raise_()
             if options.tab == "audit":  # a drift finding: its variants side by side
@@ -96,6 +107,12 @@ def main() -> int:
             QTimer.singleShot(500, shoot)
 
     def audited() -> None:
+        if options.tab == "flows":
+            window.flows_view.sig_updated.connect(lambda _id: once())
+            flows = ["guest-checkout", "subscription-cancel"]
+            window.flows_view.panel.set_chosen(flows)
+            window.flows_view.start(flows, after_event_id=0)
+            return
         window.audit_view.sig_updated.connect(lambda _id: once())
         window.audit_view.refresh_now()
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inspector.cli._common import add_db_option, fail
+
+if TYPE_CHECKING:
+    from inspector.core.audit import AuditConfig
+    from inspector.core.flows import LoadedFlow
+    from inspector.core.report import FlowRunReport
+    from inspector.core.store import EventStore
 
 __all__ = ["register", "run"]
 
@@ -30,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="the tracking plan the session was validated against, named in "
                         "the summary with its SHA-256 (statuses are as stored: this does not "
                         "re-validate)")
+    parser.add_argument("--flow", action="append", default=[], metavar="NAME|FILE",
+                        help="also evaluate this flow over the whole session (the session's "
+                        "kept flow runs are always in the report); repeat for several")
     parser.add_argument("--format", required=True, choices=("html", "junit", "md"))
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
                         help="the file to write")
@@ -54,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
             plan = describe_plan_file(args.plan)
         except PlanError as error:
             return fail(f"--plan: {error}")
+    from inspector.core.flows import FlowError, load_flow
+
+    try:
+        loaded = [load_flow(spec) for spec in args.flow]
+    except FlowError as error:
+        return fail(str(error))
     path = args.db or default_db_path()
     if not path.exists():
         return fail(f"no capture database at {path}")
@@ -67,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"no session {args.session!r} in {path}" if args.session
                         else f"no sessions in {path}")
         data = build_report(store, session, audit_config=config,
-                            audit_config_path=args.config, plan=plan)
+                            audit_config_path=args.config, plan=plan,
+                            flow_runs=_flow_runs(store, session.id, loaded, config))
     finally:
         store.close()
     try:
@@ -78,3 +96,20 @@ def run(args: argparse.Namespace) -> int:
     print(f"inspector: wrote the {args.format} report of {session.name!r} to {args.output} "
           f"({size:,} bytes): {verdict}", file=sys.stderr)
     return 0 if data.passed else 1
+
+
+def _flow_runs(store: EventStore, session_id: int, loaded: Sequence[LoadedFlow],
+               config: AuditConfig) -> list[FlowRunReport]:
+    """The session's kept flow runs, then each ``--flow`` evaluated over the whole session."""
+    import time
+
+    from inspector.core.flows.runs import flow_result_report, flow_run_reports, load_runs
+    from inspector.core.flows.session import evaluate_session
+
+    reports = flow_run_reports(load_runs(store, session_id))
+    if loaded:
+        now = time.time()
+        results = evaluate_session(store, session_id, [item.flow for item in loaded], config)
+        reports += [flow_result_report(result, f"check-{result.flow}", now, now)
+                    for result in results]
+    return reports

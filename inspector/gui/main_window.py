@@ -33,6 +33,7 @@ from inspector.core.audit import AuditConfig
 from inspector.core.demo import send_demo_traffic_async
 from inspector.core.exchange import ExportSummary
 from inspector.core.fixes import CorrectionStore
+from inspector.core.flows.runs import PlanInfo, plan_info
 from inspector.core.live_counts import LiveCounts, SessionCounts, read_session_counts
 from inspector.core.notes import NoteStore
 from inspector.core.store import CommittedEvent, EventQuery, EventStore
@@ -42,6 +43,7 @@ from inspector.gui.audit_view import AuditView
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController, CaptureError
 from inspector.gui.exporting import FORMATS, curl_command, event_json, export_events
+from inspector.gui.flows_view import FlowsView
 from inspector.gui.models.event_table import EventTableModel
 from inspector.gui.plans import LoadedPlan, PlanLoadError, load_plan, revalidate
 from inspector.gui.state import UiState
@@ -180,10 +182,17 @@ class MainWindow(QMainWindow):
                                      Qt.DockWidgetArea.LeftDockWidgetArea)
         self.people_dock = self._dock("People", "peopleDock", self.audit_view.people_panel,
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
-        # One tab strip for plan, audit and people: three stacked docks would leave each a
+        #: Checkout flows: live checklists over the session shown (issue 14).
+        self.flows_view = FlowsView(store, self.tasks, config=audit_config,
+                                    plan=self._plan_info, parent=self)
+        self.flows_view.panel.sig_event_chosen.connect(self.select_event)
+        self.flows_dock = self._dock("Flows", "flowsDock", self.flows_view.panel,
+                                     Qt.DockWidgetArea.LeftDockWidgetArea)
+        # One tab strip for plan, audit, flows and people: stacked docks would leave each a
         # sliver of a 720-pixel-high screen.
         self.tabifyDockWidget(self.plan_dock, self.audit_dock)
-        self.tabifyDockWidget(self.audit_dock, self.people_dock)
+        self.tabifyDockWidget(self.audit_dock, self.flows_dock)
+        self.tabifyDockWidget(self.flows_dock, self.people_dock)
         self.plan_dock.raise_()
         self.audit_view.attach_docks(self.audit_dock, self.people_dock)
 
@@ -302,6 +311,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.sessions_dock.toggleViewAction())
         view_menu.addAction(self.audit_dock.toggleViewAction())
         view_menu.addAction(self.people_dock.toggleViewAction())
+        view_menu.addAction(self.flows_dock.toggleViewAction())
 
         toolbar = named(QToolBar("Main"), "mainToolbar")
         toolbar.setMovable(False)
@@ -466,6 +476,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._count_session(session_id)
         self.audit_view.show_session(session_id)
+        self.flows_view.show_session(session_id)
         self.sig_session_changed.emit(session_id)
         return True
 
@@ -863,6 +874,7 @@ class MainWindow(QMainWindow):
         self.model.append_committed(batch)
         self.live_counts.add(batch)
         self.audit_view.on_events_committed(batch)
+        self.flows_view.on_events_committed(batch)
         mine = [event for event in batch if event.session_id == self.session_id]
         if not mine:
             return
@@ -966,6 +978,25 @@ class MainWindow(QMainWindow):
             EventQuery(session_id=self.session_id, event_ids=shown, limit=500),
             f"Showing the {len(event_ids):,} "
             f"{'event' if len(event_ids) == 1 else 'events'} of an audit finding{more}.")
+
+    def select_event(self, event_id: int) -> None:
+        """Select one event in the table (a flow step's call): in place when it is loaded,
+        else shown on its own."""
+        row = self.model.row_of(event_id)
+        if row is not None:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+            return
+        if self.session_id is None:
+            return
+        self._show_subset(EventQuery(session_id=self.session_id, event_ids=[event_id], limit=1),
+                          "Showing the call of a flow step.")
+        self._selected_before_filter = event_id  # selected once the table has it
+
+    def _plan_info(self) -> PlanInfo | None:
+        """The loaded plan's name and hash, for a flow run to record."""
+        validator = self.plan.validator if self.plan is not None else None
+        return plan_info(getattr(validator, "plan", None))
 
     def show_person_events(self, person: dict[str, Any]) -> None:
         """Show only the events of one person (every userId and anonymousId of theirs)."""

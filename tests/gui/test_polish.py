@@ -367,9 +367,19 @@ def test_problems_read_whole_at_the_default_size(window: MainWindow, qtbot: Any)
     window.resize(*window.DEFAULT_SIZE)
     window.show()
     qtbot.waitExposed(window)
+    # The audit's results, then the findings naming the selected event (read on a worker),
+    # each rebuild the event's entries: read the entry once those are in, or it is deleted
+    # under the test now and then.
+    qtbot.waitUntil(lambda: window.audit_view.results is not None and not window.tasks.busy,
+                    timeout=5000)
     window.table.selectRow(_row(window, "Product Viewed"))
+    qtbot.waitUntil(lambda: not window.tasks.busy, timeout=5000)
+
+    def shown() -> bool:
+        entries = window.detail.problems.entries
+        return len(entries) == 1 and entries[0].isVisible()
+    qtbot.waitUntil(shown, timeout=2000)  # shown once the layout runs
     [entry] = window.detail.problems.entries
-    qtbot.waitUntil(entry.isVisible, timeout=2000)  # shown once the layout runs
     message = entry.message
     assert message.wordWrap()
     # The label shows its whole text: its width holds the text or it wraps onto more lines.

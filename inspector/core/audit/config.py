@@ -13,18 +13,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
 
 from inspector.core.conditions import CallMatch, Duration, Expectation
 from inspector.core.libraries import LIBRARY_CLASSES
+from inspector.core.rulefile import (
+    MAX_RULE_FILE_BYTES,
+    parse_rule_file,
+    read_rule_file,
+    rule_file_schema,
+)
 
 if TYPE_CHECKING:
     from inspector.core.environments import EnvironmentMap
@@ -45,7 +49,7 @@ __all__ = [
 ]
 
 #: Upper bound on a configuration file: it is hand-written, a bigger one is a mistake.
-MAX_CONFIG_BYTES = 2 * 1024 * 1024
+MAX_CONFIG_BYTES = MAX_RULE_FILE_BYTES
 
 DEFAULT_CRITICAL_TRAITS = (
     "email", "phone", "country", "vip_tier", "marketing_opt_in", "lifetime_value", "first_name",
@@ -400,10 +404,7 @@ class AuditConfig(BaseModel):
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
         """The JSON Schema of the file (``inspector audit --print-schema``)."""
-        schema = cls.model_json_schema()
-        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["title"] = "inspector audit configuration"
-        return schema
+        return rule_file_schema(cls, "inspector audit configuration")
 
 
 def writer_matches(writer: str, *, source: str, write_key: str | None,
@@ -422,63 +423,11 @@ def load_audit_config(path: Path | None) -> AuditConfig:
     """
     if path is None:
         return AuditConfig()
-    try:
-        if not path.is_file():
-            raise AuditConfigError(f"{path}: not a regular file")
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise AuditConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KB")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise AuditConfigError(f"{path}: cannot read the audit file ({error})") from error
+    text = read_rule_file(path, "the audit file", AuditConfigError)
     return parse_audit_config(text, str(path))
 
 
 def parse_audit_config(text: str, name: str = "<audit config>") -> AuditConfig:
     """Parse audit configuration text (YAML, which JSON is a subset of)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise AuditConfigError(f"{where}: {error.problem or error}") from error
-    except yaml.YAMLError as error:
-        raise AuditConfigError(f"{name}: {error}") from error
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise AuditConfigError(f"{name}:1:1: the audit file must be a mapping (an object)")
-    try:
-        return AuditConfig.model_validate(data)
-    except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            line, column = _position(node, item["loc"],
-                                     at_key=item["type"] == "extra_forbidden")
-            path = ".".join(str(part) for part in item["loc"]) or "(top level)"
-            problems.append(f"{name}:{line}:{column}: {path}: {item['msg']}")
-        raise AuditConfigError("\n".join(problems)) from error
-
-
-def _position(node: yaml.Node | None, location: tuple[Any, ...], *,
-              at_key: bool = False) -> tuple[int, int]:
-    """Line and column (1-based) of the value at ``location``, or of its nearest parent;
-    ``at_key``: of the last key itself (an unknown key is the mistake, not its value)."""
-    best = node
-    current = node
-    for depth, part in enumerate(location, start=1):
-        child: yaml.Node | None = None
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                    child = key if at_key and depth == len(location) else value
-                    break
-        elif (isinstance(current, yaml.SequenceNode) and isinstance(part, int)
-              and 0 <= part < len(current.value)):
-            child = current.value[part]
-        if child is None:
-            break
-        best = current = child
-    if best is None:
-        return 1, 1
-    return best.start_mark.line + 1, best.start_mark.column + 1
+    return parse_rule_file(text, name, AuditConfig, AuditConfigError, what="the audit file",
+                           empty={})

@@ -34,6 +34,7 @@ from inspector.core.capture.connections import (
     quiet_accept_errors,
     raise_fd_limit,
 )
+from inspector.core.capture.flows_api import add_flow_routes
 from inspector.core.capture.forward import Forwarder
 from inspector.core.capture.ingest import EventValidator, Ingestor
 from inspector.core.capture.notes_api import add_notes_routes
@@ -154,6 +155,7 @@ class CaptureService:
         add_tracking_routes(app, self)
         add_api_routes(app, self)
         add_audit_routes(app, self)
+        add_flow_routes(app, self)
         add_notes_routes(app, self)
         add_tls_routes(app, self)
         add_bundle_routes(app, self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inspector.core.audit import AuditConfig
+from inspector.core.flows.runs import flow_run_reports, load_runs
 from inspector.core.report.collect import build_report, describe_plan_file
 from inspector.core.report.model import ReportData
 from inspector.core.report.render import write_report
@@ -28,6 +29,7 @@ def export_session_report(
         raise LookupError(f"no session {session_id}")
     plan = describe_plan_file(plan_path) if plan_path is not None else None
     data = build_report(store, session, audit_config=audit_config,
-                        audit_config_path=audit_config_path, plan=plan)
+                        audit_config_path=audit_config_path, plan=plan,
+                        flow_runs=flow_run_reports(load_runs(store, session.id)))
     write_report(data, fmt, path)
     return data

@@ -85,6 +85,7 @@ class EventStore(EventReader):
             connection.execute("DELETE FROM requests WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM audit_findings WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM compare_baseline WHERE session_id = ?", (session_id,))
+            connection.execute("DELETE FROM flow_runs WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     # ---- comparisons
@@ -114,6 +115,38 @@ class EventStore(EventReader):
                 (session_id, config_hash, through_event_id, time.time(), people,
                  findings_json),
             )
+
+    # ---- flow runs
+
+    def insert_flow_run(self, session_id: int, started_at: float, after_event_id: int,
+                        flows_json: str, plan_json: str | None, audit_config_json: str) -> int:
+        """Keep a new flow run (its flows, plan and audit configuration as JSON); its id."""
+        with self._admin() as connection:
+            cursor = connection.execute(
+                "INSERT INTO flow_runs(session_id, started_at, after_event_id, flows, plan, "
+                "audit_config) VALUES (?,?,?,?,?,?)",
+                (session_id, started_at, after_event_id, flows_json, plan_json,
+                 audit_config_json))
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def update_flow_run(self, run_id: int, *, results_json: str, evaluated_through: int,
+                        ended_at: float | None = None, until_event_id: int | None = None,
+                        flows_json: str | None = None) -> None:
+        """Keep a run's latest results; with ``ended_at``, end it (at ``until_event_id``);
+        with ``flows_json``, replace its flows (re-evaluated after an edit)."""
+        with self._admin() as connection:
+            connection.execute(
+                "UPDATE flow_runs SET results = ?, evaluated_through = ?, "
+                "ended_at = coalesce(?, ended_at), "
+                "until_event_id = coalesce(?, until_event_id), "
+                "flows = coalesce(?, flows) WHERE id = ?",
+                (results_json, evaluated_through, ended_at, until_event_id, flows_json, run_id))
+
+    def delete_flow_run(self, run_id: int) -> None:
+        """Forget one flow run."""
+        with self._admin() as connection:
+            connection.execute("DELETE FROM flow_runs WHERE id = ?", (run_id,))
 
     # ---- write-key names
 

@@ -301,6 +301,18 @@ class EventReader:
             "WHERE session_id = ? AND config_hash = ?", (session_id, config_hash))
         return dict(zip(rows[0].keys(), rows[0], strict=True)) if rows else None
 
+    def flow_run_rows(self, session_id: int | None = None, *,
+                      run_id: int | None = None) -> list[dict[str, Any]]:
+        """Flow runs kept with a session (oldest first), or the one run ``run_id``."""
+        where, arguments = (("id = ?", (run_id,)) if run_id is not None
+                            else ("session_id = ?", (session_id,)))
+        rows = named_rows(
+            self._reader(),
+            "SELECT id, session_id, started_at, ended_at, after_event_id, until_event_id, "
+            f"flows, plan, audit_config, results, evaluated_through FROM flow_runs WHERE {where} "
+            "ORDER BY id", arguments)
+        return [dict(zip(row.keys(), row, strict=True)) for row in rows]
+
     def get_event(self, event_id: int) -> EventRecord | None:
         """One event with its payload."""
         rows = named_rows(

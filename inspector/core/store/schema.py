@@ -292,11 +292,31 @@ CREATE TABLE compare_baseline (
 """
 
 
+# Flow runs (issue 14): a checklist run over a window of a session's events, with the flows'
+# text, the plan and audit configuration it ran under, and its last evaluated results.
+_V12_FLOW_RUNS = """
+CREATE TABLE flow_runs (
+    id                INTEGER PRIMARY KEY,
+    session_id        INTEGER NOT NULL REFERENCES sessions(id),
+    started_at        REAL NOT NULL,
+    ended_at          REAL,
+    after_event_id    INTEGER NOT NULL,
+    until_event_id    INTEGER,
+    flows             TEXT NOT NULL,
+    plan              TEXT,
+    audit_config      TEXT NOT NULL,
+    results           TEXT NOT NULL DEFAULT '[]',
+    evaluated_through INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX flow_runs_by_session ON flow_runs(session_id, id);
+"""
+
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9,
-                                   _V10, _V11)
+                                     _V10, _V11, _V12_FLOW_RUNS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,97 @@
+"""Flow evaluation speed: a flow over a stored 100,000-call session, and the live per-batch cost.
+
+    python bench/flows.py [--events 100000] [--people 5000] [--flows guest-checkout ...]
+
+Figures in CPU seconds of this process (``time.process_time``: steadier than wall time on a
+shared two-core machine), each beside a baseline measured in the same run:
+
+* stored: :func:`evaluate_session` over a session in SQLite (reading, building the calls,
+  the identity graph and the flows), against reading the same rows into ObservedEvents alone;
+* in memory: feeding the calls and reading the results once, against building the calls;
+* live: 1,000-call batches (one second at 1,000 events/s) fed and the results read after
+  each, as the window and ``serve`` do: the median and longest batch.
+
+The synthetic traffic (bench/audit.py's retail mix) breaks most steps of the bundled flows,
+so every step's candidates are scanned and a closest candidate chosen: the expensive case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.audit import NAMES, _insert, observe, synthetic_calls
+from inspector.core.audit.live import observe_rows
+from inspector.core.flows import RunEvaluator, bundled_flow_names, load_flow
+from inspector.core.flows.session import evaluate_session
+from inspector.core.gc_tuning import collector_paused
+from inspector.core.store import EventStore
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=5_000)
+    parser.add_argument("--flows", nargs="*", default=["guest-checkout"],
+                        help="bundled flows to evaluate (all: every bundled flow)")
+    args = parser.parse_args()
+    names = bundled_flow_names() if args.flows == ["all"] else args.flows
+    flows = [load_flow(name).flow for name in names]
+    calls = synthetic_calls(args.events, args.people)
+    label = ", ".join(names)
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = EventStore(Path(folder) / "bench.sqlite3")
+        session = store.create_session("bench")
+        for key, name in NAMES.items():
+            store.name_write_key(key, name)
+        _insert(store, session.id, calls)
+        started = time.process_time()
+        with collector_paused():
+            count = sum(1 for _ in observe_rows(store.iter_call_rows(session.id),
+                                                store.write_key_names()))
+        read = time.process_time() - started
+        started, wall = time.process_time(), time.perf_counter()
+        results = evaluate_session(store, session.id, flows)
+        took, wall = time.process_time() - started, time.perf_counter() - wall
+        print(f"stored, {count:,} calls, {label}: reading them {read:.2f} s (baseline); "
+              f"evaluate_session {took:.2f} s CPU ({wall:.2f} s wall, {took / read:.2f}x); "
+              + "; ".join(f"{result.flow} {result.status}" for result in results))
+        store.close()
+
+    started = time.process_time()
+    events = [observe(call) for call in calls]
+    build = time.process_time() - started
+    started = time.process_time()
+    evaluator = RunEvaluator(flows)
+    with collector_paused():
+        evaluator.feed(events)
+    fed = time.process_time() - started
+    started = time.process_time()
+    evaluator.results()
+    read_once = time.process_time() - started
+    print(f"in memory: building the calls {build:.2f} s (baseline); feeding {fed:.2f} s "
+          f"({fed / len(events) * 1e6:.1f} µs per call); reading the results "
+          f"{read_once * 1000:.0f} ms")
+
+    evaluator = RunEvaluator(flows)
+    batches = []
+    for start in range(0, len(events), 1000):
+        started = time.process_time()
+        with collector_paused():
+            evaluator.feed(events[start:start + 1000])
+            evaluator.results()
+        batches.append(time.process_time() - started)
+    print(f"live, 1,000-call batches then results() ({len(batches)} batches): median "
+          f"{statistics.median(batches) * 1000:.1f} ms, longest {max(batches) * 1000:.1f} ms "
+          f"(batch {batches.index(max(batches)) + 1}), last {batches[-1] * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

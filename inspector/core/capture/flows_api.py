@@ -1,0 +1,218 @@
+"""REST routes for checkout flows: list them, check them over a session, start, follow and
+stop runs (``serve`` keeps the live ones).
+
+Bodies are JSON objects whose keys are checked like the audit routes' query parameters: an
+unknown key, an unknown bundled flow or a flow file with a mistake is a 400 naming it (the
+flow's own line and column), so a CI script with a typo fails instead of passing.
+
+* ``GET  /inspector/api/flows``: the bundled flows;
+* ``POST /inspector/api/flows/check``: ``{"flows": [...], "session"?, "since"?}`` evaluated
+  over the stored session, no run kept;
+* ``GET  /inspector/api/flows/runs?session=``: the session's runs;
+* ``POST /inspector/api/flows/runs``: ``{"flows": [...], "session"?}`` starts a run;
+* ``GET  /inspector/api/flows/runs/{id}``: a run's live state;
+* ``POST /inspector/api/flows/runs/{id}/stop``: ends it.
+
+A flow is ``{"name": "guest-checkout"}`` (bundled) or ``{"content": TEXT, "source": NAME}``
+(a flow file's text: the server reads no paths).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from aiohttp import web
+
+from inspector.core.capture.plan_requests import PLAN_BODY_LIMIT, read_plan_body
+from inspector.core.capture.routes import ApiError, json_response
+from inspector.core.flows import FlowError, LoadedFlow, bundled_flow_names, load_flow, parse_flow
+from inspector.core.flows.runs import (
+    LiveRun,
+    load_run,
+    load_runs,
+    overall_status,
+    plan_info,
+    start_run,
+)
+from inspector.core.flows.session import evaluate_session
+
+if TYPE_CHECKING:
+    from inspector.core.capture.service import CaptureService
+    from inspector.core.store import SessionInfo
+
+__all__ = ["add_flow_routes"]
+
+_T = TypeVar("_T")
+_API = "/inspector/api/flows"
+#: Live runs serve follows at once; starting one more stops following the oldest (it stays
+#: kept with its session and can be read, re-evaluated from the store).
+_LIVE_LIMIT = 32
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, "invalid_request", message)
+
+
+def _only(body: Mapping[str, Any], allowed: tuple[str, ...], what: str = "key") -> None:
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise _bad(f"unknown {what}{'s' * (len(unknown) > 1)} {', '.join(unknown)}; valid: "
+                   f"{', '.join(allowed)}")
+
+
+async def _read_body(request: web.Request) -> dict[str, Any]:
+    """The JSON object body (read as plan uploads are: flow texts can be as long)."""
+    try:
+        return await read_plan_body(request)
+    except ApiError as error:
+        if error.status == 413:
+            raise ApiError(413, "body_too_large", "a flow request body may be at most "
+                           f"{PLAN_BODY_LIMIT // 2**20} MiB") from error
+        raise
+
+
+def parse_flow_specs(value: Any) -> list[LoadedFlow]:
+    """``[{"name": ...} | {"content": ..., "source"?: ...}, ...]`` as loaded flows."""
+    if not isinstance(value, list) or not value:
+        raise _bad('"flows" must be a non-empty list of {"name": NAME} or '
+                   '{"content": TEXT, "source": NAME}')
+    loaded = []
+    for index, spec in enumerate(value):
+        if not isinstance(spec, dict):
+            raise _bad(f"flows[{index}] must be an object")
+        _only(spec, ("name", "content", "source"))
+        try:
+            if "content" in spec:
+                content, source = spec["content"], spec.get("source", f"flows[{index}]")
+                if not isinstance(content, str) or not isinstance(source, str):
+                    raise _bad(f"flows[{index}]: content and source must be strings")
+                loaded.append(parse_flow(content, source))
+            elif isinstance(spec.get("name"), str):
+                if spec["name"] not in bundled_flow_names():
+                    raise _bad(f"flows[{index}]: no bundled flow {spec['name']!r}; bundled: "
+                               f"{', '.join(bundled_flow_names())}")
+                loaded.append(load_flow(spec["name"]))
+            else:
+                raise _bad(f'flows[{index}] needs "name" (a bundled flow) or "content"')
+        except FlowError as error:
+            raise ApiError(400, "invalid_flow", str(error)) from error
+    return loaded
+
+
+def add_flow_routes(app: web.Application, service: CaptureService) -> None:
+    """Register the flow routes on ``app``; the live runs live as long as it does."""
+    live: dict[int, LiveRun] = {}
+    lock = threading.Lock()
+
+    async def in_thread(function: Callable[[], _T]) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(None, function)
+
+    def session_for(value: Any) -> SessionInfo:
+        if value is None:
+            return service.session
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise _bad("session must be a name or an id")
+        session = service.store.find_session(str(value))
+        if session is None:
+            raise ApiError(404, "unknown_session", f"No session {value!r}")
+        return session
+
+    def plan() -> Any:
+        validator = service.ingestor.validator
+        return plan_info(getattr(validator, "plan", None))
+
+    async def flows(request: web.Request) -> web.Response:
+        _only(request.query, (), "parameter")
+        listed = []
+        for name in bundled_flow_names():
+            flow = load_flow(name).flow
+            listed.append({"name": name, "description": flow.description,
+                           "steps": [step.name for step in flow.steps]})
+        return json_response({"flows": listed})
+
+    async def check(request: web.Request) -> web.Response:
+        body = await _read_body(request)
+        _only(body, ("flows", "session", "since"))
+        loaded = parse_flow_specs(body.get("flows"))
+        since = body.get("since")
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int | float)
+                                  or not math.isfinite(since)):
+            raise _bad("since must be a number (epoch seconds)")
+        session = await in_thread(lambda: session_for(body.get("session")))
+        results = await in_thread(lambda: evaluate_session(
+            service.store, session.id, [item.flow for item in loaded], service.audit_config,
+            since=since))
+        return json_response({"session": session.to_dict(),
+                              "status": str(overall_status(results)),
+                              "flows": [result.to_dict() for result in results]})
+
+    def run_json(run_id: int) -> dict[str, Any]:
+        with lock:
+            following = live.get(run_id)
+        if following is not None:
+            return following.refresh(save=True).to_dict()
+        kept = load_run(service.store, run_id)
+        if kept is None:
+            raise ApiError(404, "unknown_run", f"No flow run {run_id}")
+        return kept.to_dict()
+
+    def run_id_of(request: web.Request) -> int:
+        text = request.match_info["run_id"]
+        if not text.isdigit() or len(text) > 18:
+            raise _bad(f"run id {text!r} is not a number")
+        return int(text)
+
+    async def runs(request: web.Request) -> web.Response:
+        _only(request.query, ("session",), "parameter")
+        session = await in_thread(lambda: session_for(request.query.get("session")))
+        def listing() -> list[dict[str, Any]]:
+            return [run_json(run.id) for run in load_runs(service.store, session.id)]
+
+        listed = await in_thread(listing)
+        return json_response({"session": session.to_dict(), "runs": listed})
+
+    async def start(request: web.Request) -> web.Response:
+        body = await _read_body(request)
+        _only(body, ("flows", "session"))
+        loaded = parse_flow_specs(body.get("flows"))
+        session = await in_thread(lambda: session_for(body.get("session")))
+        run = await in_thread(lambda: start_run(service.store, session.id, loaded,
+                                                service.audit_config, plan()))
+        with lock:
+            while len(live) >= _LIVE_LIMIT:
+                live.pop(next(iter(live)))
+            live[run.id] = run
+        return json_response({"run": run.run.to_dict()}, status=201)
+
+    async def one(request: web.Request) -> web.Response:
+        _only(request.query, (), "parameter")
+        run_id = run_id_of(request)
+        return json_response({"run": await in_thread(lambda: run_json(run_id))})
+
+    async def stop(request: web.Request) -> web.Response:
+        run_id = run_id_of(request)
+        with lock:
+            following = live.pop(run_id, None)
+        if following is None:
+            kept = await in_thread(lambda: load_run(service.store, run_id))
+            if kept is None:
+                raise ApiError(404, "unknown_run", f"No flow run {run_id}")
+            if kept.running:
+                following = LiveRun(service.store, kept)
+            else:
+                raise ApiError(409, "run_ended", f"Flow run {run_id} has already ended")
+        stopped = await in_thread(following.stop)
+        return json_response({"run": stopped.to_dict()})
+
+    router = app.router
+    for suffix in ("", "/"):
+        router.add_get(f"{_API}{suffix}", flows)
+        router.add_post(f"{_API}/check{suffix}", check)
+        router.add_get(f"{_API}/runs{suffix}", runs)
+        router.add_post(f"{_API}/runs{suffix}", start)
+    router.add_get(_API + "/runs/{run_id}", one)
+    router.add_post(_API + "/runs/{run_id}/stop", stop)

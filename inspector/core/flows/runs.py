@@ -1,0 +1,264 @@
+"""Flow runs: a checklist followed over a window of one session, kept with the session.
+
+A run starts at the session's newest event (only calls stored after it are candidates) and
+ends when stopped. It keeps the flows' text (so editing a file later does not change what the
+run checked, until it is re-evaluated with the edit), the plan and the audit configuration it
+ran under (their hashes), and its latest results, so a reopened session shows them at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from inspector.core.audit.config import AuditConfig
+from inspector.core.flows.evaluate import FlowResult, RunEvaluator, RunStatus
+from inspector.core.flows.files import LoadedFlow, parse_flow
+from inspector.core.flows.session import catch_up
+from inspector.core.report.model import FlowRunReport, FlowStepReport
+from inspector.core.store import EventStore
+
+__all__ = ["FlowRun", "LiveRun", "PlanInfo", "audit_config_hash", "flow_result_report",
+           "flow_run_reports", "flow_run_summary", "load_run", "load_runs", "overall_status",
+           "plan_info", "reevaluate", "start_run"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInfo:
+    """The tracking plan a run ran under: its name and a hash of its rules."""
+
+    name: str | None
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"name": self.name, "sha256": self.sha256}
+
+
+def plan_info(plan: Any) -> PlanInfo | None:
+    """:class:`PlanInfo` of a :class:`~inspector.core.plan.TrackingPlan` (or its compiled
+    form); ``None`` for none."""
+    if plan is None:
+        return None
+    plan = getattr(plan, "plan", plan)
+    rules = [[str(rule.type), rule.key, rule.version, rule.schema] for rule in plan.all_rules()]
+    digest = hashlib.sha256(orjson.dumps(rules, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return PlanInfo(plan.name, digest)
+
+
+def audit_config_hash(config: AuditConfig) -> str:
+    """The SHA-256 of an audit configuration (its JSON with sorted keys)."""
+    return hashlib.sha256(orjson.dumps(config.model_dump(mode="json", by_alias=True),
+                                       option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass(slots=True)
+class FlowRun:
+    """A run as kept: its window of the session, what it ran under, its latest results."""
+
+    id: int
+    session_id: int
+    started_at: float
+    ended_at: float | None
+    after_event_id: int
+    until_event_id: int | None
+    flows: list[LoadedFlow]
+    plan: PlanInfo | None
+    audit_config: AuditConfig
+    results: list[FlowResult] = field(default_factory=list)
+    evaluated_through: int = 0
+
+    @property
+    def running(self) -> bool:
+        """Whether the run has not been stopped."""
+        return self.ended_at is None
+
+    @property
+    def status(self) -> RunStatus:
+        """The run as a whole: failed if any flow failed, passed if all passed."""
+        return overall_status(self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (REST, ``inspector check``, reports)."""
+        return {
+            "id": self.id, "session_id": self.session_id, "started_at": self.started_at,
+            "ended_at": self.ended_at, "running": self.running,
+            "after_event_id": self.after_event_id, "until_event_id": self.until_event_id,
+            "status": str(self.status),
+            "flows": [{"name": loaded.flow.name, "origin": loaded.origin,
+                       "sha256": loaded.sha256} for loaded in self.flows],
+            "plan": self.plan.to_dict() if self.plan is not None else None,
+            "audit_config_sha256": audit_config_hash(self.audit_config),
+            "evaluated_through": self.evaluated_through,
+            "results": [result.to_dict() for result in self.results],
+        }
+
+
+def overall_status(results: Sequence[FlowResult]) -> RunStatus:
+    """Failed if any flow failed, else incomplete if any is, else passed."""
+    statuses = {result.status for result in results}
+    if RunStatus.FAILED in statuses:
+        return RunStatus.FAILED
+    if RunStatus.INCOMPLETE in statuses or not results:
+        return RunStatus.INCOMPLETE
+    return RunStatus.PASSED
+
+
+def flow_run_summary(run: FlowRun) -> dict[str, Any]:
+    """What a QA report shows of one run: its window, what it ran under, each flow with its
+    steps (status, the satisfying or closest calls, the reason), and the counts by status."""
+    data = run.to_dict()
+    counts: dict[str, int] = {}
+    for result in run.results:
+        for step in result.steps:
+            counts[str(step.status)] = counts.get(str(step.status), 0) + 1
+    data["step_counts"] = counts
+    return data
+
+
+def flow_run_reports(runs: Sequence[FlowRun]) -> list[FlowRunReport]:
+    """The QA report's flow-run section: one entry per flow of each run (a run of one flow
+    keeps the run's id, which notes name; a run of several is ``<run id>-<flow>``)."""
+    return [flow_result_report(result, str(run.id) if len(run.results) == 1
+                               else f"{run.id}-{result.flow}", run.started_at, run.ended_at)
+            for run in runs for result in run.results]
+
+
+def flow_result_report(result: FlowResult, run_id: str, started_at: float,
+                       ended_at: float | None) -> FlowRunReport:
+    """One flow's result as the QA report shows it."""
+    return FlowRunReport(
+        id=run_id, flow=result.flow, status=result.status.value, started_at=started_at,
+        ended_at=ended_at, description=result.description,
+        steps=[FlowStepReport(
+            name=step.name, status=step.status.value, reason=step.reason,
+            event_ids=[event_id for event_id, _ in step.events],
+            message_ids=[message_id or "" for _, message_id in step.events])
+            for step in result.steps])
+
+
+def _flows_json(flows: Sequence[LoadedFlow]) -> str:
+    return orjson.dumps([{"origin": loaded.origin, "text": loaded.text}
+                         for loaded in flows]).decode()
+
+
+def _results_json(results: Sequence[FlowResult]) -> str:
+    return orjson.dumps([result.to_dict() for result in results]).decode()
+
+
+def _run_from_row(row: dict[str, Any]) -> FlowRun:
+    flows = [parse_flow(item["text"], item["origin"], item["origin"])
+             for item in orjson.loads(row["flows"])]
+    plan = orjson.loads(row["plan"]) if row["plan"] else None
+    return FlowRun(
+        int(row["id"]), int(row["session_id"]), float(row["started_at"]),
+        float(row["ended_at"]) if row["ended_at"] is not None else None,
+        int(row["after_event_id"]),
+        int(row["until_event_id"]) if row["until_event_id"] is not None else None,
+        flows, PlanInfo(plan["name"], plan["sha256"]) if plan else None,
+        AuditConfig.model_validate(orjson.loads(row["audit_config"])),
+        [FlowResult.from_dict(item) for item in orjson.loads(row["results"])],
+        int(row["evaluated_through"]),
+    )
+
+
+def load_runs(store: EventStore, session_id: int) -> list[FlowRun]:
+    """The runs kept with a session, oldest first."""
+    return [_run_from_row(row) for row in store.flow_run_rows(session_id)]
+
+
+def load_run(store: EventStore, run_id: int) -> FlowRun | None:
+    """One kept run."""
+    rows = store.flow_run_rows(run_id=run_id)
+    return _run_from_row(rows[0]) if rows else None
+
+
+class LiveRun:
+    """A run being followed: each :meth:`refresh` reads only what was stored since the last
+    (thread-safe; the window calls it off the GUI thread, ``serve`` on its executor)."""
+
+    def __init__(self, store: EventStore, run: FlowRun) -> None:
+        self.store = store
+        self.run = run
+        self._evaluator = RunEvaluator([loaded.flow for loaded in run.flows], run.audit_config,
+                                       after_id=run.after_event_id,
+                                       until_id=run.until_event_id)
+        self._lock = threading.Lock()
+
+    @property
+    def id(self) -> int:
+        """The run's id in the store."""
+        return self.run.id
+
+    def refresh(self, *, save: bool = False) -> FlowRun:
+        """Catch up with the session and evaluate; ``save``: keep the results too."""
+        with self._lock:
+            catch_up(self._evaluator, self.store, self.run.session_id)
+            self.run.results = self._evaluator.results(ended=not self.run.running)
+            self.run.evaluated_through = self._evaluator.last_id
+            if save:
+                self._save()
+            return self.run
+
+    def stop(self) -> FlowRun:
+        """End the run at the session's newest event, evaluate and keep it."""
+        with self._lock:
+            catch_up(self._evaluator, self.store, self.run.session_id)
+            until = self._evaluator.last_id
+            self.run.ended_at = time.time()
+            self.run.until_event_id = until
+            self._evaluator.until_id = until
+            self.run.results = self._evaluator.results(ended=True)
+            self.run.evaluated_through = until
+            self._save(ended=True)
+            return self.run
+
+    def _save(self, *, ended: bool = False) -> None:
+        self.store.update_flow_run(
+            self.run.id, results_json=_results_json(self.run.results),
+            evaluated_through=self.run.evaluated_through,
+            ended_at=self.run.ended_at if ended else None,
+            until_event_id=self.run.until_event_id if ended else None)
+
+
+def start_run(store: EventStore, session_id: int, flows: Sequence[LoadedFlow],
+              config: AuditConfig | None = None, plan: PlanInfo | None = None, *,
+              after_event_id: int | None = None) -> LiveRun:
+    """Start (and keep) a run of ``flows`` over the calls ``session_id`` stores from now on
+    (``after_event_id``: from after that event instead; 0 for the whole session)."""
+    config = config or AuditConfig()
+    if after_event_id is None:
+        after_event_id = store.session_last_event_id(session_id)
+    started = time.time()
+    run_id = store.insert_flow_run(
+        session_id, started, after_event_id, _flows_json(flows),
+        orjson.dumps(plan.to_dict()).decode() if plan is not None else None,
+        orjson.dumps(config.model_dump(mode="json", by_alias=True)).decode())
+    run = FlowRun(run_id, session_id, started, None, after_event_id, None, list(flows), plan,
+                  config)
+    live = LiveRun(store, run)
+    live.refresh(save=True)
+    return live
+
+
+def reevaluate(store: EventStore, run: FlowRun,
+               flows: Sequence[LoadedFlow] | None = None) -> FlowRun:
+    """Evaluate a kept run again over its window (``flows``: edited flows replacing its own)
+    and keep the new results; the run's window, plan and audit configuration stay."""
+    if flows is not None:
+        run.flows = list(flows)
+    evaluator = RunEvaluator([loaded.flow for loaded in run.flows], run.audit_config,
+                             after_id=run.after_event_id, until_id=run.until_event_id)
+    catch_up(evaluator, store, run.session_id)
+    run.results = evaluator.results(ended=not run.running)
+    run.evaluated_through = evaluator.last_id
+    store.update_flow_run(run.id, results_json=_results_json(run.results),
+                          evaluated_through=run.evaluated_through,
+                          flows_json=_flows_json(run.flows) if flows is not None else None)
+    return run

@@ -1,0 +1,116 @@
+"""Runs: started and stopped over a live session, kept with it, reopened, re-evaluated."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from segment.analytics import Client
+
+from inspector.core.audit import AuditConfig
+from inspector.core.capture import CaptureService
+from inspector.core.flows import RunStatus, load_flow, parse_flow
+from inspector.core.flows.runs import (
+    audit_config_hash,
+    flow_run_summary,
+    load_run,
+    load_runs,
+    plan_info,
+    reevaluate,
+    start_run,
+)
+from inspector.core.plan.reading import load_plan_file
+from inspector.core.resources import example_plan_path
+from inspector.core.store import EventStore
+from tests.core.audit.conftest import KEYS, Traffic
+from tests.core.flows.test_bundled_flows import browse, checkout, identify, order
+
+
+async def send(capture: CaptureService, scenario: Callable[[Traffic], Any]) -> None:
+    for key, name in KEYS.items():
+        capture.store.name_write_key(key, name)
+    backend = Client("backend-key", host=capture.base_url, sync_mode=True, max_retries=0)
+    await asyncio.get_running_loop().run_in_executor(
+        None, scenario, Traffic(capture, backend))
+
+
+async def test_a_run_follows_the_session_live_and_reopens_with_it(
+        capture: CaptureService) -> None:
+    store, session = capture.store, capture.session.id
+    # Before the run: a stranger's order, which the run must not count.
+    await send(capture, lambda traffic: order(traffic, anon="someone-else"))
+    plan = plan_info(load_plan_file(example_plan_path()))
+    live = start_run(store, session, [load_flow("guest-checkout")], AuditConfig(), plan)
+    assert live.run.after_event_id == store.session_last_event_id(session)
+    assert live.run.status is RunStatus.INCOMPLETE
+    assert {str(step.status) for step in live.run.results[0].steps} == {"pending"}
+
+    await send(capture, lambda traffic: (browse(traffic), identify(traffic)))
+    steps = [str(step.status) for step in live.refresh().results[0].steps]
+    assert steps == ["passed", "passed", "passed", "pending", "pending"]
+
+    await send(capture, lambda traffic: (checkout(traffic), order(traffic)))
+    stopped = live.stop()
+    assert stopped.status is RunStatus.PASSED
+    assert stopped.until_event_id == store.session_last_event_id(session)
+
+    # Reopened from the file: the same run, results and what it ran under.
+    reopened = EventStore(store.path)
+    try:
+        [kept] = load_runs(reopened, session)
+        assert kept.id == live.id
+        assert kept.results == stopped.results
+        assert kept.plan == plan
+        assert plan is not None
+        assert len(plan.sha256) == 64
+        assert kept.to_dict()["audit_config_sha256"] == audit_config_hash(AuditConfig())
+        assert not kept.running
+        assert kept.flows[0].text == load_flow("guest-checkout").text
+    finally:
+        reopened.close()
+
+
+async def test_runs_are_several_per_session_and_windowed(capture: CaptureService) -> None:
+    store, session = capture.store, capture.session.id
+    first = start_run(store, session, [load_flow("guest-checkout")])
+    await send(capture, lambda traffic: (browse(traffic), identify(traffic), checkout(traffic),
+                                         order(traffic)))
+    first.stop()
+    second = start_run(store, session, [load_flow("guest-checkout"), load_flow("refund")])
+    second.stop()
+    runs = load_runs(store, session)
+    assert [run.id for run in runs] == [first.id, second.id]
+    assert runs[0].status is RunStatus.PASSED
+    # The second run saw none of the first one's calls.
+    assert [str(result.status) for result in runs[1].results] == ["incomplete", "incomplete"]
+    summary = flow_run_summary(runs[1])
+    assert summary["step_counts"] == {"pending": 7}
+    assert [flow["name"] for flow in summary["flows"]] == ["guest-checkout", "refund"]
+
+
+async def test_a_kept_run_is_re_evaluated_after_its_flow_is_edited(
+        capture: CaptureService) -> None:
+    store, session = capture.store, capture.session.id
+    live = start_run(store, session, [load_flow("guest-checkout")])
+    await send(capture, lambda traffic: (browse(traffic), identify(traffic), checkout(traffic),
+                                         order(traffic, total="49.00")))
+    run = live.stop()
+    assert run.status is RunStatus.FAILED
+    edited = parse_flow(load_flow("guest-checkout").text.replace(
+        "properties.total: {type: number, min: 0}", "properties.total: {exists: true}"),
+        "mine.yaml")
+    again = reevaluate(store, run, [edited])
+    assert again.status is RunStatus.PASSED
+    kept = load_run(store, run.id)
+    assert kept is not None
+    assert kept.status is RunStatus.PASSED
+    assert kept.flows[0].origin == "mine.yaml"
+
+
+async def test_deleting_the_session_deletes_its_runs(capture: CaptureService) -> None:
+    store = capture.store
+    other = store.create_session("other")
+    run = start_run(store, other.id, [load_flow("refund")])
+    store.delete_session(other.id)
+    assert load_run(store, run.id) is None
