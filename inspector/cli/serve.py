@@ -243,8 +243,12 @@ def _stop_at_end_of_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) 
     """
 
     def wait() -> None:
+        # os.read on the descriptor, not sys.stdin.buffer: a daemon thread blocked inside the
+        # buffered reader holds its lock, and the interpreter's shutdown then aborts with
+        # "could not acquire lock for <stdin>" (exit by SIGABRT after a clean stop).
         try:
-            while sys.stdin.buffer.read(4096):
+            descriptor = sys.stdin.fileno()
+            while os.read(descriptor, 4096):
                 pass
         except (OSError, ValueError):  # no usable stdin: treat as closed
             pass

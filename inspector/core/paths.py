@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["database_problem", "default_db_path", "user_data_dir"]
+__all__ = ["database_problem", "default_db_path", "user_data_dir", "user_log_dir"]
 
 _APP = "inspector"
 
@@ -15,6 +15,12 @@ _APP = "inspector"
 def user_data_dir() -> Path:
     """The per-user data folder (``~/.local/share/inspector`` on Linux)."""
     return platformdirs.user_data_path(_APP, appauthor=False)
+
+
+def user_log_dir() -> Path:
+    """The per-user log folder (``~/.local/state/inspector/log`` on Linux, ``~/Library/Logs/
+    inspector`` on macOS, ``%LOCALAPPDATA%\\inspector\\Logs`` on Windows)."""
+    return platformdirs.user_log_path(_APP, appauthor=False)
 
 
 def default_db_path() -> Path:

@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.core.audit import AuditConfig, AuditConfigError, load_audit_config
 from inspector.core.capture.service import CaptureConfig
 from inspector.core.gc_tuning import settle_garbage_collector
+from inspector.core.logfile import install_log_file
 from inspector.core.paths import database_problem, default_db_path
 from inspector.core.resources import example_plan_path
 from inspector.core.store import EventStore
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController
+from inspector.gui.desktop import app_icon, close_on_termination_signals
 from inspector.gui.main_window import MainWindow
+from inspector.gui.single_instance import SingleInstance
 from inspector.gui.state import UiState
 
-__all__ = ["build_window", "open_store", "run"]
+__all__ = ["already_running", "bring_to_front", "build_window", "open_store", "run"]
+
+log = logging.getLogger(__name__)
 
 #: Asks where the database should go instead: the chosen path, or ``None`` to give up.
 ChooseOther = Callable[[Path, str], Path | None]
@@ -115,12 +123,43 @@ def build_window(args: argparse.Namespace,
     return window
 
 
+def bring_to_front(window: QWidget) -> None:
+    """Show ``window`` above the others (un-minimised): another launch asked for it."""
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+def already_running(answer: dict[str, object]) -> str:
+    """What a second launch prints about the instance that runs (its pid and capture URL)."""
+    where = f", capturing at {answer['url']}" if answer.get("url") else ""
+    pid = f" (pid {answer['pid']}{where})" if answer.get("pid") else ""
+    return (f"inspector: already running for this profile{pid}; its window was brought to "
+            "the front. Use --db with another folder for a second window.")
+
+
 def run(args: argparse.Namespace) -> int:
     """``inspector gui``: open the window; returns the exit code."""
     QCoreApplication.setOrganizationName("inspector")
     QCoreApplication.setApplicationName("inspector")
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    # One window per profile: the database's folder (the data folder unless --db says
+    # otherwise), so a second launch never competes for its port or database.
+    db_path = Path(args.db) if args.db else default_db_path()
+    instance = SingleInstance(db_path.absolute().parent)
+    answer = instance.ring_running()
+    if answer is None and not instance.claim():
+        answer = instance.ring_running()  # another launch claimed the profile just now
+    if answer is not None:
+        print(already_running(answer), flush=True)
+        return 0
+    log_path = install_log_file()
+    log.info("inspector %s started (pid %d), log %s", __version__, os.getpid(), log_path)
+    QGuiApplication.setWindowIcon(app_icon())
+    QGuiApplication.setDesktopFileName("inspector")  # Wayland matches the .desktop file
     import qasync
 
     # One loop for Qt and asyncio, installed before the window exists: its I/O (the capture
@@ -129,11 +168,24 @@ def run(args: argparse.Namespace) -> int:
     asyncio.set_event_loop(loop)
     window = build_window(args)
     if window is None:
+        instance.release()
         return 2
+    capture = window.capture
+    instance.describe = lambda: {"url": capture.base_url if capture else None,
+                                 "database": str(window.store.path)}
+    instance.sig_activate.connect(lambda: bring_to_front(window))
     window.show()
+    # Once the event loop runs (the window's first paint is queued): start-up time, and the
+    # capture URL, for bug reports and packaging/smoke_bundle.py.
+    QTimer.singleShot(0, lambda: log.info(
+        "window shown; capturing at %s", capture.base_url if capture else None))
+    watcher = close_on_termination_signals(app)
     settle_garbage_collector()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     with loop:
         loop.run_until_complete(closed.wait())
+    instance.release()
+    log.info("inspector stopped (pid %d)", os.getpid())
+    del watcher
     return 0

@@ -5,7 +5,8 @@ painting: at 1,000 events/s the event loop stalled for up to ~200 ms. Now the en
 exactly ``inspector serve`` in a child process (its own interpreter, its own GIL):
 
 * start: ``python -m inspector serve --port P --db DB --session NAME --quiet --ready-json
-  --exit-with-stdin``; the first stdout line is JSON with the bound URL and session. If the
+  --exit-with-stdin`` (in a frozen build, which has no ``-m``: the executable itself with
+  ``serve ...``); the first stdout line is JSON with the bound URL and session. If the
   child exits first (port in use: exit code 2 and one stderr line), that line is the error.
 * live events: a :class:`~inspector.core.store.tail.StoreTail` worker polls the SQLite store
   by id every 50 ms and hands new events to the :class:`~inspector.gui.bridge.CaptureBridge`,
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import secrets
 import sys
 from collections.abc import Callable
@@ -43,12 +45,25 @@ from inspector.core.store.tail import StoreTail
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.tasks import TaskRunner, describe
 
-__all__ = ["CaptureController", "CaptureError"]
+__all__ = ["CaptureController", "CaptureError", "serve_command"]
+
+log = logging.getLogger(__name__)
 
 API = "/inspector/api"
 #: The child's environment variable holding the REST API token (its name is on the command
 #: line, the value is not).
 TOKEN_ENV = "INSPECTOR_API_TOKEN"
+
+
+def serve_command(executable: str | None = None) -> list[str]:
+    """How to run ``inspector serve``: ``python -m inspector serve`` from an install, or the
+    executable itself with ``serve`` in a frozen (PyInstaller) build, whose executable is
+    inspector's own command line and cannot run ``-m``."""
+    if executable is None:
+        executable = sys.executable
+        if getattr(sys, "frozen", False):
+            return [executable, "serve"]
+    return [executable, "-m", "inspector", "serve"]
 
 
 def _session_info(data: dict[str, Any]) -> SessionInfo:
@@ -73,7 +88,7 @@ class CaptureController(QObject):
         config: CaptureConfig,
         bridge: CaptureBridge,
         *,
-        python: str = sys.executable,
+        python: str | None = None,
         start_timeout_ms: int = 30_000,
         stop_timeout_ms: int = 5_000,
         parent: QObject | None = None,
@@ -83,7 +98,8 @@ class CaptureController(QObject):
             raise ValueError("the capture child and the window must share a database path")
         self.config = config
         self.bridge = bridge
-        self._python = python
+        #: The child's command up to ``serve`` (``python`` overrides the interpreter).
+        self._serve = serve_command(python)
         self._start_timeout_ms = start_timeout_ms
         self._stop_timeout_ms = stop_timeout_ms
         self._process: QProcess | None = None
@@ -144,7 +160,7 @@ class CaptureController(QObject):
     def command(self, session_name: str | None = None) -> list[str]:
         """The child's command line."""
         config = self.config
-        args = [self._python, "-m", "inspector", "serve", "--host", config.host,
+        args = [*self._serve, "--host", config.host,
                 "--port", str(config.port), "--db", str(config.db_path), "--quiet",
                 "--ready-json", "--exit-with-stdin"]
         if config.tls:
@@ -230,7 +246,7 @@ class CaptureController(QObject):
 
     def _wait_ready(self, process: QProcess) -> dict[str, Any]:
         if not process.waitForStarted(self._start_timeout_ms):
-            raise CaptureError(f"cannot run {self._python}: {process.errorString()}")
+            raise CaptureError(f"cannot run {self._serve[0]}: {process.errorString()}")
         # Blocks the GUI thread for the child's start-up (~0.5 s), like the in-process
         # endpoint's bind did; afterwards nothing here ever waits on the child.
         while not process.canReadLine():
@@ -253,7 +269,10 @@ class CaptureController(QObject):
 
     def _keep_stderr(self, process: QProcess) -> None:
         text = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")
-        self._stderr.extend(line for line in text.splitlines() if line.strip())
+        lines = [line for line in text.splitlines() if line.strip()]
+        self._stderr.extend(lines)
+        for line in lines:  # into the window's log file, for bug reports
+            log.info("capture child: %s", line)
 
     def _last_error_line(self) -> str | None:
         lines = [line for line in self._stderr if line.strip() != "inspector: stopped"]

@@ -42,6 +42,7 @@ from inspector.core.wording import count
 from inspector.gui.audit_view import AuditView
 from inspector.gui.bridge import CaptureBridge
 from inspector.gui.capture import CaptureController, CaptureError
+from inspector.gui.desktop import add_help_menu
 from inspector.gui.exporting import FORMATS, curl_command, event_json, export_events
 from inspector.gui.flows_view import FlowsView
 from inspector.gui.models.event_table import EventTableModel
@@ -312,6 +313,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.audit_dock.toggleViewAction())
         view_menu.addAction(self.people_dock.toggleViewAction())
         view_menu.addAction(self.flows_dock.toggleViewAction())
+        self.act_about, self.act_open_logs = add_help_menu(self)
 
         toolbar = named(QToolBar("Main"), "mainToolbar")
         toolbar.setMovable(False)

@@ -124,6 +124,21 @@ def test_ready_json_line_then_exits_when_stdin_closes(db_path: Path) -> None:
     assert "stopped" in process.stderr.read()
 
 
+def test_sigterm_with_stdin_still_open_exits_cleanly(db_path: Path) -> None:
+    """How the window stops its child: SIGTERM while the stdin watcher is still reading."""
+    process, ready = _start_machine_readable(db_path)
+    assert httpx.get(f"{ready['url']}/inspector/api/health").status_code == 200
+    process.terminate()
+    process.wait(timeout=20)  # stdin stays open (communicate() would close it first)
+    assert process.stderr is not None
+    err = process.stderr.read()
+    assert process.stdin is not None
+    process.stdin.close()
+    assert "Fatal Python error" not in err
+    assert process.returncode == 0, err
+    assert err.strip().splitlines() == ["inspector: stopped"]
+
+
 def test_without_exit_with_stdin_a_closed_stdin_is_ignored(db_path: Path) -> None:
     process, base_url = start_serve(db_path, "--quiet")  # stdin is not a pipe here
     try:
