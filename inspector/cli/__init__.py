@@ -22,7 +22,7 @@ __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
 _SUBCOMMANDS = ("serve", "export", "import_", "validate", "audit", "check", "people", "plan",
-               "replay", "diff", "tls", "gui", "report")
+               "replay", "diff", "tls", "gui", "report", "assert_")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,11 +6,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from inspector.core.model import Status
 
-__all__ = ["DIM", "RESET", "STATUS_COLOURS", "add_db_option", "colour_wanted", "fail"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["DIM", "RESET", "STATUS_COLOURS", "add_db_option", "api_headers", "colour_wanted",
+           "error_message", "fail"]
 
 #: ANSI colours for the five statuses on a terminal (the window's palette, roughly).
 STATUS_COLOURS = {
@@ -41,3 +45,19 @@ def fail(message: str, code: int = 2) -> int:
     """Print a one-line error to stderr and return ``code``."""
     print(f"inspector: {message}", file=sys.stderr)
     return code
+
+
+def api_headers() -> dict[str, str]:
+    """The headers a command sends to a serve's REST API: its bearer token, which a serve
+    bound beyond loopback requires (printed at its start), from ``$INSPECTOR_API_TOKEN``."""
+    token = os.environ.get("INSPECTOR_API_TOKEN")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def error_message(response: httpx.Response) -> str:
+    """The ``message`` of an API error answer (its text when it is not the JSON one)."""
+    try:
+        message = response.json().get("message", response.text)
+    except ValueError:
+        message = response.text[:200]
+    return str(message)

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
+from inspector.cli._common import api_headers, error_message
 from inspector.core.paths import default_db_path
 
 __all__ = ["SessionSourceError", "load_session_json"]
@@ -39,19 +39,13 @@ def _from_url(args: argparse.Namespace, what: str) -> dict[str, Any]:
     if mode:
         params["mode"] = mode
     url = args.url.rstrip("/") + f"/inspector/api/{what}"
-    # A serve bound beyond loopback wants its API token (printed at its start).
-    token = os.environ.get("INSPECTOR_API_TOKEN")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.get(url, params=params, headers=headers, timeout=120.0)
+        response = httpx.get(url, params=params, headers=api_headers(), timeout=120.0)
     except httpx.HTTPError as error:
         raise SessionSourceError(f"cannot reach {args.url}: {error}") from error
     if response.status_code != 200:
-        try:
-            message = response.json().get("message", response.text)
-        except ValueError:
-            message = response.text[:200]
-        raise SessionSourceError(f"{url}: HTTP {response.status_code}: {message}")
+        raise SessionSourceError(
+            f"{url}: HTTP {response.status_code}: {error_message(response)}")
     data: dict[str, Any] = response.json()
     return data
 

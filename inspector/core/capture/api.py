@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from aiohttp import web
-from pydantic import ValidationError
 
 from inspector import __version__
 from inspector.core.capture.plan_requests import (
@@ -20,6 +18,17 @@ from inspector.core.capture.plan_requests import (
 )
 from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.model import EventRecord
+from inspector.core.query_params import (
+    FIELD_PREFIXES,
+    FILTER_PARAMS,
+    LIMIT_ALL_CAP,
+    LIST_PARAMS,
+    cursor_after,
+    event_query,
+    only,
+    page_options,
+    wait_options,
+)
 from inspector.core.store import EventQuery
 from inspector.core.store.forward_queue import FORWARD_OFF
 from inspector.core.store.query import SQLITE_MAX_INT
@@ -31,10 +40,7 @@ __all__ = ["API_PREFIX", "add_api_routes", "event_to_api"]
 
 API_PREFIX = "/inspector/api"
 _T = TypeVar("_T")
-
-# Query-string names that map one-to-one onto EventQuery fields.
-_DIRECT_FILTERS = ("type", "event", "user_id", "anonymous_id", "write_key", "q", "violation_kind",
-                   "any_id")
+_EVENTS_PARAMS = (*FILTER_PARAMS, *LIST_PARAMS)
 
 
 def event_to_api(record: EventRecord,
@@ -67,27 +73,6 @@ def _bad_request(message: str) -> ApiError:
     return ApiError(400, "invalid_query", message)
 
 
-def _parse_since(value: str) -> float:
-    """``since`` as epoch seconds or an ISO timestamp."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(seconds):
-            raise _bad_request(f"since must be a finite number of epoch seconds, got {value!r}")
-        return seconds
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise _bad_request(
-            f"since must be epoch seconds or an ISO timestamp, got {value!r}"
-        ) from error
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    return moment.timestamp()
-
-
 def add_api_routes(app: web.Application, service: CaptureService) -> None:
     """Register the REST API on ``app``."""
 
@@ -107,35 +92,59 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         return session.id
 
     async def list_events(request: web.Request) -> web.Response:
-        params = request.query
-        fields: dict[str, Any] = {
-            name: params[name] for name in _DIRECT_FILTERS if params.get(name)
-        }
-        if params.get("status"):
-            fields["status"] = [item for item in params["status"].split(",") if item]
-        if params.get("since"):
-            fields["since"] = _parse_since(params["since"])
-        for name in ("limit", "offset", "since_id"):
-            if params.get(name):
-                fields[name] = params[name]
-        if params.get("order"):
-            fields["order"] = params["order"]
+        """Events matching the filters, a page at a time (see ``query_params``); with
+        ``wait``, held until at least ``min`` match or the time is up."""
+        pairs = request.query
+        params = only(pairs, _EVENTS_PARAMS, FIELD_PREFIXES)
+        page = page_options(params, pairs)
+        wait = wait_options(params)
         session_id = await in_thread(lambda: session_id_for(request))
-        try:
-            query = EventQuery(session_id=session_id, **fields)
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
-                for item in error.errors()
-            )
-            raise _bad_request(problems) from error
+        base = event_query(pairs, session_id, _EVENTS_PARAMS)
+        timed_out: bool | None = None
+        if wait.seconds is not None:
+            timed_out = not await wait_for_matches(base, wait.min, wait.seconds)
+        limit = page.limit
+        if limit is None:
+            total = await in_thread(lambda: service.store.count_events(base))
+            if total > LIMIT_ALL_CAP:
+                raise _bad_request(
+                    f"limit=all returns at most {LIMIT_ALL_CAP:,} events and {total:,} match; "
+                    "page with limit=N and the answer's next cursor")
+            limit = LIMIT_ALL_CAP
+        bound: dict[str, Any] = {"limit": limit, "offset": page.offset, "order": page.order}
+        if page.after_id is not None and page.order == "asc":
+            bound["since_id"] = max(base.since_id or 0, page.after_id)
+        elif page.after_id is not None:
+            bound["until_id"] = page.after_id
+        query = base.model_copy(update=bound)
         result = await in_thread(lambda: service.store.query_events(query))
+        returned = len(result.events)
+        # query_events counts what this page's bounds leave (the cursor's too): more remain
+        # when that exceeds the page; total is the whole match's, cursor or not.
+        remaining = result.total - page.offset - returned
+        total = result.total if page.after_id is None else await in_thread(
+            lambda: service.store.count_events(base))
+        data: dict[str, Any] = {
+            "total": total, "returned": returned,
+            "next": (cursor_after(result.events[-1].id, page.order, pairs)
+                     if remaining > 0 and returned else None),
+        }
+        if timed_out is not None:
+            data["timed_out"] = timed_out
         forwards = await in_thread(lambda: service.store.forward_queue.states(
             e.request_id for e in result.events))
-        return json_response({"total": result.total, "events": [
-            event_to_api(e, forwards.get(e.request_id or 0)) for e in result.events]})
+        data["events"] = [event_to_api(e, forwards.get(e.request_id or 0))
+                          for e in result.events]
+        return json_response(data)
+
+    async def wait_for_matches(query: EventQuery, minimum: int, seconds: float) -> bool:
+        return await service.waiters.wait_for(
+            query, minimum, seconds,
+            count=lambda bounded: in_thread(lambda: service.store.count_events(bounded)),
+            newest=lambda: in_thread(service.store.max_event_id))
 
     async def get_event(request: web.Request) -> web.Response:
+        only(request.query, ())
         try:
             event_id = int(request.match_info["event_id"])
         except ValueError as error:
@@ -163,13 +172,17 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         return json_response(data)
 
     async def summary(request: web.Request) -> web.Response:
+        """Counts of the events matching the same filters as ``events``."""
         session_id = await in_thread(lambda: session_id_for(request))
-        counts = await in_thread(lambda: service.store.summary(session_id))
+        query = event_query(request.query, session_id)
+        counts = await in_thread(lambda: service.store.summary(query=query))
+        # The forward queue's counts are the session's whole (requests, not filtered events).
         counts["forward"] = await in_thread(
             lambda: service.store.forward_queue.counts(session_id))
         return json_response(counts)
 
     async def sessions(request: web.Request) -> web.Response:
+        only(request.query, ())
         listed = await in_thread(service.store.list_sessions)
         return json_response(
             {
@@ -179,6 +192,7 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         )
 
     async def reset(request: web.Request) -> web.Response:
+        only(request.query, ())
         name: str | None = None
         if request.can_read_body:
             try:
@@ -191,12 +205,15 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         return json_response({"session": session.to_dict()})
 
     async def health(request: web.Request) -> web.Response:
+        only(request.query, ())
+        # service.session was read when the session opened: its event_count is that moment's.
+        current = await in_thread(lambda: service.store.session_by_id(service.session.id))
         return json_response(
             {
                 "status": "ok",
                 "version": __version__,
                 "endpoint": service.base_url,
-                "session": service.session.to_dict(),
+                "session": (current or service.session).to_dict(),
                 "plan": service.plan_description,
                 "database": str(service.store.path),
                 "forward": await in_thread(service.forward_counts),
@@ -205,6 +222,7 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         )
 
     async def revalidate(request: web.Request) -> web.Response:
+        only(request.query, ())
         body = await read_plan_body(request)
         plan = body.get("plan")
         if plan is not None:
@@ -218,6 +236,7 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
                 raise ApiError(404, "unknown_session", f"No session {session!r}")
             session_id = session
         report = await in_thread(lambda: service.revalidate(session_id))
+        service.waiters.wake_all()  # statuses changed: waiting counts may have too
         return json_response({"plan": service.plan_description, **report.to_dict()})
 
     async def set_plan(request: web.Request) -> web.Response:
@@ -225,13 +244,16 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         (``{"path": null}``) the plan new captures are validated against; ``"watch": true``
         reloads a path when the file changes. Nothing is re-validated: POST revalidate for
         that."""
+        only(request.query, ())
         await apply_plan_request(service, await read_plan_body(request))
         return json_response({"plan": service.plan_description})
 
     async def write_keys(request: web.Request) -> web.Response:
+        only(request.query, ())
         return json_response(await in_thread(service.store.write_key_names))
 
     async def name_write_key(request: web.Request) -> web.Response:
+        only(request.query, ())
         key = request.match_info["write_key"]
         try:
             body = orjson.loads(await request.read() or b"{}")

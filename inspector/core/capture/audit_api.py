@@ -23,6 +23,7 @@ from inspector.core.capture.params import bad_query as _bad
 from inspector.core.capture.params import only_params as _only
 from inspector.core.capture.params import session_named
 from inspector.core.capture.routes import ApiError, json_response
+from inspector.core.query_params import choices
 from inspector.core.replay.destinations import Mode
 
 if TYPE_CHECKING:
@@ -37,14 +38,8 @@ _CHECK_IDS = tuple(check.id for check in CHECK_CLASSES)
 
 
 def _choices(params: Mapping[str, str], name: str, valid: tuple[str, ...]) -> set[str] | None:
-    value = params.get(name)
-    if not value:
-        return None
-    chosen = {item.strip().lower() for item in value.split(",") if item.strip()}
-    unknown = sorted(chosen - set(valid))
-    if unknown:
-        raise _bad(f"unknown {name} {', '.join(unknown)}; valid: {', '.join(valid)}")
-    return chosen
+    chosen = choices(params, name, valid)
+    return None if chosen is None else set(chosen)
 
 
 def _count(params: Mapping[str, str], name: str, default: int, most: int) -> int:

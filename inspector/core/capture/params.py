@@ -1,6 +1,8 @@
-"""Strict query parameters for the REST API's newer routes (audit, notes): an unknown
+"""Strict query parameters for the REST API's routes (audit, notes...): an unknown
 parameter is a 400 that names it and lists what is valid, so a CI script with a typo fails
-instead of passing on an empty answer."""
+instead of passing on an empty answer. The contract itself (unknown and repeated parameters,
+enum values, the events filters) is :mod:`inspector.core.query_params`; this module adds the
+aiohttp side."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from inspector.core.capture.routes import ApiError
+from inspector.core.query_params import only
 from inspector.core.store import SessionInfo
 
 if TYPE_CHECKING:
@@ -22,11 +25,9 @@ def bad_query(message: str) -> ApiError:
 
 
 def only_params(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
-    """Refuse any parameter not in ``allowed``."""
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise bad_query(f"unknown parameter{'s' * (len(unknown) > 1)} {', '.join(unknown)}; "
-                        f"valid: {', '.join(allowed)}")
+    """Refuse any parameter not in ``allowed``, or given twice (a 400 through
+    :class:`~inspector.core.query_params.QueryParamError`)."""
+    only(params, allowed)
 
 
 def session_named(service: CaptureService, value: object) -> SessionInfo:

@@ -27,6 +27,7 @@ from aiohttp.http_exceptions import HttpProcessingError as _PayloadError
 
 from inspector.core.capture.ingest import REJECTED_BODY_PREFIX, IncomingRequest
 from inspector.core.capture.normalize import ROUTE_TYPES
+from inspector.core.query_params import QueryParamError
 
 if TYPE_CHECKING:
     from inspector.core.capture.service import CaptureService
@@ -73,6 +74,8 @@ async def json_errors_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     except ApiError as error:
         return json_response({"code": error.code, "message": error.message}, status=error.status)
+    except QueryParamError as error:
+        return json_response({"code": "invalid_query", "message": error.message}, status=400)
     except web.HTTPNotFound:
         return json_response(
             {"code": "not_found", "message": f"No route for {request.method} {request.path}"},

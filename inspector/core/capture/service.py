@@ -45,6 +45,7 @@ from inspector.core.capture.routes import (
 )
 from inspector.core.capture.security import ApiAccessPolicy
 from inspector.core.capture.tls_page import add_tls_routes
+from inspector.core.capture.waiting import CommitWaiters
 from inspector.core.paths import default_db_path
 from inspector.core.store import (
     CommittedEvent,
@@ -132,6 +133,9 @@ class CaptureService:
         db_path = config.db_path or default_db_path()
         self.store = EventStore(db_path, durable=config.durable)
         self.writer = GroupCommitWriter(db_path, durable=config.durable)
+        #: Requests long-polling the events API (``wait=``), woken after commits.
+        self.waiters = CommitWaiters()
+        self.writer.add_listener(self.waiters.on_commit)
         self.session: SessionInfo = self.store.open_session(config.session_name)
         self.ingestor = Ingestor(
             self.session.id, seen_message_ids=self.store.message_ids(self.session.id)
@@ -173,6 +177,7 @@ class CaptureService:
 
     async def start(self) -> None:
         """Start the writer and listen; raises :class:`CaptureError` if that is impossible."""
+        self.waiters.attach(asyncio.get_running_loop())
         self.writer.start()
         # auto_decompress=False: the ingestor inflates bodies itself, with a size bound.
         runner = web.AppRunner(
@@ -433,6 +438,7 @@ class CaptureService:
             log.error("re-validation after a plan change failed: %s",
                       None if task.cancelled() else task.exception())
             return
+        self.waiters.wake_all()
         for listener in list(self.plan_listeners):
             listener(self.plan_description or {}, task.result())
 

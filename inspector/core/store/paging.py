@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import orjson
 
+from inspector.core.model import PROBLEM_STATUSES
 from inspector.core.store.query import EventQuery
 from inspector.core.store.writer import CommittedEvent
 
@@ -57,11 +58,24 @@ def matches(query: EventQuery, event: CommittedEvent) -> bool:
             return False
     if query.any_id is not None and query.any_id not in (pending.user_id, pending.anonymous_id):
         return False
-    if query.status and pending.status not in query.status:
+    if query.problems:
+        if pending.status not in (query.status or ()) and pending.status not in \
+                PROBLEM_STATUSES and not pending.violation_count:
+            return False
+    elif query.status and pending.status not in query.status:
         return False
-    if query.violation_kind is not None:
-        kinds = {item.get("kind") for item in orjson.loads(pending.violations_json)}
-        if query.violation_kind not in kinds:
+    if query.violation_kind is not None or query.severity:
+        violations = orjson.loads(pending.violations_json)
+        kind = (query.violation_kind or "").lower()
+        if query.violation_kind is not None and kind not in {
+                str(item.get("kind", "")).lower() for item in violations}:
+            return False
+        if query.severity and not {item.get("severity", "error") for item in violations} \
+                & set(query.severity):
+            return False
+    if query.fields:
+        payload = orjson.loads(pending.payload_json) if pending.payload_json else None
+        if not all(field.matches(payload) for field in query.fields):
             return False
     if query.q and (
         pending.payload_json is None
@@ -69,5 +83,7 @@ def matches(query: EventQuery, event: CommittedEvent) -> bool:
     ):
         return False
     if query.since is not None and pending.received_at < query.since:
+        return False
+    if query.until_id is not None and event.id >= query.until_id:
         return False
     return query.since_id is None or event.id > query.since_id

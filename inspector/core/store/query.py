@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inspector.core.model import EventRecord
+from inspector.core.model import PROBLEM_STATUSES, EventRecord
+from inspector.core.store.fields import FieldFilter
 from inspector.core.store.search import (
     TextSearch,
     checked_clause,
@@ -39,6 +40,12 @@ class EventQuery(BaseModel):
 
     ``q`` is free text matched (case-insensitively) anywhere in the payload. ``since`` is an epoch
     timestamp in seconds or an event id, whichever suits the caller (``since_id`` for polling).
+    ``violation_kind`` is matched ignoring case. ``fields`` are typed tests on the payload
+    (:mod:`inspector.core.store.fields`), all of which must pass. ``severity``: events having
+    at least one violation of one of these severities. ``problems``: events whose status is one
+    of :data:`~inspector.core.model.PROBLEM_STATUSES` (invalid, unplanned, malformed) or that
+    have any violation at all (a warning too); beside ``status``, either one passes.
+    ``until_id`` keeps events below that id (a descending page's cursor).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,6 +62,10 @@ class EventQuery(BaseModel):
     q: str | None = None
     since: float | None = Field(default=None, allow_inf_nan=False)
     since_id: int | None = Field(default=None, ge=0, le=SQLITE_MAX_INT)
+    until_id: int | None = Field(default=None, ge=0, le=SQLITE_MAX_INT)
+    fields: tuple[FieldFilter, ...] = ()
+    severity: list[Literal["error", "warning"]] | None = None
+    problems: bool = False
     #: Only these events (a finding's): at most 10,000 ids.
     event_ids: list[int] | None = Field(default=None, max_length=10_000)
     #: Only the events of these identifiers (a person's userIds and anonymousIds).
@@ -74,9 +85,16 @@ class EventQuery(BaseModel):
         )
 
     @property
+    def payload_filter(self) -> bool:
+        """Whether a filter reads each event's violations or payload (no index answers it)."""
+        return bool(self.fields) or bool(self.severity) or self.problems \
+            or self.violation_kind is not None
+
+    @property
     def text_only(self) -> bool:
         """Whether ``q`` is the whole filter, besides the session and ``since_id``."""
-        return bool(self.q) and not self.status and all(
+        return bool(self.q) and not self.status and not self.payload_filter \
+            and self.until_id is None and all(
             value is None for value in (
                 self.type, self.event, self.violation_kind, self.user_id, self.anonymous_id,
                 self.any_id, self.write_key, self.since, self.event_ids, self.person_ids,
@@ -129,15 +147,35 @@ class EventQuery(BaseModel):
             clauses.append(f"(e.user_id IN ({marks}) OR e.anonymous_id IN ({marks}))"
                            if self.person_ids else "0")
             params.extend([*self.person_ids, *self.person_ids])
-        if self.status:
-            clauses.append(f"e.status IN ({','.join('?' * len(self.status))})")
-            params.extend(self.status)
+        statuses = list(self.status or [])
+        if self.problems:
+            # Either a status a plan or Segment objects to, or any violation (a warning too).
+            problems = sorted({*statuses, *(str(status) for status in PROBLEM_STATUSES)})
+            clauses.append(f"(e.status IN ({','.join('?' * len(problems))})"
+                           " OR e.violation_count > 0)")
+            params.extend(problems)
+        elif statuses:
+            clauses.append(f"e.status IN ({','.join('?' * len(statuses))})")
+            params.extend(statuses)
         if self.violation_kind is not None:
+            # Kinds are ASCII (Segment's words), so NOCASE's A-Z folding is all it takes.
             clauses.append(
                 "EXISTS (SELECT 1 FROM json_each(e.violations) WHERE "
-                "json_extract(json_each.value, '$.kind') = ?)"
+                "json_extract(json_each.value, '$.kind') = ? COLLATE NOCASE)"
             )
             params.append(self.violation_kind)
+        if self.severity:
+            # A violation stored without a severity is an error (Violation.from_dict).
+            clauses.append(
+                "e.violation_count > 0 AND EXISTS (SELECT 1 FROM json_each(e.violations) WHERE "
+                "coalesce(json_extract(json_each.value, '$.severity'), 'error') IN "
+                f"({','.join('?' * len(self.severity))}))"
+            )
+            params.extend(self.severity)
+        for field in self.fields:
+            clause, values = field.sql()
+            clauses.append(clause)
+            params.extend(values)
         if self.q:
             clause, values = text_clause(connection, self.q, self.session_id)
             clauses.append(clause)
@@ -148,6 +186,9 @@ class EventQuery(BaseModel):
         if self.since_id is not None:
             clauses.append("e.id > ?")
             params.append(self.since_id)
+        if self.until_id is not None:
+            clauses.append("e.id < ?")
+            params.append(self.until_id)
         where = " AND ".join(clauses) if clauses else "1"
         return where, params
 
@@ -305,7 +346,7 @@ def _without_idle_status(connection: sqlite3.Connection, query: EventQuery) -> E
     Filtering a clean session on "valid" is common, and a filter that excludes nothing still
     costs a check per text match; the session's statuses are a skip scan away.
     """
-    if not query.status or query.session_id is None:
+    if not query.status or query.session_id is None or query.problems:
         return query
     present = distinct_in_session(connection, "status", query.session_id)
     if set(present) <= set(query.status):
@@ -359,7 +400,7 @@ def _single_index_filter(query: EventQuery) -> tuple[str, str, list[Any]] | None
     """``(index, clause, params)`` when, besides the text and the session, ``query`` filters on
     one column whose index answers it (see :func:`probed_count_sql`); else ``None``."""
     if query.session_id is None or query.any_id is not None or query.since is not None \
-            or query.violation_kind is not None:
+            or query.payload_filter or query.until_id is not None:
         return None
     chosen: list[tuple[str, str, list[Any]]] = []
     if query.status:
@@ -377,7 +418,9 @@ def _single_index_filter(query: EventQuery) -> tuple[str, str, list[Any]] | None
 def _at_most(connection: sqlite3.Connection, query: EventQuery, limit: int) -> bool:
     """Whether ``query``'s indexed filters (all but the text and violation kind) match at most
     ``limit`` events, counted from their index."""
-    where, params = query.model_copy(update={"q": None, "violation_kind": None}).where_clause()
+    where, params = query.model_copy(update={
+        "q": None, "violation_kind": None, "fields": (), "severity": None, "problems": False,
+    }).where_clause()
     row = connection.execute(
         "SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.indexed = 1 AND "
         f"({where}) LIMIT ?)", [*params, limit + 1]).fetchone()

@@ -343,8 +343,14 @@ class EventReader:
         )
         return {row[0] for row in rows}
 
-    def summary(self, session_id: int | None = None) -> dict[str, Any]:
-        """Counts by status, type, event name and violation kind."""
+    def summary(self, session_id: int | None = None, *,
+                query: EventQuery | None = None) -> dict[str, Any]:
+        """Counts by status, type, event name and violation kind, of a session's events or of
+        those matching ``query``."""
+        if query is not None and query != EventQuery(session_id=query.session_id):
+            return self._filtered_summary(query)
+        if query is not None:
+            session_id = query.session_id
         connection = self._reader()
         where, params = EventQuery(session_id=session_id).where_clause(connection)
         # Only events with violations (violation_count > 0) can contribute a kind.
@@ -367,6 +373,34 @@ class EventReader:
             "by_type": largest_first(self._counts_by("type", session_id)),
             "by_event": largest_first(self._counts_by("name", session_id)),
             "by_violation_kind": dict(kinds.fetchall()),
+        }
+
+    def _filtered_summary(self, query: EventQuery) -> dict[str, Any]:
+        """:meth:`summary` of the events matching ``query``: the filter runs once, into a
+        materialised set the four counts group."""
+        connection = self._reader()
+        with read_snapshot(connection):
+            where, params = query.where_clause(connection)
+            select, select_params = union_select(
+                "SELECT e.status AS status, e.type AS type, e.name AS name, "
+                "e.violations AS violations, e.violation_count AS violation_count "
+                "FROM events e", where, params)
+            rows = connection.execute(
+                f"WITH m AS MATERIALIZED ({select}) "
+                "SELECT 'by_status', status, count(*) FROM m GROUP BY 2 "
+                "UNION ALL SELECT 'by_type', type, count(*) FROM m GROUP BY 2 "
+                "UNION ALL SELECT 'by_event', name, count(*) FROM m GROUP BY 2 "
+                "UNION ALL SELECT 'by_violation_kind', json_extract(v.value, '$.kind'), count(*) "
+                "FROM m, json_each(m.violations) v WHERE m.violation_count > 0 GROUP BY 2",
+                select_params).fetchall()
+        counts: dict[str, dict[str, int]] = {
+            "by_status": {}, "by_type": {}, "by_event": {}, "by_violation_kind": {}}
+        for group, value, count in rows:
+            counts[group][str(value) if value is not None else ""] = count
+        return {
+            "total": sum(counts["by_status"].values()),
+            **{group: dict(sorted(values.items(), key=lambda item: -item[1]))
+               for group, values in counts.items()},
         }
 
     def status_counts(self, session_id: int | None) -> dict[str, int]:
