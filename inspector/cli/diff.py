@@ -6,8 +6,12 @@ import argparse
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inspector.cli._common import add_db_option, colour_wanted, fail
+
+if TYPE_CHECKING:
+    from inspector.core.compare import Side
 
 __all__ = ["register", "run"]
 
@@ -29,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--ignore", action="append", default=[], metavar="PATH",
                         help="a path glob not to compare (repeatable; added to the default "
                         "volatile fields: messageId, timestamps, context.ip...)")
+    parser.add_argument("--flow", metavar="NAME|FILE",
+                        help="compare only the calls of this flow's run on each side (a "
+                        "bundled flow or a flow file, as inspector check takes); the order "
+                        "compared is then the order of the flow's steps")
     parser.add_argument("--format", choices=("text", "json", "junit", "html"), default="text")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="write the report to FILE instead of standard output")
@@ -65,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
             candidate = stack.enter_context(open_side(specs[1], store, label="candidate"))
         except SideError as error:
             return fail(str(error))
+        if args.flow is not None:
+            narrowed = _narrow(args.flow, baseline, candidate)
+            if isinstance(narrowed, str):
+                return fail(narrowed)
+            baseline, candidate = narrowed
         comparison = compare(baseline, candidate, CompareOptions(ignore=tuple(args.ignore)))
     if args.format == "text":
         from inspector.core.compare.report import render_text
@@ -85,3 +98,27 @@ def run(args: argparse.Namespace) -> int:
         except BrokenPipeError:
             sys.stderr.close()
     return 1 if comparison.has_errors else 0
+
+
+def _narrow(spec: str, baseline: Side, candidate: Side) -> tuple[Side, Side] | str:
+    """Both sides narrowed to the flow's run, or why not (a usage error: exit 2).
+
+    A baseline run with no call is a usage error (nothing to compare against: the wrong flow
+    or the wrong session); a candidate run with no call is compared, so each of the
+    baseline's calls is a ``missing_event`` and the exit is 1.
+    """
+    from inspector.core.compare.flow_side import narrow_to_flow
+    from inspector.core.flows import FlowError, load_flow
+
+    try:
+        flow = load_flow(spec).flow
+    except FlowError as error:
+        return str(error)
+    old, new = narrow_to_flow(baseline, flow), narrow_to_flow(candidate, flow)
+    if not old.event_ids:
+        return (f"--flow {flow.name}: its run matched no call in the baseline "
+                f"{baseline.info.name!r}, so there is nothing to compare against")
+    if not new.event_ids:
+        print(f"inspector: --flow {flow.name}: its run matched no call in the candidate "
+              f"{candidate.info.name!r}", file=sys.stderr)
+    return old, new

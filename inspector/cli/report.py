@@ -12,9 +12,10 @@ from inspector.cli._common import add_db_option, fail
 
 if TYPE_CHECKING:
     from inspector.core.audit import AuditConfig
+    from inspector.core.compare import Comparison
     from inspector.core.flows import LoadedFlow
     from inspector.core.report import FlowRunReport
-    from inspector.core.store import EventStore
+    from inspector.core.store import EventStore, SessionInfo
 
 __all__ = ["register", "run"]
 
@@ -41,6 +42,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--flow", action="append", default=[], metavar="NAME|FILE",
                         help="also evaluate this flow over the whole session (the session's "
                         "kept flow runs are always in the report); repeat for several")
+    parser.add_argument("--baseline", metavar="SESSION",
+                        help="also compare the session (the candidate) with this baseline: a "
+                        "session name or id, or an NDJSON / HAR file, as inspector diff takes; "
+                        "an error-severity difference fails the report")
     parser.add_argument("--format", required=True, choices=("html", "junit", "md"))
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
                         help="the file to write")
@@ -83,9 +88,16 @@ def run(args: argparse.Namespace) -> int:
         if session is None:
             return fail(f"no session {args.session!r} in {path}" if args.session
                         else f"no sessions in {path}")
+        comparison: Comparison | None = None
+        if args.baseline is not None:
+            compared = _compare(store, session, args.baseline)
+            if isinstance(compared, str):
+                return fail(compared)
+            comparison = compared
         data = build_report(store, session, audit_config=config,
                             audit_config_path=args.config, plan=plan,
-                            flow_runs=_flow_runs(store, session.id, loaded, config))
+                            flow_runs=_flow_runs(store, session.id, loaded, config),
+                            comparison=comparison)
     finally:
         store.close()
     try:
@@ -96,6 +108,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"inspector: wrote the {args.format} report of {session.name!r} to {args.output} "
           f"({size:,} bytes): {verdict}", file=sys.stderr)
     return 0 if data.passed else 1
+
+
+def _compare(store: EventStore, session: SessionInfo, spec: str) -> Comparison | str:
+    """The session compared with the baseline ``spec``, or why it cannot be (exit 2)."""
+    from inspector.core.compare import Side, SideError, SideInfo, compare, open_side
+
+    candidate = Side(store, SideInfo(session.name, session.id, session.event_count),
+                     db_path=store.path)
+    try:
+        with open_side(spec, store, label="--baseline") as baseline:
+            return compare(baseline, candidate)
+    except SideError as error:
+        return str(error)
 
 
 def _flow_runs(store: EventStore, session_id: int, loaded: Sequence[LoadedFlow],

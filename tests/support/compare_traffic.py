@@ -120,11 +120,16 @@ def regressed_flow(traffic: Traffic) -> None:
 def regressed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database with "production" (the baseline flow) and "staging" (the regressed flow),
     captured once for the whole run (read-only for the tests that use it)."""
-    path = tmp_path_factory.mktemp("regressed") / "captures.sqlite3"
+    return capture_pair(tmp_path_factory.mktemp("regressed") / "captures.sqlite3",
+                        regressed_flow)
+
+
+def capture_pair(path: Path, candidate: Scenario) -> Path:
+    """``path`` with "production" (the baseline flow) and "staging" (``candidate``)."""
 
     async def both() -> None:
         await capture_into(path, "production", baseline_flow)
-        await capture_into(path, "staging", regressed_flow)
+        await capture_into(path, "staging", candidate)
 
     asyncio.run(both())
     return path

@@ -35,7 +35,7 @@ sequence_changed       two calls' usual order per person flipped                
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspector.core.compare.model import (
     SEVERITY_ORDER,
@@ -48,7 +48,10 @@ from inspector.core.compare.options import CompareOptions
 from inspector.core.compare.people import PeopleProfile
 from inspector.core.compare.profile import EventKey, EventProfile, PathProfile, SessionProfile
 
-__all__ = ["diff_profiles", "percent"]
+if TYPE_CHECKING:
+    from inspector.core.compare.flow_side import FlowSteps
+
+__all__ = ["diff_profiles", "percent", "sort_differences", "step_order"]
 
 #: A source class or name counts for an event when it sends this share of its calls or more.
 _SOURCE_SHARE = 0.1
@@ -85,8 +88,10 @@ def _describe(shares: Mapping[str, float]) -> str:
 
 def diff_profiles(baseline: SessionProfile, candidate: SessionProfile,
                   baseline_people: PeopleProfile, candidate_people: PeopleProfile,
-                  options: CompareOptions) -> list[Difference]:
-    """Every difference, errors first, then by call, kind and path."""
+                  options: CompareOptions, *, sequences: bool = True) -> list[Difference]:
+    """Every difference, errors first, then by call, kind and path. ``sequences=False``
+    leaves out the per-person order (a flow's step order replaces it, see
+    :func:`step_order`)."""
     found: list[Difference] = []
     for key in sorted(set(baseline.events) | set(candidate.events),
                       key=lambda item: (item[0], item[1] or "")):
@@ -108,10 +113,36 @@ def diff_profiles(baseline: SessionProfile, candidate: SessionProfile,
             found.extend(_sources(old, new))
     found.extend(_user_ids(baseline, candidate))
     found.extend(_emails(baseline_people, candidate_people, options))
-    found.extend(_sequences(baseline_people, candidate_people, options))
-    found.sort(key=lambda d: (SEVERITY_ORDER[d.severity], d.type or "", d.event or "",
-                              str(d.kind), d.path or ""))
-    return found
+    if sequences:
+        found.extend(_sequences(baseline_people, candidate_people, options))
+    return sort_differences(found)
+
+
+def sort_differences(found: list[Difference]) -> list[Difference]:
+    """Errors first, then by call, kind and path."""
+    return sorted(found, key=lambda d: (SEVERITY_ORDER[d.severity], d.type or "",
+                                        d.event or "", str(d.kind), d.path or ""))
+
+
+def step_order(old: FlowSteps, new: FlowSteps) -> Iterator[Difference]:
+    """A ``sequence_changed`` per pair of steps whose first calls came in the other order
+    (steps with a call on both sides only). ``event`` is the step that moved earlier."""
+    after = {name: position for position, (name, _) in enumerate(new.order)}
+    old_examples, new_examples = dict(old.order), dict(new.order)
+    common = [name for name, _ in old.order if name in after]
+    for position, first in enumerate(common):
+        for second in common[position + 1:]:
+            if after[second] > after[first]:
+                continue
+            # The baseline's order is first, second; the candidate's second, first.
+            yield Difference(
+                Kind.SEQUENCE_CHANGED, Severity.WARNING, second, None, None,
+                {"flow": old.flow, "order": [name for name, _ in old.order]},
+                {"flow": new.flow, "order": [name for name, _ in new.order]},
+                f"In the {new.flow} run, step {second} now comes before step {first} "
+                f"(the baseline's run: {first} first).",
+                _examples(old_examples[first], old_examples[second]),
+                _examples(new_examples[second], new_examples[first]))
 
 
 # ---- properties

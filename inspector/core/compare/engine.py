@@ -15,13 +15,17 @@ from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from inspector.core.compare.diff import diff_profiles
+from inspector.core.compare.diff import diff_profiles, sort_differences, step_order
 from inspector.core.compare.model import Comparison, SideInfo
 from inspector.core.compare.options import CompareOptions
 from inspector.core.compare.people import PeopleProfile, build_people
 from inspector.core.compare.profile import SessionProfile, build_profile
 from inspector.core.store.reader import EventReader
+
+if TYPE_CHECKING:
+    from inspector.core.compare.flow_side import FlowSteps
 
 __all__ = ["PARALLEL_MIN_EVENTS", "Side", "compare"]
 
@@ -39,6 +43,9 @@ class Side:
     #: The database file (for the second process); ``None``: profile in this process.
     db_path: Path | None = None
     event_ids: Collection[int] | None = None
+    #: Narrowed to a flow's run: its steps' order, which ``sequence_changed`` then compares
+    #: instead of each person's calls (:mod:`inspector.core.compare.flow_side`).
+    flow_steps: FlowSteps | None = None
 
 
 def profile_side(reader: EventReader, session_id: int, options: CompareOptions,
@@ -85,5 +92,11 @@ def compare(baseline: Side, candidate: Side,
                                        baseline.event_ids)
         new, new_people = profile_side(candidate.reader, candidate.info.session_id, options,
                                        candidate.event_ids)
-    differences = diff_profiles(old, new, old_people, new_people, options)
+    steps = (baseline.flow_steps, candidate.flow_steps)
+    if steps[0] is not None and steps[1] is not None:
+        differences = diff_profiles(old, new, old_people, new_people, options,
+                                    sequences=False)
+        differences = sort_differences([*differences, *step_order(steps[0], steps[1])])
+    else:
+        differences = diff_profiles(old, new, old_people, new_people, options)
     return Comparison(baseline.info, candidate.info, tuple(differences))

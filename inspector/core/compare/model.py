@@ -97,12 +97,16 @@ class SideInfo:
     events: int
     #: The NDJSON or HAR file this side was imported from, if it was.
     file: str | None = None
+    #: The flow whose run this side was narrowed to (``events`` then counts the run's calls).
+    flow: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
         data: dict[str, Any] = {"name": self.name, "id": self.session_id, "events": self.events}
         if self.file is not None:
             data["file"] = self.file
+        if self.flow is not None:
+            data["flow"] = self.flow
         return data
 
 

@@ -14,7 +14,8 @@ from xml.etree import ElementTree
 from inspector.core.compare.model import Comparison, Difference, Kind, Severity
 from inspector.core.resources import resource_path
 
-__all__ = ["FORMATS", "render", "render_html", "render_json", "render_junit", "render_text"]
+__all__ = ["FORMATS", "comparison_testsuite", "render", "render_html", "render_json",
+           "render_junit", "render_text"]
 
 
 def render_text(comparison: Comparison, *, colour: bool = False) -> str:
@@ -46,6 +47,12 @@ def render_json(comparison: Comparison) -> str:
 
 def render_junit(comparison: Comparison) -> str:
     """A test case per kind of difference (failed by its errors), so CI systems list them."""
+    suite = comparison_testsuite(comparison)
+    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def comparison_testsuite(comparison: Comparison) -> ElementTree.Element:
+    """The ``<testsuite>`` of :func:`render_junit` (the QA report embeds it too)."""
     name = f"inspector diff {comparison.baseline.name} -> {comparison.candidate.name}"
     suite = ElementTree.Element("testsuite", name=name)
     failures = 0
@@ -68,7 +75,7 @@ def render_junit(comparison: Comparison) -> str:
     suite.set("tests", str(len(Kind)))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
-    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+    return suite
 
 
 def _line(difference: Difference) -> str:

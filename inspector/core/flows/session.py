@@ -9,12 +9,12 @@ from inspector.core.audit.live import observe_rows
 from inspector.core.flows.evaluate import FlowResult, RunEvaluator
 from inspector.core.flows.model import Flow
 from inspector.core.gc_tuning import collector_paused
-from inspector.core.store import EventStore
+from inspector.core.store.reader import EventReader
 
 __all__ = ["catch_up", "evaluate_session"]
 
 
-def catch_up(evaluator: RunEvaluator, store: EventStore, session_id: int) -> None:
+def catch_up(evaluator: RunEvaluator, store: EventReader, session_id: int) -> None:
     """Feed ``evaluator`` what the session stored since it last read (blocking)."""
     names = store.write_key_names()
     rows = store.iter_call_rows(session_id, after_id=evaluator.last_id)
@@ -22,7 +22,7 @@ def catch_up(evaluator: RunEvaluator, store: EventStore, session_id: int) -> Non
         evaluator.feed(observe_rows(rows, names))
 
 
-def evaluate_session(store: EventStore, session_id: int, flows: Sequence[Flow],
+def evaluate_session(store: EventReader, session_id: int, flows: Sequence[Flow],
                      config: AuditConfig | None = None, *, after_id: int = 0,
                      until_id: int | None = None, since: float | None = None,
                      ended: bool = True) -> list[FlowResult]:

@@ -12,6 +12,7 @@ from inspector import __version__
 from inspector.core.audit import AuditConfig, Finding, FindingSeverity
 from inspector.core.audit.report import audit_json
 from inspector.core.audit.storage import config_hash
+from inspector.core.compare.model import Comparison
 from inspector.core.model import PROBLEM_STATUSES, EventRecord, Severity, Status
 from inspector.core.notes import NoteStore
 from inspector.core.plan.reading import plan_from_bytes, read_plan_file
@@ -55,10 +56,11 @@ def event_label(record: EventRecord) -> str:
 def build_report(
     store: EventStore, session: SessionInfo, *, audit_config: AuditConfig | None = None,
     audit_config_path: Path | str | None = None, plan: PlanSummary | None = None,
-    flow_runs: Sequence[FlowRunReport] = (),
+    flow_runs: Sequence[FlowRunReport] = (), comparison: Comparison | None = None,
 ) -> ReportData:
     """The report of ``session`` as stored (statuses as last validated, against ``plan`` if
-    the caller names it); ``flow_runs`` come from the flow evaluator."""
+    the caller names it); ``flow_runs`` come from the flow evaluator, ``comparison`` (the
+    session as the candidate against a baseline) from :func:`inspector.core.compare.compare`."""
     config = audit_config or AuditConfig()
     summary = store.summary(session.id)
     by_status = summary["by_status"]
@@ -90,6 +92,7 @@ def build_report(
         failing=[*_failing_events(store, session.id), *_finding_items(store, audit.findings)],
         failing_total=failing_total,
         flow_runs=list(flow_runs),
+        comparison=comparison,
     )
 
 

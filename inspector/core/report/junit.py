@@ -105,10 +105,15 @@ def junit_document(*suites: ElementTree.Element) -> str:
 
 
 def render_junit(data: ReportData) -> str:
-    """The report as JUnit XML: the audit's checks, the events' violation kinds, and a
-    suite per flow run."""
+    """The report as JUnit XML: the audit's checks, the events' violation kinds, a suite
+    per flow run, and with a baseline the comparison's (a test case per difference kind)."""
     audit = audit_testsuite(f"inspector audit {data.session_name}",
                             [finding.to_dict() for finding in data.audit.findings],
                             data.audit.checks)
     flows = [_flow_testsuite(run, data.session_name) for run in data.flow_runs]
-    return junit_document(audit, _plan_testsuite(data), *flows)
+    suites = [audit, _plan_testsuite(data), *flows]
+    if data.comparison is not None:
+        from inspector.core.compare.report import comparison_testsuite
+
+        suites.append(comparison_testsuite(data.comparison))
+    return junit_document(*suites)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 from inspector.core.audit import Finding
+from inspector.core.compare.model import Comparison
 from inspector.core.model import Status
 from inspector.core.notes import Note, NoteTarget
 
@@ -175,6 +176,8 @@ class ReportData:
     #: How many failing events there are; :attr:`failing` shows at most the first few.
     failing_total: int
     flow_runs: list[FlowRunReport] = field(default_factory=list)
+    #: The session (candidate) compared with a baseline, when one is given.
+    comparison: Comparison | None = None
 
     @property
     def problems(self) -> int:
@@ -184,9 +187,11 @@ class ReportData:
 
     @property
     def passed(self) -> bool:
-        """No problem event, no error finding and no failed or incomplete flow run."""
+        """No problem event, no error finding, no failed or incomplete flow run, and no
+        error-severity difference from the baseline (when one is given)."""
         return (self.problems == 0 and self.audit.count("error") == 0
-                and all(run.status == "passed" for run in self.flow_runs))
+                and all(run.status == "passed" for run in self.flow_runs)
+                and (self.comparison is None or not self.comparison.has_errors))
 
     def notes_for(self, kind: NoteTarget | str, target_id: str) -> list[Note]:
         """The notes on one event, step or run."""
