@@ -53,7 +53,7 @@ def test_a_note_on_a_step_shows_is_stored_and_reaches_the_report(
     panel = window.flows_view.panel
     panel.view.setCurrentIndex(_step(panel, "guest-checkout", "Checkout Started"))
     assert panel.notes.add_button.isEnabled()
-    assert panel.notes.title.text() == "Notes on step Checkout Started"
+    assert panel.notes.title.text() == "Step notes"
 
     panel.notes.add_button.click()
     _write(panel.notes.dialog, "cart_id was missing on <b>mobile</b>", "fail")
@@ -61,7 +61,7 @@ def test_a_note_on_a_step_shows_is_stored_and_reaches_the_report(
     # Shown under the step's reason, as plain text, with its mark.
     assert panel.notes.model.rowCount() == 1
     assert panel.notes.list.isVisible() or not panel.isVisible()
-    assert panel.notes.title.text() == "Notes on step Checkout Started (1)"
+    assert panel.notes.title.text() == "Step notes (1)"
     assert panel.notes.model.index(0, 0).data() == "✕ FAIL  cart_id was missing on <b>mobile</b>"
     qtmodeltester.check(panel.notes.model, force_py=True)
     # Stored through the note store, under the id reports use for a step.
@@ -103,7 +103,7 @@ def test_a_note_on_the_run_from_the_context_menu_reaches_the_report(
     assert not menu.actions()[1].isEnabled()  # no note yet to edit
     add.trigger()
     _write(panel.notes.dialog, "whole checkout passed on staging", "pass")
-    assert panel.notes.title.text() == f"Notes on run #{run.id} (1)"
+    assert panel.notes.title.text() == "Run notes (1)"
 
     data, markdown = _report_markdown(store, run)
     [reported] = data.notes_for("run", str(run.id))

@@ -46,8 +46,6 @@ def _button(window: MainWindow, name: str) -> QPushButton:
     return button
 
 
-
-
 def test_notes_model_passes_the_model_tester(qtmodeltester: Any) -> None:
     model = NotesModel()
     model.set_notes([

@@ -288,7 +288,7 @@ class FlowsPanel(QWidget):
         # the step or run shown changes (the block reloads itself after its own edits).
         if self.notes.target != (kind, target_id):
             self.notes.show_target(self._run.session_id, kind, target_id, what,
-                                   title=f"Notes on {what.split(' of ')[0]}")
+                                   title=f"{kind.capitalize()} notes")
 
     def _context_menu(self, point: QPoint) -> None:
         menu = self.context_menu(self.view.indexAt(point))

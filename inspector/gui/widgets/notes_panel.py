@@ -118,6 +118,8 @@ class NotesPanel(QWidget):
         self.list.setWordWrap(False)
         self.list.setUniformItemSizes(True)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # Elided, never scrolled sideways: a scroll bar would cover the one-line row.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
