@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         self.flows_view = FlowsView(store, self.tasks, config=audit_config,
                                     plan=self._plan_info, parent=self)
         self.flows_view.panel.sig_event_chosen.connect(self.select_event)
+        self.flows_view.panel.attach_notes(self.notes)
         self.flows_dock = self._dock("Flows", "flowsDock", self.flows_view.panel,
                                      Qt.DockWidgetArea.LeftDockWidgetArea)
         # One tab strip for plan, audit, flows and people: stacked docks would leave each a

@@ -164,3 +164,28 @@ def make_request(session_id: int, events: list[PendingEvent]) -> PendingRequest:
         write_key_source="basic-auth",
         events=events,
     )
+
+
+def write_note(dialog: Any, text: str, mark: str | None) -> None:
+    """Fill the open note dialog (a ``NoteDialog``) and press OK."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    assert dialog is not None
+    assert dialog.isVisible()
+    dialog.text.setPlainText(text)
+    dialog.mark.setCurrentIndex(dialog.mark.findData(mark))
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+
+def flow_step(model: Any, flow: str, name: str) -> Any:
+    """The index of step ``name`` of ``flow`` in a ``FlowStepsModel``."""
+    for row in range(model.rowCount()):
+        parent = model.index(row, 0)
+        result = model.flow(parent)
+        if result is not None and result.flow == flow:
+            for step_row in range(model.rowCount(parent)):
+                index = model.index(step_row, 0, parent)
+                step = model.step(index)
+                if step is not None and step.name == name:
+                    return index
+    raise AssertionError((flow, name))

@@ -14,6 +14,7 @@ from inspector.gui.flows_view import FlowsView
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models.flows import FlowStepsModel
 from inspector.gui.tasks import TaskRunner
+from tests.gui.conftest import flow_step
 
 
 def _results(order_status: StepStatus) -> list[FlowResult]:
@@ -48,17 +49,7 @@ def test_flow_steps_model_passes_the_model_tester(qtmodeltester: Any) -> None:
 
 
 def _step(window: MainWindow, flow: str, name: str) -> Any:
-    model = window.flows_view.panel.model
-    for row in range(model.rowCount()):
-        parent = model.index(row, 0)
-        result = model.flow(parent)
-        if result is not None and result.flow == flow:
-            for step_row in range(model.rowCount(parent)):
-                index = model.index(step_row, 0, parent)
-                step = model.step(index)
-                if step is not None and step.name == name:
-                    return index
-    raise AssertionError((flow, name))
+    return flow_step(window.flows_view.panel.model, flow, name)
 
 
 def test_a_run_follows_the_demo_checkout_live_and_selects_a_steps_call(

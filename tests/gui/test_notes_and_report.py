@@ -17,8 +17,8 @@ from inspector.core.store import EventStore, GroupCommitWriter
 from inspector.gui.main_window import MainWindow
 from inspector.gui.models.notes import NOTE_ID_ROLE, NotesModel
 from inspector.gui.state import UiState
-from inspector.gui.widgets.notes_panel import NoteDialog
 from tests.gui.conftest import make_event, make_request
+from tests.gui.conftest import write_note as _write
 
 HOSTILE = "<b>bold</b> <script>alert(1)</script>"
 
@@ -44,14 +44,6 @@ def _button(window: MainWindow, name: str) -> QPushButton:
     button = window.detail.findChild(QPushButton, name)
     assert button is not None
     return button
-
-
-def _write(dialog: NoteDialog | None, text: str, mark: str | None) -> None:
-    assert dialog is not None
-    assert dialog.isVisible()
-    dialog.text.setPlainText(text)
-    dialog.mark.setCurrentIndex(dialog.mark.findData(mark))
-    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
 
 def test_notes_model_passes_the_model_tester(qtmodeltester: Any) -> None:

@@ -125,9 +125,16 @@ def flow_run_summary(run: FlowRun) -> dict[str, Any]:
 def flow_run_reports(runs: Sequence[FlowRun]) -> list[FlowRunReport]:
     """The QA report's flow-run section: one entry per flow of each run (a run of one flow
     keeps the run's id, which notes name; a run of several is ``<run id>-<flow>``)."""
-    return [flow_result_report(result, str(run.id) if len(run.results) == 1
-                               else f"{run.id}-{result.flow}", run.started_at, run.ended_at)
+    return [flow_result_report(result, report_run_id(run, result.flow), run.started_at,
+                               run.ended_at)
             for run in runs for result in run.results]
+
+
+def report_run_id(run: FlowRun, flow: str) -> str:
+    """The id the QA report gives one flow of ``run``, which the notes on it (and on its
+    steps, ``<id>:<step name>``) name: the run's id, or ``<run id>-<flow>`` in a run of
+    several flows (two flows may have steps of the same name)."""
+    return str(run.id) if len(run.results) <= 1 else f"{run.id}-{flow}"
 
 
 def flow_result_report(result: FlowResult, run_id: str, started_at: float,

@@ -1,4 +1,5 @@
-"""The Flows panel: pick flows, start and stop a run, watch each step pass or fail live."""
+"""The Flows panel: pick flows, start and stop a run, watch each step pass or fail live, and
+annotate a step or the run (the detail pane's notes block, aimed at a step or a run)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QSplitter,
     QTextBrowser,
@@ -23,9 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.flows.runs import FlowRun
+from inspector.core.flows.runs import FlowRun, report_run_id
+from inspector.core.notes import NoteStore, NoteTarget
 from inspector.gui.models.flows import STATUS_COLORS, STATUS_GLYPHS, FlowStepsModel
 from inspector.gui.widgets._util import named
+from inspector.gui.widgets.notes_panel import NotesPanel
 
 __all__ = ["FlowsPanel"]
 
@@ -86,6 +90,14 @@ class FlowsPanel(QWidget):
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.detail = named(QTextBrowser(), "flowStepDetail")
         self.detail.setPlaceholderText("Choose a step to read why it passed or failed")
+        # The notes on the selected step, or on the run when no step is selected; written
+        # through the same block (and dialog) as an event's notes.
+        self.notes = NotesPanel()
+        self.notes.setObjectName("flowNotes")
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        #: The run shown (its id and session name what its notes annotate).
+        self._run: FlowRun | None = None
 
         buttons = QHBoxLayout()
         for widget in (self.add_file, self.start, self.stop):
@@ -96,7 +108,13 @@ class FlowsPanel(QWidget):
         runs.addWidget(self.reevaluate)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.view)
-        splitter.addWidget(self.detail)
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.setSpacing(2)
+        detail_layout.addWidget(self.detail, 1)
+        detail_layout.addWidget(self.notes)
+        splitter.addWidget(detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -167,7 +185,9 @@ class FlowsPanel(QWidget):
 
     def show_run(self, run: FlowRun | None) -> None:
         """Show a run's latest results (``None``: no run)."""
+        self._run = run
         if run is None:
+            self.notes.clear()
             self.model.set_results([])
             self.summary.setText("No run yet: pick flows and start one.")
             self.set_running(False)
@@ -186,6 +206,8 @@ class FlowsPanel(QWidget):
         current = self.view.currentIndex()
         if current.isValid():
             self._on_current(current, QModelIndex())
+        else:
+            self._show_notes(QModelIndex())
 
     def _run_activated(self, row: int) -> None:
         run_id = self.runs.itemData(row)
@@ -207,6 +229,7 @@ class FlowsPanel(QWidget):
     def _on_current(self, index: QModelIndex, _previous: QModelIndex) -> None:
         step = self.model.step(index.siblingAtColumn(0))
         flow = self.model.flow(index.siblingAtColumn(0))
+        self._show_notes(index.siblingAtColumn(0))
         if flow is None:
             self.detail.clear()
             return
@@ -229,6 +252,72 @@ class FlowsPanel(QWidget):
             parts.append(f"<p>{label} (click the step to select it): " + ", ".join(
                 html.escape(str(item)) for item in step.message_ids[:10]) + "</p>")
         self.detail.setHtml("".join(parts))
+
+
+    # ---- notes
+
+    def attach_notes(self, store: NoteStore) -> None:
+        """Read and write step and run notes in ``store`` (until then Add note is off)."""
+        self.notes.attach(store)
+
+    def _note_target(self, flow: str | None,
+                     step: str | None) -> tuple[NoteTarget, str, str] | None:
+        """What a note on ``step`` of ``flow`` in the run shown annotates (no step: the flow's
+        run; no flow: the whole run): kind, id as the QA report names it, and in words."""
+        run = self._run
+        if run is None:
+            return None
+        if flow is None and len(run.results) == 1:
+            flow = run.results[0].flow
+        run_id = str(run.id) if flow is None else report_run_id(run, flow)
+        words = f"run #{run.id}" if run_id == str(run.id) else f"{flow} in run #{run.id}"
+        if step is None:
+            return NoteTarget.RUN, run_id, words
+        return NoteTarget.STEP, f"{run_id}:{step}", f"step {step} of {words}"
+
+    def _show_notes(self, index: QModelIndex) -> None:
+        flow = self.model.flow(index) if index.isValid() else None
+        step = self.model.step(index) if index.isValid() else None
+        target = self._note_target(None if flow is None else flow.flow,
+                                   None if step is None else step.name)
+        if target is None or self._run is None:
+            self.notes.clear()
+            return
+        kind, target_id, what = target
+        # Results refresh every second while a run is live: read the notes again only when
+        # the step or run shown changes (the block reloads itself after its own edits).
+        if self.notes.target != (kind, target_id):
+            self.notes.show_target(self._run.session_id, kind, target_id, what,
+                                   title=f"{kind.capitalize()} notes")
+
+    def _context_menu(self, point: QPoint) -> None:
+        menu = self.context_menu(self.view.indexAt(point))
+        if menu is not None:
+            menu.exec(self.view.viewport().mapToGlobal(point))
+
+    def context_menu(self, index: QModelIndex) -> QMenu | None:
+        """The steps tree's menu for ``index`` (Add note / Edit on the step under it, or on
+        the run); ``None`` when no run is shown."""
+        if self._run is None:
+            return None
+        # The notes block follows the current row (none: the run), so the menu acts on it.
+        self.view.setCurrentIndex(index)
+        step = self.model.step(index.siblingAtColumn(0)) if index.isValid() else None
+        menu = QMenu(self)
+        what = "step" if step is not None else "run"
+        add = menu.addAction(f"Add note on this {what}…")
+        add.setObjectName("addFlowNote")
+        add.setEnabled(self.notes.can_add)
+        add.triggered.connect(lambda _checked=False: self.notes.add_note())
+        notes = [self.notes.model.note(row) for row in range(self.notes.model.rowCount())]
+        # Edit the note chosen in the block, else the latest one on this step or run.
+        chosen = self.notes.selected_note() or (notes[-1] if notes else None)
+        edit = menu.addAction("Edit note…")
+        edit.setObjectName("editFlowNote")
+        edit.setEnabled(chosen is not None)
+        if chosen is not None:
+            edit.triggered.connect(lambda _checked=False: self.notes.edit_note(chosen))
+        return menu
 
 
 def _worded(field: str, message: str) -> str:

@@ -1,5 +1,6 @@
-"""The detail pane's notes block: a tester's notes on the selected event, with add, edit and
-delete (and the dialog that writes one).
+"""The notes block: a tester's notes on one event, flow step or flow run, with add, edit and
+delete (and the dialog that writes one). The detail pane shows it for the selected event, the
+Flows panel for the selected step or the run shown.
 
 Notes are written straight into the session's database through the core
 :class:`~inspector.core.notes.NoteStore` (one small row, like a correction); their text is
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.notes import MAX_NOTE_CHARS, Note, NoteError, NoteStore
+from inspector.core.notes import MAX_NOTE_CHARS, Note, NoteError, NoteStore, NoteTarget
 from inspector.gui.models.notes import NotesModel
 from inspector.gui.widgets._util import named
 
@@ -88,16 +89,19 @@ class NoteDialog(QDialog):
 
 
 class NotesPanel(QWidget):
-    """The notes on the event shown, and the buttons that change them."""
+    """The notes on the event, step or run shown, and the buttons that change them."""
 
-    #: The notes of the event shown changed (added, edited or deleted): its id.
+    #: The notes of the event shown changed (added, edited or deleted): its id (not emitted
+    #: for a step's or a run's notes).
     sig_notes_changed = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store: NoteStore | None = None
         self._session_id: int | None = None
-        self._event_id: int | None = None
+        #: What the notes shown annotate: its kind and id (``None``: nothing shown).
+        self._target: tuple[NoteTarget, str] | None = None
+        self._title = "Notes"
         self.dialog: NoteDialog | None = None
         self.model = NotesModel(self)
         self.title = QLabel("Notes")
@@ -114,6 +118,8 @@ class NotesPanel(QWidget):
         self.list.setWordWrap(False)
         self.list.setUniformItemSizes(True)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # Elided, never scrolled sideways: a scroll bar would cover the one-line row.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
@@ -142,12 +148,25 @@ class NotesPanel(QWidget):
 
     def show_event(self, session_id: int, event_id: int) -> None:
         """Show the notes on one event."""
-        self._session_id, self._event_id = session_id, event_id
+        self.show_target(session_id, NoteTarget.EVENT, str(event_id), "this event")
+
+    def show_target(self, session_id: int, kind: NoteTarget, target_id: str,
+                    what: str, *, title: str = "Notes") -> None:
+        """Show the notes on one event, step (``<run id>:<step name>``) or run; ``what``
+        names it in the Add button's tooltip, ``title`` heads the block."""
+        self._session_id, self._target, self._title = session_id, (kind, target_id), title
+        self.add_button.setToolTip(f"Annotate {what}: what you saw, and pass or fail")
         self._reload()
 
+    @property
+    def target(self) -> tuple[NoteTarget, str] | None:
+        """The kind and id of what the notes shown annotate."""
+        return self._target
+
     def clear(self) -> None:
-        """No event: no notes, nothing to add to."""
-        self._session_id = self._event_id = None
+        """Nothing shown: no notes, nothing to add to."""
+        self._session_id = self._target = None
+        self._title = "Notes"
         self.model.set_notes([])
         self._update()
 
@@ -163,7 +182,11 @@ class NotesPanel(QWidget):
         """Open the dialog on the selected note."""
         note = self._selected()
         if note is not None:
-            self._open(NoteDialog("Edit the note", note, parent=self), note)
+            self.edit_note(note)
+
+    def edit_note(self, note: Note) -> None:
+        """Open the dialog on ``note``."""
+        self._open(NoteDialog("Edit the note", note, parent=self), note)
 
     def delete_selected(self) -> None:
         """Delete the selected note."""
@@ -174,8 +197,8 @@ class NotesPanel(QWidget):
 
     @property
     def can_add(self) -> bool:
-        """Whether an event is shown and notes can be written."""
-        return self._store is not None and self._event_id is not None
+        """Whether an event, step or run is shown and notes can be written."""
+        return self._store is not None and self._target is not None
 
     # ---- internals
 
@@ -185,12 +208,13 @@ class NotesPanel(QWidget):
         dialog.open()
 
     def _save(self, dialog: NoteDialog, note: Note | None) -> None:
-        if self._store is None or self._session_id is None or self._event_id is None:
+        if self._store is None or self._session_id is None or self._target is None:
             return
         text, mark = dialog.values()
         try:
             if note is None:
-                self._store.add(self._session_id, "event", str(self._event_id), text, mark)
+                kind, target_id = self._target
+                self._store.add(self._session_id, kind, target_id, text, mark)
             else:
                 self._store.update(note.id, text, mark)
         except NoteError as error:
@@ -201,20 +225,24 @@ class NotesPanel(QWidget):
 
     def _changed(self) -> None:
         self._reload()
-        if self._event_id is not None:
-            self.sig_notes_changed.emit(self._event_id)
+        if self._target is not None and self._target[0] is NoteTarget.EVENT:
+            self.sig_notes_changed.emit(int(self._target[1]))
 
     def _reload(self) -> None:
         notes: list[Note] = []
-        if self._store is not None and self._session_id is not None and self._event_id is not None:
-            notes = self._store.for_event(self._session_id, self._event_id)
+        if self._store is not None and self._session_id is not None and self._target is not None:
+            notes = self._store.for_session(self._session_id, *self._target)
         self.model.set_notes(notes)
-        self.title.setText(f"Notes ({len(notes)})" if notes else "Notes")
+        self.title.setText(f"{self._title} ({len(notes)})" if notes else self._title)
         # As tall as its notes (four lines at most, then it scrolls), hidden when none.
         self.list.setVisible(bool(notes))
         row = self.list.fontMetrics().height() + 4
         self.list.setFixedHeight(2 * self.list.frameWidth() + 4 + row * min(4, len(notes)))
         self._update()
+
+    def selected_note(self) -> Note | None:
+        """The note chosen in the list, if any."""
+        return self._selected()
 
     def _selected(self) -> Note | None:
         rows = self.list.selectionModel().selectedRows()
