@@ -83,8 +83,8 @@ def main() -> int:
             run = window.flows_view.live
             step = panel.model.step(failed)
             if run is not None and step is not None:  # a tester's note on it (notes block)
-                target = f"{report_run_id(run.run, 'guest-checkout')}:{step.name}"
-                window.notes.add(run.run.session_id, "step", target,
+                step_key = f"{report_run_id(run.run, 'guest-checkout')}:{step.name}"
+                window.notes.add(run.run.session_id, "step", step_key,
                                  "Order Completed still comes from analytics.js on web: "
                                  "server-side tracking not deployed to staging yet", "fail")
             panel.view.setCurrentIndex(failed)

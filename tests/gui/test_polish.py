@@ -330,6 +330,16 @@ def test_the_window_fits_the_screen(qtbot: Any, store: EventStore) -> None:
     assert win.height() <= screen.height()
 
 
+def test_every_panel_fits_a_1280x720_laptop(qtbot: Any, store: EventStore) -> None:
+    # The window's minimum (every dock's, stacked) must leave room on a 1280x720 screen for a
+    # title bar and a task bar: a notes list's default size hint once made it 794 px tall.
+    win = MainWindow(store, state=UiState())
+    qtbot.addWidget(win)
+    hint = win.minimumSizeHint()
+    assert hint.width() <= 1280
+    assert hint.height() <= 720 - 48, hint
+
+
 def test_selecting_a_cell_never_scrolls_the_table_sideways(window: MainWindow) -> None:
     window.resize(700, 500)
     window.table.resize(300, 300)

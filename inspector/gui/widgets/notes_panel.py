@@ -121,6 +121,10 @@ class NotesPanel(QWidget):
         # Elided, never scrolled sideways: a scroll bar would cover the one-line row.
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # Four rows high, whatever QListView's default size hint (192 px, ten rows): that hint
+        # became the block's minimum and pushed the window past 720 px with the Flows tab.
+        self.list.setFixedHeight(
+            self.list.fontMetrics().lineSpacing() * 4 + 2 * self.list.frameWidth() + 8)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.list.doubleClicked.connect(lambda _index: self.edit_selected())
