@@ -1,7 +1,7 @@
 """The status colours, glyphs and labels, as plain values (Qt-free).
 
-The window (:mod:`inspector.gui.theme`) paints with them and the QA reports
-(:mod:`inspector.core.report`) print with them, so a failing field is the same colour in both.
+The window's theme paints with them and the QA reports (:mod:`inspector.core.report`)
+print with them, so a failing field is the same colour in both.
 The five colours come from the Okabe-Ito palette, which stays distinguishable under the common
 colour-vision deficiencies, and are mid-tones that read on light and dark backgrounds. Colour is
 never the only signal: each status also has its own glyph and its name as text.
