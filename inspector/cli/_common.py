@@ -13,8 +13,10 @@ from inspector.core.model import Status
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["DIM", "RESET", "STATUS_COLOURS", "add_db_option", "api_headers", "colour_wanted",
-           "error_message", "fail"]
+    from inspector.core.store import EventStore, SessionInfo
+
+__all__ = ["DIM", "RESET", "STATUS_COLOURS", "CaptureDatabaseError", "add_db_option",
+           "api_headers", "colour_wanted", "error_message", "fail", "open_capture_session"]
 
 #: ANSI colours for the five statuses on a terminal (the window's palette, roughly).
 STATUS_COLOURS = {
@@ -61,3 +63,30 @@ def error_message(response: httpx.Response) -> str:
     except ValueError:
         message = response.text[:200]
     return str(message)
+
+
+class CaptureDatabaseError(Exception):
+    """The capture database or the session asked for cannot be used (a usage error: exit 2)."""
+
+
+def open_capture_session(db: Path | None, session: str | None
+                         ) -> tuple[EventStore, SessionInfo]:
+    """The capture database ``db`` (default: the per-user one) and its session named or
+    numbered ``session`` (default: the latest). The caller closes the store."""
+    from inspector.core.paths import default_db_path
+    from inspector.core.store import EventStore
+
+    path = db or default_db_path()
+    if not path.exists():
+        raise CaptureDatabaseError(f"no capture database at {path}")
+    try:
+        store = EventStore(path)
+    except Exception as error:  # an unreadable or foreign file
+        raise CaptureDatabaseError(
+            f"cannot open the capture database {path}: {error}") from error
+    found = store.find_session(session) if session else store.latest_session()
+    if found is None:
+        store.close()
+        raise CaptureDatabaseError(f"no session {session!r} in {path}" if session
+                                   else f"no sessions in {path}")
+    return store, found

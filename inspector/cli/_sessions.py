@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from inspector.cli._common import api_headers, error_message
-from inspector.core.paths import default_db_path
+from inspector.cli._common import (
+    CaptureDatabaseError,
+    api_headers,
+    error_message,
+    open_capture_session,
+)
 
 __all__ = ["SessionSourceError", "load_session_json"]
 
@@ -53,24 +57,16 @@ def _from_url(args: argparse.Namespace, what: str) -> dict[str, Any]:
 def _from_db(args: argparse.Namespace, what: str) -> dict[str, Any]:
     from inspector.core.audit import AuditConfigError, load_audit_config
     from inspector.core.audit.report import audit_json, people_json
-    from inspector.core.store import EventStore
 
     try:
         config = load_audit_config(args.config)
     except AuditConfigError as error:
         raise SessionSourceError(str(error)) from error
-    path = args.db or default_db_path()
-    if not path.exists():
-        raise SessionSourceError(f"no capture database at {path}")
     try:
-        store = EventStore(path)
-    except Exception as error:  # an unreadable or foreign file
-        raise SessionSourceError(f"cannot open the capture database {path}: {error}") from error
+        store, session = open_capture_session(args.db, args.session)
+    except CaptureDatabaseError as error:
+        raise SessionSourceError(str(error)) from error
     try:
-        session = store.find_session(args.session) if args.session else store.latest_session()
-        if session is None:
-            raise SessionSourceError(f"no session {args.session!r} in {path}" if args.session
-                                     else f"no sessions in {path}")
         if what == "audit":
             return audit_json(store, session, config)
         return people_json(store, session, config, getattr(args, "mode", None))

@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from typing import IO, Any
 from xml.etree import ElementTree
 
-from inspector.cli._common import RESET, add_db_option, colour_wanted, fail
+from inspector.cli._common import (
+    RESET,
+    CaptureDatabaseError,
+    add_db_option,
+    colour_wanted,
+    fail,
+    open_capture_session,
+)
 
 __all__ = ["check_json", "register", "run", "write_junit", "write_text"]
 
@@ -130,25 +137,16 @@ def _from_db(args: argparse.Namespace, loaded: Sequence[Any],
     from inspector.core.audit import AuditConfigError, load_audit_config
     from inspector.core.flows import RunEvaluator
     from inspector.core.flows.session import catch_up
-    from inspector.core.paths import default_db_path
-    from inspector.core.store import EventStore
 
     try:
         config = load_audit_config(Path(args.config) if args.config else None)
     except AuditConfigError as error:
         raise _UsageError(str(error)) from error
-    path = args.db or default_db_path()
-    if not path.exists():
-        raise _UsageError(f"no capture database at {path}")
     try:
-        store = EventStore(path)
-    except Exception as error:  # an unreadable or foreign file
-        raise _UsageError(f"cannot open the capture database {path}: {error}") from error
+        store, session = open_capture_session(args.db, args.session)
+    except CaptureDatabaseError as error:
+        raise _UsageError(str(error)) from error
     try:
-        session = store.find_session(args.session) if args.session else store.latest_session()
-        if session is None:
-            raise _UsageError(f"no session {args.session!r} in {path}" if args.session
-                              else f"no sessions in {path}")
         evaluator = RunEvaluator([item.flow for item in loaded], config, since=since)
         deadline = time.monotonic() + args.wait
         while True:

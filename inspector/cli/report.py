@@ -8,7 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.cli._common import add_db_option, fail
+from inspector.cli._common import (
+    CaptureDatabaseError,
+    add_db_option,
+    fail,
+    open_capture_session,
+)
 
 if TYPE_CHECKING:
     from inspector.core.audit import AuditConfig
@@ -55,10 +60,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Write the report; 1 when it fails, 2 when it cannot be written."""
     from inspector.core.audit import AuditConfigError, load_audit_config
-    from inspector.core.paths import default_db_path
     from inspector.core.plan import PlanError
     from inspector.core.report import build_report, describe_plan_file, write_report
-    from inspector.core.store import EventStore
 
     try:
         config = load_audit_config(args.config)
@@ -76,18 +79,11 @@ def run(args: argparse.Namespace) -> int:
         loaded = [load_flow(spec) for spec in args.flow]
     except FlowError as error:
         return fail(str(error))
-    path = args.db or default_db_path()
-    if not path.exists():
-        return fail(f"no capture database at {path}")
     try:
-        store = EventStore(path)
-    except Exception as error:  # an unreadable or foreign file
-        return fail(f"cannot open the capture database {path}: {error}")
+        store, session = open_capture_session(args.db, args.session)
+    except CaptureDatabaseError as error:
+        return fail(str(error))
     try:
-        session = store.find_session(args.session) if args.session else store.latest_session()
-        if session is None:
-            return fail(f"no session {args.session!r} in {path}" if args.session
-                        else f"no sessions in {path}")
         comparison: Comparison | None = None
         if args.baseline is not None:
             compared = _compare(store, session, args.baseline)
