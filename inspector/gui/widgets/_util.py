@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QAbstractItemModel, QObject, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTreeView, QWidget
 
-__all__ = ["compact_table", "fit_to_screen", "named"]
+__all__ = ["compact_table", "fit_to_screen", "named", "side_bar_tree"]
 
 _T = TypeVar("_T", bound=QObject)
 
@@ -20,6 +20,26 @@ def named(obj: _T, name: str, **properties: object) -> _T:
     for key, value in properties.items():
         obj.setProperty(key, value)
     return obj
+
+
+def side_bar_tree(model: QAbstractItemModel, name: str) -> QTreeView:
+    """A tree for the ~280 px side bar: one wrapped column, rows selected whole.
+
+    Check titles, step names and messages cut off in a side bar were the legibility complaint
+    of issue 11, so only column 0 shows (its text carries the verdict); the model's other
+    columns stay for wider views.
+    """
+    view = named(QTreeView(), name)
+    view.setModel(model)
+    view.setUniformRowHeights(False)
+    view.setWordWrap(True)
+    view.setAlternatingRowColors(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setHeaderHidden(True)
+    for column in range(1, model.columnCount()):
+        view.setColumnHidden(column, True)
+    view.header().setStretchLastSection(True)
+    return view
 
 
 def compact_table(view: QTableView, stretch: int | None = None) -> QTableView:

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QTableView,
     QTextBrowser,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +37,7 @@ from inspector.gui.models.audit import (
     VariantsModel,
     build_findings_tree,
 )
-from inspector.gui.widgets._util import named
+from inspector.gui.widgets._util import named, side_bar_tree
 
 __all__ = ["AuditPanel", "PeoplePanel", "SparklineDelegate", "VariantsView", "draw_sparkline",
            "findings_summary"]
@@ -158,20 +157,7 @@ class AuditPanel(QWidget):
         self.model = FindingsModel(self)
         self.summary = named(QLabel("No findings yet"), "auditSummary")
         self.summary.setWordWrap(True)
-        self.view = named(QTreeView(), "auditView")
-        self.view.setModel(self.model)
-        self.view.setUniformRowHeights(False)
-        self.view.setWordWrap(True)
-        self.view.setAlternatingRowColors(True)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        # One wrapped column: the side bar is ~280 px wide, and check titles or finding
-        # messages cut off there were the legibility complaint of issue 11. The severity and
-        # event count are in the text; the model's other columns stay for wider views.
-        self.view.setHeaderHidden(True)
-        self.view.setColumnHidden(1, True)
-        self.view.setColumnHidden(2, True)
-        header = self.view.header()
-        header.setStretchLastSection(True)
+        self.view = side_bar_tree(self.model, "auditView")
         self.view.setItemDelegateForColumn(0, SparklineDelegate(self.view))
         self.view.clicked.connect(self._on_clicked)
         self.view.selectionModel().currentChanged.connect(self._on_current)

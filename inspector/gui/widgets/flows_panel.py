@@ -9,7 +9,6 @@ from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTextBrowser,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +26,7 @@ from PySide6.QtWidgets import (
 from inspector.core.flows.runs import FlowRun, report_run_id
 from inspector.core.notes import NoteStore, NoteTarget
 from inspector.gui.models.flows import STATUS_COLORS, STATUS_GLYPHS, FlowStepsModel
-from inspector.gui.widgets._util import named
+from inspector.gui.widgets._util import named, side_bar_tree
 from inspector.gui.widgets.notes_panel import NotesPanel
 
 __all__ = ["FlowsPanel"]
@@ -74,18 +72,8 @@ class FlowsPanel(QWidget):
                                     "journey."), "flowSummary")
         self.summary.setWordWrap(True)
         self.model = FlowStepsModel(self)
-        self.view = named(QTreeView(), "flowSteps")
-        self.view.setModel(self.model)
-        self.view.setUniformRowHeights(False)
-        self.view.setWordWrap(True)
-        self.view.setAlternatingRowColors(True)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        # One wrapped column, as in the Audit panel: the side bar is ~280 px wide. The glyph
-        # and colour say the status; the reason and the call are in the detail below.
-        self.view.setHeaderHidden(True)
-        self.view.setColumnHidden(1, True)
-        self.view.setColumnHidden(2, True)
-        self.view.header().setStretchLastSection(True)
+        # The glyph and colour say the status; the reason and the call are in the detail below.
+        self.view = side_bar_tree(self.model, "flowSteps")
         self.view.clicked.connect(self._on_clicked)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.detail = named(QTextBrowser(), "flowStepDetail")
