@@ -2,6 +2,7 @@
 throughout, the search indexer off and then on, in the same run.
 
 Usage:  python bench/soak.py [--duration 300] [--rate 2000] [--batch 20] [--phases off,on]
+                             [--threads]
 
 Each phase starts a fresh ``inspector serve`` (its own process and database; ``off`` with
 ``INSPECTOR_SEARCH_INDEX=0``) and sends ``--rate`` events/s of ~1 KB (bench/ingest.py's Order
@@ -16,6 +17,12 @@ Reported per phase: events acknowledged per second over the phase, the requests'
 how long the index took to catch up after the load stopped. Then the targets of issue 16: lag
 at most 5 s, every ``q`` and ``summary`` under 0.5 s, ingest rate with indexing on at least
 0.85x the rate with it off.
+
+The server's CPU counts every process it started (the background indexing child too).
+``--threads`` (Linux) also splits it by thread: the server then runs under a wrapper that gives
+each Python thread its name at the OS level (``prctl``), so ``/proc/<pid>/task/*/comm`` tells
+the event loop (``MainThread``: capture handlers and the API), the executor threads answering
+``q`` and ``summary`` (``asyncio_N``), the writer, checkpointer and catch-up workers apart.
 """
 
 from __future__ import annotations
@@ -65,10 +72,45 @@ class Phase:
     cpu_catch_up: float = 0.0
     #: The machine's 1-minute load average when the load stopped (other programs included).
     load_average: float = 0.0
+    #: With ``--threads``: CPU seconds during the load per process and thread name.
+    thread_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
         return self.acked_events / self.seconds if self.seconds else 0.0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (Linux ``/proc``)."""
+    found = [pid]
+    for pid_seen in found:
+        for task in Path(f"/proc/{pid_seen}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                found.extend(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU so far of ``pid`` and the processes it started (still running)."""
+    return sum(process_cpu_seconds(one) or 0.0 for one in _tree(pid))
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds so far per ``process/thread`` name, for ``pid`` and its children."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for index, one in enumerate(_tree(pid)):
+        for task in Path(f"/proc/{one}/task").glob("*"):
+            try:
+                name = (task / "comm").read_text().strip()
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            key = f"{'serve' if index == 0 else f'child{index}'}/{name}"
+            if name.startswith("asyncio_"):
+                key = f"{key.split('/')[0]}/asyncio_*"
+            totals[key] = totals.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return totals
 
 
 def percentiles(values: list[float]) -> str:
@@ -83,11 +125,30 @@ def percentiles(values: list[float]) -> str:
             f"max {ordered[-1]:.3f} s (n={len(ordered)})")
 
 
-def start_serve(db: Path, index: bool) -> tuple[subprocess.Popen[str], str]:
+#: Runs ``inspector`` with every Python thread named at the OS level (for ``--threads``).
+_NAMED_THREADS = """
+import ctypes, runpy, sys, threading
+_prctl = ctypes.CDLL(None).prctl
+def _name(name):
+    _prctl(15, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)  # PR_SET_NAME
+_run = threading.Thread.run
+def _named_run(self):
+    _name(self.name)
+    _run(self)
+threading.Thread.run = _named_run
+_name("MainThread")
+sys.argv[0] = "inspector"
+runpy.run_module("inspector", run_name="__main__", alter_sys=True)
+"""
+
+
+def start_serve(db: Path, index: bool, named_threads: bool = False
+                ) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "INSPECTOR_SEARCH_INDEX": "1" if index else "0",
            "PYTHONUNBUFFERED": "1"}
+    launch = ["-c", _NAMED_THREADS] if named_threads else ["-m", "inspector"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "inspector", "serve", "--port", "0", "--db", str(db), "--quiet",
+        [sys.executable, *launch, "serve", "--port", "0", "--db", str(db), "--quiet",
          "--ready-json", "--session", "soak"],
         stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     assert process.stdout is not None
@@ -193,19 +254,25 @@ async def catch_up_seconds(base: str, timeout: float = 600.0) -> float | None:
 
 async def run_phase(name: str, workdir: Path, args: argparse.Namespace) -> Phase:
     phase = Phase(name)
-    process, base = start_serve(workdir / f"{name}.sqlite3", index=name == "on")
+    process, base = start_serve(workdir / f"{name}.sqlite3", index=name == "on",
+                                named_threads=args.threads)
     try:
         stop = asyncio.Event()
-        cpu_start = process_cpu_seconds(process.pid) or 0.0
+        cpu_start = tree_cpu_seconds(process.pid)
+        threads_start = thread_cpu_seconds(process.pid) if args.threads else {}
         asker = asyncio.create_task(ask_throughout(base, phase, stop))
         await send_load(base, phase, args.rate, args.batch, args.duration, 0)
         stop.set()
         await asker
-        cpu_loaded = process_cpu_seconds(process.pid) or 0.0
+        cpu_loaded = tree_cpu_seconds(process.pid)
         phase.cpu_load = cpu_loaded - cpu_start
+        if args.threads:
+            phase.thread_cpu = {
+                name: seconds - threads_start.get(name, 0.0)
+                for name, seconds in thread_cpu_seconds(process.pid).items()}
         phase.load_average = os.getloadavg()[0]
         phase.catch_up = await catch_up_seconds(base, args.catch_up_timeout)
-        phase.cpu_catch_up = (process_cpu_seconds(process.pid) or 0.0) - cpu_loaded
+        phase.cpu_catch_up = tree_cpu_seconds(process.pid) - cpu_loaded
         import aiohttp
 
         async with aiohttp.ClientSession(base) as session, session.get(
@@ -239,6 +306,10 @@ def report(phases: list[Phase], args: argparse.Namespace) -> None:
               f"{phase.cpu_load / events * 1e6:.0f} us per event; "
               f"{(phase.cpu_load + phase.cpu_catch_up) / events * 1e6:.0f} us per event with "
               f"the catch-up after it; machine load average {phase.load_average:.1f}")
+        for name, seconds in sorted(phase.thread_cpu.items(), key=lambda item: -item[1]):
+            if seconds >= 0.05:
+                print(f"    {name:<34} {seconds / phase.seconds:.2f} cores "
+                      f"({seconds / events * 1e6:.0f} us per event)")
     by_name = {phase.name: phase for phase in phases}
     on = by_name.get("on")
     if on is None:
@@ -277,6 +348,8 @@ def main() -> int:
                         help="seconds to wait for the index after the load (default 600)")
     parser.add_argument("--phases", default="off,on",
                         help="comma-separated: off (indexer off), on (indexer on)")
+    parser.add_argument("--threads", action="store_true",
+                        help="split the server's CPU by thread (Linux)")
     return asyncio.run(main_async(parser.parse_args()))
 
 

@@ -134,11 +134,16 @@ class CatchUpWorker:
         finally:
             connection.close()
 
+    def _share(self, connection: sqlite3.Connection) -> float:
+        """The share of a busy capture's time the next batches may take."""
+        if self.LAG_TARGET is None:
+            return self.BUSY_SHARE
+        return self.busy_share(self.lag_seconds(connection))
+
     def _catch_up(self, connection: sqlite3.Connection) -> None:
-        share = self.busy_share(self.lag_seconds(connection)) if self.LAG_TARGET else (
-            self.BUSY_SHARE)
+        share = self._share(connection)
         rest = 0.0
-        while self._wait_for_turn(rest, share):
+        while self._wait_for_turn(connection, rest, share):
             started = time.monotonic()
             try:
                 with self._write_turn:
@@ -159,16 +164,16 @@ class CatchUpWorker:
                 # Size the next batch to hold the lock for about HOLD_SECONDS on this machine.
                 rate = count / max(took, 1e-4)
                 self.batch = max(16, min(self.MAX_BATCH, int(rate * self.HOLD_SECONDS)))
-            if self.LAG_TARGET is not None:
-                share = self.busy_share(self.lag_seconds(connection))
+            share = self._share(connection)
             if share > 0:
                 rest = took * (1 - share) / share
 
-    def _wait_for_turn(self, rest: float, share: float) -> bool:
+    def _wait_for_turn(self, connection: sqlite3.Connection, rest: float, share: float) -> bool:
         """Wait until the next batch may run; ``False`` when stopping.
 
         While capture is busy: after ``rest`` seconds if batches may take a ``share`` of the
-        time, else once it has been quiet for ``QUIET_SECONDS``. When quiet: at once.
+        time, else once it has been quiet for ``QUIET_SECONDS``, or once the work waiting
+        has aged enough meanwhile to earn a share. When quiet: at once.
         """
         while self._committed.is_set():
             self._committed.clear()
@@ -176,4 +181,8 @@ class CatchUpWorker:
                 return not self._stop.wait(rest)
             if self._stop.wait(self.QUIET_SECONDS):
                 return False
+            # Still busy. With a lag target, the share was measured when this wait began,
+            # perhaps caught up (none): under sustained traffic the wait for quiet never ends,
+            # so ask again how old the work waiting is by now.
+            share = self._share(connection)
         return not self._stop.is_set()
