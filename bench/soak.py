@@ -5,12 +5,14 @@ Usage:  python bench/soak.py [--duration 300] [--rate 2000] [--batch 20] [--phas
                              [--threads]
 
 Each phase starts a fresh ``inspector serve`` (its own process and database; ``off`` with
-``INSPECTOR_SEARCH_INDEX=0``) and sends ``--rate`` events/s of ~1 KB (bench/ingest.py's Order
-Completed) for ``--duration`` seconds, as ``/v1/batch`` requests of ``--batch`` events, paced
-open-loop (a request is due every batch/rate seconds whether or not earlier ones were
-answered; at most 64 in flight). Meanwhile, one after the other, it asks
-``events?q=user-<n>&limit=50``, ``summary`` and ``health`` (whose ``search_index.lag_seconds``
-is the age of the oldest event the search index has not reached), about once a second each.
+``INSPECTOR_SEARCH_INDEX=0``; ``thread`` with the indexers on threads of the server's process,
+``INSPECTOR_BACKGROUND=thread``, instead of their own process) and sends ``--rate`` events/s
+of ~1 KB (bench/ingest.py's Order Completed) for ``--duration`` seconds, as ``/v1/batch``
+requests of ``--batch`` events, paced open-loop (a request is due every batch/rate seconds
+whether or not earlier ones were answered; at most 64 in flight). Meanwhile, one after the
+other, it asks ``events?q=user-<n>&limit=50``, ``summary`` and ``health`` (whose
+``search_index.lag_seconds`` is the age of the oldest event the search index has not reached),
+about once a second each.
 
 Reported per phase: events acknowledged per second over the phase, the requests' latency, the
 ``q`` and ``summary`` latencies (p50 / p95 / p99 / max), the index lag (p50 / p95 / max), and
@@ -142,10 +144,10 @@ runpy.run_module("inspector", run_name="__main__", alter_sys=True)
 """
 
 
-def start_serve(db: Path, index: bool, named_threads: bool = False
-                ) -> tuple[subprocess.Popen[str], str]:
+def start_serve(db: Path, index: bool, named_threads: bool = False,
+                background: str = "process") -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "INSPECTOR_SEARCH_INDEX": "1" if index else "0",
-           "PYTHONUNBUFFERED": "1"}
+           "INSPECTOR_BACKGROUND": background, "PYTHONUNBUFFERED": "1"}
     launch = ["-c", _NAMED_THREADS] if named_threads else ["-m", "inspector"]
     process = subprocess.Popen(
         [sys.executable, *launch, "serve", "--port", "0", "--db", str(db), "--quiet",
@@ -254,8 +256,9 @@ async def catch_up_seconds(base: str, timeout: float = 600.0) -> float | None:
 
 async def run_phase(name: str, workdir: Path, args: argparse.Namespace) -> Phase:
     phase = Phase(name)
-    process, base = start_serve(workdir / f"{name}.sqlite3", index=name == "on",
-                                named_threads=args.threads)
+    process, base = start_serve(workdir / f"{name}.sqlite3", index=name != "off",
+                                named_threads=args.threads,
+                                background="thread" if name == "thread" else "process")
     try:
         stop = asyncio.Event()
         cpu_start = tree_cpu_seconds(process.pid)
@@ -288,7 +291,8 @@ def report(phases: list[Phase], args: argparse.Namespace) -> None:
     print(f"\nsoak: {args.rate:,} events/s offered for {args.duration:g} s per phase, "
           f"{args.batch} events per request; cores: {os.cpu_count()}")
     for phase in phases:
-        print(f"\n[{phase.name}] search indexer {'on' if phase.name == 'on' else 'off'}")
+        print(f"\n[{phase.name}] search indexer "
+              f"{dict(on='on', thread='on, in the server process').get(phase.name, 'off')}")
         print(f"  ingest: {phase.rate:,.0f} events/s acknowledged ({phase.acked_events:,} of "
               f"{phase.sent_events:,} sent; {phase.errors} errors; {phase.late_sends} sends "
               f"late); stored {phase.events_at_end:,}")
@@ -299,7 +303,7 @@ def report(phases: list[Phase], args: argparse.Namespace) -> None:
             print(f"  index lag: {percentiles(phase.lag)}")
         if phase.catch_up is not None:
             print(f"  index caught up {phase.catch_up:.1f} s after the load stopped")
-        elif phase.name == "on":
+        elif phase.name != "off":
             print(f"  index not caught up {args.catch_up_timeout:g} s after the load stopped")
         events = max(1, phase.acked_events)
         print(f"  server CPU: {phase.cpu_load / phase.seconds:.2f} cores during the load, "
@@ -347,7 +351,8 @@ def main() -> int:
     parser.add_argument("--catch-up-timeout", type=float, default=600.0,
                         help="seconds to wait for the index after the load (default 600)")
     parser.add_argument("--phases", default="off,on",
-                        help="comma-separated: off (indexer off), on (indexer on)")
+                        help="comma-separated: off (indexer off), on (indexer on, in its own "
+                             "process), thread (on, on threads of the server's process)")
     parser.add_argument("--threads", action="store_true",
                         help="split the server's CPU by thread (Linux)")
     return asyncio.run(main_async(parser.parse_args()))

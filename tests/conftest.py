@@ -25,6 +25,10 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # the log folder
     monkeypatch.delenv("INSPECTOR_DB", raising=False)
+    # The catch-up workers on threads of each writer's process: a child process per writer
+    # would cost the suite more than it saves. tests/core/test_derive_process.py (and tests
+    # that pass background="process") run them in their own process, as `serve` does.
+    monkeypatch.setenv("INSPECTOR_BACKGROUND", "thread")
     return
 
 

@@ -372,9 +372,11 @@ def _shared_indexed_store(factory: pytest.TempPathFactory) -> EventStore:
     return _SHARED["store"]
 
 
-def test_the_writer_indexes_in_the_background(store: EventStore) -> None:
+@pytest.mark.parametrize("background", ["thread", "process"])
+def test_the_writer_indexes_in_the_background(store: EventStore, background: str) -> None:
     session = store.create_session("live").id
-    writer = GroupCommitWriter(store.path)
+    writer = GroupCommitWriter(store.path, background=background)
+    assert writer.background_mode == background
     writer.start()
     try:
         assert writer.indexer is not None
