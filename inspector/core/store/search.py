@@ -432,14 +432,27 @@ def indexed_upto(connection: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
+#: FTS5's ``automerge`` for new index tables (its default is 4): merge segments 8 at a time.
+#: Indexing 100,000 ~1 KB events in batches of 2,000 took 171 µs of CPU per event with 4 and
+#: 136 with 8 or 16 (fewer, larger merges rewrite each posting list fewer times); reading
+#: matches costs a little more with more segments per level (50 ``q`` of a 1-in-500 text,
+#: limit 50: 40 ms with 4, 44 with 8, 54 with 16). It changes no answer, only the layout.
+AUTOMERGE = 8
+
+
 def create_index_table(connection: sqlite3.Connection, session_id: int) -> None:
     """Create ``session_id``'s FTS table if it does not exist yet."""
     table = index_table(session_id)
+    if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                          (table,)).fetchone():
+        return
     # Contentless (the text is in events.payload already) and no per-row sizes (no ranking).
     connection.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(body, content='', "
+        f"CREATE VIRTUAL TABLE {table} USING fts5(body, content='', "
         "columnsize=0, tokenize='trigram case_sensitive 1')"
     )
+    connection.execute(
+        f"INSERT INTO {table}({table}, rank) VALUES ('automerge', {AUTOMERGE})")
 
 
 def index_tables(connection: sqlite3.Connection) -> list[str]:
