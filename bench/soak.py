@@ -47,7 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import process_cpu_seconds, realistic_event  # noqa: E402
+from bench.ingest import process_tree, realistic_event, tree_cpu_seconds  # noqa: E402
 
 #: Requests in flight at most; beyond that a due request waits (and counts as late).
 _IN_FLIGHT = 64
@@ -82,26 +82,11 @@ class Phase:
         return self.acked_events / self.seconds if self.seconds else 0.0
 
 
-def _tree(pid: int) -> list[int]:
-    """``pid`` and every process below it (Linux ``/proc``)."""
-    found = [pid]
-    for pid_seen in found:
-        for task in Path(f"/proc/{pid_seen}/task").glob("*"):
-            with contextlib.suppress(OSError):
-                found.extend(int(child) for child in (task / "children").read_text().split())
-    return found
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU so far of ``pid`` and the processes it started (still running)."""
-    return sum(process_cpu_seconds(one) or 0.0 for one in _tree(pid))
-
-
 def thread_cpu_seconds(pid: int) -> dict[str, float]:
     """CPU seconds so far per ``process/thread`` name, for ``pid`` and its children."""
     ticks = os.sysconf("SC_CLK_TCK")
     totals: dict[str, float] = {}
-    for index, one in enumerate(_tree(pid)):
+    for index, one in enumerate(process_tree(pid)):
         for task in Path(f"/proc/{one}/task").glob("*"):
             try:
                 name = (task / "comm").read_text().strip()
