@@ -2,8 +2,9 @@
 
 The writer commits what capture needs to be durable and nothing more; derived structures (the
 secondary indexes, the search index) are brought up to date by workers like these, which take
-the write lock in short batches and stand back while capture is busy. Reads never depend on how
-far a worker has got: they also look at the part it has not reached.
+the write lock in short batches and stand back while capture is busy. They run in a background
+process of the writer's (:mod:`inspector.core.store.derive`) or on threads of its process.
+Reads never depend on how far a worker has got: they also look at the part it has not reached.
 """
 
 from __future__ import annotations
