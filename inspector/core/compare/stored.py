@@ -45,9 +45,9 @@ def load_profile(reader: EventReader, session_id: int) -> tuple[int, RawProfile]
     """The profile kept with a session and its watermark: it covers the session's events up
     to that id. ``None`` if none is kept (or one of another format)."""
     kept = reader.stored_profile(session_id)
-    if kept is None:
+    if kept is None or kept[0] != FORMAT:
         return None
-    upto, data = kept
+    _, upto, data = kept
     profile = decode(data)
     return None if profile is None else (upto, profile)
 

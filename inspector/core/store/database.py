@@ -90,7 +90,6 @@ class EventStore(EventReader):
             connection.execute("DELETE FROM audit_findings WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM compare_baseline WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM flow_runs WHERE session_id = ?", (session_id,))
-            connection.execute("DELETE FROM session_profiles WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     # ---- comparisons
