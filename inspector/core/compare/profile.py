@@ -96,6 +96,8 @@ class ValueStats:
 
     def add(self, value: str, event: tuple[int, str | None]) -> None:
         """Count one value (from ``event``)."""
+        if not self.open:
+            return
         entry = self.values.get(value)
         if entry is not None:
             entry[0] += 1
@@ -143,7 +145,8 @@ class _Builder:
 
     def __init__(self) -> None:
         self.profile = RawProfile()
-        self._cache: dict[tuple[int, tuple[str, ...], tuple[type, ...]], _Node] = {}
+        #: ``(prefix id, *keys, *their value types)`` -> the compiled layout
+        self._cache: dict[tuple[Any, ...], _Node] = {}
         self._nodes: list[_Node] = []
         #: prefix id -> (key state, path); a prefix is one path of one event key.
         self._prefixes: list[tuple[_KeyState, str]] = []
@@ -164,22 +167,21 @@ class _Builder:
 
     def add(self, row: CallRow) -> None:
         """Fold one event in."""
-        type_ = row.type or "?"
-        key = (type_, row.name if type_ in _NAMED_TYPES else None)
+        # Unpacked once: a named tuple's attributes cost a lookup each.
+        event_id, _, write_key, type_, name, user_id, _, message_id, text = row
+        type_ = type_ or "?"
+        key = (type_, name if type_ in _NAMED_TYPES else None)
         state = self._keys.get(key)
         if state is None:
-            event = RawEvent(*key)
-            self.profile.events[key] = event
-            state = self._keys[key] = _KeyState(event, 0)
-            state.root = self._prefix(state, "")
+            state = self._key_state(key)
         event = state.event
-        self._event = example = (row.id, row.message_id)
+        self._event = example = (event_id, message_id)
         event.count += 1
         if len(event.examples) < 3:
-            event.examples.append([row.id, row.message_id])
+            event.examples.append([event_id, message_id])
         self.profile.total += 1
         try:
-            payload = orjson.loads(row.payload) if row.payload is not None else None
+            payload = orjson.loads(text) if text is not None else None
         except orjson.JSONDecodeError:
             payload = None
         if type(payload) is not dict:
@@ -192,20 +194,28 @@ class _Builder:
             shape[0] += 1
         context = payload.get("context")
         library = context.get("library") if type(context) is dict else None
-        name = library.get("name") if type(library) is dict else None
-        source = (row.write_key, name if type(name) is str and name else None)
+        library_name = library.get("name") if type(library) is dict else None
+        source = (write_key, library_name if type(library_name) is str and library_name
+                  else None)
         counted = event.sources.get(source)
         if counted is None:
             event.sources[source] = [1, *example]
         else:
             counted[0] += 1
-        if row.user_id:
-            shape_name = user_id_shape(row.user_id)
+        if user_id:
+            shape_name = user_id_shape(user_id)
             seen = self.profile.user_id_shapes.get(shape_name)
             if seen is None:
                 self.profile.user_id_shapes[shape_name] = [1, *example]
             else:
                 seen[0] += 1
+
+    def _key_state(self, key: EventKey) -> _KeyState:
+        event = RawEvent(*key)
+        self.profile.events[key] = event
+        state = self._keys[key] = _KeyState(event, 0)
+        state.root = self._prefix(state, "")
+        return state
 
     def _make_signer(self) -> Callable[[dict[str, Any], int], Any]:
         """The per-object signature function, with everything it reads bound locally (it runs
@@ -216,18 +226,23 @@ class _Builder:
 
         def sign(node: dict[str, Any], prefix: int) -> Any:
             values = tuple(node.values())
-            cache_key = (prefix, tuple(node), tuple(map(type, values)))
+            # One flat tuple (prefix, keys..., their value types...): one build, one hash.
+            cache_key = (prefix, *node, *map(type, values))
             compiled = cache_get(cache_key)
             if compiled is None:
                 compiled = compile_node(cache_key)
             strings = compiled.strings
             if strings:
                 prune = False
-                event = builder._event
                 for index, stats in strings:
-                    if stats.open:
-                        stats.add(values[index], event)
-                    else:
+                    # A value seen before is only counted (inline: most are, and a call per
+                    # string was a fifth of the pass).
+                    entry = stats.values.get(values[index])
+                    if entry is not None:
+                        entry[0] += 1
+                        continue
+                    stats.add(values[index], builder._event)
+                    if not stats.open:  # now, or already (then by another layout)
                         prune = True
                 if prune:  # a path that stopped being enum-like costs nothing from now on
                     compiled.strings = tuple(item for item in strings if item[1].open)
@@ -255,8 +270,10 @@ class _Builder:
 
         return sign
 
-    def _compile(self, cache_key: tuple[int, tuple[str, ...], tuple[type, ...]]) -> _Node:
-        prefix, keys, types = cache_key
+    def _compile(self, cache_key: tuple[Any, ...]) -> _Node:
+        prefix = cache_key[0]
+        half = (len(cache_key) - 1) // 2
+        keys, types = cache_key[1:1 + half], cache_key[1 + half:]
         state, base = self._prefixes[prefix]
         leaves = []
         nested = []
