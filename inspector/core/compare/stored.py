@@ -21,12 +21,14 @@ import threading
 import time
 from pathlib import Path
 
+from inspector.core.compare.profile import profile_rows
 from inspector.core.compare.raw import FORMAT, RawProfile, decode, encode, merge
 from inspector.core.store.background import CatchUpWorker
 from inspector.core.store.connection import immediate_transaction
+from inspector.core.store.query import EventQuery
 from inspector.core.store.reader import CallRow, EventReader
 
-__all__ = ["ProfileBuilder", "load_profile", "profile_batch"]
+__all__ = ["ProfileBuilder", "events_to_profile", "load_profile", "profile_batch"]
 
 _CALL_SELECT = ", ".join(CallRow._fields)
 
@@ -52,6 +54,14 @@ def load_profile(reader: EventReader, session_id: int) -> tuple[int, RawProfile]
     return None if profile is None else (upto, profile)
 
 
+def events_to_profile(reader: EventReader, session_id: int) -> int:
+    """How many of a session's events its stored profile does not cover yet (all of them,
+    without one)."""
+    kept = reader.stored_profile(session_id)
+    upto = kept[1] if kept is not None and kept[0] == FORMAT else 0
+    return reader.count_events(EventQuery(session_id=session_id, since_id=upto))
+
+
 class _Cache:
     """The profile the builder last wrote, with the session and watermark it is for."""
 
@@ -71,8 +81,6 @@ def profile_batch(connection: sqlite3.Connection, limit: int,
     Returns how many events were folded and the highest id up to which every session's
     events are now in its stored profile.
     """
-    from inspector.core.compare.profile import profile_rows
-
     cache = cache or _Cache()
     try:
         with immediate_transaction(connection):
