@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from inspector.core.compare import CompareOptions, Comparison, compare, open_side
+from inspector.core.compare import CompareOptions, Comparison, compare, engine, open_side
 from inspector.core.compare.options import ENUM_MAX_VALUES
 from inspector.core.compare.profile import build_profile, profile_rows
 from inspector.core.compare.raw import FORMAT, RawProfile, decode, encode, merge
@@ -242,3 +242,23 @@ def test_a_profile_of_another_format_is_rebuilt(fresh: Path) -> None:
     assert kept[1] == profile_rows(store.iter_call_rows(production.id))
     connection.close()
     store.close()
+
+
+def test_a_second_process_only_for_events_left_to_profile(
+        fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spawned: list[object] = []
+    real_pool = engine.ProcessPoolExecutor
+
+    def pool(*args: object, **kwargs: object) -> object:
+        spawned.append(args)
+        return real_pool(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_EVENTS", 10)
+    streamed = _compare(fresh, CompareOptions())
+    assert len(spawned) == 1  # 24 events a side to profile
+    connection = _connect(fresh)
+    profile_batch(connection, 20)  # the baseline: 4 left
+    connection.close()
+    assert _compare(fresh, CompareOptions()) == streamed
+    assert len(spawned) == 1  # both people passes on threads instead
