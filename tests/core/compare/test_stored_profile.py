@@ -262,3 +262,14 @@ def test_a_second_process_only_for_events_left_to_profile(
     connection.close()
     assert _compare(fresh, CompareOptions()) == streamed
     assert len(spawned) == 1  # both people passes on threads instead
+
+
+def test_a_payload_nested_deeper_than_the_stack_is_counted_without_its_paths() -> None:
+    # orjson parses up to 1,024 levels; Python's stack is shallower.
+    text = '{"properties": ' + '{"a": ' * 1000 + "{}" + "}" * 1001
+    assert orjson.loads(text)
+    rows = [CallRow(1, 0.0, None, "track", "E", None, None, "m1", text),
+            CallRow(2, 0.0, None, "track", "E", None, None, "m2", '{"properties": {}}')]
+    profile = profile_rows(rows)
+    assert profile.events[("track", "E")].count == 2
+    assert profile.events[("track", "E")].paths["properties"].present == 1
