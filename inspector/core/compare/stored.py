@@ -2,12 +2,13 @@
 
 :class:`ProfileBuilder` is a :class:`~inspector.core.store.background.CatchUpWorker`: in
 short batches it folds the events of a session above the session's watermark into the
-session's stored :class:`~inspector.core.compare.raw.RawProfile` (``session_profiles``, schema
-step 14), and moves the watermark (``profiled_upto``) in the same transaction. A comparison
+session's stored :class:`~inspector.core.compare.raw.RawProfile` (the table
+``session_profiles``, see :mod:`inspector.core.store.schema`), and moves the watermark
+(``profiled_upto``) in the same transaction. A comparison
 (:func:`~inspector.core.compare.profile.build_profile`) reads the stored profile and profiles
 only the events above the watermark, so its answer never depends on how far the builder got,
-only its speed does. Sessions without a stored profile (captured before the table existed,
-or of a build that stopped) are profiled from their first event on the builder's next start.
+only its speed does. Sessions without a stored profile (captured before the table existed, or
+of another format) are profiled from their first event on the builder's next start.
 
 The builder only uses its own connection and what the database holds (the last profile it
 wrote is kept in memory too, but only used while the database says it is still current), so
