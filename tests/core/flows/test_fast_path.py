@@ -207,7 +207,7 @@ def windows(draw: st.DrawFn) -> dict[str, Any]:
     return window
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(stored_calls(), min_size=1, max_size=40),
        st.lists(st.integers(1, 12), max_size=4), windows())
 def test_the_fast_path_gives_what_reading_every_call_gives(
