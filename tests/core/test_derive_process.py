@@ -68,6 +68,7 @@ def _write_and_wait(writer: GroupCommitWriter, session: int) -> int:
     assert writer.indexer is not None
     assert writer.indexer.wait_until_indexed(last, timeout=60)
     assert writer.index_builder.wait_until_indexed(last, timeout=60)
+    assert writer.profile_builder.wait_until_indexed(last, timeout=60)
     return last
 
 

@@ -1,11 +1,12 @@
 """The derived structures' workers, run in a process of their own beside the capture process.
 
-The secondary-index builder and the search indexer (:class:`~.background.CatchUpWorker`\\ s)
-used to run as threads of the capture process. There they shared its GIL with the event loop,
-the writer and the threads answering the REST API: in a soak at 2,000 events/s the search
-indexer alone needed ~0.4 of a core (~200 µs per event) and the whole process stayed at about
-one core, so whatever it took, capture and ``q`` lost. In a child process they have an
-interpreter of their own (bench/soak.py ``--threads`` shows the split; docs/benchmarks.md).
+The secondary-index builder, the search indexer and the comparison-profile builder
+(:class:`~.background.CatchUpWorker`\\ s) used to run as threads of the capture process. There
+they shared its GIL with the event loop, the writer and the threads answering the REST API:
+in a soak at 2,000 events/s the search indexer alone needed ~0.4 of a core (~200 µs per
+event) and the whole process stayed at about one core, so whatever it took, capture and ``q``
+lost. In a child process they have an interpreter of their own (bench/soak.py ``--threads``
+shows the split; docs/benchmarks.md).
 
 Nothing depends on the child for correctness: reads union what it has done with the tail it
 has not reached, and its watermarks are in SQLite, committed with the rows they describe. So
@@ -90,7 +91,11 @@ def derived_workers(
     path: Path, *, write_turn: WriteTurn, search_index: bool
 ) -> dict[str, CatchUpWorker]:
     """The workers that keep the derived structures up to date, by the name they report as."""
-    workers: dict[str, CatchUpWorker] = {"index": IndexBuilder(path, write_turn=write_turn)}
+    # Imported here: the comparisons package imports the store.
+    from inspector.core.compare.stored import ProfileBuilder
+
+    workers: dict[str, CatchUpWorker] = {"index": IndexBuilder(path, write_turn=write_turn),
+                                         "profile": ProfileBuilder(path, write_turn=write_turn)}
     if search_index:
         workers["search"] = SearchIndexer(path, write_turn=write_turn)
     return workers
@@ -190,7 +195,8 @@ class DeriveProcess:
 
     def __init__(self, path: Path, *, search_index: bool) -> None:
         self._command = derive_command(path, search_index=search_index)
-        self.progress: dict[str, RemoteProgress] = {"index": RemoteProgress()}
+        self.progress: dict[str, RemoteProgress] = {
+            "index": RemoteProgress(), "profile": RemoteProgress()}
         if search_index:
             self.progress["search"] = RemoteProgress()
         #: Guards the child and its stdin: the writer nudges while the watcher may replace it.
@@ -343,7 +349,10 @@ def main(argv: Sequence[str]) -> int:
         # threads beside capture. Measured (bench/soak.py, 60 s at 2,000 events/s, back to
         # back, load average 6): 0.9 vs 0.7, lag p50 7.6 vs 12.7 s, max 22 vs 35 s, catch-up
         # 24 vs 38 s, request latency the same (p50 0.19 s).
-        worker.MAX_BUSY_SHARE = max(worker.MAX_BUSY_SHARE, OWN_PROCESS_MAX_BUSY_SHARE)
+        # (Not the profile builder's: comparisons need it least, and it would take turns
+        # from the search index.)
+        if name in ("index", "search"):
+            worker.MAX_BUSY_SHARE = OWN_PROCESS_MAX_BUSY_SHARE
     threads = WorkerThreads(workers)
     threads.start()
     try:

@@ -158,6 +158,8 @@ class GroupCommitWriter:
         self.indexer: IndexProgress | None = progress.get("search")
         #: How far the builder adding committed events to the secondary indexes has got.
         self.index_builder: IndexProgress = progress["index"]
+        #: How far the builder keeping each session's comparison profile has got.
+        self.profile_builder: IndexProgress = progress["profile"]
 
     def start(self) -> None:
         """Open the connection on the writer thread and start taking jobs."""
