@@ -7,7 +7,10 @@ of digits only is an array index, any other a key.
 
 Comparisons are typed, as JSON is: ``12.5`` matches the number and not the string ``"12.5"``,
 ``null`` matches a JSON null and not a missing key, ``true`` matches the boolean and not ``1``.
-Numbers compare as numbers (``12`` matches ``12.0``). ``present`` means "there and not null".
+Numbers compare as numbers (``12`` matches ``12.0``); an integer in a payload beyond 64 bits
+compares as the nearest double, which is how SQLite reads it. ``present`` means "there and not
+null". A key is named as it is, in any script, with a backslash or a control character too;
+keys containing ``.``, ``[``, ``]`` or ``"`` cannot be named.
 
 In SQL each test is ``json_type``/``json_extract`` of ``e.payload`` at the path (SQLite's JSON
 functions tell ``12.5`` from ``"12.5"`` and a null from a missing key through ``json_type``);
@@ -110,9 +113,17 @@ class FieldFilter(BaseModel):
 
     @property
     def json_path(self) -> str:
-        """The SQLite JSON path (``$."properties"."items"[0]``)."""
-        return "$" + "".join(f"[{segment}]" if isinstance(segment, int) else f'."{segment}"'
-                             for segment in self.path)
+        """The SQLite JSON path (``$."properties"."items"[0]``).
+
+        SQLite (3.40) compares a quoted key with a key's text as the JSON spells it, escapes
+        and all, so each key is written the way orjson wrote the stored payload: ``a\\b``
+        for the key ``a\b``, ``\u0000`` for a NUL (unescaped, those keys matched nothing).
+        """
+        import orjson
+
+        return "$" + "".join(
+            f"[{segment}]" if isinstance(segment, int)
+            else f'."{orjson.dumps(segment).decode()[1:-1]}"' for segment in self.path)
 
     @property
     def dotted(self) -> str:
@@ -132,12 +143,11 @@ class FieldFilter(BaseModel):
     def sql(self) -> tuple[str, list[Any]]:
         """A ``WHERE`` term on ``e.payload`` and its parameters.
 
-        One JSON function per test where one suffices: parsing the payload is the whole cost,
-        and SQLite parses it again for each call. ``json_extract`` alone is typed for most
-        values: it returns TEXT for a JSON string, INTEGER or REAL for a number, and function
-        results have no affinity, so ``'12.5'`` never equals ``12.5``. Its ambiguities are
-        guarded with ``json_type``: true and false come back as 1 and 0, and an object or
-        array as its JSON text (a string that could be such text).
+        One JSON function per test where one suffices: parsing the payload is most of the
+        cost. For a number, ``json_extract`` alone is typed: it returns INTEGER or REAL for a
+        number, TEXT for a string or an array or object, and function results have no
+        affinity, so ``'12.5'`` never equals ``12.5``; only true and false, which come back as
+        1 and 0, need ``json_type`` beside it. A string is compared as JSON text (``->``).
         """
         kind = "json_type(e.payload, ?)"
         if self.test == "present":
@@ -150,11 +160,15 @@ class FieldFilter(BaseModel):
             return f"{kind} = 'null'", [self.json_path]
         if isinstance(value, bool):
             return f"{kind} = ?", [self.json_path, "true" if value else "false"]
-        extract = "json_extract(e.payload, ?) = ?"
         if isinstance(value, str):
-            if value.lstrip().startswith(("[", "{")):
-                return f"{kind} = 'text' AND {extract}", [self.json_path, self.json_path, value]
-            return extract, [self.json_path, value]
+            # ``->`` gives the value's JSON text: a string comes back quoted (so never equal
+            # to a number, an array or an object) and as it is stored, escapes and all, which
+            # is orjson's writing of it, as here. json_extract would decode it, but (3.40)
+            # cuts it at a NUL: "a\u0000b" read as "a".
+            import orjson
+
+            return "e.payload -> ? = ?", [self.json_path, orjson.dumps(value).decode()]
+        extract = "json_extract(e.payload, ?) = ?"
         if value in (0, 1):
             return (f"{kind} IN ('integer', 'real') AND {extract}",
                     [self.json_path, self.json_path, value])
@@ -173,6 +187,8 @@ class FieldFilter(BaseModel):
             return kind == _json_type(value)
         if isinstance(value, str):
             return kind == "text" and found == value
+        if kind == "integer" and not -2**63 <= found < 2**63:
+            found = float(found)  # as SQLite reads it: the nearest double
         return kind in ("integer", "real") and found == value
 
     @classmethod
