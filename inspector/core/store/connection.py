@@ -15,8 +15,11 @@ from pathlib import Path
 
 from inspector.core.store.schema import migrate
 
-__all__ = ["FOLD_FUNCTION", "Database", "fold", "immediate_transaction", "open_connection",
-           "read_snapshot"]
+__all__ = ["FOLD_FUNCTION", "MMAP_BYTES", "Database", "fold", "immediate_transaction",
+           "open_connection", "read_snapshot"]
+
+#: How much of the database file each connection may read through a memory map.
+MMAP_BYTES = 1 << 40
 
 #: The SQL name of :func:`fold`, which every connection registers.
 FOLD_FUNCTION = "inspector_fold"
@@ -45,6 +48,12 @@ def open_connection(path: Path, *, durable: bool = False) -> sqlite3.Connection:
     connection.execute("PRAGMA busy_timeout=30000")
     # 32 MB of page cache: the nine event indexes stay in memory under sustained capture.
     connection.execute("PRAGMA cache_size=-32000")
+    # Read the database file through a memory map (SQLite caps it at its build's maximum,
+    # 2 GB on Debian's): a filter that reads every eighth row of a million (event= beside a
+    # field. test) touches nearly every page, and reaching those rows through read() calls
+    # into the page cache cost 0.35 s where the map costs 0.1 s (bench/field_query.py). It
+    # maps the file, it allocates nothing: pages stay the OS's file cache.
+    connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     # Searches compare Unicode-case-folded text (SQLite's lower() folds A-Z only).
     connection.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
     return connection
