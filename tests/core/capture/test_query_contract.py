@@ -209,6 +209,28 @@ async def test_every_page_says_returned_and_gives_a_cursor(
     assert (last["returned"], last["next"]) == (7, None)
 
 
+async def test_a_cursor_page_counts_the_whole_match_beside_since_id(
+        api: httpx.AsyncClient) -> None:
+    # The total of a cursor page is counted in two parts (the page's side of the cursor and
+    # the side it passed): with since_id beside the cursor, neither may count an event twice
+    # or miss one.
+    ids = await _ids(api, limit="all")
+    for since in (ids[0], ids[2], ids[-2]):
+        expected = len([event_id for event_id in ids if event_id > since])
+        for order in ("asc", "desc"):
+            params: dict[str, str] = {"limit": "1", "order": order, "since_id": str(since)}
+            pages = 0
+            while True:
+                body = (await api.get(EVENTS, params=params)).json()
+                assert body["total"] == expected, (since, order, pages)
+                pages += 1
+                if body["next"] is None:
+                    break
+                params = {"limit": "1", "order": order, "since_id": str(since),
+                          "cursor": body["next"]}
+            assert pages == expected
+
+
 async def test_cursors_belong_to_their_query(api: httpx.AsyncClient) -> None:
     first = (await api.get(EVENTS, params={"limit": "1", "type": "track"})).json()
     await _refused(api, EVENTS, {"limit": "1", "cursor": first["next"]}, "another query")
