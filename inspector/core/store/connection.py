@@ -48,12 +48,6 @@ def open_connection(path: Path, *, durable: bool = False) -> sqlite3.Connection:
     connection.execute("PRAGMA busy_timeout=30000")
     # 32 MB of page cache: the nine event indexes stay in memory under sustained capture.
     connection.execute("PRAGMA cache_size=-32000")
-    # Read the database file through a memory map (SQLite caps it at its build's maximum,
-    # 2 GB on Debian's): a filter that reads every eighth row of a million (event= beside a
-    # field. test) touches nearly every page, and reaching those rows through read() calls
-    # into the page cache cost 0.35 s where the map costs 0.1 s (bench/field_query.py). It
-    # maps the file, it allocates nothing: pages stay the OS's file cache.
-    connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     # Searches compare Unicode-case-folded text (SQLite's lower() folds A-Z only).
     connection.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
     return connection
@@ -111,6 +105,14 @@ class Database:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = open_connection(self.path, durable=self.durable)
+            # The stores' reads (the API, the CLI, the window) go through the file mapped in
+            # memory (SQLite caps the map at its build's maximum, 2 GB on Debian's): a filter
+            # reading every eighth row of a million (event= beside a field. test) touches
+            # nearly every page, and reaching those rows through read() calls into the OS
+            # cache took 0.35 s where the map takes 0.1 s (bench/field_query.py). The map
+            # allocates nothing (its pages are the OS's file cache). The capture writer and
+            # the background workers open their own connections, unmapped as before.
+            connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             self._local.connection = connection
         return connection
 
