@@ -143,12 +143,44 @@ class FieldFilter(BaseModel):
     def sql(self) -> tuple[str, list[Any]]:
         """A ``WHERE`` term on ``e.payload`` and its parameters.
 
-        One JSON function per test where one suffices: parsing the payload is most of the
-        cost. For a number, ``json_extract`` alone is typed: it returns INTEGER or REAL for a
-        number, TEXT for a string or an array or object, and function results have no
-        affinity, so ``'12.5'`` never equals ``12.5``; only true and false, which come back as
-        1 and 0, need ``json_type`` beside it. A string is compared as JSON text (``->``).
+        First a text the stored payload must contain if it passes (:meth:`needle`), looked for
+        with ``instr``, which costs a sixth of parsing the payload; then one JSON function per
+        test where one suffices: parsing the payload is most of the cost. For a number,
+        ``json_extract`` alone is typed: it returns INTEGER or REAL for a number, TEXT for a
+        string or an array or object, and function results have no affinity, so ``'12.5'``
+        never equals ``12.5``; only true and false, which come back as 1 and 0, need
+        ``json_type`` beside it. A string is compared as JSON text (``->``).
         """
+        test, params = self._json_sql()
+        needle = self.needle()
+        if needle is None:
+            return test, params
+        return f"instr(e.payload, ?) > 0 AND {test}", [needle, *params]
+
+    def needle(self) -> str | None:
+        """A text every stored payload passing this test contains, or ``None``.
+
+        Payloads are stored as orjson writes them (:func:`~inspector.core.verdict.storable.
+        storable_json`): members as ``"key":value``, no spaces, and a string, null or boolean
+        always spelled the same way. So a path ending in a key needs ``"key":`` in the text,
+        followed by the value where its spelling is fixed (numbers are not: ``12`` also
+        matches ``12.0``); a string needs its JSON text wherever it is.
+        """
+        import orjson
+
+        last = self.path[-1]
+        member = None if isinstance(last, int) else orjson.dumps(last).decode() + ":"
+        value = self.value
+        fixed = self.test == "equals" and (value is None or isinstance(value, (bool, str)))
+        if not fixed:
+            return member
+        spelled = orjson.dumps(value).decode()
+        if member is not None:
+            return member + spelled
+        return spelled if isinstance(value, str) else None
+
+    def _json_sql(self) -> tuple[str, list[Any]]:
+        """The test itself, in SQLite's JSON functions (see :meth:`sql`)."""
         kind = "json_type(e.payload, ?)"
         if self.test == "present":
             return f"{kind} <> 'null'", [self.json_path]
