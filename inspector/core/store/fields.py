@@ -7,10 +7,10 @@ of digits only is an array index, any other a key.
 
 Comparisons are typed, as JSON is: ``12.5`` matches the number and not the string ``"12.5"``,
 ``null`` matches a JSON null and not a missing key, ``true`` matches the boolean and not ``1``.
-Numbers compare as numbers (``12`` matches ``12.0``); an integer in a payload beyond 64 bits
-compares as the nearest double, which is how SQLite reads it. ``present`` means "there and not
-null". A key is named as it is, in any script, with a backslash or a control character too;
-keys containing ``.``, ``[``, ``]`` or ``"`` cannot be named.
+Numbers compare as numbers (``12`` matches ``12.0``); an integer in a payload beyond the signed
+64-bit range compares as the nearest double, which is how SQLite reads it. ``present`` means
+"there and not null". A key is named as it is, in any script, with a backslash or a control
+character too; keys containing ``.``, ``[``, ``]`` or ``"`` cannot be named.
 
 In SQL each test is ``json_type``/``json_extract`` of ``e.payload`` at the path (SQLite's JSON
 functions tell ``12.5`` from ``"12.5"`` and a null from a missing key through ``json_type``);
@@ -113,7 +113,7 @@ class FieldFilter(BaseModel):
 
     @property
     def json_path(self) -> str:
-        """The SQLite JSON path (``$."properties"."items"[0]``).
+        r"""The SQLite JSON path (``$."properties"."items"[0]``).
 
         SQLite (3.40) compares a quoted key with a key's text as the JSON spells it, escapes
         and all, so each key is written the way orjson wrote the stored payload: ``a\\b``
@@ -160,11 +160,12 @@ class FieldFilter(BaseModel):
     def needle(self) -> str | None:
         """A text every stored payload passing this test contains, or ``None``.
 
-        Payloads are stored as orjson writes them (:func:`~inspector.core.verdict.storable.
-        storable_json`): members as ``"key":value``, no spaces, and a string, null or boolean
-        always spelled the same way. So a path ending in a key needs ``"key":`` in the text,
-        followed by the value where its spelling is fixed (numbers are not: ``12`` also
-        matches ``12.0``); a string needs its JSON text wherever it is.
+        Payloads are stored as orjson writes them
+        (:func:`~inspector.core.verdict.storable.storable_json`): members as ``"key":value``,
+        no spaces, and a string, null or boolean always spelled the same way. So a path ending
+        in a key needs ``"key":`` in the text, followed by the value where its spelling is
+        fixed (numbers are not: ``12`` also matches ``12.0``); a string needs its JSON text
+        wherever it is.
         """
         import orjson
 
