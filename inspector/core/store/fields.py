@@ -19,12 +19,15 @@ functions tell ``12.5`` from ``"12.5"`` and a null from a missing key through ``
 
 from __future__ import annotations
 
+import functools
 import math
+import sqlite3
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["JSON_TYPES", "FieldFilter", "FieldFilterError", "parse_path", "value_at"]
+__all__ = ["JSON_TYPES", "FieldFilter", "FieldFilterError", "has_arrow_operator", "parse_path",
+           "path_key", "value_at"]
 
 #: The type names ``field_type`` accepts (JSON Schema's), and the ``json_type`` results of each.
 JSON_TYPES: dict[str, tuple[str, ...]] = {
@@ -66,6 +69,46 @@ def parse_path(text: str) -> tuple[str | int, ...]:
     if '"' in text:
         raise FieldFilterError(f"the field path {text!r} contains a double quote")
     return tuple(segment for segment in segments if isinstance(segment, (str, int)))
+
+
+@functools.lru_cache(maxsize=1024)
+def path_key(key: str) -> str:
+    """``key`` as this SQLite's JSON paths must spell it to reach it in a stored payload.
+
+    A payload is stored as orjson writes it, so a key with a character JSON escapes (a
+    backslash, a newline, a NUL) is stored escaped; SQLite 3.40 compares a quoted path key
+    with that escaped text. Whether another SQLite version does is asked of the library once
+    per such key (the spelling that reaches it in a one-key document), so the filter never
+    depends on which SQLite Python was built with.
+    """
+    import orjson
+
+    escaped = orjson.dumps(key).decode()[1:-1]
+    if escaped == key:
+        return key
+    document = orjson.dumps({key: 1}).decode()
+    probe = sqlite3.connect(":memory:")
+    try:
+        for spelling in (escaped, key):
+            if probe.execute("SELECT json_type(?, ?)",
+                             (document, f'$."{spelling}"')).fetchone()[0] is not None:
+                return spelling
+    finally:
+        probe.close()
+    return escaped
+
+
+@functools.cache
+def has_arrow_operator() -> bool:
+    """Whether this SQLite has ``->`` (3.38 and later)."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("SELECT '{}' -> '$'")
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 def value_at(payload: Any, path: tuple[str | int, ...]) -> Any:
@@ -117,13 +160,11 @@ class FieldFilter(BaseModel):
 
         SQLite (3.40) compares a quoted key with a key's text as the JSON spells it, escapes
         and all, so each key is written the way orjson wrote the stored payload: ``a\\b``
-        for the key ``a\b``, ``\u0000`` for a NUL (unescaped, those keys matched nothing).
+        for the key ``a\b``, ``\u0000`` for a NUL (unescaped, those keys matched nothing;
+        :func:`path_key` asks the SQLite in use).
         """
-        import orjson
-
-        return "$" + "".join(
-            f"[{segment}]" if isinstance(segment, int)
-            else f'."{orjson.dumps(segment).decode()[1:-1]}"' for segment in self.path)
+        return "$" + "".join(f"[{segment}]" if isinstance(segment, int)
+                             else f'."{path_key(segment)}"' for segment in self.path)
 
     @property
     def dotted(self) -> str:
@@ -197,10 +238,14 @@ class FieldFilter(BaseModel):
             # ``->`` gives the value's JSON text: a string comes back quoted (so never equal
             # to a number, an array or an object) and as it is stored, escapes and all, which
             # is orjson's writing of it, as here. json_extract would decode it, but (3.40)
-            # cuts it at a NUL: "a\u0000b" read as "a".
-            import orjson
+            # cuts it at a NUL: "a\u0000b" read as "a". Before SQLite 3.38 (no ``->``),
+            # json_extract it is, typed by json_type, with that one gap.
+            if has_arrow_operator():
+                import orjson
 
-            return "e.payload -> ? = ?", [self.json_path, orjson.dumps(value).decode()]
+                return "e.payload -> ? = ?", [self.json_path, orjson.dumps(value).decode()]
+            return (f"{kind} = 'text' AND json_extract(e.payload, ?) = ?",
+                    [self.json_path, self.json_path, value])
         extract = "json_extract(e.payload, ?) = ?"
         if value in (0, 1):
             return (f"{kind} IN ('integer', 'real') AND {extract}",
