@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Sequence
 from typing import IO, Any
-from xml.etree import ElementTree
 
 from inspector.cli._common import (
     RESET,
@@ -227,31 +226,14 @@ def write_text(results: Sequence[dict[str, Any]], out: IO[str]) -> None:
 
 
 def write_junit(results: Sequence[dict[str, Any]], out: IO[str]) -> None:
-    """A test suite per flow and a test case per step: failed steps fail, pending steps fail
-    as not seen (the flow is incomplete), skipped steps are skipped."""
-    root = ElementTree.Element("testsuites", name="inspector check")
-    for result in results:
-        suite = ElementTree.SubElement(root, "testsuite", name=result["flow"],
-                                       tests=str(len(result["steps"])))
-        failures = skipped = 0
-        for step in result["steps"]:
-            case = ElementTree.SubElement(suite, "testcase", classname=result["flow"],
-                                          name=step["name"])
-            status = step["status"]
-            if status == "failed":
-                failures += 1
-                failure = ElementTree.SubElement(case, "failure", type="failed",
-                                                 message=step["reason"] or "failed")
-                failure.text = "\n".join(str(item) for item in step["message_ids"])
-            elif status == "pending":
-                failures += 1
-                ElementTree.SubElement(case, "failure", type="incomplete",
-                                       message="no call matched this step (still pending)")
-            elif status == "skipped":
-                skipped += 1
-                ElementTree.SubElement(case, "skipped", message="optional step not seen")
-        suite.set("failures", str(failures))
-        suite.set("skipped", str(skipped))
-    ElementTree.indent(root)
-    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    out.write(ElementTree.tostring(root, encoding="unicode") + "\n")
+    """A test suite per flow and a test case per step (the QA report's flow suites:
+    :func:`~inspector.core.report.junit.flow_testsuite`)."""
+    from inspector.core.report.junit import flow_testsuite, junit_document
+    from inspector.core.report.model import FlowStepReport
+
+    out.write(junit_document(*(flow_testsuite(
+        [FlowStepReport(name=step["name"], status=step["status"], reason=step["reason"],
+                        event_ids=step.get("event_ids", []),
+                        message_ids=[item or "" for item in step["message_ids"]])
+         for step in result["steps"]], name=result["flow"], classname=result["flow"])
+        for result in results)))

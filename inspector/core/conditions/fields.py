@@ -268,6 +268,24 @@ class _CompiledField:
     path: FieldPath
     condition: FieldCondition
     tests: tuple[_Test, ...]
+    #: The path's segments as :func:`_reach` reads them (``None``: it has ``[]``).
+    steps: tuple[tuple[str, int | None], ...] | None
+
+    def holds(self, document: Any) -> bool:
+        """Whether :meth:`violations` would find nothing, without wording what fails (a
+        flow asks this of every candidate call, and most of a busy session's fail)."""
+        steps = self.steps
+        if steps is None:
+            return not self.violations(document)
+        value = _reach(document, steps)
+        condition = self.condition
+        absent = value is MISSING or value is None
+        if condition.exists is False:
+            return absent
+        if value is MISSING or (value is None and condition.exists):
+            return condition.optional or condition.blank is True
+        located = Located(self.path.segments, value)  # type: ignore[arg-type]
+        return all(not test(located) for test in self.tests)
 
     def violations(self, document: Any) -> list[Violation]:
         condition = self.condition
@@ -311,7 +329,7 @@ class CompiledFields:
 
     def holds(self, document: Any) -> bool:
         """Whether every condition holds (stops at the first failure)."""
-        return all(not compiled.violations(document) for compiled in self.fields)
+        return all(compiled.holds(document) for compiled in self.fields)
 
     def __bool__(self) -> bool:
         return bool(self.fields)
@@ -322,8 +340,27 @@ def compile_fields(conditions: Mapping[str, FieldCondition] | None) -> CompiledF
     compiled = []
     for text, condition in (conditions or {}).items():
         path = FieldPath.parse(text)
-        compiled.append(_CompiledField(path, condition, tuple(_tests(condition))))
+        steps = None if path.fans_out else tuple(
+            (str(segment), segment if isinstance(segment, int) else None)
+            for segment in path.segments)
+        compiled.append(_CompiledField(path, condition, tuple(_tests(condition)), steps))
     return CompiledFields(tuple(compiled))
+
+
+def _reach(document: Any, steps: tuple[tuple[str, int | None], ...]) -> Any:
+    """The one value a path without ``[]`` reaches (:data:`MISSING`: none), as
+    :meth:`FieldPath.locate` reads it: a key of an object, else an index of an array."""
+    value = document
+    for key, index in steps:
+        if isinstance(value, dict):
+            if key in value:
+                value = value[key]
+                continue
+        elif isinstance(value, list) and index is not None and index < len(value):
+            value = value[index]
+            continue
+        return MISSING
+    return value
 
 
 def validate_paths(conditions: Mapping[str, FieldCondition]) -> Mapping[str, FieldCondition]:

@@ -79,8 +79,11 @@ class CompiledPerson:
         def seen(first_event_id: int) -> bool:
             return as_of is None or first_event_id <= as_of
 
-        user_ids = ([value for value, sighting in person.user_ids.items()
-                     if seen(sighting.event_id)] if person is not None else [])
+        # In the order they were first seen (not the table's, which depends on which side
+        # of a merge was bigger): the same words however the calls linked the person.
+        user_ids = ([value for value, sighting in sorted(
+            person.user_ids.items(), key=lambda item: (item[1].event_id, item[0]))
+            if seen(sighting.event_id)] if person is not None else [])
         if condition.identified is not None and bool(user_ids) != condition.identified:
             found.append(_violation(
                 ViolationKind.REQUIRED, "userId",

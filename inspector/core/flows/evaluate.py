@@ -30,6 +30,7 @@ from inspector.core.model import Severity, Source, Violation, ViolationKind
 from inspector.core.observed import ObservedEvent
 from inspector.core.people import IdentityGraph, Person
 from inspector.core.people.graph import Node
+from inspector.core.store.reader import CallFilter
 
 __all__ = ["FlowEvaluator", "FlowResult", "RunEvaluator", "RunStatus", "StepResult",
            "StepStatus"]
@@ -239,6 +240,17 @@ class FlowEvaluator:
                          for compiled in unit}
 
     # ---- feeding
+
+    def call_filters(self) -> list[CallFilter] | None:
+        """The calls any step's WHEN can pick, by the store's indexed columns (type, name,
+        write key): a superset, which :meth:`observe` narrows; ``None``: any call."""
+        filters = []
+        for compiled in self._steps:
+            match = compiled.match
+            if match.types is None and match.names is None and match.write_keys is None:
+                return None
+            filters.append(CallFilter(match.types, match.names, match.write_keys))
+        return filters
 
     def observe(self, event: ObservedEvent) -> None:
         """Record ``event`` under each step whose WHEN (call level) it matches."""
@@ -629,20 +641,67 @@ class RunEvaluator:
         self.after_id = after_id
         self.until_id = until_id
         self.last_id = 0
+        #: The identifiers (userId, anonymousId, context.traits.email) of every call linked
+        #: so far, but identify and alias calls (see :meth:`link`).
+        self._linked: set[tuple[str | None, str | None, str | None]] = set()
 
     def feed(self, events: Iterable[ObservedEvent]) -> None:
         """Feed calls in arrival (id) order; ones seen before are ignored."""
-        graph, flows = self.graph, self.flows
+        flows = self.flows
         after_id, until_id = self.after_id, self.until_id
         for event in events:
             if event.id <= self.last_id:
                 continue
             self.last_id = event.id
-            graph.observe(event)
+            self.link(event)
             if event.id > after_id and (until_id is None or event.id <= until_id) and \
                     (self.since is None or event.received_at >= self.since):
                 for flow in flows:
                     flow.observe(event)
+
+    def feed_link(self, event: ObservedEvent | None, event_id: int) -> None:
+        """Feed call ``event_id``, which no step can pick (the store's pre-filter said so):
+        only its identifiers count, for the identity graph (``event``: ``None`` when
+        :meth:`knows_link` said they add nothing)."""
+        if event_id > self.last_id:
+            self.last_id = event_id
+            if event is not None:
+                self.link(event)
+
+    def link(self, event: ObservedEvent) -> None:
+        """Give the identity graph what it needs of ``event`` for the flows.
+
+        A flow reads of a person only their identifiers (with the call that first carried
+        each), their trait writes and how the calls link them. A call that repeats
+        identifiers some earlier call carried (a shopper's hundredth page view) changes
+        none of that, so it is not fed: the graph of a session of 100,000 calls by 5,000
+        shoppers gets fewer than half of them (bench/flows.py). Identify calls (traits) and
+        alias calls (previousId) always go in.
+        """
+        call_type = event.type
+        if call_type != "identify" and call_type != "alias":
+            email = event.context_traits.get("email")
+            key = (event.user_id, event.anonymous_id, email if isinstance(email, str) else None)
+            if key in self._linked:
+                return
+            self._linked.add(key)
+        self.graph.observe(event)
+
+    def call_filters(self) -> list[CallFilter] | None:
+        """The calls some flow's step can pick (see :meth:`FlowEvaluator.call_filters`)."""
+        filters: list[CallFilter] = []
+        for flow in self.flows:
+            mine = flow.call_filters()
+            if mine is None:
+                return None
+            filters += mine
+        return filters
+
+    def knows_link(self, user_id: str | None, anonymous_id: str | None,
+                   email: str | None) -> bool:
+        """Whether a call carrying these identifiers (and not an identify or alias) would
+        add nothing for the flows (see :meth:`link`)."""
+        return (user_id, anonymous_id, email) in self._linked
 
     def results(self, *, ended: bool = False) -> list[FlowResult]:
         """Each flow's result, as the graph is now."""

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from xml.etree import ElementTree
 
-from inspector.core.report.model import FlowRunReport, ReportData
+from inspector.core.report.model import FlowRunReport, FlowStepReport, ReportData
 
-__all__ = ["audit_testsuite", "junit_document", "render_junit"]
+__all__ = ["audit_testsuite", "flow_testsuite", "junit_document", "render_junit"]
 
 
 def audit_testsuite(name: str, findings: Sequence[Mapping[str, Any]],
@@ -68,14 +68,15 @@ def _plan_testsuite(data: ReportData) -> ElementTree.Element:
     return suite
 
 
-def _flow_testsuite(run: FlowRunReport, session: str) -> ElementTree.Element:
+def flow_testsuite(steps: Sequence[FlowStepReport], *, name: str,
+                   classname: str) -> ElementTree.Element:
     """A test case per step: a failed step fails, a skipped one is skipped, a step still
-    pending when the run ended fails as incomplete."""
-    suite = ElementTree.Element("testsuite", name=f"inspector flow {run.flow} ({session})")
+    pending when the run ended fails as incomplete; the step's calls (messageIds) are its
+    output. ``inspector check --format junit`` and the QA report both write flows so."""
+    suite = ElementTree.Element("testsuite", name=name)
     failures = skipped = 0
-    for step in run.steps:
-        case = ElementTree.SubElement(suite, "testcase", classname=f"inspector.flow.{run.flow}",
-                                      name=step.name)
+    for step in steps:
+        case = ElementTree.SubElement(suite, "testcase", classname=classname, name=step.name)
         if step.status == "failed":
             failures += 1
             ElementTree.SubElement(case, "failure", type="failed",
@@ -83,16 +84,24 @@ def _flow_testsuite(run: FlowRunReport, session: str) -> ElementTree.Element:
         elif step.status == "pending":
             failures += 1
             ElementTree.SubElement(case, "failure", type="incomplete",
-                                   message=step.reason or "no event satisfied the step")
+                                   message=step.reason or "no call matched this step (still "
+                                   "pending)")
         elif step.status == "skipped":
             skipped += 1
-            ElementTree.SubElement(case, "skipped", message=step.reason or "skipped")
-        if step.message_ids:
-            ElementTree.SubElement(case, "system-out").text = ", ".join(step.message_ids)
-    suite.set("tests", str(len(run.steps)))
+            ElementTree.SubElement(case, "skipped", message=step.reason or "optional step "
+                                   "not seen")
+        shown = [message_id for message_id in step.message_ids if message_id]
+        if shown:
+            ElementTree.SubElement(case, "system-out").text = ", ".join(shown)
+    suite.set("tests", str(len(steps)))
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
     return suite
+
+
+def _flow_testsuite(run: FlowRunReport, session: str) -> ElementTree.Element:
+    return flow_testsuite(run.steps, name=f"inspector flow {run.flow} ({session})",
+                          classname=f"inspector.flow.{run.flow}")
 
 
 def junit_document(*suites: ElementTree.Element) -> str:

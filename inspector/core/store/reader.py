@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -40,7 +40,7 @@ from inspector.core.store.query import (
 from inspector.core.store.rows import EVENT_JOINS, EVENT_SELECT, named_rows
 from inspector.core.store.search import indexed_upto
 
-__all__ = ["CallRow", "EventReader", "SessionInfo"]
+__all__ = ["CallFilter", "CallRow", "EventReader", "FlowRow", "SessionInfo"]
 
 
 class CallRow(NamedTuple):
@@ -59,6 +59,85 @@ class CallRow(NamedTuple):
 
 
 _CALL_SELECT = ", ".join(CallRow._fields)
+
+
+@dataclass(frozen=True, slots=True)
+class CallFilter:
+    """Calls picked by indexed columns: each set given must hold the call's value (``None``:
+    any value)."""
+
+    types: frozenset[str] | None = None
+    names: frozenset[str] | None = None
+    write_keys: frozenset[str] | None = None
+
+
+class FlowRow(NamedTuple):
+    """A :class:`CallRow` (its first nine fields) read for a flow: the payload only when
+    :attr:`candidate` (or the call is an identify or alias); else ``email`` is its
+    ``context.traits.email`` when that is a string."""
+
+    id: int
+    received_at: float
+    write_key: str | None
+    type: str | None
+    name: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    message_id: str | None
+    payload: str | None
+    candidate: int
+    email: str | None
+
+
+#: Whether a row's payload is read, and the context email of the ones whose payload is not
+#: (``{wanted}``: the candidate test, ``{cases}``: wanted or an identify / alias). SQLite's
+#: JSON functions run only on rows that mention "email" (or hold an escape).
+_FLOW_SELECT = (
+    "SELECT id, received_at, write_key, type, name, user_id, anonymous_id, message_id, "
+    "CASE WHEN {cases} THEN payload END, {wanted}, "
+    "CASE WHEN NOT ({cases}) AND (instr(payload, '\"email\"') > 0 "
+    "OR instr(payload, '\\') > 0) AND json_valid(payload) "
+    "AND json_type(payload, '$.context.traits.email') = 'text' "
+    "THEN json_extract(payload, '$.context.traits.email') END "
+    "FROM events WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?")
+
+
+def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
+    params.extend(sorted(values))
+    return f"{column} IN ({', '.join('?' * len(values))})"
+
+
+def _flow_select(filters: Sequence[CallFilter] | None, after_id: int, until_id: int | None,
+                 since: float | None) -> tuple[str, list[Any]]:
+    """:data:`_FLOW_SELECT` for candidates matching any of ``filters`` (``None``: every
+    call) with ids in ``(after_id, until_id]`` received at or after ``since``; and its
+    parameters before the session's."""
+    params: list[Any] = []
+    window = ["id > ?"]
+    params.append(after_id)
+    if until_id is not None:
+        window.append("id <= ?")
+        params.append(until_id)
+    if since is not None:
+        window.append("received_at >= ?")
+        params.append(since)
+    if filters is not None:
+        alternatives = []
+        for picked in filters:
+            parts = []
+            if picked.types is not None:
+                parts.append(_in("type", picked.types, params))
+            if picked.names is not None:
+                parts.append(_in("name", picked.names, params))
+            if picked.write_keys is not None:
+                parts.append(_in("write_key", picked.write_keys, params))
+            alternatives.append(" AND ".join(parts) or "1")
+        window.append("(" + (" OR ".join(f"({part})" for part in alternatives) or "0") + ")")
+    # coalesce: ``name IN (...)`` is NULL for a call without a name, and NOT NULL is NULL.
+    wanted = "coalesce(" + " AND ".join(window) + ", 0)"
+    cases = f"{wanted} OR type IN ('identify', 'alias')"
+    # The wanted test appears three times in the statement: its parameters too.
+    return _FLOW_SELECT.format(wanted=wanted, cases=cases), params * 3
 
 #: What a table row selects, named as :class:`EventRow`'s fields.
 _ROW_SELECT = ", ".join(
@@ -223,19 +302,23 @@ class EventReader:
         Each chunk is read in its own snapshot, so a long scan never holds up the writer's
         checkpoints.
         """
-        connection = self._reader()
-        last_id = after_id
-        while True:
-            with read_snapshot(connection):
-                rows = connection.execute(
-                    f"SELECT {_CALL_SELECT} FROM events WHERE session_id = ? AND id > ? "
-                    "ORDER BY id LIMIT ?", (session_id, last_id, chunk),
-                ).fetchall()
-            for row in rows:
-                yield CallRow._make(row)
-            if len(rows) < chunk:
-                return
-            last_id = rows[-1][0]
+        statement = (f"SELECT {_CALL_SELECT} FROM events WHERE session_id = ? AND id > ? "
+                     "ORDER BY id LIMIT ?")
+        for row in _chunked(self._reader(), statement, [session_id], after_id, chunk):
+            yield CallRow._make(row)
+
+    def iter_flow_rows(self, session_id: int, *, after_id: int = 0,
+                       filters: Sequence[CallFilter] | None = None, first_id: int = 0,
+                       until_id: int | None = None, since: float | None = None,
+                       chunk: int = 5000) -> Iterator[FlowRow]:
+        """A session's events above ``after_id`` in id order, for flows: the candidates (ids
+        in ``(first_id, until_id]``, received at or after ``since``, matching one of
+        ``filters`` on the indexed columns) with their payload, the others with only what
+        the identity graph reads of them. Each chunk is read in its own snapshot."""
+        statement, params = _flow_select(filters, first_id, until_id, since)
+        for row in _chunked(self._reader(), statement, [*params, session_id], after_id,
+                            chunk):
+            yield FlowRow._make(row)
 
     def person_calls(self, session_id: int, *, event_ids: Collection[int] | None = None
                      ) -> Iterator[tuple[str, int, str | None, str | None, str | None, Any]]:
@@ -493,6 +576,21 @@ class EventReader:
             f"SELECT DISTINCT value FROM ({select}) ORDER BY 1", select_params
         )
         return [row[0] for row in rows]
+
+
+def _chunked(connection: sqlite3.Connection, statement: str, params: list[Any],
+             after_id: int, chunk: int) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``statement`` (its last two parameters: an id to read above, a limit;
+    the id its rows' first column) in chunks, each read in its own snapshot, so a long
+    scan never holds up the writer's checkpoints."""
+    last_id = after_id
+    while True:
+        with read_snapshot(connection):
+            rows = connection.execute(statement, (*params, last_id, chunk)).fetchall()
+        yield from rows
+        if len(rows) < chunk:
+            return
+        last_id = rows[-1][0]
 
 
 def row_fields(row: sqlite3.Row) -> dict[str, Any]:

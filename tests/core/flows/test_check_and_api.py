@@ -80,6 +80,13 @@ async def test_check_fails_and_reports_in_text_and_junit(
     assert failure is not None
     assert failure.get("message") == ("properties.total: Invalid type. Expected: number, "
                                       "given: string")
+    # The QA report's flow suites, written by the same code: the step's calls as output.
+    output = suite.find("testcase[@name='Order Completed']/system-out")
+    assert output is not None
+    assert output.text
+    assert output.text == json.loads((await check(
+        capsys, "--flow", "guest-checkout", "--db", db, "--format", "json"))[1])[
+        "flows"][0]["steps"][4]["message_ids"][0]
 
 
 async def test_check_usage_and_flow_file_errors_exit_2(
