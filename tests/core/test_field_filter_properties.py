@@ -121,7 +121,7 @@ def _insert(path: Path, session: int, payloads: list[dict[str, Any]]) -> list[in
 
 
 @given(st.lists(PAYLOADS, min_size=1, max_size=5))
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 def test_sql_gives_the_reference_answer(tmp_path_factory: pytest.TempPathFactory,
                                         payloads: list[dict[str, Any]]) -> None:
