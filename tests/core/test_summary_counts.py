@@ -179,6 +179,23 @@ def test_a_session_far_behind_is_counted_whole(
     store.close()
 
 
+def test_sessions_finished_long_ago_do_not_hold_up_the_counts_of_all(
+        filled: tuple[EventStore, list[int]], db_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store, sessions = filled
+    connection = _connect(db_path)
+    while count_batch(connection, 50)[0]:
+        pass
+    _fill(connection, sessions[-1], 8, seed=5)  # the first session's watermark: 88 ids below
+    expected = [list(_expected(connection, s).items()) for s in [*sessions, None]]
+    monkeypatch.setattr("inspector.core.store.counts.LIVE_LIMIT", 10)
+    with connection:
+        assert kept_counts(connection, None) is not None
+    assert _summaries(store, sessions) == expected
+    connection.close()
+    store.close()
+
+
 def test_a_database_from_before_kept_counts_is_counted_when_the_counter_starts(
         filled: tuple[EventStore, list[int]], db_path: Path) -> None:
     store, sessions = filled

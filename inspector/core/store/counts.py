@@ -129,9 +129,10 @@ def kept_counts(connection: sqlite3.Connection,
         if row is None:
             return None
         upto = int(row[0])
-        newest = connection.execute("SELECT coalesce(max(id), 0) FROM events WHERE session_id = ?",
+        # (A bare max(id): SQLite answers it with one seek of the (session_id, id) index.)
+        newest = connection.execute("SELECT max(id) FROM events WHERE session_id = ?",
                                     (session_id,)).fetchone()[0]
-        if newest - upto > LIVE_LIMIT:
+        if (newest or 0) - upto > LIVE_LIMIT:
             return None
         kept = connection.execute("SELECT grp, value, count FROM session_counts "
                                   "WHERE session_id = ?", (session_id,)).fetchall()
@@ -144,16 +145,22 @@ def kept_counts(connection: sqlite3.Connection,
             "AND EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.id) LIMIT 1").fetchone()
         if uncounted is not None:
             return None
-        lowest = connection.execute("SELECT coalesce(min(counted_upto), 0) FROM session_counted"
-                                    ).fetchone()[0]
-        newest = connection.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-        if newest - lowest > LIVE_LIMIT:
+        # Ids above each session's watermark, at most (ids are shared by every session): a
+        # session finished long ago has its watermark far below the newest id, and nothing
+        # above it.
+        behind = connection.execute(
+            "SELECT coalesce(max(coalesce((SELECT max(e.id) FROM events e "
+            "WHERE e.session_id = c.session_id), 0) - c.counted_upto), 0) "
+            "FROM session_counted c"
+        ).fetchone()[0]
+        if behind > LIVE_LIMIT:
             return None
         kept = connection.execute("SELECT grp, value, sum(count) FROM session_counts "
                                   "GROUP BY 1, 2").fetchall()
-        live = group_counts(connection, f"{_COLUMNS} JOIN session_counted c ON "
-                            "c.session_id = e.session_id WHERE e.id > ? AND e.id > c.counted_upto",
-                            (lowest,))
+        # Each session's events above its own watermark, from the (session_id, id) index.
+        live = group_counts(connection, _COLUMNS.replace(
+            "FROM events e", "FROM session_counted c CROSS JOIN events e "
+            "WHERE e.session_id = c.session_id AND e.id > c.counted_upto"), ())
     counts: dict[str, dict[str, int]] = {group: {} for group in COUNT_GROUPS}
     for group, value, count in [*kept, *live]:
         counts[group][value] = counts[group].get(value, 0) + int(count)
