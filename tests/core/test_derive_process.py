@@ -36,8 +36,11 @@ def _exited(pid: int, timeout: float) -> bool:
     except ProcessLookupError:
         return True
     try:
-        readable, _, _ = select.select([descriptor], [], [], timeout)
-        return bool(readable)
+        # poll, not select: select refuses descriptors above FD_SETSIZE (1024), and by this
+        # test the full suite's process holds well over 1,000 (SQLite database files).
+        waiter = select.poll()
+        waiter.register(descriptor, select.POLLIN)
+        return bool(waiter.poll(timeout * 1000))
     finally:
         os.close(descriptor)
 
