@@ -36,8 +36,10 @@ def _exited(pid: int, timeout: float) -> bool:
     except ProcessLookupError:
         return True
     try:
-        readable, _, _ = select.select([descriptor], [], [], timeout)
-        return bool(readable)
+        # poll, not select: select cannot watch a descriptor numbered above 1023.
+        poller = select.poll()
+        poller.register(descriptor, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
     finally:
         os.close(descriptor)
 
