@@ -36,11 +36,10 @@ def _exited(pid: int, timeout: float) -> bool:
     except ProcessLookupError:
         return True
     try:
-        # poll, not select: select refuses descriptors above FD_SETSIZE (1024), and by this
-        # test the full suite's process holds well over 1,000 (SQLite database files).
-        waiter = select.poll()
-        waiter.register(descriptor, select.POLLIN)
-        return bool(waiter.poll(timeout * 1000))
+        # poll, not select: select cannot watch a descriptor numbered above 1023.
+        poller = select.poll()
+        poller.register(descriptor, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
     finally:
         os.close(descriptor)
 
