@@ -172,8 +172,7 @@ class SummaryCounter(CatchUpWorker):
 
     A summary counts live what it has not reached, so it need not keep up for answers to be
     right; a small share of a busy capture's time, growing as it falls behind, keeps that part
-    (and so a summary's time) small under sustained traffic. Its batches only group a few
-    thousand rows, so that share stays a few per cent.
+    (and so a summary's time) small under sustained traffic.
     """
 
     THREAD_NAME = "inspector-summary-counter"
