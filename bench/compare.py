@@ -4,21 +4,31 @@
 
 Builds (or reuses, with ``--db`` of an earlier ``--keep`` run) a database with two sessions
 of retail traffic (pages, product views, identifies, carts, checkouts and backend orders, ~700
-bytes a payload), the candidate with a few planted regressions, and reports, in wall seconds
-and in CPU seconds of this process and its children:
+bytes a payload), the candidate with a few planted regressions, then measures each phase in a
+fresh process of its own (so each peak memory is that phase's), in wall seconds and in CPU
+seconds of the process and its children:
 
-* the baseline: reading both sessions once (every row's payload read and parsed with orjson,
-  as any consumer of the rows pays);
-* ``compare()`` of the two sessions, with what it found;
-* the peak resident memory (``ru_maxrss``) of the measuring process (a fresh one, after the
-  sessions are generated) and of the child that profiles the baseline.
+* ``read``, the baseline: reading both sessions once (every row's payload read and parsed
+  with orjson, as any consumer of the rows pays);
+* ``streaming``: ``compare()`` with no profile kept (every event profiled, as the first
+  comparison of an imported file is);
+* ``catch-up``: the background :class:`~inspector.core.compare.stored.ProfileBuilder`
+  profiling both sessions from nothing: its CPU per event is what it adds at capture;
+* ``stored``: ``compare()`` with the profiles caught up (only the people pass reads events),
+  and whether it found the same differences as ``streaming``.
+
+CPU seconds are the fair figure on a shared machine; the load average is printed with them.
+The two comparisons' differences are left beside the database (``*.streaming.json``,
+``*.stored.json``) to be compared.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import orjson
 
-from inspector.core.compare import compare, open_side
+from inspector.core.compare import Comparison, compare, open_side
+from inspector.core.compare.stored import ProfileBuilder, load_profile
 from inspector.core.store import EventStore
 from inspector.core.store.writer import GroupCommitWriter, PendingEvent, PendingRequest
 
@@ -129,13 +140,76 @@ def cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def peak_mb() -> str:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return f"peak RSS {own:.0f} MB" + (f" (its child {child:.0f} MB)" if child else "")
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def run_compare(store: EventStore) -> Comparison:
+    with open_side("baseline", store) as old, open_side("candidate", store) as new:
+        return compare(old, new)
+
+
+def phase(name: str, store: EventStore, db: Path) -> None:
+    """One measurement, in this (fresh) process; prints one line (and the differences)."""
+    sessions = [store.session_by_name(label) for label in ("baseline", "candidate")]
+    events = sum(session.event_count for session in sessions if session is not None)
+    wall, used = time.perf_counter(), cpu()
+    if name == "read":
+        for session in sessions:
+            assert session is not None
+            for row in store.iter_call_rows(session.id):
+                orjson.loads(row.payload or "null")
+        result = f"reading and parsing both sessions once ({events:,} rows)"
+    elif name == "catch-up":
+        with sqlite3.connect(db) as connection:
+            connection.execute("DELETE FROM session_profiles")
+        builder = ProfileBuilder(db)
+        builder.start()
+        assert builder.wait_until_indexed(store.session_last_event_id(sessions[-1].id)
+                                          if sessions[-1] else 0, timeout=3600)
+        builder.stop()
+        spent = cpu() - used
+        result = (f"the profile builder from nothing: {builder.indexed:,} events, "
+                  f"{spent / max(builder.indexed, 1) * 1e6:.1f} us CPU per event")
+    else:
+        if name == "streaming":
+            with sqlite3.connect(db) as connection:
+                connection.execute("DELETE FROM session_profiles")
+        else:
+            kept = [load_profile(store, s.id) for s in sessions if s is not None]
+            assert all(k is not None and k[0] == store.session_last_event_id(s.id)
+                       for k, s in zip(kept, sessions, strict=True) if s is not None)
+        comparison = run_compare(store)
+        found = [d.to_dict() for d in comparison.differences]
+        Path(db.with_suffix(f".{name}.json")).write_bytes(orjson.dumps(found))
+        result = f"compare(), {len(found)} differences ({comparison.counts()})"
+        if name == "stored":
+            same = db.with_suffix(".streaming.json").read_bytes() == orjson.dumps(found)
+            result += f", the same as streaming: {same}"
+    took_wall, took_cpu = time.perf_counter() - wall, cpu() - used
+    print(f"{name:<10}{took_wall:7.2f} s wall {took_cpu:7.2f} s CPU  {peak_mb()}; {result}; "
+          f"{load()}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--db", type=Path, help="database to build or reuse")
     parser.add_argument("--keep", action="store_true", help="keep the database (with --db)")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.phase:
+        store = EventStore(args.db)
+        phase(args.phase, store, args.db)
+        store.close()
+        return
     folder = None
     if args.db is None:
         folder = tempfile.TemporaryDirectory()
@@ -145,44 +219,19 @@ def main() -> None:
         started = time.perf_counter()
         fill(store, "baseline", args.events, args.people, regressed=False)
         fill(store, "candidate", args.events, args.people, regressed=True)
-        store.close()
         print(f"generated 2 x {args.events:,} events in {time.perf_counter() - started:.1f} s",
               flush=True)
-        # Measured in a fresh process, so that its peak memory is the comparison's own (and
-        # the child it spawns starts from a small parent).
+        store.close()
+        # Measured from a fresh process: a child's peak RSS starts at its parent's (Linux
+        # keeps the high-water mark across fork and exec), and this one generated the data.
         subprocess.run([sys.executable, __file__, "--db", str(args.db)], check=True)
         if folder is not None and not args.keep:
             folder.cleanup()
         return
-    before_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    wall, used = time.perf_counter(), cpu()
-    rows = 0
-    for name in ("baseline", "candidate"):
-        session = store.session_by_name(name)
-        assert session is not None
-        for row in store.iter_call_rows(session.id):
-            orjson.loads(row.payload or "null")
-            rows += 1
-    read_wall, read_cpu = time.perf_counter() - wall, cpu() - used
-    print(f"baseline: reading and parsing both sessions once ({rows:,} rows): "
-          f"{read_wall:.2f} s wall, {read_cpu:.2f} s CPU")
-
-    wall, used = time.perf_counter(), cpu()
-    with open_side("baseline", store) as old, open_side("candidate", store) as new:
-        comparison = compare(old, new)
-    compare_wall, compare_cpu = time.perf_counter() - wall, cpu() - used
-    counts = comparison.counts()
-    print(f"compare: {compare_wall:.2f} s wall ({compare_wall / read_wall:.1f}x the baseline), "
-          f"{compare_cpu:.2f} s CPU in all processes ({compare_cpu / read_cpu:.1f}x); "
-          f"{len(comparison.differences)} differences ({counts})")
-    for difference in comparison.differences:
-        print(f"  {difference.severity:<8}{difference.kind:<20}{difference.message}")
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak RSS: this process {own:.0f} MB (before comparing: {before_rss:.0f} MB), "
-          f"the baseline's profiling process {child:.0f} MB")
     store.close()
+    for name in ("read", "streaming", "catch-up", "stored"):
+        subprocess.run([sys.executable, __file__, "--db", str(args.db), "--phase", name],
+                       check=True)
     if folder is not None and not args.keep:
         folder.cleanup()
 

@@ -171,3 +171,17 @@ def test_values_that_are_not_json_are_refused_with_a_hint(path: str, raw: str,
     assert words in str(refused.value)
     with pytest.raises(QueryParamError):
         event_query([(f"field.{path}", raw)], None)
+
+
+def test_strings_stay_typed_on_a_sqlite_without_the_arrow_operator(
+        committed: tuple[EventStore, int, list[CommittedEvent]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before SQLite 3.38 a string is compared through json_extract, guarded by json_type.
+    store, session, _ = committed
+    monkeypatch.setattr("inspector.core.store.fields.has_arrow_operator", lambda: False)
+    for value, expected in (('"12.5"', ["12.5"]), ('"[1]"', ["[1]"]), ('""', [""]),
+                            ('"S-3"', [])):
+        query = event_query([("field.properties.total", value)], session)
+        sql, _ = query.fields[0].sql()
+        assert "->" not in sql
+        assert _totals_of(store, _sql_ids(store, query)) == expected

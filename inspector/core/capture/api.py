@@ -23,6 +23,7 @@ from inspector.core.query_params import (
     FILTER_PARAMS,
     LIMIT_ALL_CAP,
     LIST_PARAMS,
+    Page,
     cursor_after,
     event_query,
     only,
@@ -69,6 +70,24 @@ def event_to_api(record: EventRecord,
     }
 
 
+def passed_by_cursor(base: EventQuery, page: Page) -> EventQuery | None:
+    """The events of ``base`` that ``page``'s cursor has gone past (``None``: no cursor, or
+    none can be): the part of the match the page's own bounds leave out."""
+    after = page.after_id
+    if after is None:
+        return None
+    if page.order == "asc":  # the page holds ids above the cursor and base.since_id
+        if base.since_id is not None and base.since_id >= after:
+            return None
+        until = after + 1 if after < SQLITE_MAX_INT else None
+        if base.until_id is not None:
+            until = base.until_id if until is None else min(until, base.until_id)
+        return base.model_copy(update={"until_id": until})
+    if after < 1:  # the page holds ids below the cursor: every event is past it
+        return base
+    return base.model_copy(update={"since_id": max(base.since_id or 0, after - 1)})
+
+
 def _bad_request(message: str) -> ApiError:
     return ApiError(400, "invalid_query", message)
 
@@ -104,6 +123,7 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         if wait.seconds is not None:
             timed_out = not await wait_for_matches(base, wait.min, wait.seconds)
         limit = page.limit
+        total: int | None = None
         if limit is None:
             total = await in_thread(lambda: service.store.count_events(base))
             if total > LIMIT_ALL_CAP:
@@ -122,8 +142,13 @@ def add_api_routes(app: web.Application, service: CaptureService) -> None:
         # query_events counts what this page's bounds leave (the cursor's too): more remain
         # when that exceeds the page; total is the whole match's, cursor or not.
         remaining = result.total - page.offset - returned
-        total = result.total if page.after_id is None else await in_thread(
-            lambda: service.store.count_events(base))
+        if total is None:
+            # The whole match is what this page's bounds left plus what the cursor passed:
+            # counting the two parts reads each event once, where counting the whole match
+            # again read the rest twice (a field filter's count reads every payload).
+            passed = passed_by_cursor(base, page)
+            total = result.total if passed is None else result.total + await in_thread(
+                lambda: service.store.count_events(passed))
         data: dict[str, Any] = {
             "total": total, "returned": returned,
             "next": (cursor_after(result.events[-1].id, page.order, pairs)

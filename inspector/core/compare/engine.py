@@ -2,9 +2,13 @@
 
 A side is a stored session (any store: a file given on the command line is imported into a
 temporary one, see :mod:`inspector.core.compare.sides`), optionally narrowed to some of its
-events (``event_ids``: a flow run's calls, when flows exist). For big sessions the baseline is
-profiled in a second process while this one profiles the candidate: the profile pass is
-CPU-bound Python, and two cores halve its wall time.
+events (``event_ids``: a flow run's calls, when flows exist). A whole session's profile is
+mostly read from the one kept with it (:mod:`inspector.core.compare.stored`); what is left to
+do per side is the people pass (SQLite sorting the calls by person, which releases the GIL:
+both sides' run on threads side by side) and profiling the events the stored profile does not
+cover yet. When both sides have many of those, the baseline is profiled in a second process
+while this one profiles the candidate: that pass is CPU-bound Python, and two cores halve its
+wall time.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from inspector.core.compare.model import Comparison, SideInfo
 from inspector.core.compare.options import CompareOptions
 from inspector.core.compare.people import PeopleProfile, build_people
 from inspector.core.compare.profile import SessionProfile, build_profile
+from inspector.core.compare.stored import events_to_profile
 from inspector.core.store.reader import EventReader
 
 if TYPE_CHECKING:
@@ -29,8 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PARALLEL_MIN_EVENTS", "Side", "compare"]
 
-#: Both sides at least this big: the baseline is profiled in a second process (below it, a
-#: process's start-up costs more than it saves).
+#: Both sides with at least this many events to profile (not in their stored profiles): the
+#: baseline is profiled in a second process (below it, a process's start-up costs more than
+#: it saves).
 PARALLEL_MIN_EVENTS = 50_000
 
 
@@ -59,6 +65,13 @@ def profile_side(reader: EventReader, session_id: int, options: CompareOptions,
         return profile, people.result()
 
 
+def _to_profile(side: Side) -> int:
+    """How many events profiling ``side`` would read (the rest is in its stored profile)."""
+    if side.event_ids is not None:
+        return len(side.event_ids)
+    return events_to_profile(side.reader, side.info.session_id)
+
+
 def _profile_in_child(db_path: str, session_id: int, options: CompareOptions,
                       event_ids: list[int] | None) -> tuple[SessionProfile, PeopleProfile]:
     from inspector.core.store import EventStore
@@ -76,7 +89,7 @@ def compare(baseline: Side, candidate: Side,
     options = options or CompareOptions()
     # Not in a frozen app: there a spawned child would start the app itself again.
     parallel = (baseline.db_path is not None and not getattr(sys, "frozen", False)
-                and min(baseline.info.events, candidate.info.events) >= PARALLEL_MIN_EVENTS)
+                and min(_to_profile(baseline), _to_profile(candidate)) >= PARALLEL_MIN_EVENTS)
     if parallel:
         assert baseline.db_path is not None
         # spawn, not fork: the window calls this from a worker thread of a Qt process.
@@ -88,10 +101,13 @@ def compare(baseline: Side, candidate: Side,
                                            options, candidate.event_ids)
             old, old_people = future.result()
     else:
-        old, old_people = profile_side(baseline.reader, baseline.info.session_id, options,
-                                       baseline.event_ids)
-        new, new_people = profile_side(candidate.reader, candidate.info.session_id, options,
-                                       candidate.event_ids)
+        with ThreadPoolExecutor(2, thread_name_prefix="inspector-compare") as pool:
+            people = [pool.submit(build_people, side.reader, side.info.session_id,
+                                  event_ids=side.event_ids) for side in (baseline, candidate)]
+            old, new = (build_profile(side.reader, side.info.session_id, options,
+                                      event_ids=side.event_ids)
+                        for side in (baseline, candidate))
+            old_people, new_people = (future.result() for future in people)
     steps = (baseline.flow_steps, candidate.flow_steps)
     if steps[0] is not None and steps[1] is not None:
         differences = diff_profiles(old, new, old_people, new_people, options,

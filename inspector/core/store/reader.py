@@ -342,6 +342,14 @@ class EventReader:
             yield from connection.execute(_PERSON_CALLS.format(subset=subset, subset_e=subset_e),
                                           params)
 
+    def stored_profile(self, session_id: int) -> tuple[int, int, bytes] | None:
+        """The profile kept with a session for comparisons (its format, watermark and stored
+        form, see :mod:`inspector.core.compare.stored`), if one is."""
+        row = self._reader().execute(
+            "SELECT format, profiled_upto, profile FROM session_profiles WHERE session_id = ?",
+            (session_id,)).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]), bytes(row[2]))
+
     def session_last_event_id(self, session_id: int) -> int:
         """The id of a session's newest event (0 when it has none)."""
         row = self._reader().execute(

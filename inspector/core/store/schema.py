@@ -342,11 +342,27 @@ CREATE INDEX forward_queue_session ON forward_queue(session_id, state);
 """
 
 
+# Session comparisons (issue 15): each session's profile (the JSON form of
+# inspector.core.compare.raw.RawProfile, of format ``format``), kept up to date in the background
+# by inspector.core.compare.stored.ProfileBuilder; it covers the session's events up to
+# ``profiled_upto``. Sessions captured before this step have no row: the builder profiles them
+# from their first event, and comparisons read their events until it has.
+_SESSION_PROFILES = """
+CREATE TABLE session_profiles (
+    session_id    INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    format        INTEGER NOT NULL,
+    profiled_upto INTEGER NOT NULL,
+    profile       BLOB NOT NULL
+);
+"""
+
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9,
-                                  _V10, _V11, _V12_FLOW_RUNS, _V13)
+                                  _V10, _V11, _V12_FLOW_RUNS, _V13,
+                                  _SESSION_PROFILES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

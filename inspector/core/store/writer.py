@@ -139,6 +139,11 @@ class GroupCommitWriter:
             SearchIndexer(self._path, write_turn=self._write_turn) if enabled else None)
         #: Adds committed events to the secondary indexes, after the commit.
         self.index_builder = IndexBuilder(self._path, write_turn=self._write_turn)
+        # Imported here: the comparisons package imports the store.
+        from inspector.core.compare.stored import ProfileBuilder
+
+        #: Keeps each session's comparison profile up to date, after the commit.
+        self.profile_builder = ProfileBuilder(self._path, write_turn=self._write_turn)
 
     def start(self) -> None:
         """Open the connection on the writer thread and start taking jobs."""
@@ -213,6 +218,7 @@ class GroupCommitWriter:
         checkpointer = _Checkpointer(self._path)
         checkpointer.start()
         self.index_builder.start()
+        self.profile_builder.start()
         if self.indexer is not None:
             self.indexer.start()
         self._ready.set()
@@ -239,11 +245,13 @@ class GroupCommitWriter:
                     self._commit(connection, jobs)
                 checkpointer.nudge()
                 self.index_builder.nudge()
+                self.profile_builder.nudge()
                 if self.indexer is not None:
                     self.indexer.nudge()
         if self.indexer is not None:
             self.indexer.stop()
         self.index_builder.stop()
+        self.profile_builder.stop()
         checkpointer.stop()
         # Leave a small WAL behind: a clean stop folds everything into the database file.
         with contextlib.suppress(sqlite3.Error):

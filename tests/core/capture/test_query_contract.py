@@ -150,6 +150,24 @@ async def test_field_filters_reach_into_arrays_and_are_anded(api: httpx.AsyncCli
     assert len(await _totals(api, {"field.properties.currency": '"USD"', "q": "o-1"})) == 6
 
 
+async def test_field_filters_find_what_a_client_wrote_in_any_json_style(
+        capture: CaptureService) -> None:
+    # The filters look for the stored text ('"city":"Zürich"') before parsing it, which holds
+    # because the payload is stored as orjson writes it, whatever the client sent: spaces,
+    # \u escapes, an escaped slash, a key that needs escaping.
+    body = ('{"writeKey": "web", "batch": [ {"type" : "track", "event" : "Order Completed",'
+            ' "userId": "u-1", "properties" : { "city" : "Z\\u00fcrich", "url": "a\\/b",'
+            ' "back\\\\slash" : true, "n" : 1.0 } } ]}')
+    async with httpx.AsyncClient(base_url=capture.base_url) as http:
+        response = await http.post("/v1/batch", content=body,
+                                   headers={"Content-Type": "application/json"})
+        assert response.status_code == 200, response.text
+        for name, value in (("city", '"Zürich"'), ("city", '"Z\\u00fcrich"'), ("url", '"a/b"'),
+                            ("back\\slash", "true"), ("n", "1"), ("city", "*")):
+            found = (await http.get(EVENTS, params={f"field.properties.{name}": value})).json()
+            assert found["total"] == 1, (name, value)
+
+
 async def test_field_filter_values_must_be_json(api: httpx.AsyncClient) -> None:
     message = await _refused(api, EVENTS, {"field.properties.currency": "USD"},
                              "field.properties.currency", "not a JSON value", '"USD"')
@@ -207,6 +225,28 @@ async def test_every_page_says_returned_and_gives_a_cursor(
         assert len(set(seen)) == total
     last = (await api.get(EVENTS, params={"limit": "7"})).json()
     assert (last["returned"], last["next"]) == (7, None)
+
+
+async def test_a_cursor_page_counts_the_whole_match_beside_since_id(
+        api: httpx.AsyncClient) -> None:
+    # The total of a cursor page is counted in two parts (the page's side of the cursor and
+    # the side it passed): with since_id beside the cursor, neither may count an event twice
+    # or miss one.
+    ids = await _ids(api, limit="all")
+    for since in (ids[0], ids[2], ids[-2]):
+        expected = len([event_id for event_id in ids if event_id > since])
+        for order in ("asc", "desc"):
+            params: dict[str, str] = {"limit": "1", "order": order, "since_id": str(since)}
+            pages = 0
+            while True:
+                body = (await api.get(EVENTS, params=params)).json()
+                assert body["total"] == expected, (since, order, pages)
+                pages += 1
+                if body["next"] is None:
+                    break
+                params = {"limit": "1", "order": order, "since_id": str(since),
+                          "cursor": body["next"]}
+            assert pages == expected
 
 
 async def test_cursors_belong_to_their_query(api: httpx.AsyncClient) -> None:
