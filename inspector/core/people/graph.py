@@ -400,13 +400,17 @@ class IdentityGraph:
         if not nodes:
             return None
         # Most calls repeat a set of identifiers already linked (a shopper's page views and
-        # cart events): reuse its root while it is still one, instead of re-linking.
+        # cart events): reuse its root (or the one it was merged into) instead of re-linking.
         pair = tuple(nodes)
         root = self._linked.get(pair)
-        if root is None or self._parent[root] != root:
+        if root is None:
             root = self._link(nodes, event)
             if len(self._linked) < _MEMO_LIMIT:
                 self._linked[pair] = root
+        elif self._parent[root] != root:
+            # Merged into another person since: all of these identifiers went with it (a
+            # union never splits), so its root is theirs, with nothing to link.
+            root = self._linked[pair] = self._find(root)
         if event.type == "alias":
             root = self._alias(root, event)
         person = self._people[root]

@@ -1,12 +1,14 @@
 """The identity graph's shortcuts give exactly what the straightforward way gives.
 
 ``IdentityGraph`` adds a new identifier straight to the person it joins (instead of building
-a one-identifier person and folding it in) and records trait writes without re-creating
-their histories. The reference here is the straightforward way, as the graph did it before:
-every identifier of a call becomes a person of its own and is union-ed in order, and each
-call is recorded field by field. Both are fed the same generated identify / alias / track /
-page calls (placeholder emails, mixed-type traits, calls out of arrival order) and must give
-the same people, roots, first sightings, trait histories and change sets.
+a one-identifier person and folding it in), reuses the root a set of identifiers was last
+linked under (or the one that root was merged into), and records trait writes without
+re-creating their histories. The reference here is the straightforward way: every
+identifier of every call becomes a person of its own when new and is union-ed in order, and
+each call is recorded field by field, as the graph did it before. Both are fed the same
+generated identify / alias / track / page calls (placeholder emails, mixed-type traits,
+calls out of arrival order) and must give the same people, roots, first sightings, trait
+histories and change sets.
 """
 
 from __future__ import annotations
@@ -32,8 +34,19 @@ INTENT = ("Product Viewed", "Added to Cart")
 CHECKOUT = ("Order Completed",)
 
 
+class _Forgetful(dict[tuple[Node, ...], Node]):
+    """A memo that remembers nothing: every call's identifiers are linked afresh."""
+
+    def __setitem__(self, key: tuple[Node, ...], value: Node) -> None:
+        pass
+
+
 class ReferenceGraph(IdentityGraph):
-    """The graph linking and recording the straightforward way (no shortcuts)."""
+    """The graph linking and recording the straightforward way (no shortcuts, no memo)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._linked = _Forgetful()
 
     def _link(self, nodes: list[Node], event: ObservedEvent) -> Node:
         return self._link_each(nodes, event)
