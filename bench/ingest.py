@@ -11,7 +11,8 @@ show what surviving a power cut costs over the default (safe against a process c
 
 ``--cpu`` (Linux) adds what each server spent: CPU per event during the load and, for inspector,
 including the background indexing that finishes after it (the run waits for the indexers to
-catch up); the cores each used; and the ceiling that sets on the ratio: a server needing C µs
+catch up; a server's CPU includes the processes it started, i.e. the background indexing
+child); the cores each used; and the ceiling that sets on the ratio: a server needing C µs
 of CPU per event cannot beat ``cores * bare_cpu / C`` whatever runs in parallel.
 
 Each server runs in its own process (one core); wrk (Debian package ``wrk``) drives the load
@@ -218,6 +219,23 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it that is still running (Linux ``/proc``)."""
+    found = [pid]
+    for one in found:
+        for task in Path(f"/proc/{one}/task").glob("*"):
+            try:
+                found.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU so far of ``pid`` and the processes it started (the background indexing child)."""
+    return sum(process_cpu_seconds(one) or 0.0 for one in process_tree(pid))
+
+
 def wait_for_indexers(db: Path, timeout: float = 300.0) -> float:
     """Seconds until every stored event is in the secondary and search indexes."""
     import sqlite3
@@ -264,7 +282,7 @@ def measure(kind: str, plan: Path | None, workload: str, duration: int, connecti
     port = free_port()
     db = workdir / f"{kind}-{workload}-{time.monotonic_ns()}.sqlite3"
     server = start_server(kind, port, db, plan, stage)
-    cpu_before = process_cpu_seconds(server.pid) if cpu else None
+    cpu_before = tree_cpu_seconds(server.pid) if cpu else None
     load_started = time.monotonic()
     usage: dict[str, float] = {}
     try:
@@ -281,12 +299,12 @@ def measure(kind: str, plan: Path | None, workload: str, duration: int, connecti
             events = rate
         if cpu_before is not None:
             load_seconds = time.monotonic() - load_started
-            cpu_load = (process_cpu_seconds(server.pid) or 0.0) - cpu_before
+            cpu_load = tree_cpu_seconds(server.pid) - cpu_before
             usage = {"cpu_load": cpu_load, "cores": cpu_load / load_seconds,
                      "client_cores": client_cpu / load_seconds}
             if kind == "inspector":
                 usage["catch_up_s"] = wait_for_indexers(db)
-                usage["cpu_total"] = (process_cpu_seconds(server.pid) or 0.0) - cpu_before
+                usage["cpu_total"] = tree_cpu_seconds(server.pid) - cpu_before
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()

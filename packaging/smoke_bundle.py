@@ -13,7 +13,8 @@ none. Checks, each failing with exit code 1 and what went wrong:
    ``inspector --help`` lists (each module the CLI imports by name is in the bundle);
 2. ``inspector validate`` against the bundled example plan (exit 0 valid, 1 invalid);
 3. ``inspector serve --port 0``: an analytics-python event is stored (REST API), SIGTERM
-   stops it with exit 0; ``inspector report`` renders it with the bundled templates;
+   stops it with exit 0; ``inspector report`` renders it with the bundled templates; on Linux,
+   its background indexing child is the bundle's own executable run as ``_derive``;
 4. the window on a private Xvfb (or ``$DISPLAY``): it shows, its capture child is the
    bundle's own executable run as ``serve``, analytics-python events sent to it are stored,
    a second launch is told where the first runs, SIGTERM closes it with exit 0 and the child
@@ -118,6 +119,13 @@ def smoke_serve(exe: Path, folder: Path) -> None:
         ready = json.loads(serve.stdout.readline())
         send(ready["url"], 1, "bundle-serve")
         stored(ready["url"], 1)
+        if sys.platform.startswith("linux"):
+            # Started by the writer thread, so listed under that thread's task.
+            derive = [Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[:2]
+                      for task in Path(f"/proc/{serve.pid}/task").glob("*")
+                      for child in (task / "children").read_text().split()]
+            check([os.fsencode(exe), b"_derive"] in derive, "serve's background indexing "
+                  f"child is the bundle's own executable run as _derive ({derive})")
     finally:
         serve.terminate()
         _, err = serve.communicate(timeout=30)

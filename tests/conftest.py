@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +26,12 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # the log folder
     monkeypatch.delenv("INSPECTOR_DB", raising=False)
+    # The catch-up workers on threads of each writer's process: a child process per writer
+    # would cost the suite more than it saves. tests/core/test_derive_process.py (and tests
+    # that pass background="process") run them in their own process, as `serve` does;
+    # INSPECTOR_TEST_BACKGROUND=process runs the whole suite that way.
+    monkeypatch.setenv("INSPECTOR_BACKGROUND",
+                       os.environ.get("INSPECTOR_TEST_BACKGROUND", "thread"))
     return
 
 

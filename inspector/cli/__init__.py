@@ -18,6 +18,10 @@ from collections.abc import Sequence
 
 from inspector import __version__
 
+#: ``inspector.core.store.derive.COMMAND``, spelled here so that the child's start imports
+#: nothing it does not need before it is dispatched.
+DERIVE_COMMAND = "_derive"
+
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
@@ -71,8 +75,14 @@ def _window_options(parser: argparse.ArgumentParser) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [DERIVE_COMMAND]:
+        # The writer's background indexing child (unlisted; see inspector.core.store.derive),
+        # started before anything else is imported: it needs none of the subcommands.
+        from inspector.core.store.derive import main as derive_main
+
+        return derive_main(arguments[1:])
+    parser = build_parser()
     if _defaults_to_gui(parser, arguments):
         # No subcommand: open the window, so `inspector --demo` means `inspector gui --demo`.
         arguments = ["gui", *arguments]

@@ -9,7 +9,7 @@ import pytest
 
 from inspector.core.model import Status
 from inspector.core.store import EventQuery, EventStore, GroupCommitWriter
-from inspector.core.store.indexing import build_index_batch
+from inspector.core.store.indexing import IndexBuilder, build_index_batch
 from inspector.core.store.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.core.test_store import request
 
@@ -49,8 +49,11 @@ def unindexed(db_path: Path) -> int:
 def filled(db_path: Path) -> tuple[EventStore, int]:
     store = EventStore(db_path)
     session = store.create_session("s")
-    writer = GroupCommitWriter(db_path)
-    writer.index_builder.stop()  # keep everything in the tail until the test says otherwise
+    # On a thread, so that the builder can be stopped before it starts: everything stays in
+    # the tail until the test says otherwise.
+    writer = GroupCommitWriter(db_path, background="thread")
+    assert isinstance(writer.index_builder, IndexBuilder)
+    writer.index_builder.stop()
     writer.start()
     try:
         for n in range(10):

@@ -18,13 +18,12 @@ it can run in any process that can open the database.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
 from inspector.core.compare.profile import profile_rows
 from inspector.core.compare.raw import FORMAT, RawProfile, decode, encode, merge
-from inspector.core.store.background import CatchUpWorker
+from inspector.core.store.background import CatchUpWorker, WriteTurn
 from inspector.core.store.connection import immediate_transaction
 from inspector.core.store.query import EventQuery
 from inspector.core.store.reader import CallRow, EventReader
@@ -135,7 +134,7 @@ class ProfileBuilder(CatchUpWorker):
     MAX_BUSY_SHARE = 0.25
     HOLD_SECONDS = 0.03
 
-    def __init__(self, path: Path | str, *, write_turn: threading.Lock | None = None) -> None:
+    def __init__(self, path: Path | str, *, write_turn: WriteTurn | None = None) -> None:
         super().__init__(path, write_turn=write_turn)
         self._cache = _Cache()
 

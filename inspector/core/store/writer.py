@@ -29,12 +29,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from inspector.core.store.background import WriteTurn, turn_path
 from inspector.core.store.connection import open_connection
+from inspector.core.store.derive import (
+    DeriveProcess,
+    IndexProgress,
+    WorkerThreads,
+    background_mode,
+    derived_workers,
+)
 from inspector.core.store.forward_queue import INSERT_COLUMNS as _FORWARD_COLUMNS
 from inspector.core.store.forward_queue import ForwardJob
-from inspector.core.store.indexing import IndexBuilder
 from inspector.core.store.rows import EVENT_COLUMNS, PENDING_FIELDS, PendingEvent
-from inspector.core.store.search import SearchIndexer
 
 __all__ = ["CommittedEvent", "GroupCommitWriter", "PendingEvent", "PendingRequest"]
 
@@ -112,13 +118,17 @@ class GroupCommitWriter:
     Listeners added with :meth:`add_listener` are called on the writer thread right after each
     commit, before any handler is woken: they must be cheap and thread-safe (append to a queue).
 
-    Unless ``search_index`` is off, a :class:`~inspector.core.store.search.SearchIndexer` runs
-    beside the writer (as :attr:`indexer`) and is nudged after each commit; the commit itself
-    does no indexing work.
+    The derived structures are kept up to date beside the writer, nudged after each commit (the
+    commit itself does no indexing work): the secondary-index builder (progress in
+    :attr:`index_builder`) and, unless ``search_index`` is off, the search indexer
+    (:attr:`indexer`). They run in a child process (``background="process"``, the default; see
+    :mod:`inspector.core.store.derive`) or on threads of this one (``"thread"``); ``None`` reads
+    ``$INSPECTOR_BACKGROUND``.
     """
 
     def __init__(
-        self, path: Path | str, *, durable: bool = False, search_index: bool | None = None
+        self, path: Path | str, *, durable: bool = False, search_index: bool | None = None,
+        background: str | None = None,
     ) -> None:
         self._path = Path(path)
         self._durable = durable
@@ -134,16 +144,22 @@ class GroupCommitWriter:
         enabled = _SEARCH_INDEX if search_index is None else search_index
         #: Held for each commit and each background batch: they take turns at SQLite's write
         #: lock here, rather than wait for it in SQLite's busy handler (which sleeps).
-        self._write_turn = threading.Lock()
-        self.indexer: SearchIndexer | None = (
-            SearchIndexer(self._path, write_turn=self._write_turn) if enabled else None)
-        #: Adds committed events to the secondary indexes, after the commit.
-        self.index_builder = IndexBuilder(self._path, write_turn=self._write_turn)
-        # Imported here: the comparisons package imports the store.
-        from inspector.core.compare.stored import ProfileBuilder
-
-        #: Keeps each session's comparison profile up to date, after the commit.
-        self.profile_builder = ProfileBuilder(self._path, write_turn=self._write_turn)
+        #: (With the workers in a child, the writer's turn also locks a file: see _run.)
+        self._write_turn = WriteTurn()
+        self.background_mode = background_mode(background)
+        self.background: WorkerThreads | DeriveProcess
+        if self.background_mode == "thread":
+            self.background = WorkerThreads(derived_workers(
+                self._path, write_turn=self._write_turn, search_index=enabled))
+        else:
+            self.background = DeriveProcess(self._path, search_index=enabled)
+        progress: dict[str, IndexProgress] = dict(self.background.progress)
+        #: How far the search indexer has got (``None``: none runs).
+        self.indexer: IndexProgress | None = progress.get("search")
+        #: How far the builder adding committed events to the secondary indexes has got.
+        self.index_builder: IndexProgress = progress["index"]
+        #: How far the builder keeping each session's comparison profile has got.
+        self.profile_builder: IndexProgress = progress["profile"]
 
     def start(self) -> None:
         """Open the connection on the writer thread and start taking jobs."""
@@ -215,12 +231,19 @@ class GroupCommitWriter:
             self._startup_error = error
             self._ready.set()
             return
+        try:
+            if self.background_mode == "process":
+                # Turns are taken with the child too; opened here, closed when this stops.
+                self._write_turn = WriteTurn(turn_path(self._path))
+            self.background.start()
+        except OSError as error:  # the child could not be started: reported to start()
+            self._startup_error = error
+            self._write_turn.close()
+            connection.close()
+            self._ready.set()
+            return
         checkpointer = _Checkpointer(self._path)
         checkpointer.start()
-        self.index_builder.start()
-        self.profile_builder.start()
-        if self.indexer is not None:
-            self.indexer.start()
         self._ready.set()
         stopping = False
         while not stopping:
@@ -244,14 +267,9 @@ class GroupCommitWriter:
                 with self._write_turn:
                     self._commit(connection, jobs)
                 checkpointer.nudge()
-                self.index_builder.nudge()
-                self.profile_builder.nudge()
-                if self.indexer is not None:
-                    self.indexer.nudge()
-        if self.indexer is not None:
-            self.indexer.stop()
-        self.index_builder.stop()
-        self.profile_builder.stop()
+                self.background.nudge()
+        self.background.stop()
+        self._write_turn.close()
         checkpointer.stop()
         # Leave a small WAL behind: a clean stop folds everything into the database file.
         with contextlib.suppress(sqlite3.Error):
