@@ -36,11 +36,10 @@ def _exited(pid: int, timeout: float) -> bool:
     except ProcessLookupError:
         return True
     try:
-        # poll, not select: a long test run holds over 1,024 descriptors at times (leaked ones
-        # wait for the collector), and select() cannot watch one numbered above that.
-        watch = select.poll()
-        watch.register(descriptor, select.POLLIN)
-        return bool(watch.poll(timeout * 1000))
+        # poll, not select: select cannot watch a descriptor numbered above 1023.
+        poller = select.poll()
+        poller.register(descriptor, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
     finally:
         os.close(descriptor)
 
