@@ -35,6 +35,8 @@ from inspector.core.store.reader import CallFilter
 __all__ = ["FlowEvaluator", "FlowResult", "RunEvaluator", "RunStatus", "StepResult",
            "StepStatus"]
 
+#: Distinct (type, name) pairs whose steps :meth:`FlowEvaluator.observe` remembers.
+_DISPATCH_LIMIT = 10_000
 #: A failed step's closest candidate is chosen among its latest this many candidate calls.
 CLOSEST_AMONG = 200
 
@@ -235,6 +237,8 @@ class FlowEvaluator:
                     self._by_type.setdefault(type_, []).append(compiled)
             else:
                 self._any.append(compiled)
+        #: (type, name) -> the steps to try, as :meth:`_steps_for` says.
+        self._dispatch: dict[tuple[str | None, str | None], list[_CompiledStep]] = {}
         self._units = _units(self._steps)
         self._unit_of = {compiled.index: number for number, unit in enumerate(self._units)
                          for compiled in unit}
@@ -254,22 +258,27 @@ class FlowEvaluator:
 
     def observe(self, event: ObservedEvent) -> None:
         """Record ``event`` under each step whose WHEN (call level) it matches."""
-        name = event.name
-        steps: Iterable[_CompiledStep] = self._any
-        by_name = self._by_name
-        if name is not None and by_name:
-            typed = by_name.get((event.type, name))
-            untyped = by_name.get((None, name))
-            if typed or untyped:
-                steps = [*steps, *(typed or ()), *(untyped or ())]
-        typed_only = self._by_type.get(event.type)
-        if typed_only:
-            steps = [*steps, *typed_only]
+        key = (event.type, event.name)
+        steps = self._dispatch.get(key)
+        if steps is None:
+            steps = self._steps_for(*key)
+            if len(self._dispatch) < _DISPATCH_LIMIT:
+                self._dispatch[key] = steps
         for compiled in steps:
             if compiled.match.picks_call(event):
                 ok = _from_expected_place(compiled, event) and (
                     not compiled.expect.fields or compiled.expect.fields.holds(event.payload))
                 compiled.candidates.append(_Candidate(event, ok, [] if ok else None))
+
+    def _steps_for(self, call_type: str | None, name: str | None) -> list[_CompiledStep]:
+        """The steps whose WHEN may pick a call of this type and name (by the dispatch
+        tables; :meth:`observe` keeps the answer per type and name)."""
+        steps = list(self._any)
+        if name is not None:
+            steps += self._by_name.get((call_type, name), ())
+            steps += self._by_name.get((None, name), ())
+        steps += self._by_type.get(call_type, ())
+        return steps
 
     @staticmethod
     def own_violations(compiled: _CompiledStep, candidate: _Candidate) -> list[Violation]:
@@ -647,17 +656,23 @@ class RunEvaluator:
 
     def feed(self, events: Iterable[ObservedEvent]) -> None:
         """Feed calls in arrival (id) order; ones seen before are ignored."""
-        flows = self.flows
-        after_id, until_id = self.after_id, self.until_id
+        feed_one = self.feed_one
         for event in events:
-            if event.id <= self.last_id:
-                continue
-            self.last_id = event.id
-            self.link(event)
-            if event.id > after_id and (until_id is None or event.id <= until_id) and \
-                    (self.since is None or event.received_at >= self.since):
-                for flow in flows:
-                    flow.observe(event)
+            feed_one(event)
+
+    def feed_one(self, event: ObservedEvent) -> None:
+        """Feed one call (:meth:`feed` without a sequence: a stored session's candidates
+        come one at a time)."""
+        event_id = event.id
+        if event_id <= self.last_id:
+            return
+        self.last_id = event_id
+        self.link(event)
+        until_id = self.until_id
+        if event_id > self.after_id and (until_id is None or event_id <= until_id) and \
+                (self.since is None or event.received_at >= self.since):
+            for flow in self.flows:
+                flow.observe(event)
 
     def feed_link(self, event: ObservedEvent | None, event_id: int) -> None:
         """Feed call ``event_id``, which no step can pick (the store's pre-filter said so):

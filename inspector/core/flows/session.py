@@ -32,11 +32,11 @@ def catch_up(evaluator: RunEvaluator, store: EventReader, session_id: int) -> No
                                 first_id=evaluator.after_id, until_id=evaluator.until_id,
                                 since=evaluator.since)
     from_row = ObservedEvent.from_row
-    feed, feed_link, knows_link = evaluator.feed, evaluator.feed_link, evaluator.knows_link
+    feed, feed_link, knows_link = evaluator.feed_one, evaluator.feed_link, evaluator.knows_link
     with collector_paused():
         for row in rows:
             if row.candidate:
-                feed((from_row(row[:9], names),))
+                feed(from_row(row[:9], names))
             elif row.type == "identify" or row.type == "alias":
                 feed_link(from_row(row[:9], names), row.id)
             elif knows_link(row.user_id, row.anonymous_id, row.email):

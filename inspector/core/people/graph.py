@@ -26,6 +26,8 @@ __all__ = ["IdentityGraph", "KeySighting", "MarkedEvent", "Person", "TraitWrite"
 Node = tuple[str, str]
 
 _EMPTY: Mapping[str, Any] = {}
+#: Not memoised yet (``None`` is a memoised "not an email").
+_UNSEEN: Any = object()
 #: Distinct values memoised by :meth:`IdentityGraph._email_node` (bounded memory).
 _MEMO_LIMIT = 1_000_000
 
@@ -223,6 +225,8 @@ def _insert_marked(events: list[MarkedEvent], event: MarkedEvent) -> None:
 
 def _same_value(left: Any, right: Any) -> bool:
     # "true" and True are different writes (the type changed); 1 and 1.0 are not.
+    if type(left) is type(right):  # the usual case (a trait re-sent): same JSON type if equal
+        return bool(left == right)
     return json_type(left) == json_type(right) and left == right
 
 
@@ -298,21 +302,97 @@ class IdentityGraph:
         self._dirty.add(left)
         return left
 
+    def _link(self, nodes: list[Node], event: ObservedEvent) -> Node:
+        """Add and link a call's identifiers; the root of the person they now form.
+
+        The same people, roots and change sets as adding each identifier as a person of its
+        own and union-ing them in order (:meth:`_link_each`), without building and folding
+        away the one-identifier people of new identifiers: they have no events, so they never
+        outweigh a known person and are simply added to its tables. Half the identifiers of
+        a session are new ones joining a known person (a second anonymousId, an email).
+        """
+        parent, aliases = self._parent, self._aliases
+        if aliases and any(node not in parent and node[0] != "email" and node[1] in aliases
+                           for node in nodes):
+            return self._link_each(nodes, event)  # an alias waits for it: unions as it says
+        root: Node | None = None
+        fresh: list[Node] = []
+        for node in nodes:
+            if node not in parent:
+                if root is None:
+                    fresh.append(node)
+                else:
+                    self._attach(root, node, event)
+            elif root is not None:
+                root = self._union(root, self._find(node))
+            else:
+                root = self._find(node)
+                if fresh:
+                    # The new identifiers so far would form a person of len(fresh) identifiers
+                    # and no events: it is absorbed unless it outweighs (or ties) this one.
+                    if len(fresh) >= _weight(self._people[root]):
+                        root = self._union(self._add_all(fresh, event), root)
+                    else:
+                        for new in fresh:
+                            self._attach(root, new, event)
+                    fresh = []
+        if root is None:
+            root = self._add_all(fresh, event)
+        return root
+
+    def _link_each(self, nodes: list[Node], event: ObservedEvent) -> Node:
+        """Add each identifier (a person of its own when new) and union them in order."""
+        root = self._add(nodes[0], event)
+        for node in nodes[1:]:
+            root = self._union(root, self._add(node, event))
+        return root
+
+    def _add_all(self, fresh: list[Node], event: ObservedEvent) -> Node:
+        """A new person of new identifiers (as ``_link_each`` would build it)."""
+        root = self._add(fresh[0], event)
+        for node in fresh[1:]:
+            self._attach(root, node, event)
+        return root
+
+    def _attach(self, root: Node, node: Node, event: ObservedEvent) -> None:
+        """Add a new identifier (no alias waits for it) to the person at ``root``: what
+        ``_union(root, _add(node, event))`` leaves, when the person at ``root`` weighs at
+        least one (always: a person has an identifier)."""
+        person = self._people[root]
+        self._parent[node] = root
+        kind, value = node
+        person.table(kind)[value] = FirstSeen(event.id, event.message_id, set())
+        if event.id < person.first_event_id:
+            person.first_event_id = event.id
+        elif event.id > person.last_event_id:
+            person.last_event_id = event.id
+        # As the union reports it: the absorbed one-identifier person is gone, this one changed.
+        self._gone.add(node)
+        self._dirty.add(root)
+
     # ---- feeding
 
     def observe(self, event: ObservedEvent) -> Person | None:
         """Link the identifiers ``event`` carries and record it on its person."""
         nodes: list[Node] = []
+        email_nodes = self._email_nodes
         user_id = event.user_id
         if user_id:
             nodes.append(("user", user_id))
-            email_node = self._email_node(user_id)
+            email_node = email_nodes.get(user_id, _UNSEEN)
+            if email_node is _UNSEEN:
+                email_node = self._email_node(user_id)
             if email_node is not None:
                 nodes.append(email_node)
         if event.anonymous_id:
             nodes.append(("anon", event.anonymous_id))
-        traits = event.traits if event.type == "identify" else _EMPTY
-        for email in (traits.get("email"), event.context_traits.get("email")):
+        if event.type == "identify":
+            traits = event.traits
+            emails: tuple[Any, ...] = (traits.get("email"), event.context_traits.get("email"))
+        else:
+            traits = _EMPTY
+            emails = (event.context_traits.get("email"),)
+        for email in emails:
             if isinstance(email, str):
                 email_node = self._email_node(email)
                 if email_node is not None and email_node not in nodes:
@@ -320,15 +400,17 @@ class IdentityGraph:
         if not nodes:
             return None
         # Most calls repeat a set of identifiers already linked (a shopper's page views and
-        # cart events): reuse its root while it is still one, instead of re-linking.
+        # cart events): reuse its root (or the one it was merged into) instead of re-linking.
         pair = tuple(nodes)
         root = self._linked.get(pair)
-        if root is None or self._parent[root] != root:
-            root = self._add(nodes[0], event)
-            for node in nodes[1:]:
-                root = self._union(root, self._add(node, event))
+        if root is None:
+            root = self._link(nodes, event)
             if len(self._linked) < _MEMO_LIMIT:
                 self._linked[pair] = root
+        elif self._parent[root] != root:
+            # Merged into another person since: all of these identifiers went with it (a
+            # union never splits), so its root is theirs, with nothing to link.
+            root = self._linked[pair] = self._find(root)
         if event.type == "alias":
             root = self._alias(root, event)
         person = self._people[root]
@@ -368,14 +450,15 @@ class IdentityGraph:
         (identifiers and their sources, trait values, intent and checkout events, the write
         keys used, the first identify)."""
         changed = False
+        event_id = event.id
         person.event_count += 1
-        if event.id > person.last_event_id:
-            person.last_event_id = event.id
+        if event_id > person.last_event_id:
+            person.last_event_id = event_id
         source = event.source
         person.sources.add(source)
-        users, anonymous, emails = person.user_ids, person.anonymous_ids, person.emails
         for kind, value in nodes:
-            seen = (users if kind == "user" else anonymous if kind == "anon" else emails)[value]
+            seen = (person.user_ids if kind == "user" else person.anonymous_ids
+                    if kind == "anon" else person.emails)[value]
             sources = seen.sources
             if source not in sources:
                 sources.add(source)
@@ -384,23 +467,28 @@ class IdentityGraph:
         write_key = event.write_key
         if write_key is not None:
             sighting = person.write_keys.get(write_key)
-            if sighting is None or event.id < sighting.event_id:
+            if sighting is None or event_id < sighting.event_id:
                 person.write_keys[write_key] = KeySighting(
-                    event.id, event.message_id, source if event.write_key_named else None)
+                    event_id, event.message_id, source if event.write_key_named else None)
                 changed = True
-        if event.type == "identify":
+        call_type = event.type
+        if call_type == "identify":
             person.identify_count += 1
             changed = changed or person.identify_count == 1
+            person_traits = person.traits
             for name, value in traits.items():
-                history = person.traits.setdefault(name, [])
-                if history and history[-1].event_id > event.id:
-                    # Arrived out of order (a stored session fed in another order): keep order.
-                    person.traits[name] = _merge_writes(history, [self._write(value, event)])
+                history = person_traits.get(name)
+                if not history:
+                    person_traits[name] = [self._write(value, event)]
                     changed = True
-                elif not history or not _same_value(history[-1].value, value):
+                elif history[-1].event_id > event_id:
+                    # Arrived out of order (a stored session fed in another order): keep order.
+                    person_traits[name] = _merge_writes(history, [self._write(value, event)])
+                    changed = True
+                elif not _same_value(history[-1].value, value):
                     history.append(self._write(value, event))
                     changed = True
-        if event.type == "track" and event.name:
+        elif call_type == "track" and event.name:
             if event.name in self._intent:
                 _insert_marked(person.intent_events, self._marked(event))
                 changed = True
