@@ -19,6 +19,7 @@ import orjson
 
 from inspector.core.model import Status, Violation
 from inspector.core.store.connection import Database
+from inspector.core.store.counts import forget_counts
 from inspector.core.store.forward_queue import FORWARD_OFF, ForwardQueueStore
 from inspector.core.store.reader import EventReader, SessionInfo
 from inspector.core.store.search import drop_index
@@ -184,6 +185,8 @@ class EventStore(EventReader):
                 "UPDATE events SET status = ?, violation_count = ?, violations = ? WHERE id = ?",
                 rows,
             )
+            # The kept summary counts of these sessions no longer hold: counted again.
+            forget_counts(connection, [row[3] for row in rows])
         return len(rows)
 
     def get_request(self, request_id: int) -> dict[str, Any] | None:

@@ -1,12 +1,12 @@
 """The derived structures' workers, run in a process of their own beside the capture process.
 
-The secondary-index builder, the search indexer and the comparison-profile builder
-(:class:`~.background.CatchUpWorker`\\ s) used to run as threads of the capture process. There
-they shared its GIL with the event loop, the writer and the threads answering the REST API:
-in a soak at 2,000 events/s the search indexer alone needed ~0.4 of a core (~200 µs per
-event) and the whole process stayed at about one core, so whatever it took, capture and ``q``
-lost. In a child process they have an interpreter of their own (bench/soak.py ``--threads``
-shows the split; docs/benchmarks.md).
+The secondary-index builder, the search indexer, the comparison-profile builder and the
+summary counter (:class:`~.background.CatchUpWorker`\\ s) used to run as threads of the capture
+process. There they shared its GIL with the event loop, the writer and the threads answering
+the REST API: in a soak at 2,000 events/s the search indexer alone needed ~0.4 of a core
+(~200 µs per event) and the whole process stayed at about one core, so whatever it took,
+capture and ``q`` lost. In a child process they have an interpreter of their own
+(bench/soak.py ``--threads`` shows the split; docs/benchmarks.md).
 
 Nothing depends on the child for correctness: reads union what it has done with the tail it
 has not reached, and its watermarks are in SQLite, committed with the rows they describe. So
@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import IO, Literal, Protocol
 
 from inspector.core.store.background import CROSS_PROCESS_TURNS, CatchUpWorker, WriteTurn, turn_path
+from inspector.core.store.counts import SummaryCounter
 from inspector.core.store.indexing import IndexBuilder
 from inspector.core.store.search import SearchIndexer
 
@@ -95,7 +96,8 @@ def derived_workers(
     from inspector.core.compare.stored import ProfileBuilder
 
     workers: dict[str, CatchUpWorker] = {"index": IndexBuilder(path, write_turn=write_turn),
-                                         "profile": ProfileBuilder(path, write_turn=write_turn)}
+                                         "profile": ProfileBuilder(path, write_turn=write_turn),
+                                         "summary": SummaryCounter(path, write_turn=write_turn)}
     if search_index:
         workers["search"] = SearchIndexer(path, write_turn=write_turn)
     return workers
@@ -196,7 +198,7 @@ class DeriveProcess:
     def __init__(self, path: Path, *, search_index: bool) -> None:
         self._command = derive_command(path, search_index=search_index)
         self.progress: dict[str, RemoteProgress] = {
-            "index": RemoteProgress(), "profile": RemoteProgress()}
+            "index": RemoteProgress(), "profile": RemoteProgress(), "summary": RemoteProgress()}
         if search_index:
             self.progress["search"] = RemoteProgress()
         #: Guards the child and its stdin: the writer nudges while the watcher may replace it.

@@ -24,6 +24,7 @@ import orjson
 
 from inspector.core.model import VIOLATED_STATUSES, EventRecord, Status, Violation
 from inspector.core.store.connection import read_snapshot
+from inspector.core.store.counts import COUNT_GROUPS, group_counts, kept_counts
 from inspector.core.store.paging import EventRow
 from inspector.core.store.query import (
     SQLITE_MAX_INT,
@@ -33,7 +34,6 @@ from inspector.core.store.query import (
     count_statement,
     distinct_in_session,
     page_statement,
-    union_count,
     union_group_count,
     union_select,
 )
@@ -443,27 +443,33 @@ class EventReader:
         if query is not None:
             session_id = query.session_id
         connection = self._reader()
+        with read_snapshot(connection):
+            # Counts kept by the summary counter plus the events above its watermark; without
+            # counts kept (or far behind), every event counted from the covering indexes.
+            counts = kept_counts(connection, session_id)
+            if counts is None:
+                counts = self._indexed_counts(connection, session_id)
+        return _summary(counts)
+
+    def _indexed_counts(self, connection: sqlite3.Connection,
+                        session_id: int | None) -> dict[str, dict[str, int]]:
+        """A session's counts by each of ``COUNT_GROUPS``, counted over all of its events
+        from the covering indexes (and the unindexed tail)."""
         where, params = EventQuery(session_id=session_id).where_clause(connection)
         # Only events with violations (violation_count > 0) can contribute a kind.
         select, select_params = union_select(
             "SELECT e.violations AS violations FROM events e", f"({where}) AND "
             "e.violation_count > 0", params)
         kinds = connection.execute(
-            "SELECT json_extract(v.value, '$.kind'), count(*) "
-            f"FROM ({select}) f, json_each(f.violations) v GROUP BY 1 ORDER BY 2 DESC",
+            "SELECT coalesce(json_extract(v.value, '$.kind'), ''), count(*) "
+            f"FROM ({select}) f, json_each(f.violations) v GROUP BY 1",
             select_params,
         )
-        total = connection.execute(*union_count(where, params))
-
-        def largest_first(counts: dict[str, int]) -> dict[str, int]:
-            return dict(sorted(counts.items(), key=lambda item: -item[1]))
-
         return {
-            "total": total.fetchone()[0],
-            "by_status": largest_first(self.status_counts(session_id)),
-            "by_type": largest_first(self._counts_by("type", session_id)),
-            "by_event": largest_first(self._counts_by("name", session_id)),
-            "by_violation_kind": dict(kinds.fetchall()),
+            "by_status": self.status_counts(session_id),
+            "by_type": self._counts_by("type", session_id),
+            "by_event": self._counts_by("name", session_id),
+            "by_violation_kind": {str(kind): count for kind, count in kinds},
         }
 
     def _filtered_summary(self, query: EventQuery) -> dict[str, Any]:
@@ -476,23 +482,11 @@ class EventReader:
                 "SELECT e.status AS status, e.type AS type, e.name AS name, "
                 "e.violations AS violations, e.violation_count AS violation_count "
                 "FROM events e", where, params)
-            rows = connection.execute(
-                f"WITH m AS MATERIALIZED ({select}) "
-                "SELECT 'by_status', status, count(*) FROM m GROUP BY 2 "
-                "UNION ALL SELECT 'by_type', type, count(*) FROM m GROUP BY 2 "
-                "UNION ALL SELECT 'by_event', name, count(*) FROM m GROUP BY 2 "
-                "UNION ALL SELECT 'by_violation_kind', json_extract(v.value, '$.kind'), count(*) "
-                "FROM m, json_each(m.violations) v WHERE m.violation_count > 0 GROUP BY 2",
-                select_params).fetchall()
-        counts: dict[str, dict[str, int]] = {
-            "by_status": {}, "by_type": {}, "by_event": {}, "by_violation_kind": {}}
+            rows = group_counts(connection, select, select_params)
+        counts: dict[str, dict[str, int]] = {group: {} for group in COUNT_GROUPS}
         for group, value, count in rows:
-            counts[group][str(value) if value is not None else ""] = count
-        return {
-            "total": sum(counts["by_status"].values()),
-            **{group: dict(sorted(values.items(), key=lambda item: -item[1]))
-               for group, values in counts.items()},
-        }
+            counts[group][value] = count
+        return _summary(counts)
 
     def status_counts(self, session_id: int | None) -> dict[str, int]:
         """Events per status (answered from the ``(session_id, status)`` index alone)."""
@@ -584,6 +578,16 @@ class EventReader:
             f"SELECT DISTINCT value FROM ({select}) ORDER BY 1", select_params
         )
         return [row[0] for row in rows]
+
+
+def _summary(counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """A summary's JSON form: the total and each group's counts, largest first (equal counts
+    by value, so that the order does not depend on how the counts were read)."""
+    return {
+        "total": sum(counts["by_status"].values()),
+        **{group: dict(sorted(values.items(), key=lambda item: (-item[1], item[0])))
+           for group, values in counts.items()},
+    }
 
 
 def _chunked(connection: sqlite3.Connection, statement: str, params: list[Any],

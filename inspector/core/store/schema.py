@@ -357,12 +357,32 @@ CREATE TABLE session_profiles (
 """
 
 
+# Kept summary counts (issue 16): each session's event counts by status, type, event name and
+# violation kind (``grp``: the summary's group, ``value``: "" for NULL), kept up to date in the
+# background by inspector.core.store.counts.SummaryCounter; they cover the session's events up
+# to ``counted_upto``. Sessions without a row (captured before this step, or re-validated since)
+# are counted from their first event, and summaries count their events live until they are.
+_SESSION_COUNTS = """
+CREATE TABLE session_counts (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    grp         TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    count       INTEGER NOT NULL,
+    PRIMARY KEY (session_id, grp, value)
+) WITHOUT ROWID;
+CREATE TABLE session_counted (
+    session_id    INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    counted_upto  INTEGER NOT NULL
+);
+"""
+
+
 #: One step per version: an SQL script, or a function for steps that depend on what is there.
 Migration = str | Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _v5, _V6, _V7, _v8, _V9,
                                   _V10, _V11, _V12_FLOW_RUNS, _V13,
-                                  _SESSION_PROFILES)
+                                  _SESSION_PROFILES, _SESSION_COUNTS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

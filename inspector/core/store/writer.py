@@ -160,6 +160,8 @@ class GroupCommitWriter:
         self.index_builder: IndexProgress = progress["index"]
         #: How far the builder keeping each session's comparison profile has got.
         self.profile_builder: IndexProgress = progress["profile"]
+        #: How far the counter keeping each session's summary counts has got.
+        self.summary_counter: IndexProgress = progress["summary"]
 
     def start(self) -> None:
         """Open the connection on the writer thread and start taking jobs."""

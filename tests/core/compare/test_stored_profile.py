@@ -19,7 +19,7 @@ from inspector.core.compare.raw import FORMAT, RawProfile, decode, encode, merge
 from inspector.core.compare.stored import ProfileBuilder, load_profile, profile_batch
 from inspector.core.store import EventStore, GroupCommitWriter
 from inspector.core.store.reader import CallRow
-from inspector.core.store.schema import SCHEMA_VERSION
+from inspector.core.store.schema import _SESSION_PROFILES, MIGRATIONS
 from tests.core.test_store import request
 from tests.support.compare_traffic import baseline_flow, capture_into
 
@@ -181,9 +181,12 @@ def test_the_builder_keeps_up_beside_the_writer(db_path: Path) -> None:
 def test_a_database_from_before_profiles_is_profiled_when_the_builder_starts(
         fresh: Path) -> None:
     streamed = _compare(fresh, CompareOptions())
-    with _connect(fresh) as connection:  # as the previous version left it
+    with _connect(fresh) as connection:  # as the version before profiles left it
         connection.execute("DROP TABLE session_profiles")
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        # (and before the summary counts kept, which came after them)
+        connection.execute("DROP TABLE session_counts")
+        connection.execute("DROP TABLE session_counted")
+        connection.execute(f"PRAGMA user_version = {MIGRATIONS.index(_SESSION_PROFILES)}")
     store = EventStore(fresh)  # migrates
     assert _kept(fresh) == {}
     assert _compare(fresh, CompareOptions()) == streamed  # nothing kept yet: it streams
