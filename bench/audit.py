@@ -40,7 +40,7 @@ from inspector.core.audit.config import EnvironmentConfig
 from inspector.core.audit.session import audit_session
 from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent
-from inspector.core.store import EventQuery, EventStore
+from inspector.core.store import EventQuery, EventStore, SessionInfo
 from inspector.core.timeutil import format_iso
 
 NAMES = {"k-web": "web", "k-backend": "backend", "k-ios": "ios"}
@@ -151,11 +151,7 @@ def in_memory(calls: list[dict[str, Any]], config: AuditConfig | None = None) ->
 
 def stored(calls: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        store = EventStore(Path(folder) / "bench.sqlite3")
-        session = store.create_session("bench")
-        for key, name in NAMES.items():
-            store.name_write_key(key, name)
-        _insert(store, session.id, calls)
+        store, session = stored_session(Path(folder), calls)
         started = time.process_time()
         count = sum(1 for _ in store.iter_events(EventQuery(session_id=session.id)))
         read = time.process_time() - started
@@ -175,11 +171,7 @@ def breakdown(calls: list[dict[str, Any]]) -> None:
     from inspector.core.audit.live import observe_rows
 
     with tempfile.TemporaryDirectory() as folder:
-        store = EventStore(Path(folder) / "bench.sqlite3")
-        session = store.create_session("bench")
-        for key, name in NAMES.items():
-            store.name_write_key(key, name)
-        _insert(store, session.id, calls)
+        store, session = stored_session(Path(folder), calls)
         names = store.write_key_names()
         count = len(calls)
         stages: list[tuple[str, float]] = []
@@ -254,6 +246,16 @@ def _wrapper_cost() -> float:
             timed(None, None, None)
         best = min(best, (time.process_time() - started) / 100_000)
     return best
+
+
+def stored_session(folder: Path, calls: list[dict[str, Any]]) -> tuple[EventStore, SessionInfo]:
+    """A store in ``folder`` holding ``calls`` as one session "bench", its write keys named."""
+    store = EventStore(folder / "bench.sqlite3")
+    session = store.create_session("bench")
+    for key, name in NAMES.items():
+        store.name_write_key(key, name)
+    _insert(store, session.id, calls)
+    return store, session
 
 
 def _insert(store: EventStore, session_id: int, calls: list[dict[str, Any]]) -> None:

@@ -30,12 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.audit import NAMES, _insert, observe, synthetic_calls
+from bench.audit import observe, stored_session, synthetic_calls
 from inspector.core.audit.live import observe_rows
 from inspector.core.flows import RunEvaluator, bundled_flow_names, load_flow
 from inspector.core.flows.session import evaluate_session
 from inspector.core.gc_tuning import collector_paused
-from inspector.core.store import EventQuery, EventStore
+from inspector.core.store import EventQuery
 
 
 def main() -> None:
@@ -58,11 +58,7 @@ def main() -> None:
     label = ", ".join(names)
 
     with tempfile.TemporaryDirectory() as folder:
-        store = EventStore(Path(folder) / "bench.sqlite3")
-        session = store.create_session("bench")
-        for key, name in NAMES.items():
-            store.name_write_key(key, name)
-        _insert(store, session.id, calls)
+        store, session = stored_session(Path(folder), calls)
         started = time.process_time()
         with collector_paused():
             count = sum(1 for _ in observe_rows(store.iter_call_rows(session.id),

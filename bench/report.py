@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.audit import NAMES, _insert, synthetic_calls
+from bench.audit import stored_session, synthetic_calls
 from inspector.core.model import Source, Status, Violation
 from inspector.core.report import build_report, render_report
-from inspector.core.store import EventQuery, EventStore
+from inspector.core.store import EventQuery
 
 
 def main() -> None:
@@ -34,11 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     calls = synthetic_calls(args.events, args.people)
     with tempfile.TemporaryDirectory() as folder:
-        store = EventStore(Path(folder) / "bench.sqlite3")
-        session = store.create_session("bench")
-        for key, name in NAMES.items():
-            store.name_write_key(key, name)
-        _insert(store, session.id, calls)
+        store, session = stored_session(Path(folder), calls)
         every = max(1, round(1 / args.invalid)) if args.invalid > 0 else 0
         violation = Violation("Invalid Type", "properties.total",
                               "Invalid type. Expected: number, given: string",

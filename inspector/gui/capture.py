@@ -27,7 +27,6 @@ import collections
 import json
 import logging
 import secrets
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +37,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 from inspector.core.capture.addresses import host_name, is_loopback
 from inspector.core.capture.service import CaptureConfig, CaptureError
+from inspector.core.own_command import own_command
 from inspector.core.plan import PlanError
 from inspector.core.plan.reading import read_plan_file
 from inspector.core.store import SessionInfo
@@ -56,13 +56,10 @@ TOKEN_ENV = "INSPECTOR_API_TOKEN"
 
 
 def serve_command(executable: str | None = None) -> list[str]:
-    """How to run ``inspector serve``: ``python -m inspector serve`` from an install, or the
-    executable itself with ``serve`` in a frozen (PyInstaller) build, whose executable is
-    inspector's own command line and cannot run ``-m``."""
+    """How to run ``inspector serve`` (:func:`~inspector.core.own_command.own_command`), or
+    with another Python ``executable``, ``EXECUTABLE -m inspector serve``."""
     if executable is None:
-        executable = sys.executable
-        if getattr(sys, "frozen", False):
-            return [executable, "serve"]
+        return own_command("serve")
     return [executable, "-m", "inspector", "serve"]
 
 

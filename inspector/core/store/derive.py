@@ -45,6 +45,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Literal, Protocol
 
+from inspector.core.own_command import own_command
 from inspector.core.store.background import CROSS_PROCESS_TURNS, CatchUpWorker, WriteTurn, turn_path
 from inspector.core.store.counts import SummaryCounter
 from inspector.core.store.indexing import IndexBuilder
@@ -172,14 +173,9 @@ class RemoteProgress:
 
 
 def derive_command(path: Path, *, search_index: bool) -> list[str]:
-    """How to run the child: ``python -m inspector _derive DB``, or in a frozen (PyInstaller)
-    build, which cannot run ``-m``, the executable itself with ``_derive DB`` (as the window
-    starts its capture child, see :func:`inspector.gui.capture.serve_command`)."""
-    if getattr(sys, "frozen", False):
-        command = [sys.executable, COMMAND]
-    else:
-        command = [sys.executable, "-m", "inspector", COMMAND]
-    return [*command, str(path), *([] if search_index else ["--no-search-index"])]
+    """How to run the child: ``python -m inspector _derive DB``, or the frozen build's own
+    executable with ``_derive DB`` (:func:`~inspector.core.own_command.own_command`)."""
+    return [*own_command(COMMAND), str(path), *([] if search_index else ["--no-search-index"])]
 
 
 class DeriveProcess:
