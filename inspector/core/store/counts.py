@@ -28,8 +28,8 @@ import orjson
 from inspector.core.store.background import CatchUpWorker
 from inspector.core.store.connection import immediate_transaction
 
-__all__ = ["COUNT_GROUPS", "LIVE_LIMIT", "SummaryCounter", "count_batch", "forget_counts",
-           "group_counts", "kept_counts"]
+__all__ = ["COUNTED_COLUMNS", "COUNT_GROUPS", "LIVE_LIMIT", "SummaryCounter", "count_batch",
+           "forget_counts", "group_counts", "kept_counts"]
 
 #: The groups of a summary, as it names them.
 COUNT_GROUPS = ("by_status", "by_type", "by_event", "by_violation_kind")
@@ -52,7 +52,7 @@ FROM m, json_each(m.violations) v WHERE m.violation_count > 0 GROUP BY 2
 """
 
 #: What :data:`_GROUPED` reads of each event of ``events e``.
-_COLUMNS = ("SELECT e.status AS status, e.type AS type, e.name AS name, "
+COUNTED_COLUMNS = ("SELECT e.status AS status, e.type AS type, e.name AS name, "
             "e.violations AS violations, e.violation_count AS violation_count FROM events e")
 
 #: Sessions with events above their watermark, and the watermark.
@@ -89,7 +89,7 @@ def count_batch(connection: sqlite3.Connection, limit: int) -> tuple[int, int]:
         count, reached = connection.execute(
             "SELECT count(*), max(id) FROM (SELECT id FROM events WHERE session_id = ? "
             "AND id > ? ORDER BY id LIMIT ?)", (session_id, upto, limit)).fetchone()
-        rows = group_counts(connection, f"{_COLUMNS} WHERE e.session_id = ? AND e.id > ? "
+        rows = group_counts(connection, f"{COUNTED_COLUMNS} WHERE e.session_id = ? AND e.id > ? "
                             "AND e.id <= ?", (session_id, upto, reached))
         connection.executemany(
             "INSERT INTO session_counts(session_id, grp, value, count) VALUES (?, ?, ?, ?) "
@@ -136,7 +136,7 @@ def kept_counts(connection: sqlite3.Connection,
             return None
         kept = connection.execute("SELECT grp, value, count FROM session_counts "
                                   "WHERE session_id = ?", (session_id,)).fetchall()
-        live = group_counts(connection, f"{_COLUMNS} WHERE e.session_id = ? AND e.id > ?",
+        live = group_counts(connection, f"{COUNTED_COLUMNS} WHERE e.session_id = ? AND e.id > ?",
                             (session_id, upto))
     else:
         uncounted = connection.execute(
@@ -158,7 +158,7 @@ def kept_counts(connection: sqlite3.Connection,
         kept = connection.execute("SELECT grp, value, sum(count) FROM session_counts "
                                   "GROUP BY 1, 2").fetchall()
         # Each session's events above its own watermark, from the (session_id, id) index.
-        live = group_counts(connection, _COLUMNS.replace(
+        live = group_counts(connection, COUNTED_COLUMNS.replace(
             "FROM events e", "FROM session_counted c CROSS JOIN events e "
             "WHERE e.session_id = c.session_id AND e.id > c.counted_upto"), ())
     counts: dict[str, dict[str, int]] = {group: {} for group in COUNT_GROUPS}

@@ -24,7 +24,7 @@ import orjson
 
 from inspector.core.model import VIOLATED_STATUSES, EventRecord, Status, Violation
 from inspector.core.store.connection import read_snapshot
-from inspector.core.store.counts import COUNT_GROUPS, group_counts, kept_counts
+from inspector.core.store.counts import COUNT_GROUPS, COUNTED_COLUMNS, group_counts, kept_counts
 from inspector.core.store.paging import EventRow
 from inspector.core.store.query import (
     SQLITE_MAX_INT,
@@ -478,10 +478,7 @@ class EventReader:
         connection = self._reader()
         with read_snapshot(connection):
             where, params = query.where_clause(connection)
-            select, select_params = union_select(
-                "SELECT e.status AS status, e.type AS type, e.name AS name, "
-                "e.violations AS violations, e.violation_count AS violation_count "
-                "FROM events e", where, params)
+            select, select_params = union_select(COUNTED_COLUMNS, where, params)
             rows = group_counts(connection, select, select_params)
         counts: dict[str, dict[str, int]] = {group: {} for group in COUNT_GROUPS}
         for group, value, count in rows:
