@@ -329,12 +329,17 @@ class FlowsView(QObject):
             return
         source, specs, session_id = self._source(), _specs(run), run.session_id
         self.tasks.submit(lambda: source.reevaluate(run, specs),
-                          lambda again: self._apply_runs(
-                              session_id, [again if item.id == again.id else item
-                                           for item in self.runs], again.id),
+                          lambda again: self._reevaluated(session_id, again),
                           on_error=lambda error: self._failed("Re-evaluating the flow run",
                                                               error),
                           what="Re-evaluating the flow run")
+
+    def _reevaluated(self, session_id: int, again: FlowRun) -> None:
+        if session_id != self.session_id:
+            return
+        self._apply_runs(session_id, [again if item.id == again.id else item
+                                      for item in self.runs], again.id)
+        self.sig_updated.emit(again.id)
 
     # ---- live
 
