@@ -270,9 +270,7 @@ class FlowsView(QObject):
             return
         self.runs = runs
         if not runs:
-            self.panel.set_runs([], None)
-            self.panel.show_run(None)
-            return
+            return  # show_session cleared the panel: keep what it said since (a refusal)
         chosen = next((run for run in runs if run.id == shown), runs[-1])
         self._follow(chosen)
 
