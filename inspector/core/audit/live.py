@@ -61,14 +61,19 @@ class SessionAudit:
                 self._findings = self.auditor.findings(ordered=ordered)
             return self._findings
 
-    @contextmanager
-    def caught_up(self) -> Iterator[IdentityGraph]:
-        """Feed what was stored since the last refresh, then hold the audit while the caller
-        reads its identity graph (nothing feeds it meanwhile): flow runs read people from it
-        instead of linking the session's calls a second time. :attr:`last_id` is the last
-        call the graph has seen."""
+    def catch_up(self) -> int:
+        """Feed what was stored since the last refresh (no findings worked out); the id of
+        the last call fed (:attr:`last_id`)."""
         with self._lock:
             self._catch_up()
+            return self.last_id
+
+    @contextmanager
+    def held(self) -> Iterator[IdentityGraph]:
+        """Hold the audit while the caller reads its identity graph (nothing feeds it
+        meanwhile): flow runs read people from it instead of linking the session's calls a
+        second time."""
+        with self._lock:
             yield self.auditor.graph
 
     def _catch_up(self) -> None:

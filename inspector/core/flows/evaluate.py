@@ -690,7 +690,7 @@ class RunEvaluator:
     Every call of the session goes into the graph (links made before the run started still
     link its people); only calls with ids in ``(after_id, until_id]`` (and received at or
     after ``since``) are candidates. ``graph``: read people from a graph kept elsewhere (the
-    session's audit, :meth:`SessionAudit.caught_up`) that has seen every call fed here; then
+    session's audit, :meth:`SessionAudit.held`) that has seen every call fed here; then
     only candidates need feeding.
     """
 

@@ -260,8 +260,11 @@ class LiveRun:
                 catch_up(evaluator, self.store, run.session_id)
                 self._read(evaluator, ended, stopping)
             else:
-                with audit.caught_up():
-                    catch_up(evaluator, self.store, run.session_id, through=audit.last_id)
+                # The candidates are read while the audit goes on (a long catch-up would hold
+                # up the audit's panels); the graph may have seen a few calls more by the
+                # time it is read, as it will have when the run is re-evaluated.
+                catch_up(evaluator, self.store, run.session_id, through=audit.catch_up())
+                with audit.held():
                     self._read(evaluator, ended, stopping)
 
     def _read(self, evaluator: RunEvaluator, ended: bool, stopping: bool) -> None:

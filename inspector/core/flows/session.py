@@ -87,10 +87,10 @@ def evaluate_session(store: EventReader, session_id: int, flows: Sequence[Flow],
     # third of a second for 100,000 calls).
     with collector_paused():
         if audit is not None and shares_people(audit.config, config):
-            with audit.caught_up() as graph:
-                evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id,
-                                         since=since, graph=graph)
-                catch_up(evaluator, store, session_id, through=audit.last_id)
+            evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id,
+                                     since=since, graph=audit.auditor.graph)
+            catch_up(evaluator, store, session_id, through=audit.catch_up())
+            with audit.held():
                 results = evaluator.results(ended=ended)
         else:
             evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id,

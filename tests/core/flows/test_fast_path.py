@@ -141,8 +141,8 @@ def _compare_flows(flows: list[Flow], payloads: Sequence[dict[str, Any]],
                 position += len(payloads[chunk])
                 catch_up(live, store, session.id)
                 live.results()
-                with audit.caught_up():
-                    catch_up(shared, store, session.id, through=audit.last_id)
+                catch_up(shared, store, session.id, through=audit.catch_up())
+                with audit.held():
                     shared.results()
             expected = _reference(store, session.id, flows, config, **window)
             fast = evaluate_session(store, session.id, flows, config, **window)
