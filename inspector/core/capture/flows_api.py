@@ -181,7 +181,7 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
         session = await in_thread(lambda: session_for(body.get("session")))
         results = await in_thread(lambda: evaluate_session(
             service.store, session.id, [item.flow for item in loaded], service.audit_config,
-            since=since))
+            since=since, audit=service.kept_audit(session.id)))
         return json_response({"session": session.to_dict(),
                               "status": str(overall_status(results)),
                               "flows": [result.to_dict() for result in results]})
@@ -219,7 +219,8 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
         session = await in_thread(lambda: session_for(body.get("session")))
         run = await in_thread(lambda: start_run(service.store, session.id, loaded,
                                                 service.audit_config, plan(),
-                                                after_event_id=after))
+                                                after_event_id=after,
+                                                audits=service.kept_audit))
         with lock:
             while len(live) >= _LIVE_LIMIT:
                 live.pop(next(iter(live)))
@@ -240,7 +241,7 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
             if kept is None:
                 raise ApiError(404, "unknown_run", f"No flow run {run_id}")
             if kept.running:
-                following = LiveRun(service.store, kept)
+                following = LiveRun(service.store, kept, audits=service.kept_audit)
             else:
                 raise ApiError(409, "run_ended", f"Flow run {run_id} has already ended")
         stopped = await in_thread(following.stop)
@@ -261,7 +262,7 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
                 return
         kept = load_run(service.store, run_id)
         if kept is not None and kept.running:
-            follow(LiveRun(service.store, kept))
+            follow(LiveRun(service.store, kept, audits=service.kept_audit))
 
     def one_json(run_id: int) -> dict[str, Any]:
         adopt(run_id)
@@ -280,7 +281,7 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
             live.pop(run_id, None)
         again = await in_thread(lambda: reevaluate(service.store, kept, flows))
         if again.running:
-            follow(LiveRun(service.store, again))
+            follow(LiveRun(service.store, again, audits=service.kept_audit))
         return json_response({"run": again.to_dict()})
 
     router = app.router
