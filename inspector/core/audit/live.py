@@ -10,6 +10,7 @@ import heapq
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from inspector.core.audit.config import AuditConfig
@@ -18,6 +19,7 @@ from inspector.core.audit.framework import Auditor
 from inspector.core.audit.overview import Arrivals, audit_overview, event_ids_of, mark_people
 from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent
+from inspector.core.people import IdentityGraph
 from inspector.core.store import EventStore
 from inspector.core.store.reader import CallRow
 
@@ -54,22 +56,41 @@ class SessionAudit:
         """Feed what was stored since the last refresh; the current findings (``ordered``
         as :meth:`Auditor.findings`)."""
         with self._lock:
-            names = self.store.write_key_names()
-            batch: list[ObservedEvent] = []
-            rows = self.store.iter_call_rows(self.session_id, after_id=self.last_id)
+            self._catch_up()
             with collector_paused():
-                for observed in observe_rows(rows, names):
-                    batch.append(observed)
-                    if len(batch) >= _CHUNK:
-                        self._feed(batch)
-                        batch = []
-                        # Hand the GIL over between chunks: the window's thread waits for it
-                        # otherwise (bench/gui_live.py --mix retail: 131 ms stalls, 18 ms of
-                        # them the GUI thread's own work).
-                        time.sleep(0)
-                self._feed(batch)
                 self._findings = self.auditor.findings(ordered=ordered)
             return self._findings
+
+    def catch_up(self) -> int:
+        """Feed what was stored since the last refresh (no findings worked out); the id of
+        the last call fed (:attr:`last_id`)."""
+        with self._lock:
+            self._catch_up()
+            return self.last_id
+
+    @contextmanager
+    def held(self) -> Iterator[IdentityGraph]:
+        """Hold the audit while the caller reads its identity graph (nothing feeds it
+        meanwhile): flow runs read people from it instead of linking the session's calls a
+        second time."""
+        with self._lock:
+            yield self.auditor.graph
+
+    def _catch_up(self) -> None:
+        names = self.store.write_key_names()
+        batch: list[ObservedEvent] = []
+        rows = self.store.iter_call_rows(self.session_id, after_id=self.last_id)
+        with collector_paused():
+            for observed in observe_rows(rows, names):
+                batch.append(observed)
+                if len(batch) >= _CHUNK:
+                    self._feed(batch)
+                    batch = []
+                    # Hand the GIL over between chunks: the window's thread waits for it
+                    # otherwise (bench/gui_live.py --mix retail: 131 ms stalls, 18 ms of
+                    # them the GUI thread's own work).
+                    time.sleep(0)
+            self._feed(batch)
 
     def _feed(self, batch: list[ObservedEvent]) -> None:
         if batch:

@@ -145,7 +145,7 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
         session = await in_thread(lambda: session_for(body.get("session")))
         results = await in_thread(lambda: evaluate_session(
             service.store, session.id, [item.flow for item in loaded], service.audit_config,
-            since=since))
+            since=since, audit=service.kept_audit(session.id)))
         return json_response({"session": session.to_dict(),
                               "status": str(overall_status(results)),
                               "flows": [result.to_dict() for result in results]})
@@ -181,7 +181,8 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
         loaded = parse_flow_specs(body.get("flows"))
         session = await in_thread(lambda: session_for(body.get("session")))
         run = await in_thread(lambda: start_run(service.store, session.id, loaded,
-                                                service.audit_config, plan()))
+                                                service.audit_config, plan(),
+                                                audits=service.kept_audit))
         with lock:
             while len(live) >= _LIVE_LIMIT:
                 live.pop(next(iter(live)))
@@ -202,7 +203,7 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
             if kept is None:
                 raise ApiError(404, "unknown_run", f"No flow run {run_id}")
             if kept.running:
-                following = LiveRun(service.store, kept)
+                following = LiveRun(service.store, kept, audits=service.kept_audit)
             else:
                 raise ApiError(409, "run_ended", f"Flow run {run_id} has already ended")
         stopped = await in_thread(following.stop)

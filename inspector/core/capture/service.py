@@ -56,6 +56,7 @@ from inspector.core.store import (
 )
 
 if TYPE_CHECKING:
+    from inspector.core.audit.config import AuditConfig
     from inspector.core.audit.live import SessionAudit
     from inspector.core.plan import CompiledPlan, PlanError
     from inspector.core.plan.watch import PlanWatcher
@@ -312,6 +313,26 @@ class CaptureService:
         """The (incrementally kept) audit of a session; the current and recently asked ones
         are kept, so a CI script polling ``audit`` pays only for what arrived since."""
         from inspector.core.audit.live import SessionAudit
+
+        config = self._session_audit_config()
+        with self._session_lock:
+            audit = self._audits.get(session_id)
+            if audit is None or audit.config != config:
+                self._audits.pop(session_id, None)
+                if len(self._audits) >= 4:  # bound memory: drop the oldest asked
+                    self._audits.pop(next(iter(self._audits)))
+                audit = self._audits[session_id] = SessionAudit(self.store, session_id, config)
+            return audit
+
+    def kept_audit(self, session_id: int) -> SessionAudit | None:
+        """The session's audit if one is kept under the current configuration (a flow run
+        reads people from it), without starting one."""
+        config = self._session_audit_config()
+        with self._session_lock:
+            audit = self._audits.get(session_id)
+        return audit if audit is not None and audit.config == config else None
+
+    def _session_audit_config(self) -> AuditConfig:
         from inspector.core.plan import PlanValidator
 
         validator = self.ingestor.validator
@@ -323,14 +344,7 @@ class CaptureService:
         if planned:
             config = config.model_copy(update={"planned_events": list(
                 dict.fromkeys([*config.planned_events, *planned]))})
-        with self._session_lock:
-            audit = self._audits.get(session_id)
-            if audit is None or audit.config != config:
-                self._audits.pop(session_id, None)
-                if len(self._audits) >= 4:  # bound memory: drop the oldest asked
-                    self._audits.pop(next(iter(self._audits)))
-                audit = self._audits[session_id] = SessionAudit(self.store, session_id, config)
-            return audit
+        return config
 
     # ---- sessions and plans
 

@@ -122,15 +122,43 @@ def _violation(kind: str, field_: str, message: str) -> Violation:
                      source=Source.RULE)
 
 
+#: A stored call as :meth:`ObservedEvent.from_row` reads it (the store's lean row).
+StoredCall = tuple[int, float, str | None, str | None, str | None, str | None, str | None,
+                   str | None, str | None]
+
+
 @dataclass(slots=True)
 class _Candidate:
     """A call that matched a step's WHEN (call level), and whether its own fields and origin
-    meet the step's EXPECT (what they break is worded only when a reason needs it: most
-    candidates of a busy session are never shown)."""
+    meet the step's EXPECT.
 
-    event: ObservedEvent
+    A candidate keeps only what the walk reads of its call: its ids, when it arrived, the
+    fields the steps' ``same_as`` / ``differs_from`` compare, and where to rebuild the whole
+    call from (the call itself when fed from memory; the store's row, JSON text unparsed,
+    when fed from a session). The parsed payload is freed as soon as the call is judged: a
+    busy session's candidates then hold no dictionaries for the collector to walk or for
+    freeing to take apart (bench/flows.py), and the call is parsed again only when a reason
+    is worded about it, which most candidates never are.
+    """
+
+    id: int
+    message_id: str | None
+    received_at: float
+    user_id: str | None
+    anonymous_id: str | None
     ok: bool
-    worded: list[Violation] | None = None
+    #: The values of :attr:`_CompiledStep.compared` (``MISSING``: absent), in that order.
+    values: tuple[Any, ...]
+    origin: ObservedEvent | StoredCall
+    #: What the call's own fields and origin break, once worded.
+    worded: tuple[Violation, ...] | None = None
+
+    def event(self, write_key_names: Mapping[str, str]) -> ObservedEvent:
+        """The whole call (rebuilt from its stored row each time: only wording asks)."""
+        origin = self.origin
+        if isinstance(origin, ObservedEvent):
+            return origin
+        return ObservedEvent.from_row(origin, write_key_names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +186,18 @@ class _CompiledStep:
     #: Steps that must be placed before this one (after, and the reverse of before).
     after: set[int] = field(default_factory=set)
     candidates: list[_Candidate] = field(default_factory=list)
+    #: The fields of this step's calls that relations compare: its own ``same_as`` /
+    #: ``differs_from`` paths and the paths later steps compare with it (kept per candidate).
+    compared: list[FieldPath] = field(default_factory=list)
+    #: Path text -> its position in :attr:`compared`.
+    compared_at: dict[str, int] = field(default_factory=dict)
+
+
+def _compare(compiled: _CompiledStep, path: FieldPath) -> None:
+    """Keep ``path``'s value with each of ``compiled``'s candidates."""
+    if path.text not in compiled.compared_at:
+        compiled.compared_at[path.text] = len(compiled.compared)
+        compiled.compared.append(path)
 
 
 def _many(value: str | Sequence[str] | None) -> frozenset[str] | None:
@@ -177,15 +217,15 @@ class _Placed:
     """What the walk has decided for one step."""
 
     status: StepStatus
-    event: ObservedEvent | None = None
+    event: _Candidate | None = None
     #: Whether :attr:`event` satisfied the step (else it is a failed step's closest call).
     satisfied: bool = False
     violations: list[Violation] = field(default_factory=list)
     reason: str | None = None
-    repeats: list[ObservedEvent] = field(default_factory=list)
+    repeats: list[_Candidate] = field(default_factory=list)
 
     @property
-    def satisfied_by(self) -> ObservedEvent | None:
+    def satisfied_by(self) -> _Candidate | None:
         """The call that satisfied the step (``None``: none did)."""
         return self.event if self.satisfied else None
 
@@ -196,6 +236,8 @@ class FlowEvaluator:
     def __init__(self, flow: Flow, config: AuditConfig | None = None) -> None:
         config = config or AuditConfig()
         self.flow = flow
+        #: Write key -> source name, for rebuilding stored candidates (see :meth:`feed_row`).
+        self.write_key_names: Mapping[str, str] = {}
         names = [step.name for step in flow.steps]
         self._steps: list[_CompiledStep] = []
         for index, step in enumerate(flow.steps):
@@ -218,6 +260,10 @@ class FlowEvaluator:
                 references,
                 flow.same_person if step.same_person is None else step.same_person,
             ))
+        for compiled in self._steps:
+            for reference in compiled.references:
+                _compare(compiled, reference.path)
+                _compare(self._steps[reference.step], reference.target)
         for compiled in self._steps:
             compiled.after |= {names.index(name) for name in compiled.step.after}
             for name in compiled.step.before:
@@ -256,8 +302,9 @@ class FlowEvaluator:
             filters.append(CallFilter(match.types, match.names, match.write_keys))
         return filters
 
-    def observe(self, event: ObservedEvent) -> None:
-        """Record ``event`` under each step whose WHEN (call level) it matches."""
+    def observe(self, event: ObservedEvent, origin: StoredCall | None = None) -> None:
+        """Record ``event`` under each step whose WHEN (call level) it matches (``origin``:
+        the stored row it was read from, which the candidates keep instead of the call)."""
         key = (event.type, event.name)
         steps = self._dispatch.get(key)
         if steps is None:
@@ -268,7 +315,13 @@ class FlowEvaluator:
             if compiled.match.picks_call(event):
                 ok = _from_expected_place(compiled, event) and (
                     not compiled.expect.fields or compiled.expect.fields.holds(event.payload))
-                compiled.candidates.append(_Candidate(event, ok, [] if ok else None))
+                payload = event.payload
+                compiled.candidates.append(_Candidate(
+                    event.id, event.message_id, event.received_at, event.user_id,
+                    event.anonymous_id, ok,
+                    tuple(path.first(payload) for path in compiled.compared) if
+                    compiled.compared else (), event if origin is None else origin,
+                    () if ok else None))
 
     def _steps_for(self, call_type: str | None, name: str | None) -> list[_CompiledStep]:
         """The steps whose WHEN may pick a call of this type and name (by the dispatch
@@ -280,12 +333,12 @@ class FlowEvaluator:
         steps += self._by_type.get(call_type, ())
         return steps
 
-    @staticmethod
-    def own_violations(compiled: _CompiledStep, candidate: _Candidate) -> list[Violation]:
+    def own_violations(self, compiled: _CompiledStep,
+                       candidate: _Candidate) -> tuple[Violation, ...]:
         """What the candidate's own fields and origin break (worded once, then kept)."""
         if candidate.worded is None:
-            candidate.worded = _distinct(FlowEvaluator._own_violations(compiled,
-                                                                       candidate.event))
+            candidate.worded = tuple(_distinct(FlowEvaluator._own_violations(
+                compiled, candidate.event(self.write_key_names))))
         return candidate.worded
 
     @staticmethod
@@ -332,29 +385,29 @@ class _Walk:
 
     # -- people
 
-    def root(self, event: ObservedEvent) -> Node | None:
+    def root(self, call: _Candidate) -> Node | None:
         try:
-            return self._roots[event.id]
+            return self._roots[call.id]
         except KeyError:
             pass
         root: Node | None = None
-        for kind, value in (("user", event.user_id), ("anon", event.anonymous_id)):
+        for kind, value in (("user", call.user_id), ("anon", call.anonymous_id)):
             if value:
                 root = self.graph.root_of(kind, value)
                 if root is not None:
                     break
-        self._roots[event.id] = root
+        self._roots[call.id] = root
         return root
 
-    def person(self, event: ObservedEvent) -> Person | None:
-        root = self.root(event)
+    def person(self, call: _Candidate) -> Person | None:
+        root = self.root(call)
         return self.graph.person_at(root) if root is not None else None
 
     # -- the walk
 
     def run(self, ended: bool) -> FlowResult:
         steps = self.evaluator._steps
-        lower: ObservedEvent | None = None
+        lower: _Candidate | None = None
         lower_step: _CompiledStep | None = None
         for unit in self.evaluator._units:
             unit_lower, unit_lower_step = lower, lower_step
@@ -374,7 +427,7 @@ class _Walk:
         self.repetitions()
         return self.finish(ended)
 
-    def place(self, compiled: _CompiledStep, bound: ObservedEvent | None,
+    def place(self, compiled: _CompiledStep, bound: _Candidate | None,
               bound_step: _CompiledStep | None) -> _Placed:
         """The step's first call after ``bound`` that satisfies everything; else its closest
         candidate with what that call breaks."""
@@ -387,16 +440,16 @@ class _Walk:
             candidate = candidates[position]
             if position < closest_from and (not candidate.ok or (
                     compiled.same_person and self.anchor is not None
-                    and self.root(candidate.event) != self.anchor)):
+                    and self.root(candidate) != self.anchor)):
                 # Cannot satisfy the step (its own fields, or someone else's call), and too
                 # early to be the closest: a busy session's other shoppers cost one lookup.
                 continue
             broken = self.relations(compiled, candidate, bound, bound_step)
             if not broken:
-                self.adopt(compiled, candidate.event)
-                return _Placed(StepStatus.PASSED, candidate.event, satisfied=True)
+                self.adopt(compiled, candidate)
+                return _Placed(StepStatus.PASSED, candidate, satisfied=True)
             if position >= closest_from:
-                tried.append((len(broken), candidate.event.id, candidate, broken))
+                tried.append((len(broken), candidate.id, candidate, broken))
         if not candidates:
             return _Placed(StepStatus.PENDING)
         # Calls that came too early are candidates too (the step was done out of order).
@@ -408,26 +461,26 @@ class _Walk:
                 "Out Of Order", "",
                 f"this call arrived before the {bound_step.step.name} call; the flow needs it "
                 f"after"))
-            tried.append((len(broken), candidate.event.id, candidate, broken))
+            tried.append((len(broken), candidate.id, candidate, broken))
         # Fewest violations; on a tie the latest call (the tester's latest attempt).
         _, _, closest, broken = min(tried, key=lambda item: (item[0], -item[1]))
-        self.adopt(compiled, closest.event)
-        return _Placed(StepStatus.FAILED, closest.event, violations=broken,
+        self.adopt(compiled, closest)
+        return _Placed(StepStatus.FAILED, closest, violations=broken,
                        reason=_reason(broken))
 
-    def adopt(self, compiled: _CompiledStep, event: ObservedEvent) -> None:
+    def adopt(self, compiled: _CompiledStep, call: _Candidate) -> None:
         """The first placed call of a same-person step fixes the person the flow follows."""
         if compiled.same_person and self.anchor is None:
-            self.anchor = self.root(event)
-            person = self.person(event)
+            self.anchor = self.root(call)
+            person = self.person(call)
             self.anchor_label = person.label if person is not None else "(no id)"
 
     def relations(self, compiled: _CompiledStep, candidate: _Candidate,
-                  bound: ObservedEvent | None, bound_step: _CompiledStep | None, *,
+                  bound: _Candidate | None, bound_step: _CompiledStep | None, *,
                   check_person: bool = True) -> list[Violation]:
         """Everything ``candidate`` breaks for this step, its own fields first."""
-        event = candidate.event
-        broken = list(FlowEvaluator.own_violations(compiled, candidate))
+        event = candidate
+        broken = list(self.evaluator.own_violations(compiled, candidate))
         person = self.person(event)
         match_person = compiled.match.person
         if match_person is not None:
@@ -436,7 +489,7 @@ class _Walk:
             broken += compiled.expect.person_violations(person, as_of=event.id,
                                                         label="the sender")
         for reference in compiled.references:
-            broken += self.reference(reference, event)
+            broken += self.reference(compiled, reference, event)
         within = compiled.step.within
         if within is not None and bound is not None and bound_step is not None and \
                 event.received_at - bound.received_at > within:
@@ -454,15 +507,17 @@ class _Walk:
                 f"flow follows): no identify or alias links them"))
         return broken
 
-    def reference(self, reference: _Reference, event: ObservedEvent) -> list[Violation]:
+    def reference(self, compiled: _CompiledStep, reference: _Reference,
+                  call: _Candidate) -> list[Violation]:
         placed = self.placed.get(reference.step)
         if placed is None or not placed.satisfied or placed.event is None:
             return []  # that step has no call to compare with (its own reason says why)
-        name = self.evaluator._steps[reference.step].step.name
-        wanted = reference.target.first(placed.event.payload)
+        target_step = self.evaluator._steps[reference.step]
+        name = target_step.step.name
+        wanted = placed.event.values[target_step.compared_at[reference.target.text]]
         if wanted is MISSING:
             return []
-        value = reference.path.first(event.payload)
+        value = call.values[compiled.compared_at[reference.path.text]]
         path = reference.path.text
         theirs = "" if reference.target.text == path else f" {reference.target.text}"
         if reference.same:
@@ -496,19 +551,19 @@ class _Walk:
             candidates = compiled.candidates
             for position in range(_first_after(candidates, first), len(candidates)):
                 candidate = candidates[position]
-                if until is not None and candidate.event.id >= until:
+                if until is not None and candidate.id >= until:
                     break
                 if compiled.same_person and self.anchor is not None and \
-                        self.root(candidate.event) != self.anchor:
+                        self.root(candidate) != self.anchor:
                     continue  # someone else's call, not a repetition
                 broken = self.relations(compiled, candidate, None, None, check_person=False)
                 if broken:
                     self.placed[compiled.index] = _Placed(
-                        StepStatus.FAILED, candidate.event, violations=broken,
+                        StepStatus.FAILED, candidate, violations=broken,
                         reason=_reason(broken),
                         repeats=[placed.event, *placed.repeats])
                     break
-                placed.repeats.append(candidate.event)
+                placed.repeats.append(candidate)
 
     def finish(self, ended: bool) -> FlowResult:
         steps = self.evaluator._steps
@@ -533,7 +588,7 @@ class _Walk:
                 elif ended and step.optional:
                     status = StepStatus.SKIPPED
             if placed.event is None:
-                events: list[ObservedEvent] = []
+                events: list[_Candidate] = []
             elif placed.status is StepStatus.PASSED:
                 events = [placed.event, *placed.repeats]
             else:
@@ -586,7 +641,7 @@ def _first_after(candidates: Sequence[_Candidate], event_id: int) -> int:
     low, high = 0, len(candidates)
     while low < high:
         middle = (low + high) // 2
-        if candidates[middle].event.id <= event_id:
+        if candidates[middle].id <= event_id:
             low = middle + 1
         else:
             high = middle
@@ -634,25 +689,31 @@ class RunEvaluator:
 
     Every call of the session goes into the graph (links made before the run started still
     link its people); only calls with ids in ``(after_id, until_id]`` (and received at or
-    after ``since``) are candidates.
+    after ``since``) are candidates. ``graph``: read people from a graph kept elsewhere (the
+    session's audit, :meth:`SessionAudit.held`) that has seen every call fed here; then
+    only candidates need feeding.
     """
 
     def __init__(self, flows: Sequence[Flow], config: AuditConfig | None = None, *,
                  after_id: int = 0, until_id: int | None = None,
-                 since: float | None = None) -> None:
+                 since: float | None = None, graph: IdentityGraph | None = None) -> None:
         config = config or AuditConfig()
         #: Calls received before this (epoch s) are not candidates (``inspector check
         #: --since``).
         self.since = since
         self.config = config
         self.flows = [FlowEvaluator(flow, config) for flow in flows]
-        self.graph = IdentityGraph(is_placeholder=config.is_placeholder)
+        #: Whether :attr:`graph` is kept elsewhere (nothing is linked here).
+        self.shares_graph = graph is not None
+        self.graph = graph if graph is not None else IdentityGraph(
+            is_placeholder=config.is_placeholder)
         self.after_id = after_id
         self.until_id = until_id
         self.last_id = 0
         #: The identifiers (userId, anonymousId, context.traits.email) of every call linked
         #: so far, but identify and alias calls (see :meth:`link`).
         self._linked: set[tuple[str | None, str | None, str | None]] = set()
+        self._write_key_names: Mapping[str, str] = {}
 
     def feed(self, events: Iterable[ObservedEvent]) -> None:
         """Feed calls in arrival (id) order; ones seen before are ignored."""
@@ -660,9 +721,9 @@ class RunEvaluator:
         for event in events:
             feed_one(event)
 
-    def feed_one(self, event: ObservedEvent) -> None:
-        """Feed one call (:meth:`feed` without a sequence: a stored session's candidates
-        come one at a time)."""
+    def feed_one(self, event: ObservedEvent, origin: StoredCall | None = None) -> None:
+        """Feed one call (:meth:`feed` without a sequence; ``origin``: the stored row it was
+        built from, see :meth:`feed_row`)."""
         event_id = event.id
         if event_id <= self.last_id:
             return
@@ -672,7 +733,16 @@ class RunEvaluator:
         if event_id > self.after_id and (until_id is None or event_id <= until_id) and \
                 (self.since is None or event.received_at >= self.since):
             for flow in self.flows:
-                flow.observe(event)
+                flow.observe(event, origin)
+
+    def feed_row(self, row: StoredCall, write_key_names: Mapping[str, str]) -> None:
+        """Feed one stored call (a lean row, :meth:`ObservedEvent.from_row`'s input): its
+        candidates keep the row, not the parsed call, which is freed once judged."""
+        if write_key_names is not self._write_key_names:
+            self._write_key_names = write_key_names
+            for flow in self.flows:
+                flow.write_key_names = write_key_names
+        self.feed_one(ObservedEvent.from_row(row, write_key_names), row)
 
     def feed_link(self, event: ObservedEvent | None, event_id: int) -> None:
         """Feed call ``event_id``, which no step can pick (the store's pre-filter said so):
@@ -693,6 +763,8 @@ class RunEvaluator:
         shoppers gets fewer than half of them (bench/flows.py). Identify calls (traits) and
         alias calls (previousId) always go in.
         """
+        if self.shares_graph:
+            return
         call_type = event.type
         if call_type != "identify" and call_type != "alias":
             email = event.context_traits.get("email")

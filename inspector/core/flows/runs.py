@@ -11,18 +11,22 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from inspector.core.audit.config import AuditConfig
 from inspector.core.flows.evaluate import FlowResult, RunEvaluator, RunStatus
 from inspector.core.flows.files import LoadedFlow, parse_flow
-from inspector.core.flows.session import catch_up
+from inspector.core.flows.session import catch_up, shares_people
+from inspector.core.gc_tuning import collector_paused
 from inspector.core.report.model import FlowRunReport, FlowStepReport
 from inspector.core.store import EventStore
+
+if TYPE_CHECKING:
+    from inspector.core.audit.live import SessionAudit
 
 __all__ = ["FlowRun", "LiveRun", "PlanInfo", "audit_config_hash", "flow_result_report",
            "flow_run_reports", "flow_run_summary", "load_run", "load_runs", "overall_status",
@@ -186,29 +190,50 @@ def load_run(store: EventStore, run_id: int) -> FlowRun | None:
     return _run_from_row(rows[0]) if rows else None
 
 
+#: What gives a live run the audit of its session, when one is kept (``None``: none).
+AuditSource = Callable[[int], "SessionAudit | None"]
+
+
 class LiveRun:
     """A run being followed: each :meth:`refresh` reads only what was stored since the last
-    (thread-safe; the window calls it off the GUI thread, ``serve`` on its executor)."""
+    (thread-safe; the window calls it off the GUI thread, ``serve`` on its executor).
 
-    def __init__(self, store: EventStore, run: FlowRun) -> None:
+    ``audits``: where ``serve`` keeps its sessions' audits. While the run's session has one
+    that links people as the run does, the run reads people from the audit's identity graph
+    (brought up to date first) and is fed only its candidate calls; else it links the
+    session's calls itself.
+    """
+
+    def __init__(self, store: EventStore, run: FlowRun, *,
+                 audits: AuditSource | None = None) -> None:
         self.store = store
         self.run = run
-        self._evaluator = RunEvaluator([loaded.flow for loaded in run.flows], run.audit_config,
-                                       after_id=run.after_event_id,
-                                       until_id=run.until_event_id)
+        self._audits = audits
+        #: The audit whose graph the evaluator reads (``None``: its own graph).
+        self._audit: SessionAudit | None = None
+        self._evaluator = self._new_evaluator(None)
         self._lock = threading.Lock()
+
+    def _new_evaluator(self, audit: SessionAudit | None) -> RunEvaluator:
+        run = self.run
+        return RunEvaluator([loaded.flow for loaded in run.flows], run.audit_config,
+                            after_id=run.after_event_id, until_id=run.until_event_id,
+                            graph=audit.auditor.graph if audit is not None else None)
 
     @property
     def id(self) -> int:
         """The run's id in the store."""
         return self.run.id
 
+    @property
+    def shares_audit(self) -> bool:
+        """Whether the last refresh read people from the session's audit."""
+        return self._audit is not None
+
     def refresh(self, *, save: bool = False) -> FlowRun:
         """Catch up with the session and evaluate; ``save``: keep the results too."""
         with self._lock:
-            catch_up(self._evaluator, self.store, self.run.session_id)
-            self.run.results = self._evaluator.results(ended=not self.run.running)
-            self.run.evaluated_through = self._evaluator.last_id
+            self._evaluate(ended=not self.run.running)
             if save:
                 self._save()
             return self.run
@@ -216,15 +241,46 @@ class LiveRun:
     def stop(self) -> FlowRun:
         """End the run at the session's newest event, evaluate and keep it."""
         with self._lock:
-            catch_up(self._evaluator, self.store, self.run.session_id)
-            until = self._evaluator.last_id
+            self._evaluate(ended=True, stopping=True)
             self.run.ended_at = time.time()
-            self.run.until_event_id = until
-            self._evaluator.until_id = until
-            self.run.results = self._evaluator.results(ended=True)
-            self.run.evaluated_through = until
             self._save(ended=True)
             return self.run
+
+    def _evaluate(self, *, ended: bool, stopping: bool = False) -> None:
+        """Catch up (with the audit's graph when there is one to share) and read results;
+        ``stopping``: the run ends at the last call read."""
+        audit = self._shared_audit()
+        if audit is not self._audit:
+            # Another graph (the audit appeared, went, or was rebuilt under another
+            # configuration): the candidates so far were fed for the old one.
+            self._audit, self._evaluator = audit, self._new_evaluator(audit)
+        evaluator, run = self._evaluator, self.run
+        with collector_paused():
+            if audit is None:
+                catch_up(evaluator, self.store, run.session_id)
+                self._read(evaluator, ended, stopping)
+            else:
+                # The candidates are read while the audit goes on (a long catch-up would hold
+                # up the audit's panels); the graph may have seen a few calls more by the
+                # time it is read, as it will have when the run is re-evaluated.
+                catch_up(evaluator, self.store, run.session_id, through=audit.catch_up())
+                with audit.held():
+                    self._read(evaluator, ended, stopping)
+
+    def _read(self, evaluator: RunEvaluator, ended: bool, stopping: bool) -> None:
+        run = self.run
+        if stopping:
+            run.until_event_id = evaluator.until_id = evaluator.last_id
+        run.results = evaluator.results(ended=ended)
+        run.evaluated_through = evaluator.last_id
+
+    def _shared_audit(self) -> SessionAudit | None:
+        if self._audits is None:
+            return None
+        audit = self._audits(self.run.session_id)
+        if audit is None or not shares_people(audit.config, self.run.audit_config):
+            return None
+        return audit
 
     def _save(self, *, ended: bool = False) -> None:
         self.store.update_flow_run(
@@ -236,7 +292,8 @@ class LiveRun:
 
 def start_run(store: EventStore, session_id: int, flows: Sequence[LoadedFlow],
               config: AuditConfig | None = None, plan: PlanInfo | None = None, *,
-              after_event_id: int | None = None) -> LiveRun:
+              after_event_id: int | None = None,
+              audits: AuditSource | None = None) -> LiveRun:
     """Start (and keep) a run of ``flows`` over the calls ``session_id`` stores from now on
     (``after_event_id``: from after that event instead; 0 for the whole session)."""
     config = config or AuditConfig()
@@ -249,7 +306,7 @@ def start_run(store: EventStore, session_id: int, flows: Sequence[LoadedFlow],
         orjson.dumps(config.model_dump(mode="json", by_alias=True)).decode())
     run = FlowRun(run_id, session_id, started, None, after_event_id, None, list(flows), plan,
                   config)
-    live = LiveRun(store, run)
+    live = LiveRun(store, run, audits=audits)
     live.refresh(save=True)
     return live
 

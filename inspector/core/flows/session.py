@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspector.core.audit.config import AuditConfig
 from inspector.core.flows.evaluate import FlowResult, RunEvaluator
@@ -12,37 +12,47 @@ from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent, source_of
 from inspector.core.store.reader import EventReader, FlowRow
 
+if TYPE_CHECKING:
+    from inspector.core.audit.live import SessionAudit
+
 _EMPTY: Mapping[str, Any] = {}
 
-__all__ = ["catch_up", "evaluate_session"]
+__all__ = ["catch_up", "evaluate_session", "shares_people"]
 
 
-def catch_up(evaluator: RunEvaluator, store: EventReader, session_id: int) -> None:
-    """Feed ``evaluator`` what the session stored since it last read (blocking).
+def catch_up(evaluator: RunEvaluator, store: EventReader, session_id: int, *,
+             through: int | None = None) -> None:
+    """Feed ``evaluator`` what the session stored since it last read (blocking); ``through``:
+    no call above that id (the last its shared graph has seen).
 
     Only the calls a step can pick (by type, name and write key, in the run's window) are
     read whole; identify and alias calls too, for their traits and previousId. Of the others
     the identity graph needs only the identifiers (userId, anonymousId, and
     ``context.traits.email``, which SQLite reads out), and only once per set of them (see
-    :meth:`RunEvaluator.link`): their payloads are not parsed at all.
+    :meth:`RunEvaluator.link`): their payloads are not parsed at all. An evaluator that
+    shares a graph kept elsewhere is given only the candidates.
     """
     names = store.write_key_names()
+    shares = evaluator.shares_graph
     rows = store.iter_flow_rows(session_id, after_id=evaluator.last_id,
                                 filters=evaluator.call_filters(),
                                 first_id=evaluator.after_id, until_id=evaluator.until_id,
-                                since=evaluator.since)
+                                since=evaluator.since, links=not shares, through=through)
     from_row = ObservedEvent.from_row
-    feed, feed_link, knows_link = evaluator.feed_one, evaluator.feed_link, evaluator.knows_link
+    feed, feed_link, knows_link = evaluator.feed_row, evaluator.feed_link, evaluator.knows_link
     with collector_paused():
         for row in rows:
             if row.candidate:
-                feed(from_row(row[:9], names))
+                feed(row[:9], names)
             elif row.type == "identify" or row.type == "alias":
                 feed_link(from_row(row[:9], names), row.id)
             elif knows_link(row.user_id, row.anonymous_id, row.email):
                 feed_link(None, row.id)
             else:
                 feed_link(_link_only(row, names), row.id)
+    if shares and through is not None:
+        # The calls up to ``through`` that were not candidates are done with too.
+        evaluator.feed_link(None, through)
 
 
 def _link_only(row: FlowRow, names: Mapping[str, str]) -> ObservedEvent:
@@ -61,16 +71,38 @@ def _link_only(row: FlowRow, names: Mapping[str, str]) -> ObservedEvent:
 def evaluate_session(store: EventReader, session_id: int, flows: Sequence[Flow],
                      config: AuditConfig | None = None, *, after_id: int = 0,
                      until_id: int | None = None, since: float | None = None,
-                     ended: bool = True) -> list[FlowResult]:
+                     ended: bool = True, audit: SessionAudit | None = None
+                     ) -> list[FlowResult]:
     """Evaluate ``flows`` over a stored session's calls in ``(after_id, until_id]`` received
-    at or after ``since``."""
+    at or after ``since``.
+
+    ``audit``: the session's audit, kept by the caller (``serve`` keeps one per session it is
+    asked about); its identity graph, brought up to date, links the people instead of
+    linking every call of the session again, when it links them the same way (see
+    :func:`shares_people`). Either graph has seen every call of the session, those after
+    ``until_id`` too (a later identify still merges the people of the window's calls)."""
+    config = config or AuditConfig()
     # The collector stays off until the evaluator's calls are freed (by reference counting:
     # they hold no cycles), so no full pass walks them on the way out (bench/flows.py: a
     # third of a second for 100,000 calls).
     with collector_paused():
-        evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id,
-                                 since=since)
-        catch_up(evaluator, store, session_id)
-        results = evaluator.results(ended=ended)
+        if audit is not None and shares_people(audit.config, config):
+            evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id,
+                                     since=since, graph=audit.auditor.graph)
+            catch_up(evaluator, store, session_id, through=audit.catch_up())
+            with audit.held():
+                results = evaluator.results(ended=ended)
+        else:
+            evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id,
+                                     since=since)
+            catch_up(evaluator, store, session_id)
+            results = evaluator.results(ended=ended)
         del evaluator
     return results
+
+
+def shares_people(audit_config: AuditConfig, flow_config: AuditConfig) -> bool:
+    """Whether an audit under ``audit_config`` links people as flows under ``flow_config``
+    do: the identity graph reads of a configuration only which emails are placeholders."""
+    return (audit_config.placeholder_values == flow_config.placeholder_values
+            and audit_config.placeholder_patterns == flow_config.placeholder_patterns)

@@ -99,7 +99,13 @@ _FLOW_SELECT = (
     "OR instr(payload, '\\') > 0) AND json_valid(payload) "
     "AND json_type(payload, '$.context.traits.email') = 'text' "
     "THEN json_extract(payload, '$.context.traits.email') END "
-    "FROM events WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?")
+    "FROM events WHERE session_id = ?{only} AND id > ? ORDER BY id LIMIT ?")
+
+
+#: :data:`_FLOW_SELECT`'s columns for candidates alone (``{only}`` picks them).
+_FLOW_CANDIDATES = (
+    "SELECT id, received_at, write_key, type, name, user_id, anonymous_id, message_id, "
+    "payload, 1, NULL FROM events WHERE session_id = ?{only} AND id > ? ORDER BY id LIMIT ?")
 
 
 def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
@@ -108,10 +114,12 @@ def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
 
 
 def _flow_select(filters: Sequence[CallFilter] | None, after_id: int, until_id: int | None,
-                 since: float | None) -> tuple[str, list[Any]]:
+                 since: float | None, *, links: bool = True, through: int | None = None
+                 ) -> tuple[str, list[Any], list[Any]]:
     """:data:`_FLOW_SELECT` for candidates matching any of ``filters`` (``None``: every
-    call) with ids in ``(after_id, until_id]`` received at or after ``since``; and its
-    parameters before the session's."""
+    call) with ids in ``(after_id, until_id]`` received at or after ``since`` (``links``:
+    and the other calls; ``through``: no id above it); and its parameters before and after
+    the session's."""
     params: list[Any] = []
     window = ["id > ?"]
     params.append(after_id)
@@ -136,8 +144,15 @@ def _flow_select(filters: Sequence[CallFilter] | None, after_id: int, until_id: 
     # coalesce: ``name IN (...)`` is NULL for a call without a name, and NOT NULL is NULL.
     wanted = "coalesce(" + " AND ".join(window) + ", 0)"
     cases = f"{wanted} OR type IN ('identify', 'alias')"
+    only, after = ("", []) if links else (f" AND {wanted}", list(params))
+    if through is not None:
+        only += " AND id <= ?"
+        after.append(through)
+    if not links:
+        # Only candidates: each has its payload, none needs the email read out.
+        return _FLOW_CANDIDATES.format(only=only), [], after
     # The wanted test appears three times in the statement: its parameters too.
-    return _FLOW_SELECT.format(wanted=wanted, cases=cases), params * 3
+    return _FLOW_SELECT.format(wanted=wanted, cases=cases, only=only), params * 3, after
 
 #: What a table row selects, named as :class:`EventRow`'s fields.
 _ROW_SELECT = ", ".join(
@@ -310,14 +325,18 @@ class EventReader:
     def iter_flow_rows(self, session_id: int, *, after_id: int = 0,
                        filters: Sequence[CallFilter] | None = None, first_id: int = 0,
                        until_id: int | None = None, since: float | None = None,
+                       links: bool = True, through: int | None = None,
                        chunk: int = 5000) -> Iterator[FlowRow]:
         """A session's events above ``after_id`` in id order, for flows: the candidates (ids
         in ``(first_id, until_id]``, received at or after ``since``, matching one of
         ``filters`` on the indexed columns) with their payload, the others with only what
-        the identity graph reads of them. Each chunk is read in its own snapshot."""
-        statement, params = _flow_select(filters, first_id, until_id, since)
-        for row in _chunked(self._reader(), statement, [*params, session_id], after_id,
-                            chunk):
+        the identity graph reads of them (``links=False``: only the candidates, for an
+        evaluation that reads people from a graph kept elsewhere); none above ``through``.
+        Each chunk is read in its own snapshot."""
+        statement, before, after = _flow_select(filters, first_id, until_id, since,
+                                                links=links, through=through)
+        for row in _chunked(self._reader(), statement, [*before, session_id, *after],
+                            after_id, chunk):
             yield FlowRow._make(row)
 
     def person_calls(self, session_id: int, *, event_ids: Collection[int] | None = None

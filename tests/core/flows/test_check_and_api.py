@@ -213,3 +213,28 @@ async def test_rest_takes_json_bodies_only(capture: CaptureService) -> None:
                        content=b'{"flows": [{"name": "refund"}]}',
                        headers={"Content-Type": "text/plain"})
     assert answer.status_code == 415
+
+
+async def test_rest_flows_read_people_from_the_audit_serve_keeps(
+        capture: CaptureService) -> None:
+    """Once serve keeps the session's audit (the window polls it), checks and runs read people
+    from its graph: the same answers as before it was kept."""
+    await send(capture, guest_checkout)
+    body = {"flows": [{"name": "guest-checkout"}, {"name": "multi-device"}]}
+    session = capture.session.id
+    assert capture.kept_audit(session) is None
+    before = (await api(capture, "POST", "/flows/check", json=body)).json()
+    assert capture.kept_audit(session) is None  # a check does not start an audit
+    assert (await api(capture, "GET", "/audit/overview")).status_code == 200
+    audit = capture.kept_audit(session)
+    assert audit is not None
+    after = (await api(capture, "POST", "/flows/check", json=body)).json()
+    assert after == before
+    assert after["flows"][0]["status"] == "passed"
+
+    started = (await api(capture, "POST", "/flows/runs", json=body)).json()["run"]
+    await send(capture, guest_checkout)
+    state = (await api(capture, "GET", f"/flows/runs/{started['id']}")).json()["run"]
+    assert state["results"][0]["status"] == "passed"
+    assert state["evaluated_through"] == audit.last_id == \
+        capture.store.session_last_event_id(session)

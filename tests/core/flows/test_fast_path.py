@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inspector.core.audit.config import AuditConfig
-from inspector.core.audit.live import observe_rows
+from inspector.core.audit.live import SessionAudit, observe_rows
 from inspector.core.demo import demo_calls
 from inspector.core.flows import Flow, RunEvaluator, bundled_flow_names, load_flow, parse_flow
 from inspector.core.flows.session import catch_up, evaluate_session
@@ -130,6 +130,10 @@ def _compare_flows(flows: list[Flow], payloads: Sequence[dict[str, Any]],
                 store.name_write_key(key, name)
             start = time.time() - len(payloads)
             live = RunEvaluator(flows, config, **window)
+            # Live on the session audit's graph (serve): fed only candidates, the audit
+            # caught up first.
+            audit = SessionAudit(store, session.id, config)
+            shared = RunEvaluator(flows, config, graph=audit.auditor.graph, **window)
             position = 0
             for cut in [*cuts, len(payloads)]:  # live: caught up between batches
                 chunk = slice(position, position + cut)
@@ -137,10 +141,19 @@ def _compare_flows(flows: list[Flow], payloads: Sequence[dict[str, Any]],
                 position += len(payloads[chunk])
                 catch_up(live, store, session.id)
                 live.results()
+                catch_up(shared, store, session.id, through=audit.catch_up())
+                with audit.held():
+                    shared.results()
             expected = _reference(store, session.id, flows, config, **window)
             fast = evaluate_session(store, session.id, flows, config, **window)
             assert [result.to_dict() for result in fast] == expected
             assert [result.to_dict() for result in live.results(ended=True)] == expected
+            assert [result.to_dict() for result in shared.results(ended=True)] == expected
+            assert shared.last_id == audit.last_id == store.session_last_event_id(session.id)
+            # One-off, on an audit kept by the caller (new: it catches up first).
+            on_audit = evaluate_session(store, session.id, flows, config, **window,
+                                        audit=SessionAudit(store, session.id, config))
+            assert [result.to_dict() for result in on_audit] == expected
         finally:
             store.close()
 

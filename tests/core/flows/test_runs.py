@@ -9,6 +9,7 @@ from typing import Any
 from segment.analytics import Client
 
 from inspector.core.audit import AuditConfig
+from inspector.core.audit.live import SessionAudit
 from inspector.core.capture import CaptureService
 from inspector.core.flows import RunStatus, load_flow, parse_flow
 from inspector.core.flows.runs import (
@@ -114,3 +115,38 @@ async def test_deleting_the_session_deletes_its_runs(capture: CaptureService) ->
     run = start_run(store, other.id, [load_flow("refund")])
     store.delete_session(other.id)
     assert load_run(store, run.id) is None
+
+
+async def test_a_live_run_reads_people_from_the_session_audit_when_one_is_kept(
+        capture: CaptureService) -> None:
+    """serve keeps a session's audit: a run on it is fed only its candidates and reads people
+    from the audit's graph, with the same results as a run that links every call itself; an
+    audit that links people another way (other placeholder emails) is not shared, and a run
+    whose audit appears midway starts over on it."""
+    store, session = capture.store, capture.session.id
+    audits: dict[int, SessionAudit] = {}
+    flows = [load_flow("guest-checkout"), load_flow("multi-device")]
+    alone = start_run(store, session, flows)
+    shared = start_run(store, session, flows, audits=audits.get)
+    other = start_run(store, session, flows, audits=lambda _: SessionAudit(
+        store, session, AuditConfig(placeholder_values=["ada@shop.test"])))
+    assert not shared.shares_audit  # no audit kept yet: it links the calls itself
+    assert not other.shares_audit
+
+    await send(capture, lambda traffic: (browse(traffic), identify(traffic)))
+    audits[session] = SessionAudit(store, session)
+    assert shared.refresh().results == alone.refresh().results
+    assert shared.shares_audit
+    other.refresh()
+    assert not other.shares_audit
+
+    await send(capture, lambda traffic: (checkout(traffic), order(traffic)))
+    assert shared.refresh().results == alone.refresh().results
+    assert shared.run.evaluated_through == audits[session].last_id == \
+        store.session_last_event_id(session)
+    stopped, expected = shared.stop(), alone.stop()
+    assert stopped.results[0].status is RunStatus.PASSED  # guest-checkout
+    assert stopped.results == expected.results
+    assert stopped.until_event_id == expected.until_event_id == \
+        store.session_last_event_id(session)
+    assert load_run(store, shared.id) == stopped
