@@ -12,6 +12,7 @@ import keyring
 import pytest
 
 from inspector.core.capture import CaptureConfig, CaptureService
+from tests.support.fds import can_count_fds, open_fds
 from tests.support.keyring import MemoryKeyring
 
 
@@ -85,3 +86,7 @@ async def capture(db_path: Path) -> AsyncIterator[CaptureService]:
         yield service
     finally:
         await service.stop()
+    if can_count_fds():
+        # Every connection it opened, on whichever thread, closed with it.
+        left_open = open_fds(db_path)
+        assert left_open == [], f"the stopped capture service left files open: {left_open}"

@@ -137,7 +137,8 @@ class NoteStore:
         self._db = Database(store.path)
 
     def close(self) -> None:
-        """Close this thread's connection."""
+        """Close its connections (every thread's); any later use raises
+        :class:`~inspector.core.store.connection.DatabaseClosedError`."""
         self._db.close()
 
     def add(self, session_id: int, target_kind: str, target_id: str, text: str,

@@ -78,6 +78,13 @@ def add_notes_routes(app: web.Application, service: CaptureService) -> None:
     """Register the notes routes on ``app``."""
     notes = NoteStore(service.store)
 
+    async def close_notes(_: web.Application) -> None:
+        # Its connection would keep the database file open after the service stops (and, while
+        # open, SQLite keeps the descriptors of every other connection closed meanwhile).
+        notes.close()
+
+    app.on_cleanup.append(close_notes)
+
     async def in_thread(function: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(None, function)
 

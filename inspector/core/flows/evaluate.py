@@ -10,9 +10,11 @@ written out in ``docs/flows.md`` ("How a run is evaluated").
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import chain
 from typing import Any
 
 from inspector.core.audit.config import AuditConfig
@@ -191,6 +193,10 @@ class _CompiledStep:
     compared: list[FieldPath] = field(default_factory=list)
     #: Path text -> its position in :attr:`compared`.
     compared_at: dict[str, int] = field(default_factory=dict)
+    #: The positions in :attr:`candidates` of the calls of each identifier that decides
+    #: their person: ``("user", userId)``, or ``("anon", anonymousId)`` for calls with no
+    #: userId (see :meth:`_Walk.positions`).
+    by_identifier: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
 
 def _compare(compiled: _CompiledStep, path: FieldPath) -> None:
@@ -316,6 +322,11 @@ class FlowEvaluator:
                 ok = _from_expected_place(compiled, event) and (
                     not compiled.expect.fields or compiled.expect.fields.holds(event.payload))
                 payload = event.payload
+                identifier = (("user", event.user_id) if event.user_id else
+                              ("anon", event.anonymous_id) if event.anonymous_id else None)
+                if identifier is not None:
+                    compiled.by_identifier.setdefault(identifier, []).append(
+                        len(compiled.candidates))
                 compiled.candidates.append(_Candidate(
                     event.id, event.message_id, event.received_at, event.user_id,
                     event.anonymous_id, ok,
@@ -435,8 +446,9 @@ class _Walk:
         bound_id = bound.id if bound is not None else 0
         start = _first_after(candidates, bound_id)
         tried: list[tuple[int, int, _Candidate, list[Violation]]] = []
-        closest_from = len(candidates) - CLOSEST_AMONG
-        for position in range(start, len(candidates)):
+        closest_from = max(start, len(candidates) - CLOSEST_AMONG)
+        for position in chain(self.positions(compiled, start, closest_from),
+                              range(closest_from, len(candidates))):
             candidate = candidates[position]
             if position < closest_from and (not candidate.ok or (
                     compiled.same_person and self.anchor is not None
@@ -467,6 +479,26 @@ class _Walk:
         self.adopt(compiled, closest)
         return _Placed(StepStatus.FAILED, closest, violations=broken,
                        reason=_reason(broken))
+
+    def positions(self, compiled: _CompiledStep, low: int, high: int) -> Iterable[int]:
+        """The positions in ``[low, high)`` of the step's candidates that may be the followed
+        person's: all of them, or once a same-person step has fixed the person, only the calls
+        of that person's identifiers (a reading of a busy session would otherwise look up the
+        person of every other shopper's call, each a cache miss over a large graph)."""
+        if not compiled.same_person or self.anchor is None or low >= high:
+            return range(low, high)
+        person = self.graph.person_at(self.anchor)
+        if person is None:
+            return range(low, high)
+        index = compiled.by_identifier
+        picked: list[int] = []
+        for kind, values in (("user", person.user_ids), ("anon", person.anonymous_ids)):
+            for value in values:
+                found = index.get((kind, value))
+                if found:
+                    picked += found[bisect_left(found, low):bisect_left(found, high)]
+        picked.sort()
+        return picked
 
     def adopt(self, compiled: _CompiledStep, call: _Candidate) -> None:
         """The first placed call of a same-person step fixes the person the flow follows."""
@@ -549,10 +581,10 @@ class _Walk:
                      and other.event.id > first]
             until = min(later, default=None)
             candidates = compiled.candidates
-            for position in range(_first_after(candidates, first), len(candidates)):
+            for position in self.positions(
+                    compiled, _first_after(candidates, first),
+                    len(candidates) if until is None else _first_after(candidates, until - 1)):
                 candidate = candidates[position]
-                if until is not None and candidate.id >= until:
-                    break
                 if compiled.same_person and self.anchor is not None and \
                         self.root(candidate) != self.anchor:
                     continue  # someone else's call, not a repetition

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from inspector.core.store.schema import migrate
 
-__all__ = ["FOLD_FUNCTION", "MMAP_BYTES", "Database", "fold", "immediate_transaction",
-           "open_connection", "read_snapshot"]
+__all__ = ["FOLD_FUNCTION", "MMAP_BYTES", "Database", "DatabaseClosedError", "fold",
+           "immediate_transaction", "open_connection", "read_snapshot"]
 
 #: How much of the database file each connection may read through a memory map.
 MMAP_BYTES = 1 << 40
@@ -87,8 +88,33 @@ def read_snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection
             connection.execute("COMMIT")  # nothing was written: ends the read, keeps nothing
 
 
+class DatabaseClosedError(sqlite3.ProgrammingError):
+    """Raised on any use of a :class:`Database` after :meth:`Database.close`."""
+
+
+class _ThreadConnection:
+    """One thread's connection, held only by that thread's ``threading.local`` slot, so that
+    it is released (and its connection closed, by a finalizer) when the thread ends.
+
+    Without this a dead thread's connection would stay open until a cyclic garbage collection
+    (a Python 3.11 connection sits in a reference cycle with its statement cache), holding its
+    file descriptors for the database and its WAL file meanwhile."""
+
+    __slots__ = ("__weakref__", "connection")
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+
 class Database:
-    """Per-thread connections to one inspector database, migrated on first open."""
+    """Per-thread connections to one inspector database, migrated on first open.
+
+    :meth:`close` closes every thread's connection, not only the caller's. After it, any use of
+    the database from any thread raises :class:`DatabaseClosedError` (it never reopens
+    silently); a statement another thread is running at that moment fails with sqlite3's own
+    "closed database" error. So stop the threads that read (the server, the workers) first.
+    A thread's connection also closes when the thread ends.
+    """
 
     def __init__(self, path: Path | str, *, durable: bool = False) -> None:
         self.path = Path(path)
@@ -96,24 +122,43 @@ class Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._lock = threading.Lock()
+        # Every open connection, whichever thread opened it, so close() can reach them all;
+        # guarded by its own lock (``_lock`` is held through whole write transactions),
+        # re-entrant because a finalizer (_forget) may run inside it on the same thread.
+        self._open: set[sqlite3.Connection] = set()
+        self._open_lock = threading.RLock()
+        self._closed = False
         with self._lock:
             # migrate() brings its own transaction per step.
             migrate(self.connection())
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection."""
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = open_connection(self.path, durable=self.durable)
-            # The stores' reads (the API, the CLI, the window) go through the file mapped in
-            # memory (SQLite caps the map at its build's maximum, 2 GB on Debian's): a filter
-            # reading every eighth row of a million (event= beside a field. test) touches
-            # nearly every page, and reaching those rows through read() calls into the OS
-            # cache took 0.35 s where the map takes 0.1 s (bench/field_query.py). The map
-            # allocates nothing (its pages are the OS's file cache). The capture writer and
-            # the background workers open their own connections, unmapped as before.
-            connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-            self._local.connection = connection
+        """This thread's connection; raises :class:`DatabaseClosedError` after :meth:`close`."""
+        if self._closed:
+            raise self._closed_error()
+        held: _ThreadConnection | None = getattr(self._local, "held", None)
+        if held is not None:
+            return held.connection
+        connection = open_connection(self.path, durable=self.durable)
+        # The stores' reads (the API, the CLI, the window) go through the file mapped in
+        # memory (SQLite caps the map at its build's maximum, 2 GB on Debian's): a filter
+        # reading every eighth row of a million (event= beside a field. test) touches
+        # nearly every page, and reaching those rows through read() calls into the OS
+        # cache took 0.35 s where the map takes 0.1 s (bench/field_query.py). The map
+        # allocates nothing (its pages are the OS's file cache). The capture writer and
+        # the background workers open their own connections, unmapped as before.
+        connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        with self._open_lock:
+            if self._closed:  # close() ran while this one was opening
+                connection.close()
+                raise self._closed_error()
+            self._open.add(connection)
+        held = _ThreadConnection(connection)
+        # The finalizer holds the set and its lock, not this Database, so that a Database
+        # dropped without close() is still freed (and its connections closed with it).
+        finalizer = weakref.finalize(held, _forget, self._open, self._open_lock, connection)
+        finalizer.atexit = False  # at exit, daemon threads may still be reading: leave them
+        self._local.held = held
         return connection
 
     @contextmanager
@@ -123,8 +168,24 @@ class Database:
             yield connection
 
     def close(self) -> None:
-        """Close this thread's connection (other threads' connections close with them)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
+        """Close every thread's connection; any later use raises :class:`DatabaseClosedError`.
+
+        Waits for a write transaction in progress (:meth:`transaction`) to commit first, so
+        closing never rolls one back. Closing again does nothing."""
+        with self._lock, self._open_lock:
+            self._closed = True
+            connections = list(self._open)
+            self._open.clear()
+        for connection in connections:
             connection.close()
-            self._local.connection = None
+
+    def _closed_error(self) -> DatabaseClosedError:
+        return DatabaseClosedError(f"the database {self.path} is closed")
+
+
+def _forget(open_connections: set[sqlite3.Connection], lock: threading.RLock,
+            connection: sqlite3.Connection) -> None:
+    """Close a connection whose thread has ended (or whose :class:`Database` was dropped)."""
+    with lock:
+        open_connections.discard(connection)
+    connection.close()

@@ -45,7 +45,8 @@ class EventStore(EventReader):
         self.forward_queue = ForwardQueueStore(self._db.connection, self._db.transaction)
 
     def close(self) -> None:
-        """Close this thread's connection (other threads' connections close with them)."""
+        """Close every thread's connection; any later use raises
+        :class:`~inspector.core.store.connection.DatabaseClosedError`."""
         self._db.close()
 
     # ---- sessions

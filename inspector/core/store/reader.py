@@ -102,6 +102,12 @@ _FLOW_SELECT = (
     "FROM events WHERE session_id = ?{only} AND id > ? ORDER BY id LIMIT ?")
 
 
+#: :data:`_FLOW_SELECT`'s columns for candidates alone (``{only}`` picks them).
+_FLOW_CANDIDATES = (
+    "SELECT id, received_at, write_key, type, name, user_id, anonymous_id, message_id, "
+    "payload, 1, NULL FROM events WHERE session_id = ?{only} AND id > ? ORDER BY id LIMIT ?")
+
+
 def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
     params.extend(sorted(values))
     return f"{column} IN ({', '.join('?' * len(values))})"
@@ -138,12 +144,13 @@ def _flow_select(filters: Sequence[CallFilter] | None, after_id: int, until_id: 
     # coalesce: ``name IN (...)`` is NULL for a call without a name, and NOT NULL is NULL.
     wanted = "coalesce(" + " AND ".join(window) + ", 0)"
     cases = f"{wanted} OR type IN ('identify', 'alias')"
-    only, after = "", []
-    if not links:
-        only, after = f" AND {wanted}", list(params)
+    only, after = ("", []) if links else (f" AND {wanted}", list(params))
     if through is not None:
         only += " AND id <= ?"
         after.append(through)
+    if not links:
+        # Only candidates: each has its payload, none needs the email read out.
+        return _FLOW_CANDIDATES.format(only=only), [], after
     # The wanted test appears three times in the statement: its parameters too.
     return _FLOW_SELECT.format(wanted=wanted, cases=cases, only=only), params * 3, after
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from inspector.core.audit.config import AuditConfig
 from inspector.core.audit.live import SessionAudit, observe_rows
 from inspector.core.demo import demo_calls
 from inspector.core.flows import Flow, RunEvaluator, bundled_flow_names, load_flow, parse_flow
+from inspector.core.flows.evaluate import _Walk
 from inspector.core.flows.session import catch_up, evaluate_session
 from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventStore, GroupCommitWriter, PendingEvent, PendingRequest
@@ -54,6 +56,19 @@ steps:
     same_as: {userId: Python identify}
 """).flow
 
+#: A repeatable step whose WHEN also picks the next step's call (which ends the repetitions,
+#: and is not one of them).
+REPEAT_FLOW = parse_flow("""
+name: repeat
+steps:
+  - name: Cart calls
+    match: {type: track, fields: {properties.cart_id: {exists: true}}}
+    repeatable: true
+    expect: {fields: {properties.quantity: {type: integer, min: 1}}}
+  - name: Checkout
+    match: {type: track, event: Checkout Started}
+""").flow
+
 #: A person condition that a call nobody picks can satisfy (its context email).
 EMAIL_FLOW = parse_flow("""
 name: email
@@ -72,7 +87,7 @@ def _flows() -> list[Flow]:
 
 
 #: The pre-filtered run, and one with a step that can pick any call (everything read whole).
-FLOW_SETS = [_flows(), [ODD_FLOW, KEYED_FLOW]]
+FLOW_SETS = [_flows(), [ODD_FLOW, KEYED_FLOW, REPEAT_FLOW]]
 
 
 class _Everything(RunEvaluator):
@@ -80,6 +95,18 @@ class _Everything(RunEvaluator):
 
     def link(self, event: ObservedEvent) -> None:
         self.graph.observe(event)
+
+
+@contextmanager
+def _scanning_every_candidate() -> Iterator[None]:
+    """The walk as it was before it kept candidates by identifier: a same-person step scans
+    every candidate and looks up each one's person."""
+    indexed = _Walk.positions
+    _Walk.positions = lambda self, compiled, low, high: range(low, high)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        _Walk.positions = indexed  # type: ignore[method-assign]
 
 
 def _store_calls(store: EventStore, session_id: int, payloads: Sequence[dict[str, Any]],
@@ -145,6 +172,8 @@ def _compare_flows(flows: list[Flow], payloads: Sequence[dict[str, Any]],
                 with audit.held():
                     shared.results()
             expected = _reference(store, session.id, flows, config, **window)
+            with _scanning_every_candidate():
+                assert _reference(store, session.id, flows, config, **window) == expected
             fast = evaluate_session(store, session.id, flows, config, **window)
             assert [result.to_dict() for result in fast] == expected
             assert [result.to_dict() for result in live.results(ended=True)] == expected
@@ -293,3 +322,29 @@ def evaluate_session_of(payloads: Sequence[dict[str, Any]], key: str, **window: 
                 store, session.id, _flows(), AuditConfig(), **window)]
         finally:
             store.close()
+
+
+def test_a_repetition_ends_at_the_next_steps_call_even_when_it_matches_too() -> None:
+    """The checkout call carries a cart_id, so the repeatable step's WHEN picks it as well:
+    it ends the repetitions and is not judged as one (its quantity 0 would fail them)."""
+    track = {"type": "track", "anonymousId": "a-1",
+             "context": {"library": {"name": "analytics.js"}}}
+    payloads = [
+        {**track, "event": "Added to Cart", "properties": {"cart_id": "c-1", "quantity": 1}},
+        {**track, "event": "Added to Cart", "properties": {"cart_id": "c-1", "quantity": 2}},
+        {**track, "event": "Checkout Started", "properties": {"cart_id": "c-1", "quantity": 0}},
+    ]
+    _compare(payloads, ["k-web"] * 3, [], {})
+    with tempfile.TemporaryDirectory() as folder:
+        store = EventStore(Path(folder) / "repeat.sqlite3")
+        try:
+            session = store.create_session("repeat")
+            _store_calls(store, session.id, payloads, ["k-web"] * 3, time.time())
+            [result] = evaluate_session(store, session.id, [REPEAT_FLOW])
+        finally:
+            store.close()
+    cart, checkout = result.steps
+    assert (str(result.status), str(cart.status), str(checkout.status)) == (
+        "passed", "passed", "passed")
+    assert [event_id for event_id, _ in cart.events] == [1, 2]
+    assert [event_id for event_id, _ in checkout.events] == [3]
