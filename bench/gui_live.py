@@ -199,10 +199,10 @@ def main() -> int:
         window.flows_dock.raise_()
         window.flows_view.start(args.flows)
         deadline = time.perf_counter() + 10
-        while window.flows_view.live is None and time.perf_counter() < deadline:
+        while window.flows_view.shown is None and time.perf_counter() < deadline:
             app.processEvents()
             time.sleep(0.005)
-        assert window.flows_view.live is not None, "the flow run did not start"
+        assert window.flows_view.shown is not None, "the flow run did not start"
 
     batches: list[int] = []
     bridge.sig_events_committed.connect(lambda batch: batches.append(len(batch)))
@@ -285,10 +285,11 @@ def main() -> int:
              if audit is not None and times else "no results"))
     if args.flows:
         runs = sorted(window.flows_view.refresh_times)
-        live = window.flows_view.live
-        status = str(live.run.status) if live is not None else "?"
-        print(f"flows: {', '.join(args.flows)} live ({status} at the end); {len(runs)} "
-              "refreshes (a worker's wall and CPU time), "
+        shown = window.flows_view.shown
+        status = str(shown.status) if shown is not None else "?"
+        where = "in the capture child" if window.flows_view.remote else "in this process"
+        print(f"flows: {', '.join(args.flows)} live {where} ({status} at the end); {len(runs)} "
+              "refreshes (a worker's wall and CPU time: over REST, a round trip), "
               + (f"median {runs[len(runs) // 2][0] * 1000:.0f} ms (CPU "
                  f"{sorted(t[1] for t in runs)[len(runs) // 2] * 1000:.0f} ms), longest "
                  f"{runs[-1][0] * 1000:.0f} ms" if runs else "none"))

@@ -80,11 +80,11 @@ def main() -> int:
                 == "failed")
             from inspector.core.flows.runs import report_run_id
 
-            run = window.flows_view.live
+            run = window.flows_view.shown
             step = panel.model.step(failed)
             if run is not None and step is not None:  # a tester's note on it (notes block)
-                step_key = f"{report_run_id(run.run, 'guest-checkout')}:{step.name}"
-                window.notes.add(run.run.session_id, "step", step_key,
+                step_key = f"{report_run_id(run, 'guest-checkout')}:{step.name}"
+                window.notes.add(run.session_id, "step", step_key,
                                  "Order Completed still comes from analytics.js on web: "
                                  "server-side tracking not deployed to staging yet", "fail")
             panel.view.setCurrentIndex(failed)

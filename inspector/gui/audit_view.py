@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
-import orjson
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget
 
@@ -30,6 +29,7 @@ from inspector.core.audit.live import SessionAudit
 from inspector.core.audit.overview import audit_overview
 from inspector.core.audit.storage import load_stored_audit, store_audit
 from inspector.core.store import CommittedEvent, EventStore
+from inspector.gui.child_api import ChildApi, child_api
 from inspector.gui.models.audit import build_overview_tree, shown_findings
 from inspector.gui.tasks import TaskRunner
 from inspector.gui.widgets.audit_panels import AuditPanel, PeoplePanel
@@ -166,21 +166,11 @@ class _LocalSource:
 class _RemoteSource:
     """Asks the capture child, which keeps the audit (``/inspector/api/audit/...``)."""
 
-    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
-        self.base_url = base_url
-        self.headers = headers
-        self._local = threading.local()  # one client per worker thread
+    def __init__(self, api: ChildApi) -> None:
+        self.api = api
 
     def _get(self, path: str, **params: Any) -> dict[str, Any]:
-        client: httpx.Client | None = getattr(self._local, "client", None)
-        if client is None:
-            client = self._local.client = httpx.Client(
-                base_url=self.base_url, headers=self.headers, timeout=60.0)
-        response = client.get(path, params=params)
-        data: dict[str, Any] = orjson.loads(response.content) if response.content else {}
-        if response.status_code >= 400:
-            raise RuntimeError(str(data.get("message") or response.reason_phrase))
-        return data
+        return self.api.get(path, **params)
 
     def prepare(self, session_id: int) -> None:
         pass
@@ -255,12 +245,12 @@ class AuditView(QObject):
         return self._source() is not self._local
 
     def _source(self) -> _Source:
-        endpoint = self.capture.api_endpoint() if self.capture is not None else None
-        if endpoint is None:
+        api = child_api(self._remote.api if self._remote is not None else None, self.capture)
+        if api is None:
             self._remote = None
             return self._local
-        if self._remote is None or (self._remote.base_url, self._remote.headers) != endpoint:
-            self._remote = _RemoteSource(*endpoint)
+        if self._remote is None or self._remote.api is not api:
+            self._remote = _RemoteSource(api)
         return self._remote
 
     def show_session(self, session_id: int) -> None:

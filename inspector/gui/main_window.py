@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
         #: Checkout flows: live checklists over the session shown (issue 14).
         self.flows_view = FlowsView(store, self.tasks, config=audit_config,
-                                    plan=self._plan_info, parent=self)
+                                    plan=self._plan_info, capture=capture, parent=self)
         self.flows_view.panel.sig_event_chosen.connect(self.select_event)
         self.flows_view.panel.attach_notes(self.notes)
         self.flows_dock = self._dock("Flows", "flowsDock", self.flows_view.panel,

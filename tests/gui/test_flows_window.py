@@ -64,9 +64,9 @@ def test_a_run_follows_the_demo_checkout_live_and_selects_a_steps_call(
     panel.set_chosen(["guest-checkout", "subscription-cancel"])
     with qtbot.waitSignal(view.sig_updated, timeout=5000):
         panel.start.click()
-    assert view.live is not None
+    assert view.shown is not None
     assert panel.stop.isEnabled()
-    assert {str(step.status) for result in view.live.run.results
+    assert {str(step.status) for result in view.shown.results
             for step in result.steps} == {"pending"}
 
     assert window.capture is not None
@@ -96,7 +96,7 @@ def test_a_run_follows_the_demo_checkout_live_and_selects_a_steps_call(
     with qtbot.waitSignal(view.sig_updated, timeout=5000):
         panel.stop.click()
     assert not panel.stop.isEnabled()
-    assert view.live.run.until_event_id is not None
+    assert view.shown.until_event_id is not None
     assert panel.runs.count() == 1
     assert "(failed)" in panel.runs.itemText(0)
 
@@ -115,8 +115,8 @@ def test_kept_runs_reopen_with_the_session(store: EventStore, qtbot: Any) -> Non
         qtbot.addWidget(view.panel)
         view.show_session(session.id)
         qtbot.waitUntil(lambda: view.panel.runs.count() == 2, timeout=5000)
-        assert view.live is not None
-        assert view.live.run.running  # the latest, still running: followed again
+        assert view.shown is not None
+        assert view.shown.running  # the latest, still running: followed again
         assert view.panel.stop.isEnabled()
         view.show_run(first.id)
         assert not view.panel.stop.isEnabled()

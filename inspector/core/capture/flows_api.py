@@ -9,9 +9,16 @@ flow's own line and column), so a CI script with a typo fails instead of passing
 * ``POST /inspector/api/flows/check``: ``{"flows": [...], "session"?, "since"?}`` evaluated
   over the stored session, no run kept;
 * ``GET  /inspector/api/flows/runs?session=``: the session's runs;
-* ``POST /inspector/api/flows/runs``: ``{"flows": [...], "session"?}`` starts a run;
+* ``POST /inspector/api/flows/runs``: ``{"flows": [...], "session"?, "after_event_id"?}``
+  starts a run over the calls from now on (from after that event: 0 for the whole session);
 * ``GET  /inspector/api/flows/runs/{id}``: a run's live state;
-* ``POST /inspector/api/flows/runs/{id}/stop``: ends it.
+* ``POST /inspector/api/flows/runs/{id}/stop``: ends it;
+* ``POST /inspector/api/flows/runs/{id}/reevaluate``: ``{"flows"?: [...]}`` evaluates a run
+  again over its window: with ``flows``, those replace the run's; without, the run's own
+  (bundled ones reloaded by name, a file's as the run kept its text).
+
+A run that is running but followed by no serve (the window started it before this serve ran,
+or more than 32 ran at once) is followed again once it is read alone or re-evaluated.
 
 A flow is ``{"name": "guest-checkout"}`` (bundled) or ``{"content": TEXT, "source": NAME}``
 (a flow file's text: the server reads no paths).
@@ -36,6 +43,7 @@ from inspector.core.flows.runs import (
     load_runs,
     overall_status,
     plan_info,
+    reevaluate,
     start_run,
 )
 from inspector.core.flows.session import evaluate_session
@@ -101,6 +109,34 @@ def parse_flow_specs(value: Any) -> list[LoadedFlow]:
         except FlowError as error:
             raise ApiError(400, "invalid_flow", str(error)) from error
     return loaded
+
+
+def _after_event_id(value: Any) -> int | None:
+    """A start's ``after_event_id``: the run's calls are those stored after it (0: all)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _bad("after_event_id must be an event id (0: the whole session)")
+    return value
+
+
+def _reloaded(flows: list[LoadedFlow]) -> list[LoadedFlow]:
+    """A run's flows as they are now: bundled ones reloaded by name; a file's text as the run
+    kept it (the server reads no paths)."""
+    again = []
+    for loaded in flows:
+        name = loaded.origin.removeprefix("bundled:")
+        if name == loaded.origin:
+            again.append(loaded)
+        elif name not in bundled_flow_names():
+            raise _bad(f"the run's flow {name!r} is no longer bundled; bundled: "
+                       f"{', '.join(bundled_flow_names())}")
+        else:
+            try:
+                again.append(load_flow(name))
+            except FlowError as error:
+                raise ApiError(400, "invalid_flow", str(error)) from error
+    return again
 
 
 def add_flow_routes(app: web.Application, service: CaptureService) -> None:
@@ -177,11 +213,13 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
 
     async def start(request: web.Request) -> web.Response:
         body = await _read_body(request)
-        _only(body, ("flows", "session"))
+        _only(body, ("flows", "session", "after_event_id"))
         loaded = parse_flow_specs(body.get("flows"))
+        after = _after_event_id(body.get("after_event_id"))
         session = await in_thread(lambda: session_for(body.get("session")))
         run = await in_thread(lambda: start_run(service.store, session.id, loaded,
                                                 service.audit_config, plan(),
+                                                after_event_id=after,
                                                 audits=service.kept_audit))
         with lock:
             while len(live) >= _LIVE_LIMIT:
@@ -192,7 +230,7 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
     async def one(request: web.Request) -> web.Response:
         _only(request.query, (), "parameter")
         run_id = run_id_of(request)
-        return json_response({"run": await in_thread(lambda: run_json(run_id))})
+        return json_response({"run": await in_thread(lambda: one_json(run_id))})
 
     async def stop(request: web.Request) -> web.Response:
         run_id = run_id_of(request)
@@ -209,6 +247,43 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
         stopped = await in_thread(following.stop)
         return json_response({"run": stopped.to_dict()})
 
+    def follow(run: LiveRun) -> None:
+        with lock:
+            if run.id not in live:
+                while len(live) >= _LIVE_LIMIT:
+                    live.pop(next(iter(live)))
+                live[run.id] = run
+
+    def adopt(run_id: int) -> None:
+        """Follow a kept run that runs but nobody here follows (started in the window before
+        this serve ran, or let go past :data:`_LIVE_LIMIT`)."""
+        with lock:
+            if run_id in live:
+                return
+        kept = load_run(service.store, run_id)
+        if kept is not None and kept.running:
+            follow(LiveRun(service.store, kept, audits=service.kept_audit))
+
+    def one_json(run_id: int) -> dict[str, Any]:
+        adopt(run_id)
+        return run_json(run_id)
+
+    async def reevaluate_one(request: web.Request) -> web.Response:
+        run_id = run_id_of(request)
+        body = await _read_body(request)
+        _only(body, ("flows",))
+        given = parse_flow_specs(body["flows"]) if "flows" in body else None
+        kept = await in_thread(lambda: load_run(service.store, run_id))
+        if kept is None:
+            raise ApiError(404, "unknown_run", f"No flow run {run_id}")
+        flows = given if given is not None else _reloaded(kept.flows)
+        with lock:  # its evaluator has the old flows: a new one follows the run
+            live.pop(run_id, None)
+        again = await in_thread(lambda: reevaluate(service.store, kept, flows))
+        if again.running:
+            follow(LiveRun(service.store, again, audits=service.kept_audit))
+        return json_response({"run": again.to_dict()})
+
     router = app.router
     for suffix in ("", "/"):
         router.add_get(f"{_API}{suffix}", flows)
@@ -217,3 +292,4 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
         router.add_post(f"{_API}/runs{suffix}", start)
     router.add_get(_API + "/runs/{run_id}", one)
     router.add_post(_API + "/runs/{run_id}/stop", stop)
+    router.add_post(_API + "/runs/{run_id}/reevaluate", reevaluate_one)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +102,28 @@ class FlowRun:
             "evaluated_through": self.evaluated_through,
             "results": [result.to_dict() for result in self.results],
         }
+
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], flows: Sequence[LoadedFlow],
+                  audit_config: AuditConfig) -> FlowRun:
+        """Rebuild a run from :meth:`to_dict` output (one followed over REST). The JSON names
+        the flows and the audit configuration by their hashes only, so the caller gives
+        them (as kept with the session: :func:`load_run`); a :class:`ValueError` if they
+        are not the ones named (the run was re-evaluated with other flows meanwhile)."""
+        if ([loaded.sha256 for loaded in flows] != [item["sha256"] for item in data["flows"]]
+                or audit_config_hash(audit_config) != data["audit_config_sha256"]):
+            raise ValueError(f"flow run {data['id']}: not the flows or audit configuration "
+                             "it ran")
+        plan = data.get("plan")
+        return cls(
+            int(data["id"]), int(data["session_id"]), float(data["started_at"]),
+            float(data["ended_at"]) if data.get("ended_at") is not None else None,
+            int(data["after_event_id"]),
+            int(data["until_event_id"]) if data.get("until_event_id") is not None else None,
+            list(flows), PlanInfo(plan["name"], plan["sha256"]) if plan else None,
+            audit_config, [FlowResult.from_dict(item) for item in data.get("results", [])],
+            int(data.get("evaluated_through", 0)))
 
 
 def overall_status(results: Sequence[FlowResult]) -> RunStatus:
