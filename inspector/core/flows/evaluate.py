@@ -11,7 +11,7 @@ written out in ``docs/flows.md`` ("How a run is evaluated").
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
@@ -32,7 +32,7 @@ from inspector.core.model import Severity, Source, Violation, ViolationKind
 from inspector.core.observed import ObservedEvent
 from inspector.core.people import IdentityGraph, Person
 from inspector.core.people.graph import Node
-from inspector.core.store.reader import CallFilter
+from inspector.core.store.reader import CallFilter, EventReader
 
 __all__ = ["FlowEvaluator", "FlowResult", "RunEvaluator", "RunStatus", "StepResult",
            "StepStatus"]
@@ -124,6 +124,18 @@ def _violation(kind: str, field_: str, message: str) -> Violation:
                      source=Source.RULE)
 
 
+#: What a candidate whose call cannot be read again breaks (its session was deleted while the
+#: run was read): it failed its own checks when fed, so it must not pass now.
+_GONE = _violation("Not Stored", "", "the call is no longer stored, so what it breaks cannot be "
+                   "shown")
+
+
+def _unstored(event_id: int) -> ObservedEvent | None:
+    """No store to read a candidate's call from (every candidate fed from memory keeps its
+    call)."""
+    return None
+
+
 #: A stored call as :meth:`ObservedEvent.from_row` reads it (the store's lean row).
 StoredCall = tuple[int, float, str | None, str | None, str | None, str | None, str | None,
                    str | None, str | None]
@@ -135,12 +147,12 @@ class _Candidate:
     meet the step's EXPECT.
 
     A candidate keeps only what the walk reads of its call: its ids, when it arrived, the
-    fields the steps' ``same_as`` / ``differs_from`` compare, and where to rebuild the whole
-    call from (the call itself when fed from memory; the store's row, JSON text unparsed,
-    when fed from a session). The parsed payload is freed as soon as the call is judged: a
-    busy session's candidates then hold no dictionaries for the collector to walk or for
-    freeing to take apart (bench/flows.py), and the call is parsed again only when a reason
-    is worded about it, which most candidates never are.
+    fields the steps' ``same_as`` / ``differs_from`` compare, and the call itself when fed
+    from memory (a file), or only its id when fed from a stored session. The parsed payload
+    is then freed as soon as the call is judged: a busy session's candidates hold no
+    dictionaries for the collector to walk or for freeing to take apart, nor their JSON text
+    (a run left going all day stays small; bench/flows.py), and the call is read again from
+    the store only when a reason is worded about it, which most candidates never are.
     """
 
     id: int
@@ -151,16 +163,10 @@ class _Candidate:
     ok: bool
     #: The values of :attr:`_CompiledStep.compared` (``MISSING``: absent), in that order.
     values: tuple[Any, ...]
-    origin: ObservedEvent | StoredCall
+    #: The call, or its id in the store (see :attr:`FlowEvaluator.load_call`).
+    origin: ObservedEvent | int
     #: What the call's own fields and origin break, once worded.
     worded: tuple[Violation, ...] | None = None
-
-    def event(self, write_key_names: Mapping[str, str]) -> ObservedEvent:
-        """The whole call (rebuilt from its stored row each time: only wording asks)."""
-        origin = self.origin
-        if isinstance(origin, ObservedEvent):
-            return origin
-        return ObservedEvent.from_row(origin, write_key_names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +248,9 @@ class FlowEvaluator:
     def __init__(self, flow: Flow, config: AuditConfig | None = None) -> None:
         config = config or AuditConfig()
         self.flow = flow
-        #: Write key -> source name, for rebuilding stored candidates (see :meth:`feed_row`).
-        self.write_key_names: Mapping[str, str] = {}
+        #: Reads a stored candidate's call again by id, to word what it breaks (``None``:
+        #: it is no longer stored); set by :meth:`RunEvaluator.read_calls_from`.
+        self.load_call: Callable[[int], ObservedEvent | None] = _unstored
         names = [step.name for step in flow.steps]
         self._steps: list[_CompiledStep] = []
         for index, step in enumerate(flow.steps):
@@ -308,9 +315,9 @@ class FlowEvaluator:
             filters.append(CallFilter(match.types, match.names, match.write_keys))
         return filters
 
-    def observe(self, event: ObservedEvent, origin: StoredCall | None = None) -> None:
-        """Record ``event`` under each step whose WHEN (call level) it matches (``origin``:
-        the stored row it was read from, which the candidates keep instead of the call)."""
+    def observe(self, event: ObservedEvent, stored: bool = False) -> None:
+        """Record ``event`` under each step whose WHEN (call level) it matches (``stored``:
+        it was read from the store, so its candidates keep only its id)."""
         key = (event.type, event.name)
         steps = self._dispatch.get(key)
         if steps is None:
@@ -331,7 +338,7 @@ class FlowEvaluator:
                     event.id, event.message_id, event.received_at, event.user_id,
                     event.anonymous_id, ok,
                     tuple(path.first(payload) for path in compiled.compared) if
-                    compiled.compared else (), event if origin is None else origin,
+                    compiled.compared else (), event.id if stored else event,
                     () if ok else None))
 
     def _steps_for(self, call_type: str | None, name: str | None) -> list[_CompiledStep]:
@@ -348,8 +355,10 @@ class FlowEvaluator:
                        candidate: _Candidate) -> tuple[Violation, ...]:
         """What the candidate's own fields and origin break (worded once, then kept)."""
         if candidate.worded is None:
-            candidate.worded = tuple(_distinct(FlowEvaluator._own_violations(
-                compiled, candidate.event(self.write_key_names))))
+            origin = candidate.origin
+            event = origin if isinstance(origin, ObservedEvent) else self.load_call(origin)
+            candidate.worded = (_GONE,) if event is None else tuple(
+                _distinct(FlowEvaluator._own_violations(compiled, event)))
         return candidate.worded
 
     @staticmethod
@@ -745,7 +754,7 @@ class RunEvaluator:
         #: The identifiers (userId, anonymousId, context.traits.email) of every call linked
         #: so far, but identify and alias calls (see :meth:`link`).
         self._linked: set[tuple[str | None, str | None, str | None]] = set()
-        self._write_key_names: Mapping[str, str] = {}
+        self._store: EventReader | None = None
 
     def feed(self, events: Iterable[ObservedEvent]) -> None:
         """Feed calls in arrival (id) order; ones seen before are ignored."""
@@ -753,9 +762,9 @@ class RunEvaluator:
         for event in events:
             feed_one(event)
 
-    def feed_one(self, event: ObservedEvent, origin: StoredCall | None = None) -> None:
-        """Feed one call (:meth:`feed` without a sequence; ``origin``: the stored row it was
-        built from, see :meth:`feed_row`)."""
+    def feed_one(self, event: ObservedEvent, stored: bool = False) -> None:
+        """Feed one call (:meth:`feed` without a sequence; ``stored``: it was read from the
+        store given to :meth:`read_calls_from`, see :meth:`feed_row`)."""
         event_id = event.id
         if event_id <= self.last_id:
             return
@@ -765,16 +774,27 @@ class RunEvaluator:
         if event_id > self.after_id and (until_id is None or event_id <= until_id) and \
                 (self.since is None or event.received_at >= self.since):
             for flow in self.flows:
-                flow.observe(event, origin)
+                flow.observe(event, stored)
 
     def feed_row(self, row: StoredCall, write_key_names: Mapping[str, str]) -> None:
         """Feed one stored call (a lean row, :meth:`ObservedEvent.from_row`'s input): its
-        candidates keep the row, not the parsed call, which is freed once judged."""
-        if write_key_names is not self._write_key_names:
-            self._write_key_names = write_key_names
-            for flow in self.flows:
-                flow.write_key_names = write_key_names
-        self.feed_one(ObservedEvent.from_row(row, write_key_names), row)
+        candidates keep its id, not the parsed call, which is freed once judged (call
+        :meth:`read_calls_from` first)."""
+        self.feed_one(ObservedEvent.from_row(row, write_key_names), True)
+
+    def read_calls_from(self, store: EventReader) -> None:
+        """Where :meth:`feed_row`'s calls are read again, by id, when a reason is worded."""
+        if self._store is store:
+            return
+        self._store = store
+
+        def load(event_id: int) -> ObservedEvent | None:
+            row = store.call_row(event_id)
+            return None if row is None else ObservedEvent.from_row(row,
+                                                                   store.write_key_names())
+
+        for flow in self.flows:
+            flow.load_call = load
 
     def feed_link(self, event: ObservedEvent | None, event_id: int) -> None:
         """Feed call ``event_id``, which no step can pick (the store's pre-filter said so):

@@ -33,6 +33,7 @@ def catch_up(evaluator: RunEvaluator, store: EventReader, session_id: int, *,
     shares a graph kept elsewhere is given only the candidates.
     """
     names = store.write_key_names()
+    evaluator.read_calls_from(store)
     shares = evaluator.shares_graph
     rows = store.iter_flow_rows(session_id, after_id=evaluator.last_id,
                                 filters=evaluator.call_filters(),

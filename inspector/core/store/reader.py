@@ -322,6 +322,12 @@ class EventReader:
         for row in _chunked(self._reader(), statement, [session_id], after_id, chunk):
             yield CallRow._make(row)
 
+    def call_row(self, event_id: int) -> CallRow | None:
+        """One event as :meth:`iter_call_rows` reads it (``None``: no such event)."""
+        row = self._reader().execute(f"SELECT {_CALL_SELECT} FROM events WHERE id = ?",
+                                     (event_id,)).fetchone()
+        return None if row is None else CallRow._make(row)
+
     def iter_flow_rows(self, session_id: int, *, after_id: int = 0,
                        filters: Sequence[CallFilter] | None = None, first_id: int = 0,
                        until_id: int | None = None, since: float | None = None,

@@ -348,3 +348,35 @@ def test_a_repetition_ends_at_the_next_steps_call_even_when_it_matches_too() -> 
         "passed", "passed", "passed")
     assert [event_id for event_id, _ in cart.events] == [1, 2]
     assert [event_id for event_id, _ in checkout.events] == [3]
+
+
+def test_a_candidate_is_read_again_to_word_its_reason_and_never_passes_once_gone() -> None:
+    """Stored candidates keep only their call's id: the closest call's reason is worded from
+    the store when the run is read; if the session was deleted meanwhile, the step still
+    fails, saying why nothing more can be shown."""
+    payloads = [{"type": "track", "event": "Order Completed", "userId": "81001",
+                 "context": {"library": {"name": "analytics-python"}},
+                 "properties": {"order_id": "o-1", "total": "25", "currency": "GBP"}}]
+    with tempfile.TemporaryDirectory() as folder:
+        store = EventStore(Path(folder) / "gone.sqlite3")
+        try:
+            session = store.create_session("gone")
+            _store_calls(store, session.id, payloads, ["k-backend"], time.time())
+            evaluator = RunEvaluator([REPEAT_FLOW, load_flow("refund").flow])
+            catch_up(evaluator, store, session.id)
+            [order] = [flow for flow in evaluator.flows if flow.flow.name == "refund"]
+            [candidate] = order._steps[0].candidates
+            assert candidate.origin == 1  # the id, not the call
+            reason = evaluator.results()[1].steps[0].reason
+            assert reason is not None
+            assert "properties.total" in reason
+
+            fresh = RunEvaluator([load_flow("refund").flow])
+            catch_up(fresh, store, session.id)
+            store.delete_session(session.id)
+            step = fresh.results()[0].steps[0]
+            assert str(step.status) == "failed"
+            assert step.reason == ("the call is no longer stored, so what it breaks cannot be "
+                                   "shown")
+        finally:
+            store.close()
