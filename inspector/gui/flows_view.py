@@ -49,8 +49,6 @@ __all__ = ["FlowsView"]
 
 #: How often a stale run is evaluated again while events arrive (milliseconds).
 REFRESH_MS = 1000
-#: Seconds between keeping a live run's results with its session (each keep is a write).
-KEEP_EVERY = 10.0
 
 
 def _specs(run: FlowRun) -> list[str]:
@@ -82,8 +80,9 @@ class _Source(Protocol):
               after_event_id: int | None) -> FlowRun:
         """Start a run of ``specs`` (bundled names or file paths)."""
 
-    def refresh(self, run: FlowRun, *, keep: bool) -> FlowRun:
-        """The run caught up with the session (``keep``: its results kept too)."""
+    def refresh(self, run: FlowRun) -> FlowRun:
+        """The run caught up with the session, its results kept when due (see
+        :meth:`LiveRun.refresh`)."""
 
     def stop(self, run: FlowRun) -> FlowRun:
         """End the run."""
@@ -125,8 +124,8 @@ class _LocalSource:
             self.following = live
         return live.run
 
-    def refresh(self, run: FlowRun, *, keep: bool) -> FlowRun:
-        return self._live(run).refresh(save=keep)
+    def refresh(self, run: FlowRun) -> FlowRun:
+        return self._live(run).refresh(save=True)
 
     def stop(self, run: FlowRun) -> FlowRun:
         return self._live(run).stop()
@@ -181,7 +180,7 @@ class _RemoteSource:
             body["after_event_id"] = after_event_id
         return self._run(self.api.post("/flows/runs", body)["run"])
 
-    def refresh(self, run: FlowRun, *, keep: bool) -> FlowRun:
+    def refresh(self, run: FlowRun) -> FlowRun:
         return self._run(self.api.get(f"/flows/runs/{run.id}")["run"])  # the child keeps it
 
     def stop(self, run: FlowRun) -> FlowRun:
@@ -222,7 +221,6 @@ class FlowsView(QObject):
         self.shown: FlowRun | None = None
         self._stale = False
         self._busy = False
-        self._kept_at = 0.0
         #: (wall, CPU) seconds of each refresh on its worker, for benchmarks.
         self.refresh_times: list[tuple[float, float]] = []
         self._timer = QTimer(self)
@@ -305,7 +303,6 @@ class FlowsView(QObject):
             return
         self.runs.append(run)
         self.shown = run
-        self._kept_at = time.monotonic()
         self.panel.set_runs(self.runs, run.id)
         self.panel.show_run(run)
         self.sig_updated.emit(run.id)
@@ -359,14 +356,11 @@ class FlowsView(QObject):
             return
         self._stale = False
         self._busy = True
-        keep = time.monotonic() - self._kept_at >= KEEP_EVERY
-        if keep:
-            self._kept_at = time.monotonic()
         source = self._source()
 
         def evaluate() -> tuple[FlowRun, float, float]:
             started, cpu = time.perf_counter(), time.thread_time()
-            again = source.refresh(run, keep=keep)
+            again = source.refresh(run)
             return again, time.perf_counter() - started, time.thread_time() - cpu
 
         def done(outcome: tuple[FlowRun, float, float]) -> None:

@@ -9,6 +9,7 @@ ran under (their hashes), and its latest results, so a reopened session shows th
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -212,6 +213,9 @@ def load_run(store: EventStore, run_id: int) -> FlowRun | None:
     return _run_from_row(rows[0]) if rows else None
 
 
+#: Seconds a live run's results may go unkept while no step's status changes.
+KEEP_EVERY = 10.0
+
 #: What gives a live run the audit of its session, when one is kept (``None``: none).
 AuditSource = Callable[[int], "SessionAudit | None"]
 
@@ -235,6 +239,9 @@ class LiveRun:
         self._audit: SessionAudit | None = None
         self._evaluator = self._new_evaluator(None)
         self._lock = threading.Lock()
+        #: When the results were last kept, and their steps' statuses then.
+        self._kept_at = -math.inf
+        self._kept_statuses: list[list[str]] | None = None
 
     def _new_evaluator(self, audit: SessionAudit | None) -> RunEvaluator:
         run = self.run
@@ -253,12 +260,20 @@ class LiveRun:
         return self._audit is not None
 
     def refresh(self, *, save: bool = False) -> FlowRun:
-        """Catch up with the session and evaluate; ``save``: keep the results too."""
+        """Catch up with the session and evaluate; ``save``: keep the results too, when a
+        step's status changed since they were last kept or :data:`KEEP_EVERY` seconds have
+        passed (a window asks every second while calls arrive: each keep is a write)."""
         with self._lock:
             self._evaluate(ended=not self.run.running)
             if save:
-                self._save()
+                statuses = self._statuses()
+                if statuses != self._kept_statuses or \
+                        time.monotonic() - self._kept_at >= KEEP_EVERY:
+                    self._save()
             return self.run
+
+    def _statuses(self) -> list[list[str]]:
+        return [[str(step.status) for step in result.steps] for result in self.run.results]
 
     def stop(self) -> FlowRun:
         """End the run at the session's newest event, evaluate and keep it."""
@@ -305,6 +320,7 @@ class LiveRun:
         return audit
 
     def _save(self, *, ended: bool = False) -> None:
+        self._kept_at, self._kept_statuses = time.monotonic(), self._statuses()
         self.store.update_flow_run(
             self.run.id, results_json=_results_json(self.run.results),
             evaluated_through=self.run.evaluated_through,

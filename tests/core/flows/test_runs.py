@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from segment.analytics import Client
 
 from inspector.core.audit import AuditConfig
 from inspector.core.audit.live import SessionAudit
 from inspector.core.capture import CaptureService
-from inspector.core.flows import RunStatus, load_flow, parse_flow
+from inspector.core.flows import RunStatus, StepStatus, load_flow, parse_flow
+from inspector.core.flows import runs
 from inspector.core.flows.runs import (
     audit_config_hash,
     flow_run_summary,
@@ -150,3 +152,35 @@ async def test_a_live_run_reads_people_from_the_session_audit_when_one_is_kept(
     assert stopped.until_event_id == expected.until_event_id == \
         store.session_last_event_id(session)
     assert load_run(store, shared.id) == stopped
+
+
+async def test_a_followed_run_is_kept_when_a_step_changes_or_every_few_seconds(
+        capture: CaptureService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window asks for a live run every second: its results are written with the session
+    when a step's status changed, else at most every KEEP_EVERY seconds."""
+    store, session = capture.store, capture.session.id
+    live = start_run(store, session, [load_flow("guest-checkout")])
+    kept_at_start = load_run(store, live.id)
+    assert kept_at_start is not None
+
+    # Calls no step picks: evaluated, nothing changes, nothing written.
+    await send(capture, lambda traffic: traffic.web("page", anonymousId="anon-9", name="Home"))
+    assert live.refresh(save=True).evaluated_through > kept_at_start.evaluated_through
+    kept = load_run(store, live.id)
+    assert kept is not None
+    assert kept.evaluated_through == kept_at_start.evaluated_through
+
+    # A step passes: written at once.
+    await send(capture, browse)
+    assert live.refresh(save=True).results[0].steps[0].status is StepStatus.PASSED
+    kept = load_run(store, live.id)
+    assert kept is not None
+    assert kept.results == live.run.results
+
+    # Due by time: written though nothing changed.
+    await send(capture, lambda traffic: traffic.web("page", anonymousId="anon-9", name="Home"))
+    monkeypatch.setattr(runs, "KEEP_EVERY", 0.0)
+    through = live.refresh(save=True).evaluated_through
+    kept = load_run(store, live.id)
+    assert kept is not None
+    assert kept.evaluated_through == through
