@@ -49,6 +49,7 @@ from inspector.core.flows.runs import (
 from inspector.core.flows.session import evaluate_session
 
 if TYPE_CHECKING:
+    from inspector.core.audit.live import SessionAudit
     from inspector.core.capture.service import CaptureService
     from inspector.core.store import SessionInfo
 
@@ -56,6 +57,10 @@ __all__ = ["add_flow_routes"]
 
 _T = TypeVar("_T")
 _API = "/inspector/api/flows"
+#: A check reads people from the session's kept audit only when it is at most this many ids
+#: behind: feeding the audit costs about twice what linking the people once for the check
+#: does (bench/audit.py, bench/flows.py), so an audit asked for once, long ago, is left be.
+SHARE_BEHIND = 20_000
 #: Live runs serve follows at once; starting one more stops following the oldest (it stays
 #: kept with its session and can be read, re-evaluated from the store).
 _LIVE_LIMIT = 32
@@ -157,6 +162,13 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
             raise ApiError(404, "unknown_session", f"No session {value!r}")
         return session
 
+    def audit_to_share(session_id: int) -> SessionAudit | None:
+        audit = service.kept_audit(session_id)
+        if audit is None or \
+                service.store.session_last_event_id(session_id) - audit.last_id > SHARE_BEHIND:
+            return None
+        return audit
+
     def plan() -> Any:
         validator = service.ingestor.validator
         return plan_info(getattr(validator, "plan", None))
@@ -181,7 +193,7 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
         session = await in_thread(lambda: session_for(body.get("session")))
         results = await in_thread(lambda: evaluate_session(
             service.store, session.id, [item.flow for item in loaded], service.audit_config,
-            since=since, audit=service.kept_audit(session.id)))
+            since=since, audit=audit_to_share(session.id)))
         return json_response({"session": session.to_dict(),
                               "status": str(overall_status(results)),
                               "flows": [result.to_dict() for result in results]})

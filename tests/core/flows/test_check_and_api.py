@@ -16,7 +16,7 @@ import pytest
 from segment.analytics import Client
 
 from inspector.cli import main
-from inspector.core.capture import CaptureService
+from inspector.core.capture import CaptureService, flows_api
 from tests.core.audit.conftest import KEYS, Traffic
 from tests.core.flows.test_bundled_flows import browse, checkout, guest_checkout, identify, order
 
@@ -238,3 +238,21 @@ async def test_rest_flows_read_people_from_the_audit_serve_keeps(
     assert state["results"][0]["status"] == "passed"
     assert state["evaluated_through"] == audit.last_id == \
         capture.store.session_last_event_id(session)
+
+
+async def test_rest_checks_leave_an_audit_far_behind_alone(
+        capture: CaptureService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bringing an audit asked for long ago up to date costs more than linking the people
+    once: a check then links them itself, and the audit stays where it was."""
+    assert (await api(capture, "GET", "/audit/overview")).status_code == 200
+    audit = capture.kept_audit(capture.session.id)
+    assert audit is not None
+    await send(capture, guest_checkout)
+    monkeypatch.setattr(flows_api, "SHARE_BEHIND", 3)
+    body = {"flows": [{"name": "guest-checkout"}]}
+    answer = (await api(capture, "POST", "/flows/check", json=body)).json()
+    assert answer["flows"][0]["status"] == "passed"
+    assert audit.last_id == 0  # not fed by the check
+    monkeypatch.setattr(flows_api, "SHARE_BEHIND", 10_000)
+    assert (await api(capture, "POST", "/flows/check", json=body)).json() == answer
+    assert audit.last_id == capture.store.session_last_event_id(capture.session.id)

@@ -12,8 +12,7 @@ from segment.analytics import Client
 from inspector.core.audit import AuditConfig
 from inspector.core.audit.live import SessionAudit
 from inspector.core.capture import CaptureService
-from inspector.core.flows import RunStatus, StepStatus, load_flow, parse_flow
-from inspector.core.flows import runs
+from inspector.core.flows import RunStatus, StepStatus, load_flow, parse_flow, runs
 from inspector.core.flows.runs import (
     audit_config_hash,
     flow_run_summary,
