@@ -104,7 +104,6 @@ class FlowRun:
             "results": [result.to_dict() for result in self.results],
         }
 
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], flows: Sequence[LoadedFlow],
                   audit_config: AuditConfig) -> FlowRun:
