@@ -275,16 +275,22 @@ class _CompiledField:
         """Whether :meth:`violations` would find nothing, without wording what fails (a
         flow asks this of every candidate call, and most of a busy session's fail)."""
         steps = self.steps
-        if steps is None:
-            return not self.violations(document)
+        if steps is None:  # a path with ``[]``: every element it reaches must hold
+            return all(self._holds_at(located) for located in self.path.locate(document))
         value = _reach(document, steps)
-        condition = self.condition
+        return self._holds_at(Located(self.path.segments, value))  # type: ignore[arg-type]
+
+    def _holds_at(self, located: Located) -> bool:
+        """Whether :meth:`violations` would find nothing at one located value."""
+        value = located.value
         absent = value is MISSING or value is None
+        if located.not_an_array and not absent:
+            return False
+        condition = self.condition
         if condition.exists is False:
             return absent
         if value is MISSING or (value is None and condition.exists):
             return condition.optional or condition.blank is True
-        located = Located(self.path.segments, value)  # type: ignore[arg-type]
         return all(not test(located) for test in self.tests)
 
     def violations(self, document: Any) -> list[Violation]:
