@@ -221,6 +221,10 @@ class FlowsView(QObject):
         self.shown: FlowRun | None = None
         self._stale = False
         self._busy = False
+        #: Bumped by every step the tester takes (another session or run shown, stop,
+        #: re-evaluate): a refresh asked for before it answers for what was shown then, and
+        #: is dropped (it could arrive after the stop's or re-evaluation's own answer).
+        self._generation = 0
         #: (wall, CPU) seconds of each refresh on its worker, for benchmarks.
         self.refresh_times: list[tuple[float, float]] = []
         self._timer = QTimer(self)
@@ -253,6 +257,7 @@ class FlowsView(QObject):
         if session_id == self.session_id:
             return
         self.session_id = session_id
+        self._generation += 1
         self.shown = None
         self.runs = []
         self.panel.set_runs([], None)
@@ -273,6 +278,7 @@ class FlowsView(QObject):
         self._follow(chosen)
 
     def _follow(self, run: FlowRun) -> None:
+        self._generation += 1
         self.shown = run
         self.panel.set_runs(self.runs, run.id)
         self.panel.show_run(run)
@@ -312,6 +318,7 @@ class FlowsView(QObject):
         run = self.shown
         if run is None or not run.running:
             return
+        self._generation += 1
         source = self._source()
         self.tasks.submit(lambda: source.stop(run), self._apply,
                           on_error=lambda error: self._failed("Stopping the flow run", error),
@@ -323,6 +330,7 @@ class FlowsView(QObject):
         if run is None:
             return
         source, specs, session_id = self._source(), _specs(run), run.session_id
+        self._generation += 1
         self.tasks.submit(lambda: source.reevaluate(run, specs),
                           lambda again: self._reevaluated(session_id, again),
                           on_error=lambda error: self._failed("Re-evaluating the flow run",
@@ -356,7 +364,7 @@ class FlowsView(QObject):
             return
         self._stale = False
         self._busy = True
-        source = self._source()
+        source, generation = self._source(), self._generation
 
         def evaluate() -> tuple[FlowRun, float, float]:
             started, cpu = time.perf_counter(), time.thread_time()
@@ -367,7 +375,8 @@ class FlowsView(QObject):
             self._busy = False
             again, wall, cpu = outcome
             self.refresh_times.append((wall, cpu))
-            self._apply(again)  # what arrived meanwhile waits for the next tick
+            if generation == self._generation:
+                self._apply(again)  # what arrived meanwhile waits for the next tick
 
         def failed(error: BaseException) -> None:
             self._busy = False

@@ -123,3 +123,50 @@ def test_kept_runs_reopen_with_the_session(store: EventStore, qtbot: Any) -> Non
         assert view.panel.model.results[0].flow == "refund"
     finally:
         tasks.shutdown()
+
+
+def test_a_refresh_answering_after_a_stop_and_a_re_evaluation_is_dropped(
+        store: EventStore, qtbot: Any) -> None:
+    """A refresh asked for before the tester stopped and re-evaluated the run can answer
+    last (the capture child answered a follow-up GET with the stopped run's old results):
+    it must not put back what the re-evaluation replaced."""
+    import dataclasses
+    import threading
+
+    from inspector.core.flows.runs import FlowRun
+
+    session = store.create_session("QA")
+    tasks = TaskRunner()
+    try:
+        view = FlowsView(store, tasks)
+        qtbot.addWidget(view.panel)
+        view.show_session(session.id)
+        with qtbot.waitSignal(view.sig_updated, timeout=5000):
+            view.start(["guest-checkout"])
+        release, answer = threading.Event(), {}
+
+        def late(run: FlowRun) -> FlowRun:
+            assert release.wait(10)
+            return answer["stale"]
+
+        view._local.refresh = late  # type: ignore[method-assign]
+        view.refresh_now()  # on a worker, answering only when released
+        with qtbot.waitSignal(view.sig_updated, timeout=5000):
+            view.stop()
+        stopped = view.shown
+        assert stopped is not None
+        assert not stopped.running
+        # The late answer: the stopped run as it was before the re-evaluation.
+        answer["stale"] = dataclasses.replace(stopped, results=[])
+        with qtbot.waitSignal(view.sig_updated, timeout=5000):
+            view.reevaluate(stopped.id)
+        again = view.shown
+        assert again is not None
+        assert again.results
+        release.set()
+        qtbot.waitUntil(lambda: len(view.refresh_times) == 1, timeout=5000)
+        assert view.shown is again
+        assert view.panel.model.results == again.results
+    finally:
+        release.set()
+        tasks.shutdown()

@@ -7,7 +7,8 @@ flow's own line and column), so a CI script with a typo fails instead of passing
 
 * ``GET  /inspector/api/flows``: the bundled flows;
 * ``POST /inspector/api/flows/check``: ``{"flows": [...], "session"?, "since"?}`` evaluated
-  over the stored session, no run kept;
+  over the stored session, no run kept (the same check asked again within two minutes reads
+  only what was stored since);
 * ``GET  /inspector/api/flows/runs?session=``: the session's runs;
 * ``POST /inspector/api/flows/runs``: ``{"flows": [...], "session"?, "after_event_id"?}``
   starts a run over the calls from now on (from after that event: 0 for the whole session);
@@ -29,6 +30,8 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,8 +40,10 @@ from aiohttp import web
 from inspector.core.capture.plan_requests import PLAN_BODY_LIMIT, read_plan_body
 from inspector.core.capture.routes import ApiError, json_response
 from inspector.core.flows import FlowError, LoadedFlow, bundled_flow_names, load_flow, parse_flow
+from inspector.core.flows.following import FollowedFlows
 from inspector.core.flows.runs import (
     LiveRun,
+    audit_config_hash,
     load_run,
     load_runs,
     overall_status,
@@ -46,7 +51,6 @@ from inspector.core.flows.runs import (
     reevaluate,
     start_run,
 )
-from inspector.core.flows.session import evaluate_session
 
 if TYPE_CHECKING:
     from inspector.core.audit.live import SessionAudit
@@ -61,6 +65,10 @@ _API = "/inspector/api/flows"
 #: behind: feeding the audit costs about twice what linking the people once for the check
 #: does (bench/audit.py, bench/flows.py), so an audit asked for once, long ago, is left be.
 SHARE_BEHIND = 20_000
+#: Checks followed at once (each holds its flows' candidates), and the seconds one stays
+#: followed after it was last asked for.
+CHECK_LIMIT = 4
+CHECK_IDLE = 120.0
 #: Live runs serve follows at once; starting one more stops following the oldest (it stays
 #: kept with its session and can be read, re-evaluated from the store).
 _LIVE_LIMIT = 32
@@ -191,12 +199,35 @@ def add_flow_routes(app: web.Application, service: CaptureService) -> None:
                                   or not math.isfinite(since)):
             raise _bad("since must be a number (epoch seconds)")
         session = await in_thread(lambda: session_for(body.get("session")))
-        results = await in_thread(lambda: evaluate_session(
-            service.store, session.id, [item.flow for item in loaded], service.audit_config,
-            since=since, audit=audit_to_share(session.id)))
+        followed = followed_check(session, loaded, since)
+        results = await in_thread(lambda: followed.read(ended=True))
         return json_response({"session": session.to_dict(),
                               "status": str(overall_status(results)),
                               "flows": [result.to_dict() for result in results]})
+
+    #: Checks asked for again (``inspector check --url --wait`` asks four times a second
+    #: until the flows settle): each followed, so a repeat reads only what arrived since
+    #: instead of the whole session again. By (session, flows, since, configuration), the
+    #: most recently asked first, with when each was last asked.
+    checks: OrderedDict[tuple[Any, ...], tuple[FollowedFlows, float]] = OrderedDict()
+
+    def followed_check(session: SessionInfo, loaded: list[LoadedFlow],
+                       since: float | None) -> FollowedFlows:
+        key = (session.id, session.created_at, tuple(item.sha256 for item in loaded), since,
+               audit_config_hash(service.audit_config))
+        now = time.monotonic()
+        with lock:
+            for idle in [key for key, (_, asked) in checks.items()
+                         if now - asked > CHECK_IDLE]:
+                del checks[idle]
+            kept = checks.pop(key, None)
+            followed = kept[0] if kept is not None else FollowedFlows(
+                service.store, session.id, [item.flow for item in loaded],
+                service.audit_config, since=since, audits=audit_to_share)
+            checks[key] = (followed, now)
+            while len(checks) > CHECK_LIMIT:
+                checks.popitem(last=False)
+        return followed
 
     def run_json(run_id: int) -> dict[str, Any]:
         with lock:

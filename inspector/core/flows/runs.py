@@ -12,22 +12,19 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from inspector.core.audit.config import AuditConfig
 from inspector.core.flows.evaluate import FlowResult, RunEvaluator, RunStatus
 from inspector.core.flows.files import LoadedFlow, parse_flow
-from inspector.core.flows.session import catch_up, shares_people
-from inspector.core.gc_tuning import collector_paused
+from inspector.core.flows.following import AuditSource, FollowedFlows
+from inspector.core.flows.session import catch_up
 from inspector.core.report.model import FlowRunReport, FlowStepReport
 from inspector.core.store import EventStore
-
-if TYPE_CHECKING:
-    from inspector.core.audit.live import SessionAudit
 
 __all__ = ["FlowRun", "LiveRun", "PlanInfo", "audit_config_hash", "flow_result_report",
            "flow_run_reports", "flow_run_summary", "load_run", "load_runs", "overall_status",
@@ -215,38 +212,26 @@ def load_run(store: EventStore, run_id: int) -> FlowRun | None:
 #: Seconds a live run's results may go unkept while no step's status changes.
 KEEP_EVERY = 10.0
 
-#: What gives a live run the audit of its session, when one is kept (``None``: none).
-AuditSource = Callable[[int], "SessionAudit | None"]
-
 
 class LiveRun:
     """A run being followed: each :meth:`refresh` reads only what was stored since the last
     (thread-safe; the window calls it off the GUI thread, ``serve`` on its executor).
 
-    ``audits``: where ``serve`` keeps its sessions' audits. While the run's session has one
-    that links people as the run does, the run reads people from the audit's identity graph
-    (brought up to date first) and is fed only its candidate calls; else it links the
-    session's calls itself.
+    ``audits``: where ``serve`` keeps its sessions' audits (see :class:`FollowedFlows`: the
+    run then reads people from the session audit's identity graph).
     """
 
     def __init__(self, store: EventStore, run: FlowRun, *,
                  audits: AuditSource | None = None) -> None:
         self.store = store
         self.run = run
-        self._audits = audits
-        #: The audit whose graph the evaluator reads (``None``: its own graph).
-        self._audit: SessionAudit | None = None
-        self._evaluator = self._new_evaluator(None)
+        self._followed = FollowedFlows(
+            store, run.session_id, [loaded.flow for loaded in run.flows], run.audit_config,
+            after_id=run.after_event_id, until_id=run.until_event_id, audits=audits)
         self._lock = threading.Lock()
         #: When the results were last kept, and their steps' statuses then.
         self._kept_at = -math.inf
         self._kept_statuses: list[list[str]] | None = None
-
-    def _new_evaluator(self, audit: SessionAudit | None) -> RunEvaluator:
-        run = self.run
-        return RunEvaluator([loaded.flow for loaded in run.flows], run.audit_config,
-                            after_id=run.after_event_id, until_id=run.until_event_id,
-                            graph=audit.auditor.graph if audit is not None else None)
 
     @property
     def id(self) -> int:
@@ -256,7 +241,7 @@ class LiveRun:
     @property
     def shares_audit(self) -> bool:
         """Whether the last refresh read people from the session's audit."""
-        return self._audit is not None
+        return self._followed.shares_audit
 
     def refresh(self, *, save: bool = False) -> FlowRun:
         """Catch up with the session and evaluate; ``save``: keep the results too, when a
@@ -283,40 +268,11 @@ class LiveRun:
             return self.run
 
     def _evaluate(self, *, ended: bool, stopping: bool = False) -> None:
-        """Catch up (with the audit's graph when there is one to share) and read results;
-        ``stopping``: the run ends at the last call read."""
-        audit = self._shared_audit()
-        if audit is not self._audit:
-            # Another graph (the audit appeared, went, or was rebuilt under another
-            # configuration): the candidates so far were fed for the old one.
-            self._audit, self._evaluator = audit, self._new_evaluator(audit)
-        evaluator, run = self._evaluator, self.run
-        with collector_paused():
-            if audit is None:
-                catch_up(evaluator, self.store, run.session_id)
-                self._read(evaluator, ended, stopping)
-            else:
-                # The candidates are read while the audit goes on (a long catch-up would hold
-                # up the audit's panels); the graph may have seen a few calls more by the
-                # time it is read, as it will have when the run is re-evaluated.
-                catch_up(evaluator, self.store, run.session_id, through=audit.catch_up())
-                with audit.held():
-                    self._read(evaluator, ended, stopping)
-
-    def _read(self, evaluator: RunEvaluator, ended: bool, stopping: bool) -> None:
-        run = self.run
+        run, followed = self.run, self._followed
+        run.results = followed.read(ended=ended, stopping=stopping)
+        run.evaluated_through = followed.last_id
         if stopping:
-            run.until_event_id = evaluator.until_id = evaluator.last_id
-        run.results = evaluator.results(ended=ended)
-        run.evaluated_through = evaluator.last_id
-
-    def _shared_audit(self) -> SessionAudit | None:
-        if self._audits is None:
-            return None
-        audit = self._audits(self.run.session_id)
-        if audit is None or not shares_people(audit.config, self.run.audit_config):
-            return None
-        return audit
+            run.until_event_id = followed.until_id
 
     def _save(self, *, ended: bool = False) -> None:
         self._kept_at, self._kept_statuses = time.monotonic(), self._statuses()

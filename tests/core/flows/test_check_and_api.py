@@ -17,6 +17,9 @@ from segment.analytics import Client
 
 from inspector.cli import main
 from inspector.core.capture import CaptureService, flows_api
+from inspector.core.flows import load_flow
+from inspector.core.flows.following import FollowedFlows
+from inspector.core.flows.session import evaluate_session
 from tests.core.audit.conftest import KEYS, Traffic
 from tests.core.flows.test_bundled_flows import browse, checkout, guest_checkout, identify, order
 
@@ -256,3 +259,37 @@ async def test_rest_checks_leave_an_audit_far_behind_alone(
     monkeypatch.setattr(flows_api, "SHARE_BEHIND", 10_000)
     assert (await api(capture, "POST", "/flows/check", json=body)).json() == answer
     assert audit.last_id == capture.store.session_last_event_id(capture.session.id)
+
+
+async def test_rest_a_repeated_check_reads_only_what_arrived_since(
+        capture: CaptureService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``inspector check --url --wait`` asks four times a second: the same check is followed,
+    not evaluated over the whole session each time, and answers as a fresh one would."""
+    built: list[FollowedFlows] = []
+
+    class Counted(FollowedFlows):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(flows_api, "FollowedFlows", Counted)
+    body = {"flows": [{"name": "guest-checkout"}]}
+    await send(capture, lambda traffic: (browse(traffic), identify(traffic)))
+    first = (await api(capture, "POST", "/flows/check", json=body)).json()
+    assert first["status"] == "incomplete"
+    await send(capture, lambda traffic: (checkout(traffic), order(traffic)))
+    again = (await api(capture, "POST", "/flows/check", json=body)).json()
+    assert again["status"] == "passed"
+    assert len(built) == 1  # followed, not built again
+    assert built[0].last_id == capture.store.session_last_event_id(capture.session.id)
+    fresh = evaluate_session(capture.store, capture.session.id,
+                             [load_flow("guest-checkout").flow])
+    assert again["flows"] == [result.to_dict() for result in fresh]
+
+    other = (await api(capture, "POST", "/flows/check",
+                       json={"flows": [{"name": "refund"}]})).json()
+    assert other["flows"][0]["flow"] == "refund"
+    assert len(built) == 2  # other flows: another check
+    monkeypatch.setattr(flows_api, "CHECK_IDLE", -1.0)  # every kept check idle too long
+    assert (await api(capture, "POST", "/flows/check", json=body)).json() == again
+    assert len(built) == 3
