@@ -18,12 +18,11 @@ it can run in any process that can open the database.
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 from inspector.core.compare.profile import profile_rows
 from inspector.core.compare.raw import FORMAT, RawProfile, decode, encode, merge
-from inspector.core.store.background import CatchUpWorker, WriteTurn
+from inspector.core.store.background import CatchUpWorker, WriteTurn, session_watermark_lag
 from inspector.core.store.connection import immediate_transaction
 from inspector.core.store.query import EventQuery
 from inspector.core.store.reader import CallRow, EventReader
@@ -144,11 +143,4 @@ class ProfileBuilder(CatchUpWorker):
 
     def lag_seconds(self, connection: sqlite3.Connection) -> float:
         """How long ago the oldest event not in its session's stored profile was received."""
-        oldest = None
-        for session_id, upto in connection.execute(_WAITING, {"format": FORMAT}).fetchall():
-            row = connection.execute(
-                "SELECT received_at FROM events WHERE session_id = ? AND id > ? "
-                "ORDER BY id LIMIT 1", (session_id, upto)).fetchone()
-            if row and (oldest is None or row[0] < oldest):
-                oldest = row[0]
-        return 0.0 if oldest is None else max(0.0, time.time() - oldest)
+        return session_watermark_lag(connection, _WAITING, {"format": FORMAT})

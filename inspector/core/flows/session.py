@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inspector.core.audit.config import AuditConfig
 from inspector.core.flows.evaluate import FlowResult, RunEvaluator
@@ -11,9 +11,6 @@ from inspector.core.flows.model import Flow
 from inspector.core.gc_tuning import collector_paused
 from inspector.core.observed import ObservedEvent, source_of
 from inspector.core.store.reader import EventReader, FlowRow
-
-if TYPE_CHECKING:
-    from inspector.core.audit.live import SessionAudit
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -72,32 +69,18 @@ def _link_only(row: FlowRow, names: Mapping[str, str]) -> ObservedEvent:
 def evaluate_session(store: EventReader, session_id: int, flows: Sequence[Flow],
                      config: AuditConfig | None = None, *, after_id: int = 0,
                      until_id: int | None = None, since: float | None = None,
-                     ended: bool = True, audit: SessionAudit | None = None
-                     ) -> list[FlowResult]:
+                     ended: bool = True) -> list[FlowResult]:
     """Evaluate ``flows`` over a stored session's calls in ``(after_id, until_id]`` received
-    at or after ``since``.
-
-    ``audit``: the session's audit, kept by the caller (``serve`` keeps one per session it is
-    asked about); its identity graph, brought up to date, links the people instead of
-    linking every call of the session again, when it links them the same way (see
-    :func:`shares_people`). Either graph has seen every call of the session, those after
-    ``until_id`` too (a later identify still merges the people of the window's calls)."""
-    config = config or AuditConfig()
+    at or after ``since`` (on a graph of their own: to read people from the session's audit,
+    follow them with :class:`~inspector.core.flows.following.FollowedFlows`)."""
     # The collector stays off until the evaluator's calls are freed (by reference counting:
     # they hold no cycles), so no full pass walks them on the way out (bench/flows.py: a
     # third of a second for 100,000 calls).
     with collector_paused():
-        if audit is not None and shares_people(audit.config, config):
-            evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id,
-                                     since=since, graph=audit.auditor.graph)
-            catch_up(evaluator, store, session_id, through=audit.catch_up())
-            with audit.held():
-                results = evaluator.results(ended=ended)
-        else:
-            evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id,
-                                     since=since)
-            catch_up(evaluator, store, session_id)
-            results = evaluator.results(ended=ended)
+        evaluator = RunEvaluator(flows, config, after_id=after_id, until_id=until_id,
+                                 since=since)
+        catch_up(evaluator, store, session_id)
+        results = evaluator.results(ended=ended)
         del evaluator
     return results
 

@@ -25,12 +25,28 @@ try:
 except ImportError:  # Windows: no flock; the workers then stay in the writer's process
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["CROSS_PROCESS_TURNS", "CatchUpWorker", "WriteTurn", "turn_path"]
+__all__ = ["CROSS_PROCESS_TURNS", "CatchUpWorker", "WriteTurn", "session_watermark_lag",
+           "turn_path"]
 
 log = logging.getLogger(__name__)
 
 #: Whether :class:`WriteTurn` can take turns with other processes on this platform.
 CROSS_PROCESS_TURNS = fcntl is not None
+
+
+def session_watermark_lag(connection: sqlite3.Connection, waiting: str,
+                          params: dict[str, object] | None = None) -> float:
+    """How long ago the oldest event above its session's watermark was received (0 when none
+    is), for a worker that keeps something per session: ``waiting`` selects ``(session id,
+    watermark)`` of each session with events above its watermark."""
+    oldest = None
+    for session_id, upto in connection.execute(waiting, params or {}).fetchall():
+        row = connection.execute(
+            "SELECT received_at FROM events WHERE session_id = ? AND id > ? "
+            "ORDER BY id LIMIT 1", (session_id, upto)).fetchone()
+        if row and (oldest is None or row[0] < oldest):
+            oldest = row[0]
+    return 0.0 if oldest is None else max(0.0, time.time() - oldest)
 
 
 def turn_path(database: Path) -> Path:

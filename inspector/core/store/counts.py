@@ -19,13 +19,12 @@ reuses its id starts from none.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Collection, Sequence
 from typing import Any
 
 import orjson
 
-from inspector.core.store.background import CatchUpWorker
+from inspector.core.store.background import CatchUpWorker, session_watermark_lag
 from inspector.core.store.connection import immediate_transaction
 
 __all__ = ["COUNTED_COLUMNS", "COUNT_GROUPS", "LIVE_LIMIT", "SummaryCounter", "count_batch",
@@ -187,11 +186,4 @@ class SummaryCounter(CatchUpWorker):
 
     def lag_seconds(self, connection: sqlite3.Connection) -> float:
         """How long ago the oldest event not in its session's kept counts was received."""
-        oldest = None
-        for session_id, upto in connection.execute(_WAITING).fetchall():
-            row = connection.execute(
-                "SELECT received_at FROM events WHERE session_id = ? AND id > ? "
-                "ORDER BY id LIMIT 1", (session_id, upto)).fetchone()
-            if row and (oldest is None or row[0] < oldest):
-                oldest = row[0]
-        return 0.0 if oldest is None else max(0.0, time.time() - oldest)
+        return session_watermark_lag(connection, _WAITING)

@@ -24,6 +24,7 @@ from inspector.core.audit.live import SessionAudit, observe_rows
 from inspector.core.demo import demo_calls
 from inspector.core.flows import Flow, RunEvaluator, bundled_flow_names, load_flow, parse_flow
 from inspector.core.flows.evaluate import _Walk
+from inspector.core.flows.following import FollowedFlows
 from inspector.core.flows.session import catch_up, evaluate_session
 from inspector.core.observed import ObservedEvent
 from inspector.core.store import EventStore, GroupCommitWriter, PendingEvent, PendingRequest
@@ -180,8 +181,9 @@ def _compare_flows(flows: list[Flow], payloads: Sequence[dict[str, Any]],
             assert [result.to_dict() for result in shared.results(ended=True)] == expected
             assert shared.last_id == audit.last_id == store.session_last_event_id(session.id)
             # One-off, on an audit kept by the caller (new: it catches up first).
-            on_audit = evaluate_session(store, session.id, flows, config, **window,
-                                        audit=SessionAudit(store, session.id, config))
+            fresh = SessionAudit(store, session.id, config)
+            on_audit = FollowedFlows(store, session.id, flows, config, **window,
+                                     audits=lambda _: fresh).read(ended=True)
             assert [result.to_dict() for result in on_audit] == expected
         finally:
             store.close()
